@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""The project's two commands, for a fresh machine with only Python 3.11.
+
+    python3.11 tasks.py demo   # environment, sample data, a full run; prints the report path
+    python3.11 tasks.py test   # environment, then the whole test suite
+
+Both create (or reuse) the virtual environment ``.venv`` beside this file and
+install the package with its test dependencies into it. Nothing else on the
+machine is changed. Extra arguments after ``test`` go to pytest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / "python"
+STAMP = VENV / ".vga-installed"
+SAMPLE = ROOT / "data" / "sample"
+DEMO_PERIOD = "2026Q3"
+
+
+def say(text: str) -> None:
+    print(f"[vga] {text}", flush=True)
+
+
+def run(*args: str | Path, **kw) -> None:
+    subprocess.run([str(a) for a in args], check=True, cwd=ROOT, **kw)
+
+
+def ensure_environment() -> None:
+    """Create .venv and install the package (editable) with its dev extras.
+
+    Reinstalls only when pyproject.toml changed since the last install.
+    """
+    if sys.version_info < (3, 11):
+        sys.exit(f"vga needs Python 3.11 or newer; this is {sys.version.split()[0]}")
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if PY.exists() and STAMP.exists() and STAMP.read_text() == wanted:
+        return
+    if not PY.exists():
+        say(f"creating the environment in {VENV}")
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    say("installing vga and its dependencies (first time only; a few minutes)")
+    run(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    run(PY, "-m", "pip", "install", "--quiet", "-e", ".[dev]")
+    run(PY, "-m", "ipykernel", "install", "--sys-prefix", "--name", "python3")
+    STAMP.write_text(wanted)
+
+
+def demo() -> None:
+    ensure_environment()
+    vga = BIN / "vga"
+    say(f"writing sample data to {SAMPLE}")
+    run(vga, "sample", "--out", SAMPLE, "--force")
+    say(f"running the VGA series for {DEMO_PERIOD}")
+    run(vga, "run", "--data", SAMPLE, "--period", DEMO_PERIOD, "--out", ROOT / "reports", "--force")
+
+
+def test(extra: list[str]) -> None:
+    ensure_environment()
+    env = dict(os.environ, PYTHONHASHSEED="0", MPLBACKEND="Agg")
+    result = subprocess.run([str(PY), "-m", "pytest", *extra], cwd=ROOT, env=env)
+    sys.exit(result.returncode)
+
+
+def main(argv: list[str]) -> None:
+    if not argv or argv[0] not in {"demo", "test", "setup"}:
+        sys.exit(__doc__)
+    if argv[0] == "demo":
+        demo()
+    elif argv[0] == "setup":
+        ensure_environment()
+    else:
+        test(argv[1:])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
