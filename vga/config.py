@@ -1,0 +1,145 @@
+"""The run configuration, ``vga.toml``.
+
+A user whose exports differ from the contract maps them here instead of
+editing the files. Every key is optional; the defaults follow the metric
+definitions. Example::
+
+    [sources.accounts]
+    path = "crm/accounts_export.xlsx"     # relative to the data folder
+    decimal = ","                         # number convention of this file
+    thousands = "."
+    [sources.accounts.columns]            # contract name = name in your file
+    account_id = "Account ID"
+    arr = "ARR (EUR)"
+    [sources.accounts.date_formats]       # only where dates are not ISO 8601
+    contract_start = "%d/%m/%Y"
+
+    [analysis]
+    usage_threshold = 50
+    health_threshold = 50
+    health_colors = [50, 70, 85]          # red < 50 <= yellow < 70 <= lime < 85 <= green
+    min_accounts = 10
+    alpha = 0.05
+    churn_lookback_months = 18
+    slicing_dimensions = ["tier"]         # extra string columns of accounts
+    redact_account_names = false
+
+    [usage]
+    core_features = ["dashboards", "reports"]
+    value_events = ["report_shared"]
+
+    [warehouse]
+    url = "postgresql://user@host/db"     # events read where they live
+
+The resolved configuration (defaults filled in) is recorded with its hash in
+every run's ``manifest.json``.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import tomllib
+from pathlib import Path
+
+from .contract import TABLES
+from .errors import UsageError
+
+DEFAULTS: dict = {
+    "sources": {},
+    "analysis": {
+        "usage_threshold": 50.0,
+        "health_threshold": 50.0,
+        "health_colors": [50.0, 70.0, 85.0],
+        "min_accounts": 10,
+        "alpha": 0.05,
+        "churn_lookback_months": 18,
+        "slicing_dimensions": [],
+        "redact_account_names": False,
+    },
+    "usage": {
+        "core_features": [],
+        "value_events": [],
+        "weights": {"core_adoption": 1.0, "active_days": 1.0, "session_depth": 1.0, "workflow_completion": 1.0},
+        "target_active_days": 20,
+        "target_events_per_session": 8.0,
+        "max_age_days": {"events": 90, "workflow_runs": 90},
+    },
+    "health": {
+        "weights": {"nps": 1.0, "csat": 1.0, "support": 1.0, "touchpoints": 1.0},
+        "max_age_days": {"nps": 365, "csat": 180, "support": 90, "touchpoints": 120},
+    },
+    "warehouse": {"url": "", "events_table": "usage_events"},
+}
+
+SOURCE_KEYS = {"path", "columns", "decimal", "thousands", "date_formats"}
+
+
+def _merge(base: dict, override: dict, where: str) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if key not in base:
+            raise UsageError(
+                f"unknown setting '{where}{key}' in the configuration; known: {', '.join(sorted(base))}"
+            )
+        if isinstance(base[key], dict) and base[key] and isinstance(value, dict):
+            out[key] = _merge(base[key], value, f"{where}{key}.")
+        else:
+            out[key] = value
+    return out
+
+
+def _check_sources(sources: dict, file: str) -> dict:
+    for table, spec in sources.items():
+        if table not in TABLES:
+            raise UsageError(
+                f"{file}: [sources.{table}] is not a table of the data contract; tables: {', '.join(TABLES)}"
+            )
+        if not isinstance(spec, dict):
+            raise UsageError(f"{file}: [sources.{table}] must be a table of settings")
+        unknown = set(spec) - SOURCE_KEYS
+        if unknown:
+            raise UsageError(
+                f"{file}: unknown setting(s) {sorted(unknown)} under [sources.{table}]; known: {sorted(SOURCE_KEYS)}"
+            )
+        for contract_name in spec.get("columns", {}):
+            known = TABLES[table].column(contract_name)
+            if known is None:
+                names = [c.name for c in TABLES[table].columns]
+                raise UsageError(
+                    f"{file}: [sources.{table}.columns] maps '{contract_name}', which is not a column of "
+                    f"{table}; columns: {', '.join(names)}"
+                )
+    return sources
+
+
+def load_config(path: str | Path | None = None, data_dir: str | Path | None = None) -> dict:
+    """The resolved configuration: defaults overlaid with ``path``.
+
+    Without ``path``, ``<data_dir>/vga.toml`` is used when it exists.
+    Unknown keys are an error (a typo must not silently change a run).
+    """
+    user: dict = {}
+    file = None
+    if path is None and data_dir is not None and (Path(data_dir) / "vga.toml").is_file():
+        path = Path(data_dir) / "vga.toml"
+    if path is not None:
+        file = Path(path)
+        if not file.is_file():
+            raise UsageError(f"configuration file {file} not found")
+        try:
+            user = tomllib.loads(file.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise UsageError(f"configuration file {file} is not valid TOML: {exc}") from None
+    sources = _check_sources(user.pop("sources", {}), str(file))
+    config = _merge(DEFAULTS, user, "")
+    config["sources"] = sources
+    config["_file"] = str(file) if file else None
+    return config
+
+
+def config_hash(config: dict) -> str:
+    """sha256 of the resolved configuration (canonical JSON)."""
+    body = {k: v for k, v in config.items() if not k.startswith("_")}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
