@@ -134,7 +134,7 @@ class Dataset:
 def _reason_kind(reasons: pd.Series) -> pd.Series:
     """Group reasons by kind: drop the quoted values so counts are useful."""
     out = reasons.astype(str).str.replace(r"'[^']*'", "'…'", regex=True)
-    return out.str.replace(r"\d+(\.\d+)?", "…", regex=True)
+    return out.str.replace(r"\(\d+\)", "(…)", regex=True)
 
 
 # --------------------------------------------------------------------------
@@ -401,7 +401,7 @@ def _table_rules(table: Table, text: pd.DataFrame, parsed: pd.DataFrame, found: 
             if d == "churned":
                 detail = "arr_after is 0"
             else:
-                detail = f"arr_after {text.at[i, 'arr_after']} {relation[d]} arr_before {text.at[i, 'arr_before']}"
+                detail = f"arr_after '{text.at[i, 'arr_after']}' {relation[d]} arr_before '{text.at[i, 'arr_before']}'"
             return f"outcome '{given[i]}' but {detail}, so it is '{d}'; the numbers win, outcome blanked"
 
         found.blank(parsed.index[wrong], "outcome", lambda i: text.at[i, "outcome"], reason)
