@@ -114,6 +114,7 @@ def generate(accounts: int = 1500, seed: int = 7, minimal: bool = False) -> tupl
 
     # Contract starts: most before the window, some new logos inside it, a few after the as-of date.
     kind = rng.choice(["old", "new", "future"], size=n, p=[0.86, 0.12, 0.02])
+    kind[small_book] = "old"  # the small book is in the retention cohort
     start = np.where(
         kind == "old",
         _day(date(2019, 1, 1)) + rng.integers(0, (_day(WINDOW_START) - _day(date(2019, 1, 1))).astype(int) - 30, n),
@@ -169,7 +170,9 @@ def generate(accounts: int = 1500, seed: int = 7, minimal: bool = False) -> tupl
                 break
             roll = rng.random()
             reason = ""
-            if roll < churn_p[i]:
+            # The small CSM book was healthy until the retention window.
+            p_churn = 0.0 if (csm[i] == SMALL_BOOK_CSM and anniversary.date() <= WINDOW_START) else churn_p[i]
+            if roll < p_churn:
                 after = 0.0
                 reason = rng.choice(["budget", "competitor", "missing_feature", "poor_support", "champion_left"])
             elif rng.random() < expand_p[i]:

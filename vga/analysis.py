@@ -1,0 +1,148 @@
+"""The run's analyses, assembled from the pure modules.
+
+These functions take a loaded :class:`~vga.load.Dataset`, a
+:class:`~vga.periods.Period` and the configuration, and return frames and
+plain dicts. The notebooks call them; they read no files themselves (a
+previous run's quadrants are passed in as a frame).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from . import quadrant as q
+from .load import Dataset
+from .periods import Period
+from .retention import arr_at, cohort_table, retention_summary
+from .scores import health_at, usage_scores, workflow_completion
+from .slicing import slice_churn, slicing_dimensions
+from .usage import activity_frame, connect
+
+QUADRANT_COLUMNS = [
+    "account_id", "arr", "usage_score", "health_score", "health_color",
+    "quadrant", "previous_quadrant", "moved",
+]
+
+
+def has_history(dataset: Dataset) -> bool:
+    """True when scores can be computed at past dates from the data itself."""
+    return dataset.has("usage_events") or dataset.has("health_scores")
+
+
+def scores_at(dataset: Dataset, day: date, *, run_as_of: bool, con=None) -> pd.DataFrame:
+    """Usage and health score per account at ``day``, with components.
+
+    ``run_as_of`` allows the point-in-time-less columns ``accounts.usage_score``
+    and ``accounts.health_score``, which hold values at the run's as-of date
+    only. Adds ``usage_source`` and ``health_source`` naming where each
+    score came from (empty when missing).
+    """
+    accounts = dataset.get("accounts")
+    config = dataset.config
+    out = pd.DataFrame({"account_id": accounts["account_id"].to_numpy()})
+    if dataset.has("usage_events"):
+        con = con or connect(config)
+        activity = activity_frame(con, dataset.get("usage_events"), day, 90, config["usage"]["core_features"])
+        workflows = workflow_completion(dataset.get("workflow_runs"), day) if dataset.has("workflow_runs") else None
+        out = out.merge(usage_scores(out["account_id"], activity, workflows, config), on="account_id", how="left")
+        out["usage_source"] = "usage_events"
+    elif run_as_of and "usage_score" in accounts.columns:
+        out["usage_score"] = accounts["usage_score"].to_numpy()
+        out["usage_source"] = np.where(out["usage_score"].notna(), "accounts.usage_score", "")
+    else:
+        out["usage_score"] = np.nan
+        out["usage_source"] = ""
+    health = health_at(dataset.get("health_scores"), day)
+    out = out.merge(health, on="account_id", how="left")
+    out["health_source"] = np.where(out["health_score"].notna(), "health_scores", "")
+    if run_as_of and "health_score" in accounts.columns:
+        fallback = out["health_score"].isna()
+        given = pd.Series(accounts["health_score"].to_numpy(), index=out.index)
+        out.loc[fallback, "health_score"] = given[fallback]
+        out.loc[fallback & given.notna(), "health_source"] = "accounts.health_score"
+    out["health_score"] = out["health_score"].astype(float)
+    out["usage_score"] = out["usage_score"].astype(float)
+    return out
+
+
+def quadrant_table(
+    dataset: Dataset, period: Period, previous_run: pd.DataFrame | None = None, con=None
+) -> pd.DataFrame:
+    """One row per active account (ARR at as-of > 0): the quadrant output.
+
+    Columns: :data:`QUADRANT_COLUMNS`, then score components. The previous
+    quadrant comes from the data at the previous period's as-of date where
+    the data allows (events or health history given, and the account then
+    scored), else from ``previous_run`` (the previous run's quadrants.csv),
+    else it is empty and ``moved`` is false.
+    """
+    cfg = dataset.config["analysis"]
+    accounts = dataset.get("accounts")
+    renewals = dataset.get("renewals")
+    arr = arr_at(accounts, renewals, period.as_of)
+    active_ids = arr[arr > 0].index
+    now = scores_at(dataset, period.as_of, run_as_of=True, con=con)
+    now = now[now["account_id"].isin(active_ids)].copy()
+    now.insert(1, "arr", now["account_id"].map(arr).astype(float))
+    now["quadrant"] = q.assign_quadrant(now["usage_score"], now["health_score"], cfg["usage_threshold"], cfg["health_threshold"])
+    now["health_color"] = q.health_color(now["health_score"], tuple(cfg["health_colors"]))
+    previous = pd.Series(dtype=object)
+    if previous_run is not None and len(previous_run):
+        previous = previous_run.astype({"account_id": str}).set_index("account_id")["quadrant"].dropna()
+    if has_history(dataset):
+        before = scores_at(dataset, period.previous_as_of, run_as_of=False, con=con)
+        arr_before = arr_at(accounts, renewals, period.previous_as_of)
+        before = before[before["account_id"].map(arr_before) > 0]
+        before_q = pd.Series(
+            q.assign_quadrant(before["usage_score"], before["health_score"], cfg["usage_threshold"], cfg["health_threshold"]).to_numpy(),
+            index=before["account_id"].to_numpy(),
+        )
+        from_data = before_q[before_q != q.UNSCORED]
+        previous = pd.concat([from_data, previous[~previous.index.isin(from_data.index)]])
+        now = now.merge(
+            before.drop(columns=["usage_source", "health_source", "health_as_of"], errors="ignore")
+            .add_prefix("previous_").rename(columns={"previous_account_id": "account_id"}),
+            on="account_id", how="left",
+        )
+    table = q.add_movement(now, previous)
+    components = [c for c in table.columns if c not in QUADRANT_COLUMNS]
+    return table[QUADRANT_COLUMNS + components].sort_values("account_id").reset_index(drop=True)
+
+
+def slices(dataset: Dataset, period: Period) -> pd.DataFrame | None:
+    """Pattern slicing over the retention cohort; None without renewals."""
+    if not dataset.has("renewals"):
+        return None
+    cfg = dataset.config["analysis"]
+    accounts = dataset.get("accounts")
+    cohort = cohort_table(accounts, dataset.get("renewals"), period.as_of, period.window_start)
+    dims = slicing_dimensions(accounts, cfg["slicing_dimensions"])
+    return slice_churn(cohort, accounts, dims, int(cfg["min_accounts"]), float(cfg["alpha"]))
+
+
+def summary(dataset: Dataset, period: Period, quadrants: pd.DataFrame) -> dict:
+    """``results/summary.json`` as a dict (see the metric definitions)."""
+    accounts = dataset.get("accounts")
+    renewals = dataset.get("renewals")
+    arr_now = arr_at(accounts, renewals, period.as_of)
+    retention = retention_summary(accounts, renewals, period.as_of, period.window_start)
+    reasons = {}
+    if retention.get("reason"):
+        reasons["retention"] = retention["reason"]
+    out = {
+        "period": period.label,
+        "as_of": period.as_of.isoformat(),
+        "window_start": period.window_start.isoformat(),
+        "previous_period": period.previous_label,
+        "accounts_total": int(len(accounts)),
+        "arr_total": float(arr_now.sum()),
+        "active_accounts": int((arr_now > 0).sum()),
+        **{k: retention[k] for k in ("cohort_accounts", "nrr", "grr", "logo_churn_rate", "arr_churned", "arr_contracted", "arr_expanded")},
+        "quadrants": q.quadrant_totals(quadrants),
+        "data_quality": dataset.data_quality(),
+        "null_reasons": reasons,
+    }
+    return out
