@@ -66,7 +66,7 @@ def demo() -> None:
 
 def test(extra: list[str]) -> None:
     ensure_environment()
-    env = dict(os.environ, PYTHONHASHSEED="0", MPLBACKEND="Agg")
+    env = dict(os.environ, PYTHONHASHSEED="0")
     result = subprocess.run([str(PY), "-m", "pytest", *extra], cwd=ROOT, env=env)
     sys.exit(result.returncode)
 

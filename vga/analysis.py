@@ -146,3 +146,61 @@ def summary(dataset: Dataset, period: Period, quadrants: pd.DataFrame) -> dict:
         "null_reasons": reasons,
     }
     return out
+
+
+# What each optional table feeds, for the data-gathering step's notes.
+TABLE_USES = {
+    "renewals": "NRR, GRR, logo churn, ARR movements and pattern slicing",
+    "usage_events": "the usage score from events (else accounts.usage_score)",
+    "health_scores": "the health score and its history (else accounts.health_score)",
+    "users": "resolving events that carry no account_id",
+    "workflow_runs": "workflow completion in the usage score",
+    "support_tickets": "the voice of the customer and the health composite",
+    "surveys": "NPS/CSAT in the voice of the customer",
+    "touchpoints": "CSM contact and sentiment",
+    "onboarding": "onboarding milestones in the churn analysis",
+    "training": "training completion",
+    "interviews": "qualitative evidence",
+    "interventions": "intervention tracking",
+    "product_fixes": "the complaint-to-fix loop",
+}
+
+
+def sources_table(dataset: Dataset) -> pd.DataFrame:
+    """Per table given: the source and rows read / accepted / quarantined / blanked."""
+    rows = []
+    for name, t in dataset.tables.items():
+        source = t.source.replace(str(dataset.data_dir), "").lstrip("/\\") or t.source
+        rows.append({"table": name, "source": source, **t.quality})
+    return pd.DataFrame(rows)
+
+
+def missing_tables(dataset: Dataset) -> pd.DataFrame:
+    """Optional tables not given, and what the report cannot show without them."""
+    rows = [{"table": name, "needed for": use} for name, use in TABLE_USES.items() if not dataset.has(name)]
+    return pd.DataFrame(rows, columns=["table", "needed for"])
+
+
+def identity_resolution(dataset: Dataset) -> dict | None:
+    """How events were tied to accounts: counts by route and the unresolved."""
+    if not dataset.has("usage_events"):
+        return None
+    notes = dataset.tables["usage_events"].notes
+    routes = notes.get("resolved_by", {})
+    resolved = sum(routes.values())
+    total = resolved + notes.get("unresolved", 0)
+    return {
+        "events_with_account_id": routes.get("given", 0),
+        "resolved_through_users": routes.get("users", 0),
+        "resolved_through_email_domain": routes.get("domain", 0),
+        "unresolved_quarantined": notes.get("unresolved", 0),
+        "resolution_rate": (resolved / total) if total else None,
+    }
+
+
+def account_names(dataset: Dataset) -> pd.Series:
+    """account_id -> name to show; empty when redacted by configuration or absent."""
+    accounts = dataset.get("accounts")
+    if dataset.config["analysis"].get("redact_account_names") or "account_name" not in accounts.columns:
+        return pd.Series("", index=accounts["account_id"].to_numpy())
+    return pd.Series(accounts["account_name"].fillna("").to_numpy(), index=accounts["account_id"].to_numpy())

@@ -1,0 +1,122 @@
+"""The ``vga`` command line: ``sample``, ``validate``, ``run``.
+
+Exit status: 0 success; 1 the data fails (strict mode with quarantined rows
+or blanked cells, no accounts table, an unreadable file or a missing
+required column); 2 usage error (unknown option, malformed period, an
+existing period folder without ``--force``). Failures print one message
+without a traceback; ``--debug`` shows it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from pathlib import Path
+
+from .errors import UsageError, VgaError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # exit 2 with one line, as the spec says
+        self.print_usage(sys.stderr)
+        print(f"vga: error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="vga", description="Customer value gap analysis for B2B SaaS.")
+    parser.add_argument("--debug", action="store_true", help="show a traceback on failure")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    s = sub.add_parser("sample", help="write a synthetic data folder with planted effects")
+    s.add_argument("--out", required=True, help="folder to write")
+    s.add_argument("--accounts", type=int, default=1500, help="number of accounts (default 1500)")
+    s.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    s.add_argument("--minimal", action="store_true", help="only accounts (with health and usage scores) and renewals")
+    s.add_argument("--force", action="store_true", help="replace the folder if it exists")
+
+    v = sub.add_parser("validate", help="check a data folder against the contract")
+    v.add_argument("--data", required=True, help="data folder")
+    v.add_argument("--config", help="vga.toml (default: DATA/vga.toml if present)")
+    v.add_argument("--strict", action="store_true", help="fail on any quarantined row or blanked cell")
+
+    r = sub.add_parser("run", help="run the notebook series for a period")
+    r.add_argument("--data", required=True, help="data folder")
+    r.add_argument("--period", required=True, help="2026Q3, 2026 or 2026-09-30")
+    r.add_argument("--config", help="vga.toml (default: DATA/vga.toml if present)")
+    r.add_argument("--out", default="reports", help="reports folder (default: reports)")
+    r.add_argument("--force", action="store_true", help="replace an existing period folder")
+    r.add_argument("--strict", action="store_true", help="fail on any quarantined row or blanked cell")
+    return parser
+
+
+def cmd_sample(args) -> int:
+    import shutil
+
+    from .sample import write_sample
+
+    out = Path(args.out)
+    if out.exists() and any(out.iterdir()):
+        if not args.force:
+            raise UsageError(f"{out} exists and is not empty; pass --force to replace it")
+        shutil.rmtree(out)
+    truth = write_sample(out, accounts=args.accounts, seed=args.seed, minimal=args.minimal)
+    rows = sum(truth["rows_written"].values())
+    print(f"wrote {len(truth['rows_written'])} tables ({rows:,} rows) for {args.accounts} accounts to {out}")
+    print(f"planted effects are listed in {out / 'truth.json'}")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from .config import load_config
+    from .load import load_folder
+
+    config = load_config(args.config, args.data)
+    dataset = load_folder(args.data, config, strict=args.strict)
+    print(f"{'table':<16} {'source':<28} {'read':>10} {'accepted':>10} {'quarantined':>12} {'blanked':>8}")
+    for name, t in dataset.tables.items():
+        q = t.quality
+        source = Path(t.source).name + ("/" if Path(t.source).is_dir() else "")
+        print(f"{name:<16} {source:<28} {q['rows_read']:>10,} {q['rows_accepted']:>10,} {q['rows_quarantined']:>12,} {q['cells_blanked']:>8,}")
+    reasons = dataset.reasons()
+    if len(reasons):
+        print("\nreasons (count, first rows):")
+        for _, r in reasons.iterrows():
+            print(f"  {r['table']}: {r['action']} {r['count']}x  {r['reason']}  [rows {r['first_rows']}]")
+    else:
+        print("\nno rows quarantined, no cells blanked")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from .runner import run_period
+
+    final = run_period(args.data, args.period, config_path=args.config, out=args.out, force=args.force, strict=args.strict)
+    print(f"report: {final / 'report.html'}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code = {"sample": cmd_sample, "validate": cmd_validate, "run": cmd_run}[args.command](args)
+    except VgaError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"vga: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("vga: interrupted; earlier reports are untouched", file=sys.stderr)
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+def entry() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""Figures for the report. Each draws the frame it is given on an Axes and
+returns it; none calls ``plt.show()`` or reads files."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from .quadrant import QUADRANTS
+
+QUADRANT_COLORS = {
+    "Champions": "#2e7d32",
+    "Frustrated Power Users": "#ef6c00",
+    "Relationship-Dependent": "#1565c0",
+    "Churn Risk": "#c62828",
+    "Unscored": "#9e9e9e",
+}
+
+
+def _axes(ax, size=(7, 5)):
+    if ax is None:
+        _, ax = plt.subplots(figsize=size)
+    return ax
+
+
+def quadrant_scatter(quadrants: pd.DataFrame, *, usage_threshold=50.0, health_threshold=50.0, ax=None):
+    """Usage (x) against health (y), one dot per active account sized by ARR."""
+    ax = _axes(ax)
+    scored = quadrants.dropna(subset=["usage_score", "health_score"])
+    if len(scored):
+        size = 15 + 185 * (scored["arr"] / scored["arr"].max()).fillna(0)
+        sns.scatterplot(
+            data=scored, x="usage_score", y="health_score", hue="quadrant", size=size, sizes=(15, 200),
+            palette=QUADRANT_COLORS, hue_order=[q for q in QUADRANTS if q in set(scored["quadrant"])],
+            alpha=0.6, linewidth=0, ax=ax, legend="brief",
+        )
+        handles, labels = ax.get_legend_handles_labels()
+        keep = [i for i, lab in enumerate(labels) if lab in QUADRANT_COLORS]
+        ax.legend([handles[i] for i in keep], [labels[i] for i in keep], loc="lower left", fontsize=8, frameon=True)
+    ax.axvline(usage_threshold, color="#555", lw=1, ls="--")
+    ax.axhline(health_threshold, color="#555", lw=1, ls="--")
+    ax.set(xlim=(-2, 102), ylim=(-2, 102), xlabel="Usage score (0-100)", ylabel="Health score (0-100)")
+    ax.set_title("Usage-Health quadrant: active accounts, dot size = ARR")
+    return ax
+
+
+def quadrant_arr_bars(quadrants: pd.DataFrame, ax=None):
+    """ARR per quadrant (horizontal bars), with account counts."""
+    ax = _axes(ax, (7, 3))
+    grouped = quadrants.groupby("quadrant")["arr"].agg(["sum", "size"]).reindex(QUADRANTS).fillna(0)
+    ax.barh(grouped.index, grouped["sum"], color=[QUADRANT_COLORS[q] for q in grouped.index])
+    for y, (total, count) in enumerate(zip(grouped["sum"], grouped["size"])):
+        ax.text(total, y, f"  {int(count)} accounts", va="center", fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("ARR at the as-of date")
+    ax.set_title("ARR by quadrant")
+    return ax
+
+
+def slice_churn_bars(slices: pd.DataFrame, overall_churn: float | None = None, ax=None):
+    """Churn rate of each tested slice; flagged slices in red."""
+    tested = slices[slices["tested"]].copy()
+    ax = _axes(ax, (7, max(2.5, 0.28 * len(tested) + 1)))
+    if tested.empty:
+        ax.text(0.5, 0.5, "No slice large enough to test", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return ax
+    tested["label"] = tested["dimension"] + ": " + tested["value"]
+    tested = tested.sort_values("churn_rate")
+    colors = np.where(tested["flagged"], "#c62828", "#90a4ae")
+    ax.barh(tested["label"], tested["churn_rate"] * 100, color=colors)
+    if overall_churn is not None:
+        ax.axvline(overall_churn * 100, color="#333", ls="--", lw=1, label="whole cohort")
+        ax.legend(loc="lower right", fontsize=8)
+    ax.set_xlabel("Logo churn over the retention window (%)")
+    ax.set_title("Churn by slice (red: flagged after Benjamini-Hochberg)")
+    ax.tick_params(axis="y", labelsize=8)
+    return ax
+
+
+def data_quality_bars(quality: dict, ax=None):
+    """Share of rows quarantined per table (log-free, percentages)."""
+    ax = _axes(ax, (7, 3))
+    names = list(quality)
+    share = [100 * q["rows_quarantined"] / q["rows_read"] if q["rows_read"] else 0 for q in quality.values()]
+    ax.barh(names, share, color="#ef6c00")
+    ax.invert_yaxis()
+    ax.set_xlabel("Rows quarantined (% of rows read)")
+    ax.set_title("Data quality by table")
+    return ax

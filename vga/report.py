@@ -1,0 +1,166 @@
+"""Report pieces: escaped HTML for notebook outputs, and the one-file report.
+
+Every string that comes from data is escaped here (``html.escape``) or by
+``DataFrame.to_html(escape=True)``; notebooks never build HTML or Markdown
+from data themselves. The final report is built from the executed notebooks
+with nbconvert, without code, with images embedded and no reference to
+anything on the network.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+
+QUADRANT_TEXT = {
+    "Champions": "high usage, high health: protect and turn into references",
+    "Frustrated Power Users": "high usage, low health: they rely on the product but are unhappy; fix what hurts",
+    "Relationship-Dependent": "low usage, high health: they like us but use little; drive adoption",
+    "Churn Risk": "low usage, low health: intervene now",
+    "Unscored": "a score is missing: fix the data before judging these accounts",
+}
+
+
+def _html(body: str):
+    from IPython.display import HTML
+
+    return HTML(body)
+
+
+def pct(value, digits: int = 1) -> str:
+    """A fraction as a percentage for people (0.934 -> '93.4%'); '–' when null."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "–"
+    return f"{100 * float(value):.{digits}f}%"
+
+
+def money(value) -> str:
+    """A money amount, compact ('1.2M', '85.0k'); '–' when null."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "–"
+    v = float(value)
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= size:
+            return f"{v / size:,.1f}{suffix}"
+    return f"{v:,.0f}"
+
+
+def note(text: str, kind: str = "info"):
+    """A visible note (``info``, ``skip`` or ``warn``); the text is escaped."""
+    return _html(f'<div class="vga-note vga-{html.escape(kind)}">{html.escape(str(text))}</div>')
+
+
+def kpis(items: list[tuple[str, str, str]]):
+    """Headline figures: (label, value, explanation) each; all escaped."""
+    cards = "".join(
+        f'<div class="vga-kpi"><div class="vga-kpi-value">{html.escape(v)}</div>'
+        f'<div class="vga-kpi-label">{html.escape(label)}</div>'
+        f'<div class="vga-kpi-note">{html.escape(explain)}</div></div>'
+        for label, v, explain in items
+    )
+    return _html(f'<div class="vga-kpis">{cards}</div>')
+
+
+def table(frame: pd.DataFrame, formats: dict | None = None, max_rows: int = 50):
+    """An escaped HTML table; ``formats`` maps column -> function to text."""
+    shown = frame.head(max_rows).copy()
+    for col, fmt in (formats or {}).items():
+        if col in shown.columns:
+            shown[col] = shown[col].map(fmt)
+    body = shown.to_html(index=False, escape=True, na_rep="", border=0, classes="vga-table")
+    more = f'<div class="vga-more">{len(frame) - max_rows} more rows in the results folder</div>' if len(frame) > max_rows else ""
+    return _html(body + more)
+
+
+def bullet_list(lines: list[str]):
+    items = "".join(f"<li>{html.escape(str(line))}</li>" for line in lines)
+    return _html(f'<ul class="vga-list">{items}</ul>')
+
+
+CSS = """
+body{font-family:-apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;margin:0;color:#1f2933;background:#f5f7fa;line-height:1.45}
+header.vga-head{background:#102a43;color:#fff;padding:24px 40px}
+header.vga-head h1{margin:0 0 4px 0;font-size:26px}
+header.vga-head .meta{opacity:.8;font-size:13px}
+nav.vga-toc{background:#fff;border-bottom:1px solid #d9e2ec;padding:10px 40px;font-size:14px}
+nav.vga-toc a{margin-right:18px;color:#243b53;text-decoration:none}
+main{max-width:1100px;margin:0 auto;padding:10px 40px 60px}
+section.vga-section{background:#fff;border:1px solid #d9e2ec;border-radius:8px;margin:22px 0;padding:10px 28px 24px}
+h1,h2,h3{color:#102a43}
+.vga-kpis{display:flex;flex-wrap:wrap;gap:12px;margin:12px 0}
+.vga-kpi{flex:1 1 150px;border:1px solid #d9e2ec;border-radius:8px;padding:12px 14px;background:#f8fafc}
+.vga-kpi-value{font-size:26px;font-weight:600;color:#102a43}
+.vga-kpi-label{font-size:13px;font-weight:600;margin-top:2px}
+.vga-kpi-note{font-size:12px;color:#627d98;margin-top:4px}
+.vga-note{border-left:4px solid #2680c2;background:#eef6fc;padding:8px 12px;margin:10px 0;font-size:14px}
+.vga-skip{border-color:#9e9e9e;background:#f3f3f3}
+.vga-warn{border-color:#ef6c00;background:#fff4e5}
+table.vga-table,table.dataframe{border-collapse:collapse;font-size:13px;margin:8px 0}
+table.vga-table th,table.vga-table td,table.dataframe th,table.dataframe td{border-bottom:1px solid #e4e7eb;padding:4px 10px;text-align:left}
+table.vga-table th{background:#f0f4f8}
+.vga-more{font-size:12px;color:#627d98}
+img{max-width:100%}
+.jp-OutputPrompt,.jp-InputPrompt{display:none}
+footer{font-size:12px;color:#627d98;text-align:center;padding:20px}
+"""
+
+_NETWORK = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//|@import|url\(\s*["']?\s*(?:https?:)?//""", re.I)
+
+
+def _strip_for_report(nb):
+    """Drop what an executive should not see: stderr, warnings, errors."""
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        cell.outputs = [
+            o for o in cell.get("outputs", [])
+            if not (o.get("output_type") == "stream" and o.get("name") == "stderr") and o.get("output_type") != "error"
+        ]
+    return nb
+
+
+def network_references(text: str) -> list[str]:
+    """Every place in an HTML text that would load something from the network."""
+    return [m.group(0) for m in _NETWORK.finditer(text)]
+
+
+def build_report(notebooks: list[tuple[str, Path]], out: Path, *, title: str, subtitle: str) -> Path:
+    """Render executed notebooks into one self-contained HTML file.
+
+    ``notebooks`` is a list of (section title, executed .ipynb path), in the
+    order the reader should see them. Code is left out; images are embedded
+    as data URIs; nothing is loaded from the network (checked).
+    """
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="basic")
+    exporter.exclude_input = True
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    sections, toc = [], []
+    for i, (name, path) in enumerate(notebooks, start=1):
+        nb = _strip_for_report(nbformat.read(path, as_version=4))
+        body, _ = exporter.from_notebook_node(nb)
+        anchor = f"section-{i}"
+        toc.append(f'<a href="#{anchor}">{html.escape(name)}</a>')
+        sections.append(f'<section class="vga-section" id="{anchor}">{body}</section>')
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    page = (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{html.escape(title)}</title>"
+        f"<style>{CSS}</style></head><body>"
+        f'<header class="vga-head"><h1>{html.escape(title)}</h1><div class="meta">{html.escape(subtitle)}</div></header>'
+        f'<nav class="vga-toc">{"".join(toc)}</nav><main>{"".join(sections)}</main>'
+        f"<footer>Generated by vga on {stamp}. Figures follow the metric definitions in the README.</footer>"
+        "</body></html>\n"
+    )
+    found = network_references(page)
+    if found:
+        raise RuntimeError(f"the report would load from the network: {found[:3]}")
+    out.write_text(page, encoding="utf-8")
+    return out
