@@ -517,11 +517,7 @@ def _resolve_event_accounts(stage: _Stage, users: pd.DataFrame | None, accounts:
         "and the e-mail domain matches no single account",
     )
     stage.keep = stage.keep & ~unresolved
-    counted = how.where(stage.keep, "quarantined")
-    return {
-        "resolved_by": {k: int(v) for k, v in counted.value_counts().items() if k != "quarantined"},
-        "unresolved": int(unresolved.sum()),
-    }
+    return {"unresolved": int(unresolved.sum())}
 
 
 def _check_references(stage: _Stage, account_ids: set[str]) -> None:
@@ -536,6 +532,10 @@ def _check_references(stage: _Stage, account_ids: set[str]) -> None:
 
 def _finish(stage: _Stage, notes: dict | None = None) -> TableLoad:
     keep = stage.keep
+    # Blank every listed cell (the type parser already blanked its own).
+    for i, col, _, _ in stage.found.cells:
+        if col in stage.parsed.columns and pd.notna(stage.parsed.at[i, col]):
+            stage.parsed.at[i, col] = None
     accepted = stage.parsed.loc[keep].copy()
     # Unknown extra columns are kept (as text) and ignored by the analyses.
     for extra in stage.text.columns:
@@ -588,6 +588,10 @@ def load_folder(data_dir: str | Path, config: dict | None = None, *, strict: boo
             users = loaded["users"].accepted if "users" in loaded else None
             notes = _resolve_event_accounts(stage, users, accounts.accepted)
         _check_references(stage, account_ids)
+        if notes is not None:
+            # Counted after the reference check: only events that were kept.
+            routes = stage.parsed.loc[stage.keep, "account_resolved_by"].value_counts()
+            notes["resolved_by"] = {str(k): int(v) for k, v in routes.items()}
         loaded[name] = _finish(stage, notes)
     ordered = {name: loaded[name] for name in TABLES if name in loaded}
     dataset = Dataset(data_dir, config, ordered)

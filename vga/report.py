@@ -85,7 +85,7 @@ def bullet_list(lines: list[str]):
 CSS = """
 body{font-family:-apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;margin:0;color:#1f2933;background:#f5f7fa;line-height:1.45}
 header.vga-head{background:#102a43;color:#fff;padding:24px 40px}
-header.vga-head h1{margin:0 0 4px 0;font-size:26px}
+header.vga-head h1{margin:0 0 4px 0;font-size:26px;color:#fff}
 header.vga-head .meta{opacity:.8;font-size:13px}
 nav.vga-toc{background:#fff;border-bottom:1px solid #d9e2ec;padding:10px 40px;font-size:14px}
 nav.vga-toc a{margin-right:18px;color:#243b53;text-decoration:none}
@@ -106,6 +106,7 @@ table.vga-table th{background:#f0f4f8}
 .vga-more{font-size:12px;color:#627d98}
 img{max-width:100%}
 .jp-OutputPrompt,.jp-InputPrompt{display:none}
+a.anchor-link{display:none}
 footer{font-size:12px;color:#627d98;text-align:center;padding:20px}
 """
 

@@ -1,0 +1,47 @@
+"""Shared fixtures: sample folders and runs, made once per test session."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from vga.runner import run_period
+from vga.sample import write_sample
+
+#: The full-size sample: the size the planted effects are calibrated for.
+FULL_ACCOUNTS = int(os.environ.get("VGA_TEST_ACCOUNTS", "1500"))
+
+
+@pytest.fixture(scope="session")
+def sample_dir(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("sample")
+    write_sample(folder, accounts=FULL_ACCOUNTS, seed=7)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def truth(sample_dir) -> dict:
+    return json.loads((sample_dir / "truth.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def sample_run(sample_dir, tmp_path_factory) -> Path:
+    """One full run of the series on the sample, for output checks."""
+    out = tmp_path_factory.mktemp("reports")
+    return run_period(sample_dir, "2026Q3", out=out, quiet=True)
+
+
+@pytest.fixture(scope="session")
+def minimal_dir(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("minimal")
+    write_sample(folder, accounts=240, seed=3, minimal=True)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def minimal_run(minimal_dir, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("reports-minimal")
+    return run_period(minimal_dir, "2026Q3", out=out, quiet=True)
