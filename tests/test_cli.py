@@ -1,0 +1,74 @@
+"""The command line: exit codes, messages, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from .helpers import accounts, write_csv
+
+
+def vga(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "vga", *map(str, args)], capture_output=True, text=True, cwd=cwd)
+
+
+def test_sample_then_validate_prints_counts_and_reasons(tmp_path):
+    out = tmp_path / "s"
+    done = vga("sample", "--out", out, "--accounts", "80", "--seed", "5")
+    assert done.returncode == 0, done.stderr
+    truth = json.loads((out / "truth.json").read_text())
+    checked = vga("validate", "--data", out)
+    assert checked.returncode == 0, checked.stderr
+    line = next(l for l in checked.stdout.splitlines() if l.startswith("renewals "))
+    numbers = [int(x.replace(",", "")) for x in line.split()[2:]]
+    assert numbers[0] == truth["rows_written"]["renewals"]
+    assert numbers[2:] == [truth["bad_rows"]["renewals"]["quarantined"], truth["bad_rows"]["renewals"]["blanked"]]
+    assert numbers[0] == numbers[1] + numbers[2]
+    assert "duplicate account_id" in checked.stdout and "[rows " in checked.stdout
+
+
+def test_sample_is_deterministic_by_seed(tmp_path):
+    for name in ("a", "b"):
+        assert vga("sample", "--out", tmp_path / name, "--accounts", "70", "--seed", "9").returncode == 0
+    for f in ("accounts.csv", "renewals.csv", "support_tickets.csv", "truth.json"):
+        assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes()
+    assert vga("sample", "--out", tmp_path / "c", "--accounts", "70", "--seed", "10").returncode == 0
+    assert (tmp_path / "a" / "renewals.csv").read_bytes() != (tmp_path / "c" / "renewals.csv").read_bytes()
+
+
+def test_strict_validate_fails_with_exit_1_and_names_the_row(tmp_path):
+    accounts(tmp_path, [["A1", "100", "", ""], ["A2", "oops", "", ""]])
+    loose = vga("validate", "--data", tmp_path)
+    assert loose.returncode == 0
+    strict = vga("validate", "--data", tmp_path, "--strict")
+    assert strict.returncode == 1
+    assert "accounts.csv row 2: arr: expected a number >= 0, found 'oops'" in strict.stderr
+    assert "Traceback" not in strict.stderr
+
+
+@pytest.mark.parametrize("setup, args, code, phrase", [
+    ("empty", ["validate"], 1, "no accounts table"),
+    ("missing_column", ["validate"], 1, "column 'arr' missing from accounts.csv"),
+    ("ok", ["run", "--period", "2026Q5"], 2, "period '2026Q5' is not understood"),
+    ("ok", ["validate", "--bogus"], 2, "unrecognized arguments: --bogus"),
+    ("bad_config", ["validate"], 2, "unknown setting 'analysis.alfa'"),
+])
+def test_failures_exit_codes_and_messages(tmp_path, setup, args, code, phrase):
+    if setup == "missing_column":
+        write_csv(tmp_path, "accounts", ["account_id", "mrr"], [["A1", "1"]])
+    elif setup in ("ok", "bad_config"):
+        accounts(tmp_path)
+    if setup == "bad_config":
+        (tmp_path / "vga.toml").write_text("[analysis]\nalfa = 0.1\n")
+    result = vga(*args[:1], "--data", tmp_path, *args[1:])
+    assert result.returncode == code
+    assert phrase in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    result = vga("--debug", "validate", "--data", tmp_path)
+    assert result.returncode == 1 and "Traceback" in result.stderr

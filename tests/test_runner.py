@@ -1,0 +1,94 @@
+"""Run-folder behaviour: atomic replacement, refusals, missing inputs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from vga import runner
+from vga.errors import UsageError, VgaError
+
+from .helpers import accounts, write_csv
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture()
+def accounts_only(tmp_path):
+    """Only the required table: every optional analysis must say it is skipped."""
+    folder = tmp_path / "data"
+    write_csv(folder, "accounts", ["account_id", "arr", "region", "health_score"],
+              [[f"A{i}", str(100 * (i + 1)), ["NA", "EMEA"][i % 2], str(30 + 5 * i)] for i in range(12)])
+    return folder
+
+
+def test_missing_inputs_are_notes_not_failures(accounts_only, tmp_path):
+    final = runner.run_period(accounts_only, "2026Q3", out=tmp_path / "reports", quiet=True)
+    summary = json.loads((final / "results/summary.json").read_text())
+    for key in ("nrr", "grr", "logo_churn_rate", "arr_churned", "arr_contracted", "arr_expanded"):
+        assert summary[key] is None
+    assert "renewals" in summary["null_reasons"]["retention"]
+    assert summary["accounts_total"] == 12 and summary["arr_total"] == sum(100 * (i + 1) for i in range(12))
+    assert summary["quadrants"]["Unscored"]["accounts"] == 12  # health but no usage: shown, counted
+    page = (final / "report.html").read_text()
+    assert "No renewals table was given" in page
+    assert "Retention figures are not shown" in page
+    assert "No usage_events table was given" in page
+
+
+def test_existing_period_needs_force_and_failed_run_leaves_it_untouched(accounts_only, tmp_path, monkeypatch):
+    out = tmp_path / "reports"
+    final = runner.run_period(accounts_only, "2026Q3", out=out, quiet=True)
+    before = {p.relative_to(final): p.read_bytes() for p in final.rglob("*") if p.is_file()}
+    with pytest.raises(UsageError, match="already exists"):
+        runner.run_period(accounts_only, "2026Q3", out=out, quiet=True)
+    # A notebook that fails mid-series: the earlier report must survive, byte for byte.
+    broken = tmp_path / "nb"
+    broken.mkdir()
+    for stem, _ in runner.SERIES:
+        book = nbformat.read(runner.NOTEBOOK_DIR / f"{stem}.ipynb", as_version=4)
+        if stem == "05_pattern_slicing":
+            book.cells.append(nbformat.v4.new_code_cell("raise RuntimeError('planted failure')"))
+        nbformat.write(book, broken / f"{stem}.ipynb")
+    monkeypatch.setattr(runner, "NOTEBOOK_DIR", broken)
+    with pytest.raises(VgaError, match="notebook 05_pattern_slicing failed.*planted failure"):
+        runner.run_period(accounts_only, "2026Q3", out=out, force=True, quiet=True)
+    after = {p.relative_to(final): p.read_bytes() for p in final.rglob("*") if p.is_file()}
+    assert after == before
+
+
+def test_data_failure_stops_before_any_notebook(tmp_path):
+    accounts(tmp_path / "data", [["A1", "1", "", ""], ["A2", "x", "", ""]])
+    out = tmp_path / "reports"
+    result = subprocess.run([sys.executable, "-m", "vga", "run", "--data", tmp_path / "data", "--period", "2026Q3",
+                             "--out", out, "--strict"], capture_output=True, text=True)
+    assert result.returncode == 1 and "strict mode" in result.stderr
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_manifest_records_inputs_parameters_and_versions(sample_run, sample_dir):
+    manifest = json.loads((sample_run / "manifest.json").read_text())
+    tables = {i["table"]: i for i in manifest["inputs"]}
+    assert tables["accounts"]["rows_read"] == tables["accounts"]["rows_accepted"] + tables["accounts"]["rows_quarantined"]
+    assert len(tables["usage_events"]["files"]) == len(list((sample_dir / "usage_events").glob("*.parquet")))
+    assert all(len(f["sha256"]) == 64 for t in tables.values() for f in t["files"])
+    assert manifest["parameters"]["period"] == "2026Q3" and len(manifest["configuration_sha256"]) == 64
+    assert manifest["versions"]["pandas"] and set(manifest["timings_seconds"]) >= {s for s, _ in runner.SERIES}
+
+
+def test_a_notebook_runs_on_its_own_with_plain_papermill(minimal_dir, tmp_path):
+    import papermill
+
+    out = tmp_path / "07.ipynb"
+    papermill.execute_notebook(
+        str(runner.NOTEBOOK_DIR / "07_quadrant_view.ipynb"), str(out),
+        parameters={"data_dir": str(minimal_dir), "period": "2026Q3"}, progress_bar=False, kernel_name="python3",
+    )
+    book = nbformat.read(out, as_version=4)
+    assert book.metadata["papermill"]["parameters"]["data_dir"] == str(minimal_dir)
+    text = json.dumps([c.get("outputs", []) for c in book.cells])
+    assert "Frustrated Power Users" in text and "image/png" in text
