@@ -319,3 +319,26 @@ def data_dictionary() -> pd.DataFrame:
                 "allowed": allowed, "description": c.description,
             })
     return pd.DataFrame(rows)
+
+
+def dictionary_markdown() -> str:
+    """The data dictionary as Markdown, one section per table (for the README)."""
+    lines = []
+    for t in TABLES.values():
+        extra = ""
+        if t.unique_key:
+            extra += f" Unique key: `{t.unique_key}`."
+        if t.allow_folder:
+            extra += f" May be a folder `{t.name}/*.parquet`."
+        if t.component_prefix:
+            extra += f" Any number of `{t.component_prefix}<name>` columns (0..100) are shown as the score's parts."
+        lines += [f"#### {t.name}", "", t.description + extra, "", "| column | required | type | allowed | meaning |", "|---|---|---|---|---|"]
+        for row in data_dictionary().query("table == @t.name").itertuples():
+            allowed = row.allowed.replace("|", "\\|")
+            lines.append(f"| `{row.column}` | {'yes' if row.required else ''} | {row.type} | {allowed} | {row.description} |")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+if __name__ == "__main__":
+    print(dictionary_markdown(), end="")
