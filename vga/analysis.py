@@ -17,7 +17,7 @@ from . import quadrant as q
 from .load import Dataset
 from .periods import Period
 from .retention import arr_at, cohort_table, retention_summary
-from .scores import health_at, usage_scores, workflow_completion
+from .scores import explain_movement, health_at, health_composite, usage_scores, workflow_completion
 from .slicing import slice_churn, slicing_dimensions
 from .usage import activity_frame, connect
 
@@ -63,6 +63,18 @@ def scores_at(dataset: Dataset, day: date, *, run_as_of: bool, con=None) -> pd.D
         given = pd.Series(accounts["health_score"].to_numpy(), index=out.index)
         out.loc[fallback, "health_score"] = given[fallback]
         out.loc[fallback & given.notna(), "health_source"] = "accounts.health_score"
+    voice = [dataset.get(t) for t in ("surveys", "support_tickets", "touchpoints")]
+    if any(v is not None for v in voice) and out["health_score"].isna().any():
+        # The documented composite, only where the CS team's score is missing.
+        missing = out["health_score"].isna()
+        composite = health_composite(*voice, out.loc[missing, "account_id"], day, config).set_index("account_id")
+        rows = out.loc[missing, "account_id"]
+        for col in composite.columns:
+            values = rows.map(composite[col])
+            if col not in out.columns:
+                out[col] = np.nan if col != "health_signals_used" and col != "health_signals_stale" else ""
+            out.loc[missing, col] = values.to_numpy()
+        out.loc[missing & out["health_score"].notna(), "health_source"] = "composite"
     out["health_score"] = out["health_score"].astype(float)
     out["usage_score"] = out["usage_score"].astype(float)
     return out
@@ -108,6 +120,9 @@ def quadrant_table(
             on="account_id", how="left",
         )
     table = q.add_movement(now, previous)
+    if "previous_health_score" in table.columns:
+        table["previous_health_color"] = q.health_color(table["previous_health_score"], tuple(cfg["health_colors"]))
+    table = explain_movement(table, dataset.config)
     components = [c for c in table.columns if c not in QUADRANT_COLUMNS]
     return table[QUADRANT_COLUMNS + components].sort_values("account_id").reset_index(drop=True)
 

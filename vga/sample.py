@@ -259,7 +259,15 @@ def generate(accounts: int = 1500, seed: int = 7, minimal: bool = False) -> tupl
         rng, ids, users, domain, usage_high, adopts_automations, begin, end_of_life, churn_day
     ), "session rate falls linearly from 1x to 0.15x over the last four months before churn"
     tables["workflow_runs"] = _workflows(rng, ids, usage_high, begin, end_of_life)
-    tables["health_scores"] = _health(rng, ids, health_high, begin, end_of_life)
+    # About one account in ten is not covered by the CS platform: its health
+    # comes from the documented composite of surveys, tickets and touchpoints.
+    uncovered = rng.random(n) < 0.1
+    health = _health(rng, ids, health_high, begin, end_of_life)
+    tables["health_scores"] = health[~health["account_id"].isin(ids[uncovered])].reset_index(drop=True)
+    truth["planted"]["health_composite"] = {
+        "description": "accounts without health_scores rows; their latent health level",
+        "accounts": {str(a): bool(h) for a, h in zip(ids[uncovered], health_high[uncovered])},
+    }
     tables["support_tickets"] = _tickets(rng, ids, health_high, begin, end_of_life)
     tables["surveys"] = _surveys(rng, ids, health_high, begin, end_of_life)
     tables["touchpoints"] = _touchpoints(rng, ids, health_high, csm, begin, end_of_life)
@@ -392,7 +400,7 @@ def _health(rng, ids, health_high, begin, end_of_life) -> pd.DataFrame:
 
 def _tickets(rng, ids, health_high, begin, end_of_life) -> pd.DataFrame:
     acc, month_end = _monthly(begin, end_of_life)
-    count = rng.poisson(np.where(health_high[acc], 0.4, 1.2))
+    count = rng.poisson(np.where(health_high[acc], 0.4, 1.6))
     acc, month_end = np.repeat(acc, count), np.repeat(month_end, count)
     k = len(acc)
     opened = month_end.astype("datetime64[s]") - rng.integers(0, 27 * 86400, k).astype("timedelta64[s]")
@@ -405,8 +413,8 @@ def _tickets(rng, ids, health_high, begin, end_of_life) -> pd.DataFrame:
         "closed_at": np.where(still_open, "", _iso(closed).astype(object) + "Z"),
         "priority": rng.choice(["low", "normal", "high", "urgent"], k, p=[0.3, 0.45, 0.18, 0.07]),
         "category": rng.choice(["billing", "bug", "how-to", "integration", "performance"], k),
-        "escalated": np.where(rng.random(k) < np.where(health_high[acc], 0.03, 0.12), "yes", "no"),
-        "csat": np.where(rng.random(k) < 0.5, np.clip(np.round(np.where(health_high[acc], rng.normal(4.4, 0.6, k), rng.normal(3.0, 0.9, k))), 1, 5).astype(int).astype(str), ""),
+        "escalated": np.where(rng.random(k) < np.where(health_high[acc], 0.03, 0.2), "yes", "no"),
+        "csat": np.where(rng.random(k) < 0.5, np.clip(np.round(np.where(health_high[acc], rng.normal(4.4, 0.6, k), rng.normal(2.2, 0.9, k))), 1, 5).astype(int).astype(str), ""),
     })
 
 
@@ -415,7 +423,7 @@ def _surveys(rng, ids, health_high, begin, end_of_life) -> pd.DataFrame:
     quarterly = (month_end.astype("datetime64[M]").astype(int) % 3 == 2) & (rng.random(len(acc)) < 0.6)
     acc, month_end = acc[quarterly], month_end[quarterly]
     k = len(acc)
-    nps = np.clip(np.round(np.where(health_high[acc], rng.normal(8.6, 1.2, k), rng.normal(5.0, 2.0, k))), 0, 10).astype(int)
+    nps = np.clip(np.round(np.where(health_high[acc], rng.normal(8.6, 1.2, k), rng.normal(3.5, 2.0, k))), 0, 10).astype(int)
     comment = rng.choice(["", "", "Great support team", "Reports are slow", "Hard to connect our data",
                           "We love the dashboards", "Pricing is high for what we use"], k)
     return pd.DataFrame({
@@ -431,7 +439,7 @@ def _touchpoints(rng, ids, health_high, csm, begin, end_of_life) -> pd.DataFrame
     keep = rng.random(len(acc)) < 0.5
     acc, month_end = acc[keep], month_end[keep]
     k = len(acc)
-    p_neg = np.where(health_high[acc], 0.08, 0.35)
+    p_neg = np.where(health_high[acc], 0.08, 0.5)
     roll = rng.random(k)
     sentiment = np.where(roll < p_neg, "negative", np.where(roll < p_neg + 0.4, "neutral", "positive"))
     return pd.DataFrame({

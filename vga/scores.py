@@ -100,3 +100,148 @@ def health_at(health_scores: pd.DataFrame | None, day: date) -> pd.DataFrame:
         columns={"score": "health_score", "as_of": "health_as_of", **{c: "health_" + c[len("component_"):] for c in comps}}
     )
     return out.reset_index(drop=True)
+
+
+HEALTH_SIGNALS = ("nps", "csat", "support", "touchpoints")
+
+
+def health_composite(
+    surveys: pd.DataFrame | None,
+    tickets: pd.DataFrame | None,
+    touchpoints: pd.DataFrame | None,
+    account_ids: pd.Series,
+    day: date,
+    config: dict,
+) -> pd.DataFrame:
+    """The documented health composite at ``day`` (0..100), with its parts.
+
+    Used for accounts with neither a ``health_scores`` row nor (at the run's
+    as-of date) ``accounts.health_score``. Each signal uses only rows dated
+    on or before ``day`` and within its maximum age (``[health]
+    max_age_days``); a signal with no such rows is *stale or absent*: not
+    available, and its weight is spread over the others.
+
+    - ``nps``: mean NPS score (0..10) of responses within 365 days, x 10.
+    - ``csat``: mean CSAT (survey kind ``csat`` and ticket ``csat``, 1..5)
+      within 180 days, mapped 1 -> 0 and 5 -> 100.
+    - ``support``: 100 minus 10 per ticket opened within 90 days, minus 15
+      more per escalated and 10 more per high or urgent one, floored at 0.
+      Available whenever a ``support_tickets`` table is given (no tickets
+      is a good sign, not a missing one).
+    - ``touchpoints``: 50 + 50 x (positive - negative) / touchpoints with a
+      sentiment within 120 days.
+
+    Columns: ``account_id``, ``health_score``, ``health_<signal>`` for each
+    signal, ``health_signals_used`` and ``health_signals_stale`` (names
+    separated by ``;``).
+    """
+    ages = config["health"]["max_age_days"]
+    weights = {k: float(v) for k, v in config["health"]["weights"].items()}
+    end = pd.Timestamp(day) + pd.Timedelta(days=1)
+    out = pd.DataFrame({"account_id": pd.Series(account_ids, dtype=object).drop_duplicates().to_numpy()})
+
+    def recent(frame, column, signal):
+        if frame is None or frame.empty:
+            return None
+        start = end - pd.Timedelta(days=int(ages[signal]))
+        return frame[(frame[column] >= start) & (frame[column] < end)]
+
+    parts = pd.DataFrame({"account_id": out["account_id"]}).set_index("account_id")
+    s = recent(surveys, "responded_at", "nps")
+    if s is not None:
+        nps = s[s["kind"] == "nps"].groupby("account_id")["score"].mean() * 10
+        parts["nps"] = nps
+    csat_rows = []
+    s = recent(surveys, "responded_at", "csat")
+    if s is not None:
+        csat_rows.append(s.loc[s["kind"] == "csat", ["account_id", "score"]])
+    t = recent(tickets, "opened_at", "csat")
+    if t is not None and "csat" in t.columns:
+        csat_rows.append(t.loc[t["csat"].notna(), ["account_id", "csat"]].rename(columns={"csat": "score"}))
+    if csat_rows:
+        both = pd.concat(csat_rows)
+        parts["csat"] = (both.groupby("account_id")["score"].mean() - 1) / 4 * 100
+    t = recent(tickets, "opened_at", "support")
+    if t is not None:
+        escalated = t["escalated"].fillna(False).astype(bool) if "escalated" in t.columns else False
+        severe = t["priority"].isin(["high", "urgent"]) if "priority" in t.columns else False
+        penalty = (10 + 15 * escalated + 10 * severe).groupby(t["account_id"]).sum()
+        parts["support"] = (100 - penalty.reindex(parts.index).fillna(0)).clip(lower=0)
+    tp = recent(touchpoints, "occurred_at", "touchpoints")
+    if tp is not None and "sentiment" in tp.columns:
+        rated = tp[tp["sentiment"].notna()]
+        balance = rated.assign(v=rated["sentiment"].map({"positive": 1, "neutral": 0, "negative": -1}))
+        parts["touchpoints"] = 50 + 50 * balance.groupby("account_id")["v"].mean()
+    for signal in HEALTH_SIGNALS:
+        if signal not in parts.columns:
+            parts[signal] = np.nan
+    parts = parts[list(HEALTH_SIGNALS)]
+    w = pd.Series({k: weights.get(k, 0.0) for k in HEALTH_SIGNALS})
+    available = parts.notna() & (w > 0)
+    total = available.mul(w, axis=1).sum(axis=1)
+    score = parts.fillna(0).mul(w, axis=1).sum(axis=1) / total.where(total > 0)
+    out = out.set_index("account_id")
+    out["health_score"] = score
+    for signal in HEALTH_SIGNALS:
+        out[f"health_{signal}"] = parts[signal]
+    out["health_signals_used"] = available.apply(lambda r: ";".join(c for c in HEALTH_SIGNALS if r[c]), axis=1)
+    out["health_signals_stale"] = available.apply(lambda r: ";".join(c for c in HEALTH_SIGNALS if not r[c]), axis=1)
+    return out.reset_index()
+
+
+def explain_movement(table: pd.DataFrame, config: dict, top: int = 3) -> pd.DataFrame:
+    """Why did each account's quadrant or health colour change?
+
+    ``table`` holds current columns (``usage_score``, ``usage_<component>``,
+    ``health_score``, ``health_<part>``) and the same with a ``previous_``
+    prefix. Adds ``usage_change`` and ``health_change`` (score points),
+    ``delta_usage_<component>`` (points of usage score each component
+    contributed: weight share x change x 100), ``delta_health_<part>``
+    (change of each visible health part, 0..100 points) and ``explanation``,
+    a sentence naming the largest movers, for rows whose quadrant or health
+    colour changed (empty elsewhere).
+    """
+    out = table.copy()
+    if "previous_usage_score" not in out.columns and "previous_health_score" not in out.columns:
+        out["explanation"] = np.where(out.get("moved", False), "previous quadrant from the previous run; parts unknown", "")
+        return out
+    weights = {k: float(v) for k, v in config["usage"]["weights"].items()}
+    total_weight = sum(weights.get(c, 0.0) for c in USAGE_COMPONENTS) or 1.0
+    out["usage_change"] = out["usage_score"] - out.get("previous_usage_score", np.nan)
+    out["health_change"] = out["health_score"] - out.get("previous_health_score", np.nan)
+    usage_deltas = {}
+    for c in USAGE_COMPONENTS:
+        now, before = f"usage_{c}", f"previous_usage_{c}"
+        if now in out.columns and before in out.columns:
+            usage_deltas[c] = (out[now] - out[before]) * weights.get(c, 0.0) / total_weight * 100
+            out[f"delta_usage_{c}"] = usage_deltas[c]
+    health_parts = [c[len("health_"):] for c in out.columns
+                    if c.startswith("health_") and c not in ("health_score", "health_color", "health_as_of", "health_source")
+                    and f"previous_{c}" in out.columns and pd.api.types.is_numeric_dtype(out[c])]
+    health_deltas = {}
+    for part in health_parts:
+        health_deltas[part] = out[f"health_{part}"] - out[f"previous_health_{part}"]
+        out[f"delta_health_{part}"] = health_deltas[part]
+    changed = out.get("moved", pd.Series(False, index=out.index)).astype(bool)
+    if "previous_health_color" in out.columns:
+        changed |= (out["previous_health_color"].fillna("") != "") & (out["previous_health_color"] != out["health_color"])
+
+    def sentence(i) -> str:
+        bits = []
+        if out.at[i, "moved"] if "moved" in out.columns else False:
+            bits.append(f"{out.at[i, 'previous_quadrant']} -> {out.at[i, 'quadrant']}")
+        elif "previous_health_color" in out.columns and out.at[i, "previous_health_color"] != out.at[i, "health_color"]:
+            bits.append(f"health colour {out.at[i, 'previous_health_color'] or 'none'} -> {out.at[i, 'health_color'] or 'none'}")
+        for label, change, deltas in (("usage", out.at[i, "usage_change"], usage_deltas),
+                                      ("health", out.at[i, "health_change"], health_deltas)):
+            if pd.isna(change) or abs(change) < 0.05:
+                continue
+            movers = sorted(((abs(d[i]), name, d[i]) for name, d in deltas.items() if pd.notna(d[i]) and abs(d[i]) >= 0.05), reverse=True)
+            detail = ", ".join(f"{name} {value:+.1f}" for _, name, value in movers[:top])
+            bits.append(f"{label} {change:+.1f}" + (f" ({detail})" if detail else ""))
+        return "; ".join(bits)
+
+    out["explanation"] = ""
+    idx = out.index[changed]
+    out.loc[idx, "explanation"] = [sentence(i) for i in idx]
+    return out

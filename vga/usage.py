@@ -1,26 +1,49 @@
 """Product usage aggregated from events with Ibis.
 
 One set of Ibis expressions computes every usage signal. DuckDB (embedded,
-out of core) runs them by default over a data frame, a Parquet/CSV file or a
-folder of Parquet files; the same expressions run on any Ibis backend given a
-connection URL in ``[warehouse] url`` (PostgreSQL; for larger estates Ibis
-also offers Spark, Trino, BigQuery and Snowflake).
+out of core, spilling to disk) runs them by default over a data frame, a
+Parquet or CSV file, or a folder of Parquet files; the same expressions run
+on any backend Ibis supports, given a connection URL in ``[warehouse] url``:
+PostgreSQL (tested in CI against a real server), and for larger estates
+Spark, Trino, BigQuery or Snowflake.
 
-Windows: the 90-day usage window at day d is ``(d - 90 days, d]``, i.e. every
-event whose UTC date is after d - 90 days and on or before d.
+How it stays fast: events are first collapsed to one row per account, day,
+user and session, carrying the event count and bitmasks of the features
+used (stage 1); the account-level measures are then counted over that much
+smaller table (stage 2). When a data set has more distinct features than a
+64-bit mask holds, stage 1 keeps the feature as a key instead; both routes
+give identical figures (tested).
+
+Measures, per account and period (a calendar month, or a window):
+
+``events``              events in the period
+``active_users``        distinct users
+``active_days``         distinct UTC dates with an event
+``sessions``            distinct ``session_id`` (user and day where it is empty)
+``events_per_session``  events / sessions (session depth)
+``features_used``       distinct features (breadth)
+``core_features_used``  distinct configured core features
+``core_adoption``       core_features_used / core features configured
+
+Windows: the window of ``window_days`` at day d is ``(d - window_days, d]``,
+every event whose UTC date is after d - window_days and on or before d.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import reduce
 
 import ibis
 import pandas as pd
 
-ACTIVITY_COLUMNS = [
-    "account_id", "events", "active_users", "active_days", "sessions", "events_per_session",
-    "features_used", "core_features_used",
+EVENT_COLUMNS = ("timestamp", "account_id", "user_id", "session_id", "feature")
+MEASURES = [
+    "events", "active_users", "active_days", "sessions", "events_per_session",
+    "features_used", "core_features_used", "core_adoption",
 ]
+#: Feature masks are signed 64-bit integers: bits 0..61 are used.
+MASK_BITS = 62
 
 
 def connect(config: dict | None = None):
@@ -29,63 +52,183 @@ def connect(config: dict | None = None):
     if url:
         return ibis.connect(url)
     con = ibis.duckdb.connect()
-    # Event-scale work stays within memory: DuckDB spills to disk past this.
+    # Order of rows is never relied upon; dropping it lets DuckDB stream.
     con.raw_sql("SET preserve_insertion_order = false")
     return con
 
 
 def as_table(con, events) -> ibis.Table:
-    """An Ibis table over ``events``: a data frame, an Ibis table, or a path
-    (a Parquet file, a folder of Parquet files, or a CSV file)."""
+    """An Ibis table over ``events``: a data frame, an Ibis table, the name of
+    a table in the connection, or a path (a Parquet file, a folder of
+    Parquet files, or a CSV file)."""
     if isinstance(events, ibis.Table):
         return events
     if isinstance(events, pd.DataFrame):
-        cols = [c for c in ("timestamp", "account_id", "user_id", "session_id", "feature") if c in events.columns]
-        return con.create_table("vga_events", events[cols], temp=True, overwrite=True)
-    path = str(events)
-    if path.endswith(".csv"):
-        return con.read_csv(path)
-    if not path.endswith(".parquet"):
-        path = path.rstrip("/") + "/*.parquet"
-    return con.read_parquet(path)
+        cols = [c for c in EVENT_COLUMNS if c in events.columns]
+        frame = events[cols].copy()
+        for c in cols:
+            if c != "timestamp":
+                frame[c] = frame[c].astype(object)
+        return con.create_table("vga_events", frame, temp=True, overwrite=True)
+    text = str(events)
+    if "/" not in text and "." not in text and text in con.list_tables():
+        return con.table(text)
+    if text.endswith(".csv"):
+        return con.read_csv(text)
+    if not text.endswith(".parquet"):
+        text = text.rstrip("/") + "/*.parquet"
+    return con.read_parquet(text)
 
 
-def _bounds(day: date, window_days: int) -> tuple[datetime, datetime]:
+def distinct_features(events: ibis.Table) -> list[str]:
+    """Every feature name in the events, sorted (one scan of one column)."""
+    return sorted(str(f) for f in events.select("feature").distinct().to_pandas()["feature"].dropna())
+
+
+def _session_key(t: ibis.Table):
+    day = t.timestamp.date().cast("string")
+    fallback = t.user_id.concat("|", day)
+    return t.session_id.fill_null(fallback) if "session_id" in t.columns else fallback
+
+
+def _popcount(mask, bits: int):
+    """Number of set bits among the lowest ``bits`` bits, portable SQL."""
+    if bits == 0:
+        return ibis.literal(0, type="int64")
+    return reduce(lambda a, b: a + b, [((mask >> i) & 1) for i in range(bits)])
+
+
+def _bits(names: list[str]) -> dict[str, int]:
+    return {name: 1 << i for i, name in enumerate(names)}
+
+
+def collapse(events: ibis.Table, features: list[str], core: list[str], by_month: bool = True) -> tuple[ibis.Table, bool]:
+    """Stage 1: one row per account, (month,) day, user and session.
+
+    Returns the table and whether feature bitmasks were used (else the
+    feature is a key of the rows).
+    """
+    t = events
+    keys = {
+        "account_id": t.account_id,
+        "day": t.timestamp.date(),
+        "user_id": t.user_id,
+        "session": _session_key(t),
+    }
+    if by_month:
+        keys["month"] = t.timestamp.truncate("M").date()
+    use_masks = len(features) <= MASK_BITS
+    aggs = {"events": t.count()}
+    if use_masks:
+        aggs["feature_mask"] = t.feature.substitute(_bits(features), else_=0).cast("int64").bit_or()
+        core_bits = _bits([f for f in core])
+        aggs["core_mask"] = t.feature.substitute(core_bits, else_=0).cast("int64").bit_or() if core else ibis.literal(0, type="int64").max()
+    else:
+        keys["feature"] = t.feature
+    return t.group_by(**keys).aggregate(**aggs), use_masks
+
+
+def _measures(stage1: ibis.Table, keys: list[str], n_features: int, core: list[str], use_masks: bool) -> ibis.Table:
+    """Stage 2: the account-level measures over the collapsed rows."""
+    s = stage1
+    aggs = {
+        "events": s.events.sum(),
+        "active_users": s.user_id.nunique(),
+        "active_days": s.day.nunique(),
+        "sessions": s.session.nunique(),
+    }
+    if use_masks:
+        aggs["feature_mask"] = s.feature_mask.bit_or()
+        aggs["core_mask"] = s.core_mask.bit_or()
+        out = s.group_by(keys).aggregate(**aggs)
+        out = out.mutate(
+            features_used=_popcount(out.feature_mask, n_features),
+            core_features_used=_popcount(out.core_mask, len(core)),
+        ).drop("feature_mask", "core_mask")
+    else:
+        aggs["features_used"] = s.feature.nunique()
+        aggs["core_features_used"] = (
+            s.feature.isin(core).ifelse(s.feature, ibis.null("string")).nunique() if core else ibis.literal(0).max()
+        )
+        out = s.group_by(keys).aggregate(**aggs)
+    adoption = (out.core_features_used.cast("float64") / len(core)) if core else ibis.null("float64")
+    return out.mutate(
+        events_per_session=out.events.cast("float64") / out.sessions,
+        core_adoption=adoption,
+    )
+
+
+def _window_bounds(day: date, window_days: int) -> tuple[datetime, datetime]:
     end = datetime.combine(day, datetime.min.time()) + timedelta(days=1)  # exclusive: all of day d
     return end - timedelta(days=window_days), end
 
 
-def window_activity(events: ibis.Table, day: date, window_days: int = 90, core_features=()) -> ibis.Table:
-    """Per account, activity in the window ``(day - window_days, day]``.
-
-    Columns: ``events``, ``active_users``, ``active_days`` (distinct UTC
-    dates), ``sessions`` (distinct session_id, or user-day when absent),
-    ``events_per_session``, ``features_used`` (breadth) and
-    ``core_features_used`` (distinct configured core features).
-    """
-    start, end = _bounds(day, window_days)
-    w = events.filter((events.timestamp >= ibis.timestamp(start)) & (events.timestamp < ibis.timestamp(end)))
-    day_key = w.timestamp.date().cast("string")
-    if "session_id" in w.columns:
-        session = w.session_id.fill_null(w.user_id.concat("|", day_key))
-    else:
-        session = w.user_id.concat("|", day_key)
+def monthly_usage(events: ibis.Table, core_features=(), features: list[str] | None = None) -> ibis.Table:
+    """Per account and calendar month (``month`` = its first day): the measures."""
     core = list(core_features)
-    core_used = (
-        w.feature.isin(core).ifelse(w.feature, ibis.null("string")).nunique() if core else ibis.literal(0)
-    )
-    agg = w.group_by("account_id").aggregate(
-        events=w.count(),
-        active_users=w.user_id.nunique(),
-        active_days=w.timestamp.date().nunique(),
-        sessions=session.nunique(),
-        features_used=w.feature.nunique(),
-        core_features_used=core_used,
-    )
-    return agg.mutate(events_per_session=agg.events / agg.sessions)[ACTIVITY_COLUMNS]
+    features = distinct_features(events) if features is None else features
+    stage1, masks = collapse(events, features, core, by_month=True)
+    return _measures(stage1, ["account_id", "month"], len(features), core, masks)[["account_id", "month", *MEASURES]]
+
+
+def window_usage(
+    events: ibis.Table, day: date, window_days: int = 90, core_features=(), features: list[str] | None = None
+) -> ibis.Table:
+    """Per account, the measures over the window ``(day - window_days, day]``."""
+    start, end = _window_bounds(day, window_days)
+    w = events.filter((events.timestamp >= ibis.timestamp(start)) & (events.timestamp < ibis.timestamp(end)))
+    core = list(core_features)
+    features = distinct_features(events) if features is None else features
+    stage1, masks = collapse(w, features, core, by_month=False)
+    return _measures(stage1, ["account_id"], len(features), core, masks)[["account_id", *MEASURES]]
+
+
+def first_value(events: ibis.Table, value_events=()) -> ibis.Table:
+    """Per account, the first timestamp of any configured value event."""
+    value = list(value_events)
+    hits = events.filter(events.feature.isin(value)) if value else events.filter(ibis.literal(False))
+    return hits.group_by("account_id").aggregate(first_value_at=hits.timestamp.min())
+
+
+def time_to_first_value(
+    first: pd.DataFrame, accounts: pd.DataFrame, as_of: date
+) -> pd.DataFrame:
+    """Days from ``contract_start`` to the first value event, as known at ``as_of``.
+
+    Accounts with no value event on or before ``as_of`` (or none after their
+    contract start) have no figure (NaN); so do accounts without a start.
+    """
+    out = accounts[["account_id"]].copy()
+    starts = pd.to_datetime(accounts.get("contract_start")) if "contract_start" in accounts.columns else pd.Series(pd.NaT, index=accounts.index)
+    first = first[pd.to_datetime(first["first_value_at"]) < pd.Timestamp(as_of) + pd.Timedelta(days=1)]
+    hit = out.merge(first, on="account_id", how="left")["first_value_at"]
+    days = (pd.to_datetime(hit).to_numpy() - starts.to_numpy()) / pd.Timedelta(days=1)
+    out["days_to_first_value"] = pd.Series(days, index=out.index).where(lambda d: d >= 0)
+    return out
+
+
+def workflow_summary(runs: ibis.Table, day: date | None = None, window_days: int = 90) -> ibis.Table:
+    """Per account: runs started, completed and the completion rate, over the
+    window at ``day`` (all runs when ``day`` is None)."""
+    r = runs
+    if day is not None:
+        start, end = _window_bounds(day, window_days)
+        r = r.filter((r.started_at >= ibis.timestamp(start)) & (r.started_at < ibis.timestamp(end)))
+        done = r.completed_at.notnull() & (r.completed_at < ibis.timestamp(end))
+    else:
+        done = r.completed_at.notnull()
+    out = r.group_by("account_id").aggregate(runs_started=r.count(), runs_completed=done.cast("int64").sum())
+    return out.mutate(completion_rate=out.runs_completed.cast("float64") / out.runs_started)
+
+
+def abandonment_steps(runs: ibis.Table) -> ibis.Table:
+    """Where abandoned runs stop: per workflow and last step, the count."""
+    abandoned = runs.filter(runs.completed_at.isnull())
+    step = abandoned.last_step.fill_null("(not recorded)") if "last_step" in abandoned.columns else ibis.literal("(not recorded)")
+    return abandoned.group_by([abandoned.workflow, step.name("last_step")]).aggregate(abandoned_runs=abandoned.count())
 
 
 def activity_frame(con, events, day: date, window_days: int = 90, core_features=()) -> pd.DataFrame:
-    """:func:`window_activity` executed into a data frame."""
+    """:func:`window_usage` executed into a data frame."""
     table = as_table(con, events)
-    return window_activity(table, day, window_days, core_features).to_pandas()
+    return window_usage(table, day, window_days, core_features).to_pandas()
