@@ -45,3 +45,10 @@ def minimal_dir(tmp_path_factory) -> Path:
 def minimal_run(minimal_dir, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("reports-minimal")
     return run_period(minimal_dir, "2026Q3", out=out, quiet=True)
+
+
+@pytest.fixture(scope="session")
+def sample_data(sample_dir):
+    from vga.load import load_folder
+
+    return load_folder(sample_dir)

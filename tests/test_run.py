@@ -73,14 +73,13 @@ def test_planted_region_is_flagged_and_small_book_is_not(sample_run, truth):
     assert not set(flagged["dimension"]) & set(truth["planted"]["no_effect_dimensions"])
 
 
-def test_frustrated_power_users_churn_about_twice_champions(sample_dir, truth):
+def test_frustrated_power_users_churn_about_twice_champions(sample_data, truth):
     from vga import analysis
-    from vga.load import load_folder
     from vga.periods import parse_period
     from vga.quadrant import assign_quadrant
     from vga.retention import cohort_table
 
-    data = load_folder(sample_dir)
+    data = sample_data
     p = parse_period(truth["period"])
     cohort = cohort_table(data.get("accounts"), data.get("renewals"), p.as_of, p.window_start)
     start_scores = analysis.scores_at(data, p.window_start, run_as_of=False)

@@ -1,0 +1,151 @@
+"""Event aggregation (Ibis), scores, staleness and movement explanations."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from vga import usage
+from vga.config import load_config
+from vga.scores import explain_movement, health_composite, usage_scores
+
+CONFIG = load_config()
+
+
+def events_frame(rows):
+    df = pd.DataFrame(rows, columns=["timestamp", "account_id", "user_id", "session_id", "feature"])
+    df["timestamp"] = pd.to_datetime(df["timestamp"])
+    return df
+
+
+EVENTS = events_frame([
+    # account a: two users, three sessions, in the window ending 2026-03-31
+    ("2025-12-31 23:59:59", "a", "u1", "s1", "dash"),    # on d - 90 days (2025-12-31): outside, window is (d-90, d]
+    ("2026-01-02 09:00:00", "a", "u1", "s2", "dash"),
+    ("2026-01-02 09:05:00", "a", "u1", "s2", "report"),
+    ("2026-01-02 09:06:00", "a", "u1", "s2", "report"),
+    ("2026-02-10 10:00:00", "a", "u2", None, "api"),      # no session id: user-day is the session
+    ("2026-02-10 11:00:00", "a", "u2", None, "dash"),
+    ("2026-03-31 23:59:59", "a", "u1", "s9", "alerts"),   # last second of d: inside
+    ("2026-04-01 00:00:00", "a", "u1", "s9", "alerts"),   # after d: outside
+    ("2026-03-15 12:00:00", "b", "u3", "s5", "api"),
+])
+CORE = ["dash", "report", "alerts"]
+
+
+@pytest.fixture(params=[False, True], ids=["masks", "feature-keys"])
+def con_and_route(request, monkeypatch):
+    if request.param:
+        monkeypatch.setattr(usage, "MASK_BITS", 1)  # force the route without bitmasks
+    return usage.connect()
+
+
+def test_window_measures_hand_computed(con_and_route):
+    t = usage.as_table(con_and_route, EVENTS)
+    got = usage.window_usage(t, date(2026, 3, 31), 90, CORE).to_pandas().set_index("account_id").sort_index()
+    a = got.loc["a"]
+    assert (a["events"], a["active_users"], a["active_days"], a["sessions"]) == (6, 2, 3, 3)
+    assert a["events_per_session"] == 2.0
+    assert (a["features_used"], a["core_features_used"]) == (4, 3) and a["core_adoption"] == 1.0
+    b = got.loc["b"]
+    assert (b["events"], b["sessions"], b["features_used"], b["core_features_used"], b["core_adoption"]) == (1, 1, 1, 0, 0.0)
+
+
+def test_monthly_measures_hand_computed(con_and_route):
+    t = usage.as_table(con_and_route, EVENTS)
+    got = usage.monthly_usage(t, CORE).to_pandas()
+    got["month"] = pd.to_datetime(got["month"]).dt.strftime("%Y-%m")
+    a = got[got["account_id"] == "a"].set_index("month")
+    assert a.loc["2025-12", ["events", "sessions", "active_days", "features_used"]].tolist() == [1, 1, 1, 1]
+    assert a.loc["2026-01", ["events", "sessions", "active_days", "features_used"]].tolist() == [3, 1, 1, 2]
+    assert a.loc["2026-02", ["events", "sessions", "active_users", "core_features_used"]].tolist() == [2, 1, 1, 1]
+    assert a.loc["2026-04", "events"] == 1
+    assert got["events"].sum() == len(EVENTS)
+
+
+def test_reads_parquet_folders_and_csv(tmp_path):
+    (tmp_path / "ev").mkdir()
+    EVENTS.iloc[:5].to_parquet(tmp_path / "ev" / "1.parquet")
+    EVENTS.iloc[5:].to_parquet(tmp_path / "ev" / "2.parquet")
+    EVENTS.to_csv(tmp_path / "ev.csv", index=False)
+    con = usage.connect()
+    for source in (tmp_path / "ev", tmp_path / "ev.csv"):
+        got = usage.monthly_usage(usage.as_table(con, source), CORE).to_pandas()
+        assert got["events"].sum() == len(EVENTS) and set(got["account_id"]) == {"a", "b"}
+
+
+def test_first_value_and_workflows():
+    con = usage.connect()
+    t = usage.as_table(con, EVENTS)
+    first = usage.first_value(t, ["report"]).to_pandas()
+    accounts = pd.DataFrame({"account_id": ["a", "b"], "contract_start": pd.to_datetime(["2025-12-31", "2026-01-01"])})
+    ttv = usage.time_to_first_value(first, accounts, date(2026, 3, 31)).set_index("account_id")["days_to_first_value"]
+    assert ttv["a"] == pytest.approx(2 + 9 / 24 + 5 / 1440) and np.isnan(ttv["b"])
+    assert np.isnan(usage.time_to_first_value(first, accounts, date(2026, 1, 1)).set_index("account_id").loc["a", "days_to_first_value"])
+    runs = pd.DataFrame({
+        "account_id": ["a", "a", "a", "b"], "workflow": "w",
+        "started_at": pd.to_datetime(["2026-03-01", "2026-03-02", "2026-03-03", "2026-03-04"]),
+        "completed_at": pd.to_datetime(["2026-03-01 01:00", None, "2026-04-05 00:00", None]),
+        "last_step": ["publish", "map", None, "map"],
+    })
+    rt = con.create_table("runs", runs, overwrite=True)
+    s = usage.workflow_summary(rt, date(2026, 3, 31)).to_pandas().set_index("account_id")
+    assert s.loc["a", ["runs_started", "runs_completed"]].tolist() == [3, 1]  # completed after d does not count
+    steps = usage.abandonment_steps(rt).to_pandas().set_index("last_step")["abandoned_runs"].to_dict()
+    assert steps == {"map": 2}
+
+
+def test_usage_score_components_weights_and_zero_usage():
+    activity = pd.DataFrame({"account_id": ["a", "b"], "events": [40, 10], "active_days": [10, 40],
+                             "events_per_session": [4.0, 16.0], "core_features_used": [1, 2]})
+    config = load_config()
+    config["usage"]["core_features"] = ["x", "y"]
+    wf = pd.DataFrame({"account_id": ["a"], "runs_started": [4], "runs_completed": [1]})
+    got = usage_scores(pd.Series(["a", "b", "c"]), activity, wf, config).set_index("account_id")
+    # a: adoption .5, days .5, depth .5, workflow .25 -> 43.75 ; b: 1, 1, 1, (no runs: spread) -> 100 ; c: none -> 0
+    assert got.loc["a", "usage_score"] == pytest.approx(43.75)
+    assert got.loc["b", "usage_score"] == pytest.approx(100.0) and np.isnan(got.loc["b", "usage_workflow_completion"])
+    assert got.loc["c", "usage_score"] == 0 and got.loc["c", ["usage_active_days", "usage_core_adoption"]].tolist() == [0, 0]
+    config["usage"]["weights"] = {"core_adoption": 0, "active_days": 1, "session_depth": 0, "workflow_completion": 3}
+    got = usage_scores(pd.Series(["a"]), activity, wf, config).set_index("account_id")
+    assert got.loc["a", "usage_score"] == pytest.approx((0.5 * 1 + 0.25 * 3) / 4 * 100)
+
+
+def test_health_composite_staleness_spreads_weight():
+    day = date(2026, 9, 30)
+    surveys = pd.DataFrame({"account_id": ["a", "b"], "kind": ["nps", "nps"], "score": [9.0, 2.0],
+                            "responded_at": pd.to_datetime(["2026-06-01", "2025-01-01"])})  # b's NPS is stale
+    tickets = pd.DataFrame({"account_id": ["b", "b"], "opened_at": pd.to_datetime(["2026-09-01", "2026-09-20"]),
+                            "escalated": [True, False], "priority": ["urgent", "low"], "csat": [np.nan, np.nan]})
+    touch = pd.DataFrame({"account_id": ["a", "a"], "occurred_at": pd.to_datetime(["2026-09-01", "2026-08-01"]),
+                          "sentiment": ["positive", "negative"]})
+    got = health_composite(surveys, tickets, touch, pd.Series(["a", "b", "c"]), day, CONFIG).set_index("account_id")
+    # a: nps 90, support 100, touchpoints 50 -> 80 ; b: support 100-10-15-10-10 = 55 only ; c: support 100 only
+    assert got.loc["a", "health_score"] == pytest.approx(80.0)
+    assert got.loc["b", "health_score"] == pytest.approx(55.0)
+    assert got.loc["b", "health_signals_stale"] == "nps;csat;touchpoints" and got.loc["b", "health_signals_used"] == "support"
+    assert got.loc["c", "health_score"] == 100.0
+    nothing = health_composite(None, None, None, pd.Series(["a"]), day, CONFIG)
+    assert nothing["health_score"].isna().all()
+
+
+def test_explanations_add_up_to_the_change():
+    t = pd.DataFrame({
+        "account_id": ["a", "b"], "quadrant": ["Churn Risk", "Champions"], "previous_quadrant": ["Champions", "Champions"],
+        "moved": [True, False], "health_color": ["red", "green"], "previous_health_color": ["lime", "green"],
+        "usage_score": [20.0, 90.0], "previous_usage_score": [80.0, 90.0],
+        "health_score": [40.0, 90.0], "previous_health_score": [75.0, 90.0],
+        "health_support": [20.0, 90.0], "previous_health_support": [70.0, 90.0],
+    })
+    for c, (now, before) in {"core_adoption": (0.2, 0.8), "active_days": (0.2, 0.8), "session_depth": (0.2, 0.8),
+                             "workflow_completion": (0.2, 0.8)}.items():
+        t[f"usage_{c}"], t[f"previous_usage_{c}"] = [now, 0.9], [before, 0.9]
+    out = explain_movement(t, CONFIG).set_index("account_id")
+    deltas = out.filter(like="delta_usage_").loc["a"]
+    assert deltas.sum() == pytest.approx(out.loc["a", "usage_change"]) == pytest.approx(-60.0)
+    assert out.loc["a", "explanation"].startswith("Champions -> Churn Risk; usage -60.0")
+    assert "support -50.0" in out.loc["a", "explanation"]
+    assert out.loc["b", "explanation"] == ""
