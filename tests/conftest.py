@@ -52,3 +52,32 @@ def sample_data(sample_dir):
     from vga.load import load_folder
 
     return load_folder(sample_dir)
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory):
+    """A PostgreSQL server: the one .ci/run started (VGA_TEST_POSTGRES_URL),
+    else a throwaway one started here when the server is installed. Under CI
+    a missing server is a failure, never a skip."""
+    import shutil
+    import subprocess
+
+    url = os.environ.get("VGA_TEST_POSTGRES_URL")
+    if url:
+        yield url
+        return
+    script = Path(__file__).resolve().parents[1] / "scripts" / "postgres.sh"
+    have_server = any(Path("/usr/lib/postgresql").glob("*/bin/postgres")) if Path("/usr/lib/postgresql").exists() else False
+    if not have_server or os.geteuid() != 0 or not shutil.which("runuser"):
+        if os.environ.get("CI"):
+            pytest.fail("CI must provide PostgreSQL: .ci/run sets VGA_TEST_POSTGRES_URL")
+        pytest.skip("no PostgreSQL server here; .ci/run provides one")
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="vga-pg-", dir="/tmp"))  # reachable by the postgres user
+    url = subprocess.run([str(script), "start", str(folder), "55433"], check=True, capture_output=True, text=True).stdout.strip()
+    try:
+        yield url
+    finally:
+        subprocess.run([str(script), "stop", str(folder)], check=False)
+        shutil.rmtree(folder, ignore_errors=True)

@@ -19,7 +19,7 @@ from .periods import Period
 from .retention import arr_at, cohort_table, retention_summary
 from .scores import explain_movement, health_at, health_composite, usage_scores, workflow_completion
 from .slicing import slice_churn, slicing_dimensions
-from .usage import activity_frame, connect
+from .usage import as_table, connect, window_usage
 
 QUADRANT_COLUMNS = [
     "account_id", "arr", "usage_score", "health_score", "health_color",
@@ -27,9 +27,26 @@ QUADRANT_COLUMNS = [
 ]
 
 
+def warehouse_url(dataset: Dataset) -> str:
+    return ((dataset.config.get("warehouse") or {}).get("url") or "").strip()
+
+
+def has_events(dataset: Dataset) -> bool:
+    """Events are given as a file of the data folder or in a warehouse."""
+    return dataset.has("usage_events") or bool(warehouse_url(dataset))
+
+
+def event_table(dataset: Dataset, con):
+    """The events as an Ibis table: the warehouse table when configured
+    (read where it lives, never exported), else the accepted events."""
+    if warehouse_url(dataset):
+        return con.table(dataset.config["warehouse"].get("events_table") or "usage_events")
+    return as_table(con, dataset.get("usage_events"))
+
+
 def has_history(dataset: Dataset) -> bool:
     """True when scores can be computed at past dates from the data itself."""
-    return dataset.has("usage_events") or dataset.has("health_scores")
+    return has_events(dataset) or dataset.has("health_scores")
 
 
 def scores_at(dataset: Dataset, day: date, *, run_as_of: bool, con=None) -> pd.DataFrame:
@@ -43,12 +60,13 @@ def scores_at(dataset: Dataset, day: date, *, run_as_of: bool, con=None) -> pd.D
     accounts = dataset.get("accounts")
     config = dataset.config
     out = pd.DataFrame({"account_id": accounts["account_id"].to_numpy()})
-    if dataset.has("usage_events"):
+    if has_events(dataset):
         con = con or connect(config)
-        activity = activity_frame(con, dataset.get("usage_events"), day, 90, config["usage"]["core_features"])
+        events = event_table(dataset, con)
+        activity = window_usage(events, day, 90, config["usage"]["core_features"]).to_pandas()
         workflows = workflow_completion(dataset.get("workflow_runs"), day) if dataset.has("workflow_runs") else None
         out = out.merge(usage_scores(out["account_id"], activity, workflows, config), on="account_id", how="left")
-        out["usage_source"] = "usage_events"
+        out["usage_source"] = "warehouse" if warehouse_url(dataset) else "usage_events"
     elif run_as_of and "usage_score" in accounts.columns:
         out["usage_score"] = accounts["usage_score"].to_numpy()
         out["usage_source"] = np.where(out["usage_score"].notna(), "accounts.usage_score", "")
