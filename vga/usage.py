@@ -85,12 +85,6 @@ def distinct_features(events: ibis.Table) -> list[str]:
     return sorted(str(f) for f in events.select("feature").distinct().to_pandas()["feature"].dropna())
 
 
-def _session_key(t: ibis.Table):
-    day = t.timestamp.date().cast("string")
-    fallback = t.user_id.concat("|", day)
-    return t.session_id.fill_null(fallback) if "session_id" in t.columns else fallback
-
-
 def _popcount(mask, bits: int):
     """Number of set bits among the lowest ``bits`` bits, portable SQL."""
     if bits == 0:
@@ -102,55 +96,58 @@ def _bits(names: list[str]) -> dict[str, int]:
     return {name: 1 << i for i, name in enumerate(names)}
 
 
-def collapse(events: ibis.Table, features: list[str], core: list[str], by_month: bool = True) -> tuple[ibis.Table, bool]:
-    """Stage 1: one row per account, (month,) day, user and session.
+def collapse(events: ibis.Table, features: list[str]) -> tuple[ibis.Table, bool]:
+    """Stage 1: one row per account, day, user and session id.
 
-    Returns the table and whether feature bitmasks were used (else the
-    feature is a key of the rows).
+    Keys are the raw columns (no per-event string building); an empty
+    ``session_id`` stays empty here and becomes the user-day session in
+    stage 2, over far fewer rows. Returns the table and whether a feature
+    bitmask was used (else the feature is a key of the rows).
     """
     t = events
-    keys = {
-        "account_id": t.account_id,
-        "day": t.timestamp.date(),
-        "user_id": t.user_id,
-        "session": _session_key(t),
-    }
-    if by_month:
-        keys["month"] = t.timestamp.truncate("M").date()
+    keys = {"account_id": t.account_id, "day": t.timestamp.date(), "user_id": t.user_id}
+    keys["session_id"] = t.session_id if "session_id" in t.columns else ibis.null("string")
     use_masks = len(features) <= MASK_BITS
     aggs = {"events": t.count()}
     if use_masks:
         aggs["feature_mask"] = t.feature.substitute(_bits(features), else_=0).cast("int64").bit_or()
-        core_bits = _bits([f for f in core])
-        aggs["core_mask"] = t.feature.substitute(core_bits, else_=0).cast("int64").bit_or() if core else ibis.literal(0, type="int64").max()
     else:
         keys["feature"] = t.feature
     return t.group_by(**keys).aggregate(**aggs), use_masks
 
 
-def _measures(stage1: ibis.Table, keys: list[str], n_features: int, core: list[str], use_masks: bool) -> ibis.Table:
+def _measures(stage1: ibis.Table, by_month: bool, features: list[str], core: list[str], use_masks: bool) -> ibis.Table:
     """Stage 2: the account-level measures over the collapsed rows."""
     s = stage1
+    keys = ["account_id"]
+    if by_month:
+        s = s.mutate(month=s.day.truncate("M"))
+        keys.append("month")
+    user_day = s.session_id.isnull().ifelse(s.user_id.concat("|", s.day.cast("string")), ibis.null("string"))
     aggs = {
         "events": s.events.sum(),
         "active_users": s.user_id.nunique(),
         "active_days": s.day.nunique(),
-        "sessions": s.session.nunique(),
+        # distinct session ids, plus one session per user and day without one
+        "sessions_with_id": s.session_id.nunique(),
+        "sessions_without_id": user_day.nunique(),
     }
+    core = [c for c in core]
     if use_masks:
         aggs["feature_mask"] = s.feature_mask.bit_or()
-        aggs["core_mask"] = s.core_mask.bit_or()
         out = s.group_by(keys).aggregate(**aggs)
+        core_bits = sum(bit for name, bit in _bits(features).items() if name in core)
         out = out.mutate(
-            features_used=_popcount(out.feature_mask, n_features),
-            core_features_used=_popcount(out.core_mask, len(core)),
-        ).drop("feature_mask", "core_mask")
+            features_used=_popcount(out.feature_mask, len(features)),
+            core_features_used=_popcount(out.feature_mask & core_bits, len(features)),
+        ).drop("feature_mask")
     else:
         aggs["features_used"] = s.feature.nunique()
         aggs["core_features_used"] = (
             s.feature.isin(core).ifelse(s.feature, ibis.null("string")).nunique() if core else ibis.literal(0).max()
         )
         out = s.group_by(keys).aggregate(**aggs)
+    out = out.mutate(sessions=out.sessions_with_id + out.sessions_without_id).drop("sessions_with_id", "sessions_without_id")
     adoption = (out.core_features_used.cast("float64") / len(core)) if core else ibis.null("float64")
     return out.mutate(
         events_per_session=out.events.cast("float64") / out.sessions,
@@ -167,8 +164,9 @@ def monthly_usage(events: ibis.Table, core_features=(), features: list[str] | No
     """Per account and calendar month (``month`` = its first day): the measures."""
     core = list(core_features)
     features = distinct_features(events) if features is None else features
-    stage1, masks = collapse(events, features, core, by_month=True)
-    return _measures(stage1, ["account_id", "month"], len(features), core, masks)[["account_id", "month", *MEASURES]]
+    stage1, masks = collapse(events, features)
+    out = _measures(stage1, True, features, core, masks)
+    return out.mutate(month=out.month.cast("date"))[["account_id", "month", *MEASURES]]
 
 
 def window_usage(
@@ -179,8 +177,8 @@ def window_usage(
     w = events.filter((events.timestamp >= ibis.timestamp(start)) & (events.timestamp < ibis.timestamp(end)))
     core = list(core_features)
     features = distinct_features(events) if features is None else features
-    stage1, masks = collapse(w, features, core, by_month=False)
-    return _measures(stage1, ["account_id"], len(features), core, masks)[["account_id", *MEASURES]]
+    stage1, masks = collapse(w, features)
+    return _measures(stage1, False, features, core, masks)[["account_id", *MEASURES]]
 
 
 def first_value(events: ibis.Table, value_events=()) -> ibis.Table:
