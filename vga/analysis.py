@@ -237,3 +237,43 @@ def account_names(dataset: Dataset) -> pd.Series:
     if dataset.config["analysis"].get("redact_account_names") or "account_name" not in accounts.columns:
         return pd.Series("", index=accounts["account_id"].to_numpy())
     return pd.Series(accounts["account_name"].fillna("").to_numpy(), index=accounts["account_id"].to_numpy())
+
+
+def usage_by_month(dataset: Dataset, con=None) -> pd.DataFrame | None:
+    """Per account and month, the usage measures (:func:`vga.usage.monthly_usage`);
+    None without events."""
+    if not has_events(dataset):
+        return None
+    from .usage import monthly_usage
+
+    con = con or connect(dataset.config)
+    monthly = monthly_usage(event_table(dataset, con), dataset.config["usage"]["core_features"]).to_pandas()
+    monthly["month"] = pd.to_datetime(monthly["month"])
+    return monthly
+
+
+def workflow_abandonment(dataset: Dataset, con=None) -> pd.DataFrame | None:
+    """Where abandoned workflow runs stop: workflow, last step, runs, share."""
+    if not dataset.has("workflow_runs"):
+        return None
+    from .usage import abandonment_steps
+
+    # A small table from the data folder: always local, never written to a warehouse.
+    con = con or connect(None)
+    runs = dataset.get("workflow_runs")
+    cols = [c for c in ("account_id", "workflow", "started_at", "completed_at", "last_step") if c in runs.columns]
+    table = con.create_table("vga_workflow_runs", runs[cols], temp=True, overwrite=True)
+    steps = abandonment_steps(table).to_pandas()
+    steps["share"] = steps["abandoned_runs"] / steps.groupby("workflow")["abandoned_runs"].transform("sum")
+    return steps.sort_values(["workflow", "abandoned_runs"], ascending=[True, False]).reset_index(drop=True)
+
+
+def score_sources(quadrants: pd.DataFrame) -> pd.DataFrame:
+    """How many active accounts took each score from each source."""
+    rows = []
+    for kind in ("usage", "health"):
+        col = f"{kind}_source"
+        if col in quadrants.columns:
+            counts = quadrants[col].replace("", "missing").value_counts()
+            rows += [{"score": kind, "source": src, "accounts": int(n)} for src, n in counts.items()]
+    return pd.DataFrame(rows, columns=["score", "source", "accounts"])

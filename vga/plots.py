@@ -90,3 +90,23 @@ def data_quality_bars(quality: dict, ax=None):
     ax.set_xlabel("Rows quarantined (% of rows read)")
     ax.set_title("Data quality by table")
     return ax
+
+
+def usage_trend(monthly: pd.DataFrame, axes=None):
+    """Active accounts per month, and the median session depth and core adoption."""
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(11, 3.5))
+    by_month = monthly.groupby("month").agg(
+        accounts=("account_id", "nunique"), depth=("events_per_session", "median"), adoption=("core_adoption", "median"))
+    axes[0].plot(by_month.index, by_month["accounts"], color="#1565c0", marker="o", ms=3)
+    axes[0].set(title="Accounts with any product use, per month", ylabel="accounts")
+    axes[1].plot(by_month.index, by_month["depth"], color="#2e7d32", marker="o", ms=3, label="events per session (median)")
+    if by_month["adoption"].notna().any():
+        twin = axes[1].twinx()
+        twin.plot(by_month.index, 100 * by_month["adoption"], color="#ef6c00", marker="s", ms=3, label="core adoption % (median)")
+        twin.set_ylabel("core adoption %")
+        twin.set_ylim(0, 105)
+    axes[1].set(title="Depth and core-feature adoption", ylabel="events per session")
+    for ax in axes:
+        ax.tick_params(axis="x", rotation=45, labelsize=8)
+    return axes

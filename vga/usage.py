@@ -123,15 +123,22 @@ def _measures(stage1: ibis.Table, by_month: bool, features: list[str], core: lis
     if by_month:
         s = s.mutate(month=s.day.truncate("M"))
         keys.append("month")
-    user_day = s.session_id.isnull().ifelse(s.user_id.concat("|", s.day.cast("string")), ibis.null("string"))
+    # One session per session_id, else one per user and day (built only here,
+    # over the collapsed rows).
+    session = s.session_id.fill_null(s.user_id.concat("|", s.day.cast("string")))
     aggs = {
         "events": s.events.sum(),
         "active_users": s.user_id.nunique(),
-        "active_days": s.day.nunique(),
-        # distinct session ids, plus one session per user and day without one
-        "sessions_with_id": s.session_id.nunique(),
-        "sessions_without_id": user_day.nunique(),
+        "sessions": session.nunique(),
     }
+    if by_month:
+        # A month has at most 31 days: count them with a day bitmask, exact and
+        # much cheaper than a distinct count.
+        # (a CASE, not a shift: PostgreSQL has no integer << bigint)
+        day_bits = {d: 1 << (d - 1) for d in range(1, 32)}
+        aggs["day_mask"] = s.day.day().substitute(day_bits, else_=0).cast("int64").bit_or()
+    else:
+        aggs["active_days"] = s.day.nunique()
     core = [c for c in core]
     if use_masks:
         aggs["feature_mask"] = s.feature_mask.bit_or()
@@ -147,7 +154,8 @@ def _measures(stage1: ibis.Table, by_month: bool, features: list[str], core: lis
             s.feature.isin(core).ifelse(s.feature, ibis.null("string")).nunique() if core else ibis.literal(0).max()
         )
         out = s.group_by(keys).aggregate(**aggs)
-    out = out.mutate(sessions=out.sessions_with_id + out.sessions_without_id).drop("sessions_with_id", "sessions_without_id")
+    if by_month:
+        out = out.mutate(active_days=_popcount(out.day_mask, 31)).drop("day_mask")
     adoption = (out.core_features_used.cast("float64") / len(core)) if core else ibis.null("float64")
     return out.mutate(
         events_per_session=out.events.cast("float64") / out.sessions,
