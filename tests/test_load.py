@@ -154,7 +154,7 @@ def test_event_identity_resolution_and_personal_data_redaction(tmp_path):
         ["2026-01-01T00:00:00Z", "f", "u6", "A9", ""],                     # unknown account given
     ])
     ds = load_folder(tmp_path)
-    ev = ds.get("usage_events")
+    ev = ds.events_frame()
     assert ev[["account_id", "account_resolved_by"]].values.tolist() == [["A1", "users"], ["A1", "domain"]]
     r = reasons(ds, "usage_events")
     assert set(r) == {3, 4, 5} and "could not be resolved" in r[3] and "'A9'" in r[5]
@@ -162,6 +162,39 @@ def test_event_identity_resolution_and_personal_data_redaction(tmp_path):
     assert set(q["user_id"]) == {"[redacted]"} and set(q.loc[q["user_email"] != "", "user_email"]) == {"[redacted]"}
     assert ds.tables["usage_events"].notes["resolved_by"] == {"users": 1, "domain": 1}
     assert_balanced(ds)
+
+
+def test_events_timestamps_offsets_and_required_values(tmp_path):
+    accounts(tmp_path)
+    write_csv(tmp_path, "usage_events", ["timestamp", "feature", "user_id", "account_id"], [
+        ["2026-03-31T23:30:00-02:00", "f", "u1", "A1"],   # UTC 2026-04-01 01:30
+        ["2026-03-31 10:00:00", "f", "u1", "A1"],         # no offset: UTC
+        ["31/03/2026", "f", "u1", "A1"],                  # not ISO 8601
+        ["2026-03-31", "", "u1", "A1"],                   # feature missing
+        ["", "f", "", "A1"],                              # two problems, one row
+        ["2026-03-31", "f", "u1", "A1"],
+    ])
+    ds = load_folder(tmp_path)
+    ev = ds.events_frame()
+    assert ev["timestamp"].astype(str).tolist() == ["2026-04-01 01:30:00", "2026-03-31 10:00:00", "2026-03-31 00:00:00"]
+    assert ev["source_row"].tolist() == [1, 2, 6]
+    r = reasons(ds, "usage_events")
+    assert r[3] == "timestamp: expected an ISO 8601 timestamp (YYYY-MM-DDTHH:MM:SS, optional offset), found '31/03/2026'"
+    assert r[4] == "feature: required value is empty"
+    assert r[5] == "timestamp: required value is empty; user_id: required value is empty"
+    assert_balanced(ds)
+
+
+def test_events_columns_are_mapped_by_the_configuration(tmp_path):
+    accounts(tmp_path)
+    write_csv(tmp_path, "usage_events", ["ts", "event", "uid", "acct"], [["2026-01-01", "f", "u1", "A2"]])
+    (tmp_path / "vga.toml").write_text(
+        '[sources.usage_events.columns]\ntimestamp = "ts"\nfeature = "event"\nuser_id = "uid"\naccount_id = "acct"\n')
+    ev = load_folder(tmp_path).events_frame()
+    assert ev[["account_id", "feature", "user_id"]].values.tolist() == [["A2", "f", "u1"]]
+    (tmp_path / "vga.toml").write_text('[sources.usage_events.columns]\ntimestamp = "ts"\n')
+    with pytest.raises(DataError, match="column 'feature' missing from usage_events.csv"):
+        load_folder(tmp_path)
 
 
 def test_multiline_quoted_field_is_one_record(tmp_path):
@@ -227,6 +260,7 @@ def test_parquet_folder_and_xlsx_are_read_as_text_with_source_file(tmp_path):
     ds = load_folder(tmp_path)
     q = ds.tables["usage_events"].quarantined
     assert q[["source_file", "source_row"]].values.tolist() == [["p2.parquet", 2]]
-    assert len(ds.get("usage_events")) == 3
+    assert len(ds.events_frame()) == 3
+    assert ds.events_frame()["timestamp"].dt.strftime("%Y-%m-%d %H:%M").tolist()[:2] == ["2026-01-01 10:00", "2026-01-02 10:00"]
     assert reasons(ds, "training") == {2: "completed_at: expected an ISO 8601 timestamp (YYYY-MM-DDTHH:MM:SS, optional offset), found 'soon'"}
     assert_balanced(ds)

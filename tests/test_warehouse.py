@@ -32,7 +32,7 @@ def small_sample(tmp_path_factory):
 @pytest.fixture(scope="module")
 def warehouse(postgres_url, small_sample):
     con = ibis.connect(postgres_url)
-    events = small_sample.get("usage_events")[["timestamp", "account_id", "user_id", "session_id", "feature"]]
+    events = small_sample.events_frame()[["timestamp", "account_id", "user_id", "session_id", "feature"]]
     con.create_table("usage_events", events, overwrite=True)
     yield con
     con.drop_table("usage_events", force=True)
@@ -51,7 +51,7 @@ def _same(a: pd.DataFrame, b: pd.DataFrame, keys: list[str]) -> None:
 
 
 def test_events_load_into_postgres_intact(warehouse, small_sample):
-    assert warehouse.table("usage_events").count().execute() == len(small_sample.get("usage_events"))
+    assert warehouse.table("usage_events").count().execute() == len(small_sample.events_frame())
 
 
 def test_monthly_and_window_aggregation_identical_on_duckdb_and_postgres(warehouse, small_sample):

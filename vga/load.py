@@ -58,12 +58,15 @@ class TableLoad:
     blanked: pd.DataFrame  # source_row, column, value, reason
     rows_read: int
     notes: dict = field(default_factory=dict)
+    #: Event-scale tables keep their accepted rows on disk, not in memory.
+    accepted_path: Path | None = None
+    accepted_rows: int | None = None
 
     @property
     def quality(self) -> dict:
         return {
             "rows_read": int(self.rows_read),
-            "rows_accepted": int(len(self.accepted)),
+            "rows_accepted": int(len(self.accepted) if self.accepted_rows is None else self.accepted_rows),
             "rows_quarantined": int(len(self.quarantined)),
             "cells_blanked": int(len(self.blanked)),
         }
@@ -77,10 +80,20 @@ class Dataset:
     config: dict
     tables: dict[str, TableLoad]
 
-    def get(self, table: str) -> pd.DataFrame | None:
-        """The accepted rows of ``table``, or None when it was not given."""
+    def get(self, table: str):
+        """The accepted rows of ``table`` (a data frame), or None when it was
+        not given. For ``usage_events``, which can be far larger than
+        memory, the path of the accepted events' Parquet file instead; read
+        it with Ibis/DuckDB (:mod:`vga.usage`) or :meth:`events_frame`."""
         loaded = self.tables.get(table)
-        return None if loaded is None else loaded.accepted
+        if loaded is None:
+            return None
+        return loaded.accepted_path if loaded.accepted_path is not None else loaded.accepted
+
+    def events_frame(self) -> pd.DataFrame | None:
+        """The accepted events in memory: for small data and tests only."""
+        path = self.get("usage_events")
+        return None if path is None else pd.read_parquet(path)
 
     def has(self, table: str) -> bool:
         return table in self.tables
@@ -481,45 +494,6 @@ def _stage_table(name: str, path: Path, config: dict) -> _Stage:
     return _Stage(table, str(path), files, raw, text, parsed, keep, found, personal_raw)
 
 
-def _resolve_event_accounts(stage: _Stage, users: pd.DataFrame | None, accounts: pd.DataFrame) -> dict:
-    """Fill empty ``account_id`` of events through users, then e-mail domain.
-
-    Adds ``account_resolved_by`` (given, users, domain) and returns counts.
-    """
-    parsed, text = stage.parsed, stage.text
-    if "account_id" not in parsed.columns:
-        parsed["account_id"] = pd.Series(None, index=parsed.index, dtype=object)
-    given = parsed["account_id"].notna()
-    how = pd.Series(np.where(given, "given", ""), index=parsed.index, dtype=object)
-    need = ~given
-    if users is not None and need.any():
-        by_user = users.drop_duplicates("user_id").set_index("user_id")["account_id"]
-        via_users = parsed.loc[need, "user_id"].map(by_user)
-        hit = via_users.dropna().index
-        parsed.loc[hit, "account_id"] = via_users[hit]
-        how[hit] = "users"
-        need = parsed["account_id"].isna()
-    if "user_email" in parsed.columns and "domain" in accounts.columns and need.any():
-        domains = accounts.dropna(subset=["domain"]).assign(d=lambda f: f["domain"].str.lower().str.lstrip("@"))
-        counts = domains.groupby("d")["account_id"].agg(["count", "first"])
-        unique = counts[counts["count"] == 1]["first"]
-        email_domain = parsed.loc[need, "user_email"].str.lower().str.rsplit("@", n=1).str[-1]
-        with_at = parsed.loc[need, "user_email"].str.contains("@", na=False)
-        via_domain = email_domain.where(with_at).map(unique)
-        hit = via_domain.dropna().index
-        parsed.loc[hit, "account_id"] = via_domain[hit]
-        how[hit] = "domain"
-    parsed["account_resolved_by"] = how.where(parsed["account_id"].notna(), "")
-    unresolved = stage.keep & parsed["account_id"].isna()
-    stage.found.quarantine(
-        parsed.index[unresolved],
-        lambda i: "account could not be resolved: no account_id, user_id not in users, "
-        "and the e-mail domain matches no single account",
-    )
-    stage.keep = stage.keep & ~unresolved
-    return {"unresolved": int(unresolved.sum())}
-
-
 def _check_references(stage: _Stage, account_ids: set[str]) -> None:
     parsed = stage.parsed
     bad = stage.keep & ~parsed["account_id"].isin(account_ids)
@@ -559,7 +533,9 @@ def _finish(stage: _Stage, notes: dict | None = None) -> TableLoad:
     )
 
 
-def load_folder(data_dir: str | Path, config: dict | None = None, *, strict: bool = False) -> Dataset:
+def load_folder(
+    data_dir: str | Path, config: dict | None = None, *, strict: bool = False, work_dir: str | Path | None = None
+) -> Dataset:
     """Load every contract table found in ``data_dir``.
 
     ``config`` is a resolved configuration (:func:`vga.config.load_config`);
@@ -571,8 +547,8 @@ def load_folder(data_dir: str | Path, config: dict | None = None, *, strict: boo
     config = config if config is not None else load_config(None, data_dir)
     sources = find_sources(data_dir, config)
     # Read every file first: an unreadable file or a missing column stops
-    # the run before any analysis.
-    stages = {name: _stage_table(name, path, config) for name, path in sources.items()}
+    # the run before any analysis. Events are checked apart, out of core.
+    stages = {name: _stage_table(name, path, config) for name, path in sources.items() if name != "usage_events"}
     loaded: dict[str, TableLoad] = {}
     accounts = _finish(stages["accounts"])
     loaded["accounts"] = accounts
@@ -583,16 +559,10 @@ def load_folder(data_dir: str | Path, config: dict | None = None, *, strict: boo
     for name, stage in stages.items():
         if name in loaded:
             continue
-        notes = None
-        if name == "usage_events":
-            users = loaded["users"].accepted if "users" in loaded else None
-            notes = _resolve_event_accounts(stage, users, accounts.accepted)
         _check_references(stage, account_ids)
-        if notes is not None:
-            # Counted after the reference check: only events that were kept.
-            routes = stage.parsed.loc[stage.keep, "account_resolved_by"].value_counts()
-            notes["resolved_by"] = {str(k): int(v) for k, v in routes.items()}
-        loaded[name] = _finish(stage, notes)
+        loaded[name] = _finish(stage)
+    if "usage_events" in sources:
+        loaded["usage_events"] = _load_events(sources["usage_events"], config, loaded, work_dir)
     ordered = {name: loaded[name] for name in TABLES if name in loaded}
     dataset = Dataset(data_dir, config, ordered)
     _check_accepted_against_schema(dataset)
@@ -606,6 +576,28 @@ def load_folder(data_dir: str | Path, config: dict | None = None, *, strict: boo
                 + (f"\n  … and {total - 20} more" if total > 20 else "")
             )
     return dataset
+
+
+def _load_events(path: Path, config: dict, loaded: dict, work_dir) -> TableLoad:
+    """Events through DuckDB (:mod:`vga.load_events`), never through pandas."""
+    import atexit
+    import shutil
+    import tempfile
+
+    from .load_events import validate_events
+
+    if work_dir is None:
+        work_dir = Path(tempfile.mkdtemp(prefix="vga-events-"))
+        atexit.register(shutil.rmtree, work_dir, ignore_errors=True)
+    users = loaded["users"].accepted if "users" in loaded else None
+    result = validate_events(Path(path), config, loaded["accounts"].accepted, users, Path(work_dir))
+    files = sorted(Path(path).glob("*.parquet")) if Path(path).is_dir() else [Path(path)]
+    return TableLoad(
+        "usage_events", str(path), files, pd.DataFrame(), result["quarantined"],
+        pd.DataFrame(columns=["source_row", "column", "value", "reason"]), result["rows_read"],
+        {"resolved_by": result["resolved_by"], "unresolved": result["unresolved"]},
+        accepted_path=result["accepted_path"], accepted_rows=result["rows_accepted"],
+    )
 
 
 def _check_accepted_against_schema(dataset: Dataset) -> None:

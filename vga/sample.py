@@ -430,7 +430,7 @@ def _surveys(rng, ids, health_high, begin, end_of_life) -> pd.DataFrame:
         "account_id": ids[acc],
         "responded_at": np.datetime_as_string(month_end - rng.integers(0, 20, k).astype("timedelta64[D]")),
         "kind": "NPS", "score": nps.astype(str), "comment": comment,
-        "respondent_id": np.char.add("r", np.arange(k).astype(str)),
+        "respondent_id": np.char.add("resp-", np.char.zfill(np.arange(k).astype(str), 6)),
     })
 
 

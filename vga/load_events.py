@@ -1,0 +1,213 @@
+"""Validating product events at event scale, out of core, with DuckDB.
+
+Events are by far the largest input (hundreds of millions of rows), so they
+never pass through pandas. The contract's rules for ``usage_events`` are
+applied in SQL, with the same reasons as :mod:`vga.load` gives for other
+tables:
+
+1. value checks: ``timestamp``, ``feature`` and ``user_id`` are required;
+   the timestamp must be ISO 8601 (with or without offset; stored as UTC);
+2. identity resolution: an event without ``account_id`` takes its account
+   from ``users`` (its row for this user_id), else from the domain of
+   ``user_email`` when exactly one account has that domain (any case);
+3. references: an event whose account is not among the kept accounts is
+   quarantined.
+
+Accepted events are written to ``<work>/usage_events.parquet`` (columns
+``timestamp``, ``account_id``, ``user_id``, ``session_id``, ``feature``,
+``account_resolved_by``, ``source_row`` and, for folders, ``source_file``);
+quarantined rows keep all their original columns, with personal columns
+redacted. DuckDB spills to disk past its memory limit, so the size of the
+events is bounded by disk, not memory.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from .contract import PERSONAL_COLUMNS, TABLES
+from .errors import DataError
+
+ISO_PATTERN = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?\s*(Z|z|[+-]\d{2}(:?\d{2})?)?$"
+TIMESTAMP_EXPECTED = "an ISO 8601 timestamp (YYYY-MM-DDTHH:MM:SS, optional offset)"
+UNRESOLVED = (
+    "account could not be resolved: no account_id, user_id not in users, "
+    "and the e-mail domain matches no single account"
+)
+REDACTED = "[redacted]"
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def connect_for_events(work_dir: Path, memory_limit: str = "3GB") -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"SET memory_limit = {_lit(memory_limit)}")
+    con.execute(f"SET temp_directory = {_lit(str(work_dir / 'duckdb-spill'))}")
+    return con
+
+
+def _raw_relation(con, path: Path) -> tuple[str, list[str], bool]:
+    """SQL for the raw rows as text, with source_row (and source_file)."""
+    if path.is_dir():
+        files = sorted(path.glob("*.parquet"))
+        if not files:
+            raise DataError(f"{path}/: folder holds no .parquet files (expected usage_events/*.parquet)")
+        glob = str(path / "*.parquet")
+        probe = f"read_parquet({_lit(glob)}, union_by_name=true)"
+        source = f"read_parquet({_lit(glob)}, union_by_name=true, filename=true, file_row_number=true)"
+        folder = True
+    elif path.suffix.lower() == ".parquet":
+        probe = f"read_parquet({_lit(str(path))})"
+        source = f"read_parquet({_lit(str(path))}, file_row_number=true)"
+        folder = False
+    elif path.suffix.lower() == ".csv":
+        # One thread keeps record order, so row_number() is the record number.
+        probe = f"read_csv({_lit(str(path))}, all_varchar=true, header=true, parallel=false)"
+        source = probe
+        folder = False
+    else:
+        raise DataError(f"{path}: usage_events at event scale must be .csv, .parquet or a folder of .parquet files")
+    try:
+        columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {probe}").fetchall()]
+    except duckdb.Error as exc:
+        raise DataError(f"{path}: cannot be read ({type(exc).__name__}: {str(exc).splitlines()[0]})") from None
+    text_cols = ", ".join(f"trim(coalesce(CAST({_q(c)} AS VARCHAR), '')) AS {_q(c)}" for c in columns)
+    if path.suffix.lower() == ".csv":
+        sql = f"SELECT {text_cols}, row_number() OVER () AS source_row FROM {source}"
+    elif folder:
+        sql = (f"SELECT {text_cols}, file_row_number + 1 AS source_row, "
+               f"regexp_extract(filename, '[^/\\\\]+$') AS source_file FROM {source}")
+    else:
+        sql = f"SELECT {text_cols}, file_row_number + 1 AS source_row FROM {source}"
+    return sql, columns, folder
+
+
+def validate_events(
+    path: Path,
+    config: dict,
+    accounts: pd.DataFrame,
+    users: pd.DataFrame | None,
+    work_dir: Path,
+) -> dict:
+    """Validate, resolve and write the events; return counts and quarantine.
+
+    Returns a dict with ``rows_read``, ``rows_accepted``, ``accepted_path``,
+    ``quarantined`` (a data frame), ``resolved_by`` (counts per route) and
+    ``unresolved``.
+    """
+    table = TABLES["usage_events"]
+    work_dir.mkdir(parents=True, exist_ok=True)
+    con = connect_for_events(work_dir)
+    raw_sql, raw_columns, folder = _raw_relation(con, path)
+    mapping = config.get("sources", {}).get("usage_events", {}).get("columns", {})
+    reverse = {v: k for k, v in mapping.items()}
+    contract_of = {c: reverse.get(c, c) for c in raw_columns}
+    present = set(contract_of.values())
+    missing = [c for c in table.required if c not in present]
+    if missing:
+        shown = ", ".join(raw_columns)
+        raise DataError(
+            f"column '{missing[0]}' missing from {path.name}{'/' if path.is_dir() else ''}; found [{shown}]; "
+            f"map it in vga.toml under [sources.usage_events.columns] as {missing[0]} = \"<your column name>\""
+        )
+    col = {name: _q(raw) for raw, name in contract_of.items()}  # contract name -> raw column SQL
+    null = "CAST(NULL AS VARCHAR)"
+
+    def opt(name):
+        return f"NULLIF({col[name]}, '')" if name in col else null
+
+    con.register("accepted_accounts", accounts[["account_id"] + (["domain"] if "domain" in accounts.columns else [])])
+    if users is not None and len(users):
+        con.register("accepted_users", users[["user_id", "account_id"]].drop_duplicates("user_id"))
+    else:
+        con.execute("CREATE TEMP TABLE accepted_users (user_id VARCHAR, account_id VARCHAR)")
+    domain_sql = (
+        "SELECT lower(ltrim(domain, '@')) AS domain, min(account_id) AS account_id FROM accepted_accounts "
+        "WHERE domain IS NOT NULL GROUP BY 1 HAVING count(*) = 1"
+        if "domain" in accounts.columns else "SELECT NULL::VARCHAR AS domain, NULL::VARCHAR AS account_id WHERE false"
+    )
+    ts = col["timestamp"]
+    parsed = f"CAST(TRY_CAST({ts} AS TIMESTAMPTZ) AS TIMESTAMP)"
+    value_reason = (
+        "concat_ws('; ', "
+        f"CASE WHEN {ts} = '' THEN 'timestamp: required value is empty' "
+        f"WHEN NOT regexp_full_match({ts}, {_lit(ISO_PATTERN)}) OR {parsed} IS NULL "
+        f"THEN 'timestamp: expected {TIMESTAMP_EXPECTED}, found ''' || {ts} || '''' END, "
+        f"CASE WHEN {col['feature']} = '' THEN 'feature: required value is empty' END, "
+        f"CASE WHEN {col['user_id']} = '' THEN 'user_id: required value is empty' END)"
+    )
+    extra_source = ", source_file" if folder else ""
+    con.execute(f"""
+        CREATE TEMP TABLE staged AS
+        WITH raw AS ({raw_sql}),
+        domains AS ({domain_sql}),
+        checked AS (
+          SELECT *, {parsed} AS ts_utc, NULLIF({value_reason}, '') AS value_reason,
+                 {opt('account_id')} AS given_account,
+                 lower(regexp_extract({opt('user_email')}, '@([^@]+)$', 1)) AS email_domain
+          FROM raw
+        )
+        SELECT c.*,
+               coalesce(c.given_account, u.account_id, d.account_id) AS resolved_account,
+               CASE WHEN c.given_account IS NOT NULL THEN 'given'
+                    WHEN u.account_id IS NOT NULL THEN 'users'
+                    WHEN d.account_id IS NOT NULL THEN 'domain' END AS resolved_by
+        FROM checked c
+        LEFT JOIN accepted_users u ON c.given_account IS NULL AND u.user_id = c.{col['user_id']}
+        LEFT JOIN domains d ON c.given_account IS NULL AND u.account_id IS NULL AND d.domain = c.email_domain
+    """)
+    con.execute(f"""
+        CREATE TEMP TABLE verdict AS
+        SELECT s.*,
+          CASE
+            WHEN value_reason IS NOT NULL THEN value_reason
+            WHEN resolved_account IS NULL THEN {_lit(UNRESOLVED)}
+            WHEN resolved_account NOT IN (SELECT account_id FROM accepted_accounts)
+              THEN 'account_id ''' || resolved_account || ''' is not among the accepted accounts'
+          END AS reason
+        FROM staged s
+    """)
+    accepted_path = work_dir / "usage_events.parquet"
+    con.execute(f"""
+        COPY (
+          SELECT ts_utc AS timestamp, resolved_account AS account_id, {col['user_id']} AS user_id,
+                 {opt('session_id')} AS session_id, {col['feature']} AS feature,
+                 resolved_by AS account_resolved_by, source_row{extra_source}
+          FROM verdict WHERE reason IS NULL
+        ) TO {_lit(str(accepted_path))} (FORMAT parquet)
+    """)
+    personal_raw = {raw for raw, name in contract_of.items() if name in PERSONAL_COLUMNS or "email" in raw.lower()}
+    shown = ", ".join(
+        (f"CASE WHEN {_q(c)} <> '' THEN '{REDACTED}' ELSE '' END AS {_q(c)}" if c in personal_raw else _q(c))
+        for c in raw_columns
+    )
+    quarantined = con.execute(
+        f"SELECT {'source_file, ' if folder else ''}source_row, {shown}, reason FROM verdict "
+        f"WHERE reason IS NOT NULL ORDER BY {'source_file, ' if folder else ''}source_row"
+    ).df()
+    rows_read, rows_accepted = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE reason IS NULL) FROM verdict").fetchone()
+    routes = dict(con.execute(
+        "SELECT resolved_by, count(*) FROM verdict WHERE reason IS NULL GROUP BY 1").fetchall())
+    unresolved = con.execute(
+        "SELECT count(*) FROM verdict WHERE value_reason IS NULL AND resolved_account IS NULL").fetchone()[0]
+    con.close()
+    quarantined["source_row"] = quarantined["source_row"].astype("int64")
+    return {
+        "rows_read": int(rows_read),
+        "rows_accepted": int(rows_accepted),
+        "accepted_path": accepted_path,
+        "quarantined": quarantined,
+        "resolved_by": {str(k): int(v) for k, v in routes.items()},
+        "unresolved": int(unresolved),
+    }
