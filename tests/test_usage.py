@@ -149,3 +149,19 @@ def test_explanations_add_up_to_the_change():
     assert out.loc["a", "explanation"].startswith("Champions -> Churn Risk; usage -60.0")
     assert "support -50.0" in out.loc["a", "explanation"]
     assert out.loc["b", "explanation"] == ""
+
+
+def test_usage_trend_and_abandonment_are_point_in_time(sample_data):
+    from vga import analysis
+
+    as_of = date(2026, 6, 30)
+    monthly = analysis.usage_by_month(sample_data, as_of)
+    assert monthly["month"].max() == pd.Timestamp("2026-06-01")
+    later = analysis.usage_by_month(sample_data, date(2026, 9, 30))
+    june = lambda m: m[m["month"] == pd.Timestamp("2026-06-01")].set_index("account_id")["events"]  # noqa: E731
+    assert june(monthly).equals(june(later))  # later data does not change an earlier figure
+    steps = analysis.workflow_abandonment(sample_data, as_of)
+    runs = sample_data.get("workflow_runs")
+    started = runs[runs["started_at"] < pd.Timestamp("2026-07-01")]
+    open_then = started["completed_at"].isna() | (started["completed_at"] >= pd.Timestamp("2026-07-01"))
+    assert steps["abandoned_runs"].sum() == int(open_then.sum())

@@ -156,14 +156,14 @@ books["07_quadrant_view"] = nb([
              "    colour = quadrants[(quadrants['explanation'] != '') & ~quadrants['moved']]\n"
              "    display(report.note(f\"A further {len(colour)} accounts kept their quadrant but changed health colour; their explanations are in results/quadrants.csv.\"))"),
     ("md", "## Product usage over time"),
-    ("code", "monthly = analysis.usage_by_month(data)\n"
+    ("code", "monthly = analysis.usage_by_month(data, p.as_of)\n"
              "if monthly is None:\n"
              "    display(report.note('No usage events: usage over time cannot be shown.', 'skip'))\n"
              "else:\n"
              "    plots.usage_trend(monthly)\n"
              "    plt.tight_layout()\n"
              "    plt.show()\n"
-             "steps = analysis.workflow_abandonment(data)\n"
+             "steps = analysis.workflow_abandonment(data, p.as_of)\n"
              "if steps is not None and len(steps):\n"
              "    display(report.note('Where abandoned workflow runs stop:'))\n"
              "    display(report.table(steps, {'share': report.pct}))"),

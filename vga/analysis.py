@@ -239,21 +239,31 @@ def account_names(dataset: Dataset) -> pd.Series:
     return pd.Series(accounts["account_name"].fillna("").to_numpy(), index=accounts["account_id"].to_numpy())
 
 
-def usage_by_month(dataset: Dataset, con=None) -> pd.DataFrame | None:
-    """Per account and month, the usage measures (:func:`vga.usage.monthly_usage`);
-    None without events."""
+def _before(day: date) -> pd.Timestamp:
+    """The first instant after ``day``: rows dated earlier are "on or before day"."""
+    return pd.Timestamp(day) + pd.Timedelta(days=1)
+
+
+def usage_by_month(dataset: Dataset, as_of: date, con=None) -> pd.DataFrame | None:
+    """Per account and month, the usage measures (:func:`vga.usage.monthly_usage`)
+    from events on or before ``as_of`` (point-in-time); None without events."""
     if not has_events(dataset):
         return None
+    import ibis
+
     from .usage import monthly_usage
 
     con = con or connect(dataset.config)
-    monthly = monthly_usage(event_table(dataset, con), dataset.config["usage"]["core_features"]).to_pandas()
+    events = event_table(dataset, con)
+    events = events.filter(events.timestamp < ibis.timestamp(_before(as_of).to_pydatetime()))
+    monthly = monthly_usage(events, dataset.config["usage"]["core_features"]).to_pandas()
     monthly["month"] = pd.to_datetime(monthly["month"])
     return monthly
 
 
-def workflow_abandonment(dataset: Dataset, con=None) -> pd.DataFrame | None:
-    """Where abandoned workflow runs stop: workflow, last step, runs, share."""
+def workflow_abandonment(dataset: Dataset, as_of: date, con=None) -> pd.DataFrame | None:
+    """Where abandoned workflow runs stop: workflow, last step, runs, share;
+    runs started on or before ``as_of``, abandoned if not completed by then."""
     if not dataset.has("workflow_runs"):
         return None
     from .usage import abandonment_steps
@@ -261,6 +271,8 @@ def workflow_abandonment(dataset: Dataset, con=None) -> pd.DataFrame | None:
     # A small table from the data folder: always local, never written to a warehouse.
     con = con or connect(None)
     runs = dataset.get("workflow_runs")
+    runs = runs[runs["started_at"] < _before(as_of)].copy()
+    runs.loc[runs["completed_at"] >= _before(as_of), "completed_at"] = pd.NaT  # not yet completed as of then
     cols = [c for c in ("account_id", "workflow", "started_at", "completed_at", "last_step") if c in runs.columns]
     table = con.create_table("vga_workflow_runs", runs[cols], temp=True, overwrite=True)
     steps = abandonment_steps(table).to_pandas()

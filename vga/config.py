@@ -28,8 +28,13 @@ definitions. Example::
     core_features = ["dashboards", "reports"]
     value_events = ["report_shared"]
 
+    [health]                              # the composite, where no CS score exists
+    weights = {nps = 1, csat = 1, support = 1, touchpoints = 1}
+    max_age_days = {nps = 365, csat = 180, support = 90, touchpoints = 120}
+
     [warehouse]
     url = "postgresql://user@host/db"     # events read where they live
+    events_table = "usage_events"
 
 The resolved configuration (defaults filled in) is recorded with its hash in
 every run's ``manifest.json``.
@@ -64,7 +69,6 @@ DEFAULTS: dict = {
         "weights": {"core_adoption": 1.0, "active_days": 1.0, "session_depth": 1.0, "workflow_completion": 1.0},
         "target_active_days": 20,
         "target_events_per_session": 8.0,
-        "max_age_days": {"events": 90, "workflow_runs": 90},
     },
     "health": {
         "weights": {"nps": 1.0, "csat": 1.0, "support": 1.0, "touchpoints": 1.0},

@@ -107,6 +107,8 @@ def usage_trend(monthly: pd.DataFrame, axes=None):
         twin.set_ylabel("core adoption %")
         twin.set_ylim(0, 105)
     axes[1].set(title="Depth and core-feature adoption", ylabel="events per session")
+    axes[0].set_ylim(bottom=0)
+    axes[1].set_ylim(bottom=0)
     for ax in axes:
         ax.tick_params(axis="x", rotation=45, labelsize=8)
     return axes
