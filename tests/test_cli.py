@@ -30,6 +30,19 @@ def test_sample_then_validate_prints_counts_and_reasons(tmp_path):
     assert "duplicate account_id" in checked.stdout and "[rows " in checked.stdout
 
 
+def test_sample_replaces_an_earlier_sample_but_not_other_data(tmp_path):
+    out = tmp_path / "s"
+    assert vga("sample", "--out", out, "--accounts", "60").returncode == 0
+    assert vga("sample", "--out", out, "--accounts", "61").returncode == 0
+    assert json.loads((out / "truth.json").read_text())["accounts"] == 61
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "accounts.csv").write_text("account_id,arr\nA,1\n")
+    refused = vga("sample", "--out", mine)
+    assert refused.returncode == 2 and "holds no earlier sample" in refused.stderr
+    assert (mine / "accounts.csv").read_text() == "account_id,arr\nA,1\n"
+
+
 def test_sample_is_deterministic_by_seed(tmp_path):
     for name in ("a", "b"):
         assert vga("sample", "--out", tmp_path / name, "--accounts", "70", "--seed", "9").returncode == 0

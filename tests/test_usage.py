@@ -158,7 +158,7 @@ def test_usage_trend_and_abandonment_are_point_in_time(sample_data):
     monthly = analysis.usage_by_month(sample_data, as_of)
     assert monthly["month"].max() == pd.Timestamp("2026-06-01")
     later = analysis.usage_by_month(sample_data, date(2026, 9, 30))
-    june = lambda m: m[m["month"] == pd.Timestamp("2026-06-01")].set_index("account_id")["events"]  # noqa: E731
+    june = lambda m: m[m["month"] == pd.Timestamp("2026-06-01")].set_index("account_id")["events"].sort_index()  # noqa: E731
     assert june(monthly).equals(june(later))  # later data does not change an earlier figure
     steps = analysis.workflow_abandonment(sample_data, as_of)
     runs = sample_data.get("workflow_runs")

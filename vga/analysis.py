@@ -17,9 +17,9 @@ from . import quadrant as q
 from .load import Dataset
 from .periods import Period
 from .retention import arr_at, cohort_table, retention_summary
-from .scores import explain_movement, health_at, health_composite, usage_scores, workflow_completion
+from .scores import explain_movement, health_at, health_composite, usage_scores
 from .slicing import slice_churn, slicing_dimensions
-from .usage import as_table, connect, window_usage
+from .usage import as_table, connect, window_usage, workflow_summary
 
 QUADRANT_COLUMNS = [
     "account_id", "arr", "usage_score", "health_score", "health_color",
@@ -44,6 +44,14 @@ def event_table(dataset: Dataset, con):
     return as_table(con, dataset.get("usage_events"))
 
 
+def _local_runs(dataset: Dataset):
+    """workflow_runs as an Ibis table on a local DuckDB: a small table from
+    the data folder, never written to a warehouse."""
+    runs = dataset.get("workflow_runs")
+    cols = [c for c in ("account_id", "workflow", "started_at", "completed_at", "last_step") if c in runs.columns]
+    return connect(None).create_table("vga_workflow_runs", runs[cols], temp=True, overwrite=True)
+
+
 def has_history(dataset: Dataset) -> bool:
     """True when scores can be computed at past dates from the data itself."""
     return has_events(dataset) or dataset.has("health_scores")
@@ -64,7 +72,7 @@ def scores_at(dataset: Dataset, day: date, *, run_as_of: bool, con=None) -> pd.D
         con = con or connect(config)
         events = event_table(dataset, con)
         activity = window_usage(events, day, 90, config["usage"]["core_features"]).to_pandas()
-        workflows = workflow_completion(dataset.get("workflow_runs"), day) if dataset.has("workflow_runs") else None
+        workflows = workflow_summary(_local_runs(dataset), day).to_pandas() if dataset.has("workflow_runs") else None
         out = out.merge(usage_scores(out["account_id"], activity, workflows, config), on="account_id", how="left")
         out["usage_source"] = "warehouse" if warehouse_url(dataset) else "usage_events"
     elif run_as_of and "usage_score" in accounts.columns:
@@ -261,21 +269,20 @@ def usage_by_month(dataset: Dataset, as_of: date, con=None) -> pd.DataFrame | No
     return monthly
 
 
-def workflow_abandonment(dataset: Dataset, as_of: date, con=None) -> pd.DataFrame | None:
+def workflow_abandonment(dataset: Dataset, as_of: date) -> pd.DataFrame | None:
     """Where abandoned workflow runs stop: workflow, last step, runs, share;
     runs started on or before ``as_of``, abandoned if not completed by then."""
     if not dataset.has("workflow_runs"):
         return None
     from .usage import abandonment_steps
 
-    # A small table from the data folder: always local, never written to a warehouse.
-    con = con or connect(None)
-    runs = dataset.get("workflow_runs")
-    runs = runs[runs["started_at"] < _before(as_of)].copy()
-    runs.loc[runs["completed_at"] >= _before(as_of), "completed_at"] = pd.NaT  # not yet completed as of then
-    cols = [c for c in ("account_id", "workflow", "started_at", "completed_at", "last_step") if c in runs.columns]
-    table = con.create_table("vga_workflow_runs", runs[cols], temp=True, overwrite=True)
-    steps = abandonment_steps(table).to_pandas()
+    import ibis
+
+    runs = _local_runs(dataset)
+    cutoff = ibis.timestamp(_before(as_of).to_pydatetime())
+    runs = runs.filter(runs.started_at < cutoff).mutate(  # not yet completed as of then: abandoned or open
+        completed_at=(runs.completed_at < cutoff).ifelse(runs.completed_at, ibis.null("timestamp")))
+    steps = abandonment_steps(runs).to_pandas()
     steps["share"] = steps["abandoned_runs"] / steps.groupby("workflow")["abandoned_runs"].transform("sum")
     return steps.sort_values(["workflow", "abandoned_runs"], ascending=[True, False]).reset_index(drop=True)
 

@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--accounts", type=int, default=1500, help="number of accounts (default 1500)")
     s.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     s.add_argument("--minimal", action="store_true", help="only accounts (with health and usage scores) and renewals")
-    s.add_argument("--force", action="store_true", help="replace the folder if it exists")
+    s.add_argument("--force", action="store_true", help="replace a non-empty folder that is not an earlier sample")
 
     v = sub.add_parser("validate", help="check a data folder against the contract")
     v.add_argument("--data", required=True, help="data folder")
@@ -58,8 +58,10 @@ def cmd_sample(args) -> int:
 
     out = Path(args.out)
     if out.exists() and any(out.iterdir()):
-        if not args.force:
-            raise UsageError(f"{out} exists and is not empty; pass --force to replace it")
+        # A previous sample (it has truth.json) is replaced; anything else is
+        # somebody's data and is only replaced when asked.
+        if not (out / "truth.json").is_file() and not args.force:
+            raise UsageError(f"{out} is not empty and holds no earlier sample; pass --force to replace it")
         shutil.rmtree(out)
     truth = write_sample(out, accounts=args.accounts, seed=args.seed, minimal=args.minimal)
     rows = sum(truth["rows_written"].values())

@@ -210,25 +210,12 @@ def _arrow_column_to_text(values: pd.Series) -> pd.Series:
 
 
 def read_text_table(path: Path, table: str) -> pd.DataFrame:
-    """Read one file (or a Parquet folder) as text: every cell a trimmed str.
-
-    Adds ``source_row`` (1-based record number, header not counted) and, for
-    a folder of Parquet files, ``source_file``.
-    """
+    """Read one file as text: every cell a trimmed str, plus ``source_row``
+    (1-based record number, header not counted). Event folders are read by
+    :mod:`vga.load_events` instead."""
     path = Path(path)
     try:
-        if path.is_dir():
-            parts = []
-            files = sorted(path.glob("*.parquet"))
-            if not files:
-                raise DataError(f"{path}/: folder holds no .parquet files (expected {table}/*.parquet)")
-            for file in files:
-                part = _read_one(file)
-                part["source_file"] = file.name
-                parts.append(part)
-            frame = pd.concat(parts, ignore_index=True)
-        else:
-            frame = _read_one(path)
+        frame = _read_one(path)
     except DataError:
         raise
     except Exception as exc:  # any reader failure: one clear message

@@ -31,18 +31,6 @@ import pandas as pd
 USAGE_COMPONENTS = ("core_adoption", "active_days", "session_depth", "workflow_completion")
 
 
-def workflow_completion(workflow_runs: pd.DataFrame | None, day: date, window_days: int = 90) -> pd.DataFrame:
-    """Per account: runs started in the window and how many completed by ``day``."""
-    if workflow_runs is None or workflow_runs.empty:
-        return pd.DataFrame(columns=["account_id", "runs_started", "runs_completed"])
-    end = pd.Timestamp(day) + pd.Timedelta(days=1)
-    start = end - pd.Timedelta(days=window_days)
-    w = workflow_runs[(workflow_runs["started_at"] >= start) & (workflow_runs["started_at"] < end)]
-    completed = w["completed_at"].notna() & (w["completed_at"] < end)
-    out = w.assign(done=completed).groupby("account_id").agg(runs_started=("done", "size"), runs_completed=("done", "sum"))
-    return out.reset_index()
-
-
 def usage_scores(
     account_ids: pd.Series,
     activity: pd.DataFrame,
@@ -51,8 +39,9 @@ def usage_scores(
 ) -> pd.DataFrame:
     """Usage score and components per account (see the module docstring).
 
-    ``activity`` is :func:`vga.usage.activity_frame` output; ``workflows``
-    is :func:`workflow_completion` output or None.
+    ``activity`` is :func:`vga.usage.window_usage` output; ``workflows``
+    is :func:`vga.usage.workflow_summary` output (``runs_started``,
+    ``runs_completed`` per account) or None.
     """
     settings = config["usage"]
     core = list(settings.get("core_features") or [])

@@ -232,9 +232,3 @@ def abandonment_steps(runs: ibis.Table) -> ibis.Table:
     abandoned = runs.filter(runs.completed_at.isnull())
     step = abandoned.last_step.fill_null("(not recorded)") if "last_step" in abandoned.columns else ibis.literal("(not recorded)")
     return abandoned.group_by([abandoned.workflow, step.name("last_step")]).aggregate(abandoned_runs=abandoned.count())
-
-
-def activity_frame(con, events, day: date, window_days: int = 90, core_features=()) -> pd.DataFrame:
-    """:func:`window_usage` executed into a data frame."""
-    table = as_table(con, events)
-    return window_usage(table, day, window_days, core_features).to_pandas()
