@@ -178,7 +178,7 @@ books["11_executive_summary"] = nb([
            "the as-of date, for the accounts that were customers at its start (the cohort)."),
     ("code", PARAMS, ["parameters"]),
     ("code", OPEN),
-    ("code", "quadrants = analysis.quadrant_table(data, p, ctx.previous_run_quadrants())\n"
+    ("code", "quadrants = ctx.quadrants()  # written by the quadrant step; computed when run on its own\n"
              "summary = analysis.summary(data, p, quadrants)\n"
              "ctx.save_json('summary.json', summary)\n"
              "display(report.kpis([\n"

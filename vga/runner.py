@@ -79,6 +79,17 @@ class RunContext:
 
         return None if self.results_dir is None else write_json(data, self.results_dir / name)
 
+    def quadrants(self) -> pd.DataFrame:
+        """The quadrant table: this run's ``results/quadrants.csv`` when the
+        quadrant step already wrote it, else computed (standalone use)."""
+        from .analysis import quadrant_table
+
+        path = None if self.results_dir is None else self.results_dir / "quadrants.csv"
+        if path is not None and path.is_file():
+            return pd.read_csv(path, dtype={"account_id": str, "quadrant": str, "previous_quadrant": str},
+                               keep_default_na=False, na_values=[""])
+        return quadrant_table(self.dataset, self.period, self.previous_run_quadrants())
+
     def previous_run_quadrants(self) -> pd.DataFrame | None:
         """``results/quadrants.csv`` of the previous period's run, if any."""
         if self.reports_dir is None:
