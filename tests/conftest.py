@@ -49,9 +49,18 @@ def minimal_run(minimal_dir, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def sample_data(sample_dir):
+    """The sample as loaded (the loader's view: tables, quarantine, facts)."""
     from vga.load import load_folder
 
     return load_folder(sample_dir)
+
+
+@pytest.fixture(scope="session")
+def sample_inputs(sample_data):
+    """The sample as the steps see it."""
+    from vga.load import to_inputs
+
+    return to_inputs(sample_data)
 
 
 @pytest.fixture(scope="session")

@@ -73,16 +73,16 @@ def test_planted_region_is_flagged_and_small_book_is_not(sample_run, truth):
     assert not set(flagged["dimension"]) & set(truth["planted"]["no_effect_dimensions"])
 
 
-def test_frustrated_power_users_churn_about_twice_champions(sample_data, truth):
-    from vga import analysis
+def test_frustrated_power_users_churn_about_twice_champions(sample_data, sample_inputs, truth):
     from vga.periods import parse_period
+    from vga.scores import scores_at
     from vga.quadrant import assign_quadrant
     from vga.retention import cohort_table
 
     data = sample_data
     p = parse_period(truth["period"])
     cohort = cohort_table(data.get("accounts"), data.get("renewals"), p.as_of, p.window_start)
-    start_scores = analysis.scores_at(data, p.window_start, run_as_of=False)
+    start_scores = scores_at(sample_inputs, p.window_start, data.config, run_as_of=False)
     start_scores["quadrant"] = assign_quadrant(start_scores["usage_score"], start_scores["health_score"])
     rates = cohort.merge(start_scores, on="account_id").groupby("quadrant")["churned"].agg(["mean", "sum", "size"])
     planted = truth["planted"]["quadrant_churn"]["frustrated_vs_champions_ratio"]

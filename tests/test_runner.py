@@ -35,7 +35,7 @@ def test_missing_inputs_are_notes_not_failures(accounts_only, tmp_path):
     assert summary["accounts_total"] == 12 and summary["arr_total"] == sum(100 * (i + 1) for i in range(12))
     assert summary["quadrants"]["Unscored"]["accounts"] == 12  # health but no usage: shown, counted
     page = (final / "report.html").read_text()
-    assert "No renewals table was given" in page
+    assert "Slices cannot be compared: no renewals table was given" in page
     assert "Retention figures are not shown" in page
     assert "No usage_events table was given" in page
 

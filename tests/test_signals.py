@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vga import analysis, usage
+from vga import usage
+from vga.scores import scores_at
 from vga.periods import parse_period
 
 pytestmark = pytest.mark.slow
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.slow
 
 def test_usage_declines_about_four_months_before_churn(sample_data, truth):
     con = usage.connect()
-    monthly = usage.monthly_usage(usage.as_table(con, sample_data.get("usage_events")),
+    monthly = usage.monthly_usage(usage.as_table(con, sample_data.events_path()),
                                   sample_data.config["usage"]["core_features"]).to_pandas()
     renewals = sample_data.get("renewals")
     churn = renewals[renewals["arr_after"] == 0].groupby("account_id")["renewal_date"].min()
@@ -37,9 +38,9 @@ def test_usage_declines_about_four_months_before_churn(sample_data, truth):
     assert by_month.iloc[-8:-1].min() > 0.8 * by_month.iloc[-14:-8].median()
 
 
-def test_health_composite_recovers_the_planted_health_level(sample_data, truth):
+def test_health_composite_recovers_the_planted_health_level(sample_data, sample_inputs, truth):
     p = parse_period(truth["period"])
-    scores = analysis.scores_at(sample_data, p.as_of, run_as_of=True)
+    scores = scores_at(sample_inputs, p.as_of, sample_data.config, run_as_of=True)
     planted = truth["planted"]["health_composite"]["accounts"]
     mine = scores[scores["account_id"].isin(list(planted))]
     assert (mine["health_source"] == "composite").all()

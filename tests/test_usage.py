@@ -151,16 +151,24 @@ def test_explanations_add_up_to_the_change():
     assert out.loc["b", "explanation"] == ""
 
 
-def test_usage_trend_and_abandonment_are_point_in_time(sample_data):
-    from vga import analysis
+def test_usage_trend_and_abandonment_are_point_in_time(sample_data, sample_inputs):
+    from vga.steps.quadrant_view import usage_trend, workflow_abandonment
 
     as_of = date(2026, 6, 30)
-    monthly = analysis.usage_by_month(sample_data, as_of)
+    core = sample_data.config["usage"]["core_features"]
+    monthly = usage_trend(sample_inputs, as_of, core)
     assert monthly["month"].max() == pd.Timestamp("2026-06-01")
-    later = analysis.usage_by_month(sample_data, date(2026, 9, 30))
-    june = lambda m: m[m["month"] == pd.Timestamp("2026-06-01")].set_index("account_id")["events"].sort_index()  # noqa: E731
+    later = usage_trend(sample_inputs, date(2026, 9, 30), core)
+    june = lambda m: m[m["month"] == pd.Timestamp("2026-06-01")].drop(columns="month").reset_index(drop=True)  # noqa: E731
     assert june(monthly).equals(june(later))  # later data does not change an earlier figure
-    steps = analysis.workflow_abandonment(sample_data, as_of)
+    # Only whole months the events cover: they start on 2024-10-01, so October 2024 is the first.
+    first = pd.Timestamp(sample_data.tables["usage_events"].first_date)
+    assert monthly["month"].min() == (first if first.day == 1 else first + pd.offsets.MonthBegin(1))
+    events = sample_data.events_frame()
+    in_june = events[(events["timestamp"] >= "2026-06-01") & (events["timestamp"] < "2026-07-01")]
+    assert june(monthly)["events"].iloc[0] == len(in_june)
+    assert june(monthly)["active_accounts"].iloc[0] == in_june["account_id"].nunique()
+    steps = workflow_abandonment(sample_data.get("workflow_runs"), as_of)
     runs = sample_data.get("workflow_runs")
     started = runs[runs["started_at"] < pd.Timestamp("2026-07-01")]
     open_then = started["completed_at"].isna() | (started["completed_at"] >= pd.Timestamp("2026-07-01"))

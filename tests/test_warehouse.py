@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vga import analysis, usage
-from vga.load import load_folder
+from vga import usage
+from vga.load import load_folder, to_inputs
+from vga.scores import scores_at
 from vga.periods import parse_period
 from vga.sample import write_sample
 
@@ -56,7 +57,7 @@ def test_events_load_into_postgres_intact(warehouse, small_sample):
 
 def test_monthly_and_window_aggregation_identical_on_duckdb_and_postgres(warehouse, small_sample):
     core = small_sample.config["usage"]["core_features"]
-    duck = usage.as_table(usage.connect(), small_sample.get("usage_events"))
+    duck = usage.as_table(usage.connect(), small_sample.events_path())
     pg = warehouse.table("usage_events")
     features = usage.distinct_features(duck)
     assert usage.distinct_features(pg) == features
@@ -71,12 +72,78 @@ def test_monthly_and_window_aggregation_identical_on_duckdb_and_postgres(warehou
     _same(usage.first_value(duck, ["sharing"]).to_pandas(), usage.first_value(pg, ["sharing"]).to_pandas(), ["account_id"])
 
 
-def test_a_run_reads_events_where_they_live(warehouse, small_sample, postgres_url):
+def _without_events(folder, target, url, table="usage_events"):
+    """A copy of ``folder`` without its event files, configured to read events from the warehouse."""
+    import shutil
+
+    shutil.copytree(folder, target, ignore=shutil.ignore_patterns("usage_events", "usage_events.*"))
+    config = (target / "vga.toml").read_text() if (target / "vga.toml").exists() else ""
+    (target / "vga.toml").write_text(config + f'\n[warehouse]\nurl_env = "VGA_TEST_WAREHOUSE"\nevents_table = "{table}"\n')
+    return target
+
+
+def test_a_run_reads_events_where_they_live(warehouse, small_sample, postgres_url, tmp_path, monkeypatch):
     p = parse_period("2026Q3")
-    local = analysis.scores_at(small_sample, p.as_of, run_as_of=True)
-    config = dict(small_sample.config, warehouse={"url": postgres_url, "events_table": "usage_events"})
-    remote_data = type(small_sample)(small_sample.data_dir, config,
-                                     {k: v for k, v in small_sample.tables.items() if k != "usage_events"})
-    remote = analysis.scores_at(remote_data, p.as_of, run_as_of=True)
+    local = scores_at(to_inputs(small_sample), p.as_of, small_sample.config, run_as_of=True)
+    monkeypatch.setenv("VGA_TEST_WAREHOUSE", postgres_url)
+    remote_data = load_folder(_without_events(small_sample.data_dir, tmp_path / "data", postgres_url))
+    events = remote_data.tables["usage_events"]
+    assert events.quality["rows_read"] == events.quality["rows_accepted"] == len(small_sample.events_frame())
+    assert events.last_date == small_sample.tables["usage_events"].last_date
+    remote = scores_at(to_inputs(remote_data), p.as_of, remote_data.config, run_as_of=True)
     assert set(remote["usage_source"]) == {"warehouse"}
     _same(local[["account_id", "usage_score"]], remote[["account_id", "usage_score"]], ["account_id"])
+
+
+def test_warehouse_events_go_through_the_contract_rules(postgres_url, small_sample, tmp_path, monkeypatch):
+    accounts = small_sample.get("accounts")
+    users = small_sample.get("users")
+    known_user = users.iloc[0]
+    domain_account = accounts.dropna(subset=["domain"]).iloc[0]
+    rows = pd.DataFrame([
+        # timestamp text, account_id, user_id, user_email, feature: what happens
+        ("2026-09-01T10:00:00Z", accounts["account_id"].iloc[0], "u-ok", None, "reports"),  # accepted
+        ("2026-09-01T11:00:00", None, known_user["user_id"], None, "reports"),  # resolved through users
+        ("2026-09-02 09:00:00", None, "u-new", f"x@{domain_account['domain']}", "reports"),  # through the domain
+        ("", accounts["account_id"].iloc[0], "u-a", None, "reports"),  # timestamp empty
+        ("yesterday", accounts["account_id"].iloc[0], "u-b", None, "reports"),  # timestamp invalid
+        ("2026-09-03T10:00:00", accounts["account_id"].iloc[0], "u-c", None, " "),  # feature blank
+        ("2026-09-03T10:00:00", "NOPE", "u-d", None, "reports"),  # unknown account
+        ("2026-09-03T10:00:00", None, "u-lost", "who@nowhere.invalid", "reports"),  # unresolved
+    ], columns=["timestamp", "account_id", "user_id", "user_email", "feature"])
+    con = ibis.connect(postgres_url)
+    con.create_table("dirty_events", rows, overwrite=True)
+    try:
+        monkeypatch.setenv("VGA_TEST_WAREHOUSE", postgres_url)
+        loaded = load_folder(_without_events(small_sample.data_dir, tmp_path / "data", postgres_url, "dirty_events"))
+    finally:
+        con.drop_table("dirty_events", force=True)
+        con.disconnect()
+    events = loaded.tables["usage_events"]
+    assert events.quality["rows_read"] == 8 == events.quality["rows_accepted"] + events.quality["rows_quarantined"]
+    assert events.quality["rows_accepted"] == 3, events.quarantined.to_dict("records")
+    assert events.notes["resolved_by"] == {"given": 1, "users": 1, "domain": 1} and events.notes["unresolved"] == 1
+    reasons = sorted(events.quarantined["reason"])
+    assert reasons == sorted([
+        "timestamp: required value is empty",
+        "timestamp: expected an ISO 8601 timestamp (YYYY-MM-DDTHH:MM:SS, optional offset), found 'yesterday'",
+        "feature: required value is empty",
+        "account_id 'NOPE' is not among the accepted accounts",
+        "account could not be resolved: no account_id, user_id not in users, and the e-mail domain matches no single account",
+    ])
+    # Personal values never leave the warehouse: user ids and e-mails come back redacted.
+    assert set(events.quarantined["user_id"]) == {"[redacted]"}
+    assert set(events.quarantined["user_email"]) <= {"[redacted]", ""}
+    assert events.quarantined["source_row"].isna().all()  # a warehouse table has no record order
+
+
+def test_an_unreachable_warehouse_fails_at_once_naming_host_and_port(sample_dir, tmp_path):
+    from vga.errors import DataError
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "accounts.csv").write_text("account_id,arr\nA1,100\n")
+    (folder / "vga.toml").write_text('[warehouse]\nurl = "postgresql://me:s3cret@127.0.0.1:9/db"\n')
+    with pytest.raises(DataError) as caught:
+        load_folder(folder)
+    assert "127.0.0.1:9" in str(caught.value) and "s3cret" not in str(caught.value)

@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default="reports", help="reports folder (default: reports)")
     r.add_argument("--force", action="store_true", help="replace an existing period folder")
     r.add_argument("--strict", action="store_true", help="fail on any quarantined row or blanked cell")
+    r.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show a traceback and the notebook kernels' own log on failure")
     return parser
 
 
@@ -83,18 +84,25 @@ def cmd_validate(args) -> int:
         print(f"{name:<16} {source:<28} {q['rows_read']:>10,} {q['rows_accepted']:>10,} {q['rows_quarantined']:>12,} {q['cells_blanked']:>8,}")
     reasons = dataset.reasons()
     if len(reasons):
-        print("\nreasons (count, first rows):")
+        print("\nreasons (count, kind, one example, first rows):")
         for _, r in reasons.iterrows():
-            print(f"  {r['table']}: {r['action']} {r['count']}x  {r['reason']}  [rows {r['first_rows']}]")
+            print(f"  {r['table']}: {r['action']} {r['count']:,}x  {r['kind']}")
+            print(f"      e.g. {r['example']}  [rows {r['first_rows'] or 'n/a'}]")
     else:
         print("\nno rows quarantined, no cells blanked")
+    sources = dataset.sources()
+    dated = sources[sources["last_date"].notna()]
+    if len(dated):
+        print("\ndata runs to " + max(dated["last_date"]).date().isoformat() + " ("
+              + ", ".join(f"{r.table} to {r.last_date.date().isoformat()}" for r in dated.itertuples()) + ")")
     return 0
 
 
 def cmd_run(args) -> int:
     from .runner import run_period
 
-    final = run_period(args.data, args.period, config_path=args.config, out=args.out, force=args.force, strict=args.strict)
+    final = run_period(args.data, args.period, config_path=args.config, out=args.out, force=args.force,
+                       strict=args.strict, debug=args.debug)
     print(f"report: {final / 'report.html'}")
     return 0
 
@@ -107,12 +115,25 @@ def main(argv: list[str] | None = None) -> int:
     except VgaError as exc:
         if args.debug:
             traceback.print_exc()
-        print(f"vga: {exc}", file=sys.stderr)
+        print(f"vga: {_scrubbed(str(exc), args)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("vga: interrupted; earlier reports are untouched", file=sys.stderr)
         return 130
     return code
+
+
+def _scrubbed(text: str, args) -> str:
+    """A message with any warehouse password taken out."""
+    from .config import scrub
+
+    try:
+        from .config import load_config
+
+        config = load_config(getattr(args, "config", None), getattr(args, "data", None))
+    except Exception:
+        config = {}
+    return scrub(text, config)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ definitions. Example::
 
     [warehouse]
     url = "postgresql://user@host/db"     # events read where they live
+    url_env = "VGA_WAREHOUSE_URL"         # or: the environment variable holding the URL
     events_table = "usage_events"
 
 The resolved configuration (defaults filled in) is recorded with its hash in
@@ -45,8 +46,11 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import os
+import re
 import tomllib
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from .contract import TABLES
 from .errors import UsageError
@@ -62,6 +66,7 @@ DEFAULTS: dict = {
         "churn_lookback_months": 18,
         "slicing_dimensions": [],
         "redact_account_names": False,
+        "data_end": "",  # ISO date the data runs to; empty: the latest date found in the data
     },
     "usage": {
         "core_features": [],
@@ -74,7 +79,7 @@ DEFAULTS: dict = {
         "weights": {"nps": 1.0, "csat": 1.0, "support": 1.0, "touchpoints": 1.0},
         "max_age_days": {"nps": 365, "csat": 180, "support": 90, "touchpoints": 120},
     },
-    "warehouse": {"url": "", "events_table": "usage_events"},
+    "warehouse": {"url": "", "url_env": "", "events_table": "usage_events"},
 }
 
 SOURCE_KEYS = {"path", "columns", "decimal", "thousands", "date_formats"}
@@ -147,3 +152,53 @@ def config_hash(config: dict) -> str:
     """sha256 of the resolved configuration (canonical JSON)."""
     body = {k: v for k, v in config.items() if not k.startswith("_")}
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def warehouse_url(config: dict) -> str:
+    """The warehouse URL: ``[warehouse] url``, else the environment variable
+    named by ``[warehouse] url_env`` (so that no password need be written in
+    a file); empty when events are read from the data folder."""
+    section = config.get("warehouse") or {}
+    url = (section.get("url") or "").strip()
+    if url:
+        return url
+    variable = (section.get("url_env") or "").strip()
+    if variable:
+        value = os.environ.get(variable, "").strip()
+        if not value:
+            raise UsageError(f"[warehouse] url_env names the environment variable {variable}, which is not set")
+        return value
+    return ""
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any password replaced by ``***`` (for manifests and messages)."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)
+    userinfo = netloc[0].split(":", 1)[0] + ":***"
+    return urlunsplit(parts._replace(netloc=f"{userinfo}@{netloc[1]}"))
+
+
+def redacted(config: dict) -> dict:
+    """The configuration as it may be written down: URL passwords redacted."""
+    out = copy.deepcopy({k: v for k, v in config.items() if not k.startswith("_")})
+    section = out.get("warehouse") or {}
+    if section.get("url"):
+        section["url"] = redact_url(section["url"])
+    return out
+
+
+def scrub(text: str, config: dict) -> str:
+    """``text`` with the warehouse password (if any) taken out."""
+    try:
+        url = warehouse_url(config)
+    except UsageError:
+        return text
+    password = urlsplit(url).password if url else None
+    if password:
+        text = text.replace(url, redact_url(url)).replace(password, "***")
+    return re.sub(r"(://[^:/@\s]+:)[^@/\s]+@", r"\1***@", text)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 
@@ -50,6 +51,14 @@ class Table:
     # ``component_<name>`` columns (health_scores) are numbers 0..100
     component_prefix: str | None = None
     allow_folder: bool = False
+    #: The date column that says when a row happened: the latest such date
+    #: is how far the table covers (see :mod:`vga.coverage`). None: undated.
+    occurred: str | None = None
+    #: True for the activity logs, recorded as things happen (events,
+    #: tickets, scores, renewals...): the latest of their dates is how far
+    #: the data runs. Sparse or planned material (onboarding plans,
+    #: interviews, fixes) is dated but does not say where the data ends.
+    logs_activity: bool = False
 
     @property
     def required(self) -> list[str]:
@@ -65,6 +74,8 @@ class Table:
 
 
 PERSONAL_COLUMNS = ("user_id", "user_email", "email", "respondent_id")
+#: What a personal value is replaced by wherever a row is shown (quarantine, messages).
+REDACTED = "[redacted]"
 ACCOUNT_DIMENSIONS = (
     "segment", "region", "vertical", "product", "persona", "use_case", "csm", "sales_rep", "channel_partner",
 )
@@ -121,6 +132,8 @@ _add(Table(
         Column("session_id", "id", False, "session identifier"),
     ),
     allow_folder=True,
+    logs_activity=True,
+    occurred="timestamp",
 ))
 _add(Table(
     "users",
@@ -145,6 +158,8 @@ _add(Table(
         Column("user_id", "id", False, "user (never shown)", personal=True),
     ),
     date_order=(("started_at", "completed_at"),),
+    logs_activity=True,
+    occurred="started_at",
 ))
 _add(Table(
     "support_tickets",
@@ -161,6 +176,8 @@ _add(Table(
     ),
     unique_key="ticket_id",
     date_order=(("opened_at", "closed_at"),),
+    logs_activity=True,
+    occurred="opened_at",
 ))
 _add(Table(
     "surveys",
@@ -173,6 +190,8 @@ _add(Table(
         Column("comment", "str", False, "free-text comment"),
         Column("respondent_id", "id", False, "respondent (never shown)", personal=True),
     ),
+    logs_activity=True,
+    occurred="responded_at",
 ))
 _add(Table(
     "health_scores",
@@ -183,6 +202,8 @@ _add(Table(
         Column("score", "number", True, "health score, 0..100", 0, 100),
     ),
     component_prefix="component_",
+    logs_activity=True,
+    occurred="as_of",
 ))
 _add(Table(
     "touchpoints",
@@ -194,6 +215,8 @@ _add(Table(
         Column("sentiment", "enum", False, "sentiment recorded", choices=("positive", "neutral", "negative")),
         Column("csm", "str", False, "CSM who held it"),
     ),
+    logs_activity=True,
+    occurred="occurred_at",
 ))
 _add(Table(
     "onboarding",
@@ -204,6 +227,7 @@ _add(Table(
         Column("completed_at", "timestamp", False, "when completed; empty = not completed"),
         Column("due_at", "timestamp", False, "when it was due"),
     ),
+    occurred="completed_at",
 ))
 _add(Table(
     "training",
@@ -214,6 +238,7 @@ _add(Table(
         Column("completed_at", "timestamp", True, "when completed"),
         Column("user_id", "id", False, "user (never shown)", personal=True),
     ),
+    occurred="completed_at",
 ))
 _add(Table(
     "renewals",
@@ -227,6 +252,8 @@ _add(Table(
                choices=("renewed", "expanded", "downgraded", "churned")),
         Column("churn_reason", "str", False, "reason code"),
     ),
+    logs_activity=True,
+    occurred="renewal_date",
 ))
 _add(Table(
     "interviews",
@@ -239,6 +266,7 @@ _add(Table(
         Column("themes", "str", False, "tags separated by ';'"),
         Column("notes", "str", False, "free text"),
     ),
+    occurred="held_at",
 ))
 _add(Table(
     "interventions",
@@ -252,6 +280,7 @@ _add(Table(
         Column("target_date", "date", False, "target date"),
         Column("status", "enum", False, "status", choices=("open", "achieved", "missed", "dropped")),
     ),
+    occurred="started_at",
 ))
 _add(Table(
     "product_fixes",
@@ -264,6 +293,7 @@ _add(Table(
         Column("confirmed_at", "date", False, "when the customer confirmed it"),
     ),
     unique_key="fix_id",
+    occurred="raised_at",
 ))
 
 TABLE_ORDER = tuple(TABLES)
@@ -342,3 +372,18 @@ def dictionary_markdown() -> str:
 
 if __name__ == "__main__":
     print(dictionary_markdown(), end="")
+
+
+def derived_outcome(renewals: pd.DataFrame) -> pd.Series:
+    """The outcome each renewals row's numbers imply: ``churned`` when
+    arr_after is 0, else ``expanded`` / ``downgraded`` / ``renewed``.
+
+    Part of the contract: where a given ``outcome`` disagrees, the numbers
+    win (the loader blanks the outcome) and retention follows the numbers.
+    """
+    before, after = renewals["arr_before"].astype(float), renewals["arr_after"].astype(float)
+    return pd.Series(
+        np.select([after == 0, after > before, after < before], ["churned", "expanded", "downgraded"], "renewed"),
+        index=renewals.index,
+        name="outcome",
+    )

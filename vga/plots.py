@@ -25,6 +25,15 @@ def _axes(ax, size=(7, 5)):
     return ax
 
 
+def new_figure(width: float = 7, height: float = 5, columns: int = 1):
+    """A figure outside pyplot's state (nothing is shown by accident) and its axes."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height))
+    axes = fig.subplots(1, columns)
+    return fig, axes
+
+
 def quadrant_scatter(quadrants: pd.DataFrame, *, usage_threshold=50.0, health_threshold=50.0, ax=None):
     """Usage (x) against health (y), one dot per active account sized by ARR."""
     ax = _axes(ax)
@@ -92,18 +101,20 @@ def data_quality_bars(quality: dict, ax=None):
     return ax
 
 
-def usage_trend(monthly: pd.DataFrame, axes=None):
-    """Active accounts per month, and the median session depth and core adoption."""
+def usage_trend(trend: pd.DataFrame, axes=None):
+    """Accounts with any product use per month, and the median session depth
+    and core adoption (``trend``: the quadrant step's usage_trend.csv)."""
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(11, 3.5))
-    by_month = monthly.groupby("month").agg(
-        accounts=("account_id", "nunique"), depth=("events_per_session", "median"), adoption=("core_adoption", "median"))
-    axes[0].plot(by_month.index, by_month["accounts"], color="#1565c0", marker="o", ms=3)
+    by_month = trend.set_index("month")
+    axes[0].plot(by_month.index, by_month["active_accounts"], color="#1565c0", marker="o", ms=3)
     axes[0].set(title="Accounts with any product use, per month", ylabel="accounts")
-    axes[1].plot(by_month.index, by_month["depth"], color="#2e7d32", marker="o", ms=3, label="events per session (median)")
-    if by_month["adoption"].notna().any():
+    axes[1].plot(by_month.index, by_month["median_events_per_session"], color="#2e7d32", marker="o", ms=3,
+                 label="events per session (median)")
+    if by_month["median_core_adoption"].notna().any():
         twin = axes[1].twinx()
-        twin.plot(by_month.index, 100 * by_month["adoption"], color="#ef6c00", marker="s", ms=3, label="core adoption % (median)")
+        twin.plot(by_month.index, 100 * by_month["median_core_adoption"], color="#ef6c00", marker="s", ms=3,
+                  label="core adoption % (median)")
         twin.set_ylabel("core adoption %")
         twin.set_ylim(0, 105)
     axes[1].set(title="Depth and core-feature adoption", ylabel="events per session")

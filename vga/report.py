@@ -1,10 +1,9 @@
-"""Report pieces: escaped HTML for notebook outputs, and the one-file report.
+"""The one-file report, built from the executed notebooks.
 
-Every string that comes from data is escaped here (``html.escape``) or by
-``DataFrame.to_html(escape=True)``; notebooks never build HTML or Markdown
-from data themselves. The final report is built from the executed notebooks
-with nbconvert, without code, with images embedded and no reference to
-anything on the network.
+The report is rendered with nbconvert, without code, with images embedded
+(the presenters in :mod:`vga.present` already embed them, escaped) and no
+reference to anything on the network (checked before it is written).
+Warnings about the period's coverage open the page, before any number.
 """
 
 from __future__ import annotations
@@ -15,72 +14,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
-import pandas as pd
-
-QUADRANT_TEXT = {
-    "Champions": "high usage, high health: protect and turn into references",
-    "Frustrated Power Users": "high usage, low health: they rely on the product but are unhappy; fix what hurts",
-    "Relationship-Dependent": "low usage, high health: they like us but use little; drive adoption",
-    "Churn Risk": "low usage, low health: intervene now",
-    "Unscored": "a score is missing: fix the data before judging these accounts",
-}
-
-
-def _html(body: str):
-    from IPython.display import HTML
-
-    return HTML(body)
-
-
-def pct(value, digits: int = 1) -> str:
-    """A fraction as a percentage for people (0.934 -> '93.4%'); '–' when null."""
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return "–"
-    return f"{100 * float(value):.{digits}f}%"
-
-
-def money(value) -> str:
-    """A money amount, compact ('1.2M', '85.0k'); '–' when null."""
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return "–"
-    v = float(value)
-    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(v) >= size:
-            return f"{v / size:,.1f}{suffix}"
-    return f"{v:,.0f}"
-
-
-def note(text: str, kind: str = "info"):
-    """A visible note (``info``, ``skip`` or ``warn``); the text is escaped."""
-    return _html(f'<div class="vga-note vga-{html.escape(kind)}">{html.escape(str(text))}</div>')
-
-
-def kpis(items: list[tuple[str, str, str]]):
-    """Headline figures: (label, value, explanation) each; all escaped."""
-    cards = "".join(
-        f'<div class="vga-kpi"><div class="vga-kpi-value">{html.escape(v)}</div>'
-        f'<div class="vga-kpi-label">{html.escape(label)}</div>'
-        f'<div class="vga-kpi-note">{html.escape(explain)}</div></div>'
-        for label, v, explain in items
-    )
-    return _html(f'<div class="vga-kpis">{cards}</div>')
-
-
-def table(frame: pd.DataFrame, formats: dict | None = None, max_rows: int = 50):
-    """An escaped HTML table; ``formats`` maps column -> function to text."""
-    shown = frame.head(max_rows).copy()
-    for col, fmt in (formats or {}).items():
-        if col in shown.columns:
-            shown[col] = shown[col].map(fmt)
-    body = shown.to_html(index=False, escape=True, na_rep="", border=0, classes="vga-table")
-    more = f'<div class="vga-more">{len(frame) - max_rows} more rows in the results folder</div>' if len(frame) > max_rows else ""
-    return _html(body + more)
-
-
-def bullet_list(lines: list[str]):
-    items = "".join(f"<li>{html.escape(str(line))}</li>" for line in lines)
-    return _html(f'<ul class="vga-list">{items}</ul>')
-
 
 CSS = """
 body{font-family:-apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;margin:0;color:#1f2933;background:#f5f7fa;line-height:1.45}
@@ -104,6 +37,10 @@ table.vga-table,table.dataframe{border-collapse:collapse;font-size:13px;margin:8
 table.vga-table th,table.vga-table td,table.dataframe th,table.dataframe td{border-bottom:1px solid #e4e7eb;padding:4px 10px;text-align:left}
 table.vga-table th{background:#f0f4f8}
 .vga-more{font-size:12px;color:#627d98}
+.vga-finding{font-size:15px;margin:10px 0;padding-left:10px;border-left:3px solid #102a43}
+figure.vga-figure{margin:12px 0}
+figure.vga-figure figcaption{font-size:12px;color:#627d98}
+.vga-banner{max-width:1100px;margin:16px auto 0;padding:0 40px}
 img{max-width:100%}
 .jp-OutputPrompt,.jp-InputPrompt{display:none}
 a.anchor-link{display:none}
@@ -130,7 +67,8 @@ def network_references(text: str) -> list[str]:
     return [m.group(0) for m in _NETWORK.finditer(text)]
 
 
-def build_report(notebooks: list[tuple[str, Path]], out: Path, *, title: str, subtitle: str) -> Path:
+def build_report(notebooks: list[tuple[str, Path]], out: Path, *, title: str, subtitle: str,
+                 warnings: list[str] = ()) -> Path:
     """Render executed notebooks into one self-contained HTML file.
 
     ``notebooks`` is a list of (section title, executed .ipynb path), in the
@@ -150,13 +88,15 @@ def build_report(notebooks: list[tuple[str, Path]], out: Path, *, title: str, su
         anchor = f"section-{i}"
         toc.append(f'<a href="#{anchor}">{html.escape(name)}</a>')
         sections.append(f'<section class="vga-section" id="{anchor}">{body}</section>')
+    banner = "".join(f'<div class="vga-note vga-warn">{html.escape(w)}</div>' for w in warnings)
+    banner = f'<div class="vga-banner" role="alert">{banner}</div>' if banner else ""
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     page = (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{html.escape(title)}</title>"
         f"<style>{CSS}</style></head><body>"
         f'<header class="vga-head"><h1>{html.escape(title)}</h1><div class="meta">{html.escape(subtitle)}</div></header>'
-        f'<nav class="vga-toc">{"".join(toc)}</nav><main>{"".join(sections)}</main>'
+        f'<nav class="vga-toc">{"".join(toc)}</nav>{banner}<main>{"".join(sections)}</main>'
         f"<footer>Generated by vga on {stamp}. Figures follow the metric definitions in the README.</footer>"
         "</body></html>\n"
     )

@@ -24,8 +24,11 @@ from __future__ import annotations
 
 from datetime import date
 
+
 import numpy as np
 import pandas as pd
+
+from .contract import derived_outcome  # noqa: F401  (re-exported: retention follows the numbers)
 
 RETENTION_KEYS = (
     "cohort_accounts",
@@ -138,14 +141,3 @@ def retention_summary(
     out["arr_expanded"] = float((end - start)[grew].sum())
     out["reason"] = None
     return out
-
-
-def derived_outcome(renewals: pd.DataFrame) -> pd.Series:
-    """The outcome each renewals row's numbers imply: ``churned`` when
-    arr_after is 0, else ``expanded`` / ``downgraded`` / ``renewed``."""
-    before, after = renewals["arr_before"].astype(float), renewals["arr_after"].astype(float)
-    return pd.Series(
-        np.select([after == 0, after > before, after < before], ["churned", "expanded", "downgraded"], "renewed"),
-        index=renewals.index,
-        name="outcome",
-    )

@@ -234,3 +234,78 @@ def explain_movement(table: pd.DataFrame, config: dict, top: int = 3) -> pd.Data
     idx = out.index[changed]
     out.loc[idx, "explanation"] = [sentence(i) for i in idx]
     return out
+
+
+def _local_runs(runs: pd.DataFrame):
+    """workflow_runs as an Ibis table on a local DuckDB: a small table,
+    never written to a warehouse."""
+    from .usage import connect
+
+    cols = [c for c in ("account_id", "workflow", "started_at", "completed_at", "last_step") if c in runs.columns]
+    return connect(None).create_table("vga_workflow_runs", runs[cols], temp=True, overwrite=True)
+
+
+def scores_at(inputs, day: date, settings: dict, *, run_as_of: bool) -> pd.DataFrame:
+    """Usage and health score per account at ``day``, with components.
+
+    ``inputs`` is a :class:`vga.inputs.Inputs`; ``settings`` holds the
+    ``usage`` and ``health`` configuration sections. ``run_as_of`` allows
+    the point-in-time-less columns ``accounts.usage_score`` and
+    ``accounts.health_score``, which hold values at the run's as-of date
+    only. Adds ``usage_source`` and ``health_source`` naming where each
+    score came from (empty when missing). From events, the usage score at a
+    ``day`` outside the dates the events cover is missing, not 0: no events
+    there means no data, not no use.
+    """
+    from .coverage import table_dates
+    from .usage import window_usage
+
+    accounts = inputs.table("accounts")
+    out = pd.DataFrame({"account_id": accounts["account_id"].to_numpy()})
+    if inputs.events is not None:
+        first, last = table_dates(inputs.sources, "usage_events")
+        covered = first is not None and first <= day and (last is None or day <= last)
+        if covered:
+            activity = window_usage(inputs.events.table(), day, 90, settings["usage"]["core_features"]).to_pandas()
+            runs = inputs.table("workflow_runs")
+            workflows = workflow_summary_frame(runs, day) if runs is not None else None
+            out = out.merge(usage_scores(out["account_id"], activity, workflows, settings), on="account_id", how="left")
+            out["usage_source"] = "warehouse" if inputs.events.where == "warehouse" else "usage_events"
+        else:
+            out["usage_score"] = np.nan
+            out["usage_source"] = ""
+    elif run_as_of and "usage_score" in accounts.columns:
+        out["usage_score"] = accounts["usage_score"].to_numpy()
+        out["usage_source"] = np.where(out["usage_score"].notna(), "accounts.usage_score", "")
+    else:
+        out["usage_score"] = np.nan
+        out["usage_source"] = ""
+    out = out.merge(health_at(inputs.table("health_scores"), day), on="account_id", how="left")
+    out["health_source"] = np.where(out["health_score"].notna(), "health_scores", "")
+    if run_as_of and "health_score" in accounts.columns:
+        fallback = out["health_score"].isna()
+        given = pd.Series(accounts["health_score"].to_numpy(), index=out.index)
+        out.loc[fallback, "health_score"] = given[fallback]
+        out.loc[fallback & given.notna(), "health_source"] = "accounts.health_score"
+    voice = [inputs.table(t) for t in ("surveys", "support_tickets", "touchpoints")]
+    if any(v is not None for v in voice) and out["health_score"].isna().any():
+        # The documented composite, only where the CS team's score is missing.
+        missing = out["health_score"].isna()
+        composite = health_composite(*voice, out.loc[missing, "account_id"], day, settings).set_index("account_id")
+        rows = out.loc[missing, "account_id"]
+        for col in composite.columns:
+            values = rows.map(composite[col])
+            if col not in out.columns:
+                out[col] = np.nan if col not in ("health_signals_used", "health_signals_stale") else ""
+            out.loc[missing, col] = values.to_numpy()
+        out.loc[missing & out["health_score"].notna(), "health_source"] = "composite"
+    out["health_score"] = out["health_score"].astype(float)
+    out["usage_score"] = out["usage_score"].astype(float)
+    return out
+
+
+def workflow_summary_frame(runs: pd.DataFrame, day: date) -> pd.DataFrame:
+    """Per account, workflow runs started and completed in the 90-day window at ``day``."""
+    from .usage import workflow_summary
+
+    return workflow_summary(_local_runs(runs), day).to_pandas()

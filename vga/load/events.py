@@ -2,7 +2,7 @@
 
 Events are by far the largest input (hundreds of millions of rows), so they
 never pass through pandas. The contract's rules for ``usage_events`` are
-applied in SQL, with the same reasons as :mod:`vga.load` gives for other
+applied in SQL, with the reasons of :mod:`vga.load.messages`, as for other
 tables:
 
 1. value checks: ``timestamp``, ``feature`` and ``user_id`` are required;
@@ -28,24 +28,16 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from .contract import PERSONAL_COLUMNS, TABLES
-from .errors import DataError
+from ..contract import PERSONAL_COLUMNS, REDACTED, TABLES
+from ..errors import DataError
+from . import messages as msg
+from .files import missing_required_message
 
-ISO_PATTERN = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?\s*(Z|z|[+-]\d{2}(:?\d{2})?)?$"
-TIMESTAMP_EXPECTED = "an ISO 8601 timestamp (YYYY-MM-DDTHH:MM:SS, optional offset)"
-UNRESOLVED = (
-    "account could not be resolved: no account_id, user_id not in users, "
-    "and the e-mail domain matches no single account"
-)
-REDACTED = "[redacted]"
+_lit = msg.sql_literal
 
 
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def connect_for_events(work_dir: Path, memory_limit: str = "3GB") -> duckdb.DuckDBPyConnection:
@@ -115,11 +107,7 @@ def validate_events(
     present = set(contract_of.values())
     missing = [c for c in table.required if c not in present]
     if missing:
-        shown = ", ".join(raw_columns)
-        raise DataError(
-            f"column '{missing[0]}' missing from {path.name}{'/' if path.is_dir() else ''}; found [{shown}]; "
-            f"map it in vga.toml under [sources.usage_events.columns] as {missing[0]} = \"<your column name>\""
-        )
+        raise DataError(missing_required_message("usage_events", path, raw_columns, missing))
     col = {name: _q(raw) for raw, name in contract_of.items()}  # contract name -> raw column SQL
     null = "CAST(NULL AS VARCHAR)"
 
@@ -138,21 +126,28 @@ def validate_events(
     )
     ts = col["timestamp"]
     parsed = f"CAST(TRY_CAST({ts} AS TIMESTAMPTZ) AS TIMESTAMP)"
-    value_reason = (
-        "concat_ws('; ', "
-        f"CASE WHEN {ts} = '' THEN 'timestamp: required value is empty' "
-        f"WHEN NOT regexp_full_match({ts}, {_lit(ISO_PATTERN)}) OR {parsed} IS NULL "
-        f"THEN 'timestamp: expected {TIMESTAMP_EXPECTED}, found ''' || {ts} || '''' END, "
-        f"CASE WHEN {col['feature']} = '' THEN 'feature: required value is empty' END, "
-        f"CASE WHEN {col['user_id']} = '' THEN 'user_id: required value is empty' END)"
-    )
+    expected = msg.expectation(table.column("timestamp"))
+    value_reasons = {}
+    for part, pick in (("text", 1), ("kind", 0)):
+        empty = {c: _lit(msg.required_empty(c)[pick]) for c in ("timestamp", "feature", "user_id")}
+        bad_ts = (msg.sql_text(lambda v: msg.invalid("timestamp", expected, v), ts) if part == "text"
+                  else msg.sql_kind(lambda v: msg.invalid("timestamp", expected, v), 1))
+        value_reasons[part] = (
+            "concat_ws('; ', "
+            f"CASE WHEN {ts} = '' THEN {empty['timestamp']} "
+            f"WHEN NOT regexp_full_match({ts}, {_lit('^' + msg.ISO_PATTERN + '$')}) OR {parsed} IS NULL "
+            f"THEN {bad_ts} END, "
+            f"CASE WHEN {col['feature']} = '' THEN {empty['feature']} END, "
+            f"CASE WHEN {col['user_id']} = '' THEN {empty['user_id']} END)"
+        )
     extra_source = ", source_file" if folder else ""
     con.execute(f"""
         CREATE TEMP TABLE staged AS
         WITH raw AS ({raw_sql}),
         domains AS ({domain_sql}),
         checked AS (
-          SELECT *, {parsed} AS ts_utc, NULLIF({value_reason}, '') AS value_reason,
+          SELECT *, {parsed} AS ts_utc, NULLIF({value_reasons['text']}, '') AS value_reason,
+                 NULLIF({value_reasons['kind']}, '') AS value_kind,
                  {opt('account_id')} AS given_account,
                  lower(regexp_extract({opt('user_email')}, '@([^@]+)$', 1)) AS email_domain
           FROM raw
@@ -171,10 +166,16 @@ def validate_events(
         SELECT s.*,
           CASE
             WHEN value_reason IS NOT NULL THEN value_reason
-            WHEN resolved_account IS NULL THEN {_lit(UNRESOLVED)}
+            WHEN resolved_account IS NULL THEN {_lit(msg.UNRESOLVED)}
             WHEN resolved_account NOT IN (SELECT account_id FROM accepted_accounts)
-              THEN 'account_id ''' || resolved_account || ''' is not among the accepted accounts'
-          END AS reason
+              THEN {msg.sql_text(msg.unknown_account, "resolved_account")}
+          END AS reason,
+          CASE
+            WHEN value_reason IS NOT NULL THEN value_kind
+            WHEN resolved_account IS NULL THEN {_lit(msg.UNRESOLVED_KIND)}
+            WHEN resolved_account NOT IN (SELECT account_id FROM accepted_accounts)
+              THEN {msg.sql_kind(msg.unknown_account, 1)}
+          END AS reason_kind
         FROM staged s
     """)
     accepted_path = work_dir / "usage_events.parquet"
@@ -192,11 +193,12 @@ def validate_events(
         for c in raw_columns
     )
     quarantined = con.execute(
-        f"SELECT {'source_file, ' if folder else ''}source_row, {shown}, reason FROM verdict "
+        f"SELECT {'source_file, ' if folder else ''}source_row, {shown}, reason, reason_kind FROM verdict "
         f"WHERE reason IS NOT NULL ORDER BY {'source_file, ' if folder else ''}source_row"
     ).df()
-    rows_read, rows_accepted = con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE reason IS NULL) FROM verdict").fetchone()
+    rows_read, rows_accepted, first, last = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE reason IS NULL), min(ts_utc) FILTER (WHERE reason IS NULL), "
+        "max(ts_utc) FILTER (WHERE reason IS NULL) FROM verdict").fetchone()
     routes = dict(con.execute(
         "SELECT resolved_by, count(*) FROM verdict WHERE reason IS NULL GROUP BY 1").fetchall())
     unresolved = con.execute(
@@ -210,4 +212,6 @@ def validate_events(
         "quarantined": quarantined,
         "resolved_by": {str(k): int(v) for k, v in routes.items()},
         "unresolved": int(unresolved),
+        "first_date": None if first is None else pd.Timestamp(first).normalize(),
+        "last_date": None if last is None else pd.Timestamp(last).normalize(),
     }

@@ -1,0 +1,90 @@
+"""What the steps of a run compute from: the accepted input, as plain frames.
+
+:class:`Inputs` is built by the loader (:mod:`vga.load`) and read by the
+steps (:mod:`vga.steps`); it holds no loader objects, so an analyst can also
+build one by hand from data frames (``Inputs.from_frames``). Product events
+can be far larger than memory: they are an Ibis table, over the accepted
+events' Parquet file (DuckDB) or over the warehouse table (validated where it
+lives).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .contract import TABLES
+
+
+@dataclass
+class Events:
+    """The accepted product events, as an Ibis table on demand."""
+
+    path: Path | None = None  # accepted events as Parquet (local DuckDB)
+    expression: object | None = None  # an Ibis table (warehouse, or given)
+    where: str = "usage_events"  # "usage_events" (data folder) or "warehouse"
+    _table: object | None = field(default=None, repr=False)
+
+    def table(self):
+        """An Ibis table with ``timestamp`` (naive UTC), ``account_id``,
+        ``user_id``, ``session_id`` and ``feature``."""
+        if self.expression is not None:
+            return self.expression
+        if self._table is None:
+            from .usage import as_table, connect
+
+            self._table = as_table(connect(), self.path)
+        return self._table
+
+    def __getstate__(self):  # an open connection is not state
+        return {**self.__dict__, "_table": None}
+
+
+@dataclass
+class Inputs:
+    """Accepted tables and the facts about them that a run reports."""
+
+    tables: dict[str, pd.DataFrame]
+    events: Events | None = None
+    #: per table: source, rows read/accepted/quarantined/blanked, dated_by, first_date, last_date
+    sources: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: per kind of reason: table, action, kind, count, example, first_rows
+    reasons: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: how events were tied to accounts (None without events)
+    identity: dict | None = None
+    #: the previous period's run ``results/quadrants.csv``, when one exists
+    previous_quadrants: pd.DataFrame | None = None
+
+    def table(self, name: str) -> pd.DataFrame | None:
+        """The accepted rows of ``name``, or None when it was not given."""
+        return self.tables.get(name)
+
+    def has(self, name: str) -> bool:
+        return name in self.tables or (name == "usage_events" and self.events is not None)
+
+    def quality(self) -> dict:
+        """``data_quality`` of summary.json: per table given, the row counts."""
+        keys = ["rows_read", "rows_accepted", "rows_quarantined", "cells_blanked"]
+        return {r["table"]: {k: int(r[k]) for k in keys} for _, r in self.sources.iterrows()}
+
+    @classmethod
+    def from_frames(cls, **frames: pd.DataFrame) -> "Inputs":
+        """Inputs from already-clean frames (tests, notebooks exploring an idea).
+
+        ``usage_events`` may be a frame: it is read through DuckDB like a file.
+        """
+        events = frames.pop("usage_events", None)
+        unknown = set(frames) - set(TABLES)
+        if unknown:
+            raise ValueError(f"not tables of the data contract: {sorted(unknown)}")
+        ev = None
+        if events is not None:
+            from .usage import as_table, connect
+
+            ev = Events(expression=as_table(connect(), events))
+        rows = [{"table": n, "source": "(frame)", "rows_read": len(f), "rows_accepted": len(f), "rows_quarantined": 0,
+                 "cells_blanked": 0, "dated_by": TABLES[n].occurred or "", "first_date": None, "last_date": None}
+                for n, f in frames.items()]
+        return cls(dict(frames), ev, pd.DataFrame(rows))

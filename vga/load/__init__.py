@@ -1,0 +1,157 @@
+"""Loading a data folder (and a warehouse) against the data contract.
+
+Load owns every input of a run: it finds the files (:mod:`.files`), reads
+them as text and parses each column (:mod:`.parse`), applies the contract's
+rules (:mod:`.tables`; events out of core with DuckDB in :mod:`.events`, or
+in the warehouse with Ibis in :mod:`.warehouse`), resolves events to
+accounts, quarantines bad rows with their reason (:mod:`.messages`), and
+reads the previous period's results. What it produces, :class:`Loaded`,
+becomes the run's :class:`~vga.inputs.Inputs`.
+
+For every table, rows read = rows accepted + rows quarantined. A file that
+cannot be read, a missing ``accounts`` table or a missing required column is
+a :class:`~vga.errors.DataError` raised before any analysis runs.
+"""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from ..config import load_config, warehouse_url
+from ..contract import TABLES, pandera_schema
+from ..errors import DataError
+from ..inputs import Events, Inputs
+from .files import find_sources, read_text_table
+from .outcome import Loaded, TableLoad
+from .parse import parse_column
+from .tables import check_references, finish, stage_table
+
+__all__ = ["load_folder", "to_inputs", "previous_quadrants", "find_sources", "read_text_table", "parse_column",
+           "Loaded", "TableLoad"]
+
+
+def load_folder(
+    data_dir: str | Path, config: dict | None = None, *, strict: bool = False, work_dir: str | Path | None = None,
+    progress=None,
+) -> Loaded:
+    """Load every contract table found in ``data_dir`` (and the warehouse
+    events, when configured).
+
+    ``config`` is a resolved configuration (:func:`vga.config.load_config`);
+    by default the folder's ``vga.toml`` or the defaults. Accepted events are
+    written under ``work_dir`` (a temporary folder removed at exit when not
+    given). With ``strict``, any quarantined row or blanked cell raises
+    :class:`DataError` naming file, row, column and reason. ``progress`` is
+    called with each table's :class:`TableLoad` as it is finished.
+    """
+    data_dir = Path(data_dir)
+    config = config if config is not None else load_config(None, data_dir)
+    sources = find_sources(data_dir, config)
+    url = warehouse_url(config)
+    if url and "usage_events" in sources:
+        raise DataError(f"usage_events is given twice: in {sources['usage_events']} and in the warehouse "
+                        "([warehouse] url); remove one")
+    warehouse_con = None
+    if url:  # an unreachable warehouse fails now, before any file is read
+        from .warehouse import connect
+
+        warehouse_con = connect(config)
+    # Read every file first: an unreadable file or a missing column stops
+    # the run before any analysis. Events are checked apart, out of core.
+    stages = {name: stage_table(name, path, config) for name, path in sources.items() if name != "usage_events"}
+    loaded: dict[str, TableLoad] = {}
+
+    def done(name, load):
+        load.date_range()
+        loaded[name] = load
+        if progress:
+            progress(load)
+
+    done("accounts", finish(stages["accounts"]))
+    account_ids = set(loaded["accounts"].accepted["account_id"])
+    for name in [n for n in ("users",) if n in stages] + [n for n in stages if n not in ("accounts", "users")]:
+        check_references(stages[name], account_ids)
+        done(name, finish(stages[name]))
+    users = loaded["users"].accepted if "users" in loaded else None
+    warehouse_events = None
+    if "usage_events" in sources:
+        events_load = _load_events(sources["usage_events"], config, loaded["accounts"].accepted, users, work_dir)
+        loaded["usage_events"] = events_load
+        if progress:
+            progress(events_load)
+    elif url:
+        from .warehouse import validate_warehouse_events
+
+        warehouse_events, events_load = validate_warehouse_events(config, loaded["accounts"].accepted, users, warehouse_con)
+        loaded["usage_events"] = events_load
+        if progress:
+            progress(events_load)
+    ordered = {name: loaded[name] for name in TABLES if name in loaded}
+    result = Loaded(data_dir, config, ordered, warehouse_events)
+    _check_accepted_against_schema(result)
+    if strict:
+        lines = result.problems()
+        if lines:
+            total = sum(t.quality["rows_quarantined"] + t.quality["cells_blanked"] for t in ordered.values())
+            raise DataError(
+                f"strict mode: {total} quarantined row(s) or blanked cell(s); fix the data or run without --strict\n  "
+                + "\n  ".join(lines[:20])
+                + (f"\n  … and {total - 20} more" if total > 20 else "")
+            )
+    return result
+
+
+def _load_events(path: Path, config: dict, accounts, users, work_dir) -> TableLoad:
+    """Events through DuckDB (:mod:`vga.load.events`), never through pandas."""
+    from .events import validate_events
+
+    if work_dir is None:
+        work_dir = Path(tempfile.mkdtemp(prefix="vga-events-"))
+        atexit.register(shutil.rmtree, work_dir, ignore_errors=True)
+    result = validate_events(Path(path), config, accounts, users, Path(work_dir))
+    files = sorted(Path(path).glob("*.parquet")) if Path(path).is_dir() else [Path(path)]
+    return TableLoad(
+        "usage_events", str(path), files, pd.DataFrame(), result["quarantined"],
+        pd.DataFrame(columns=["source_row", "column", "value", "reason", "reason_kind"]), result["rows_read"],
+        {"resolved_by": result["resolved_by"], "unresolved": result["unresolved"]},
+        accepted_path=result["accepted_path"], accepted_rows=result["rows_accepted"],
+        first_date=result["first_date"], last_date=result["last_date"],
+    )
+
+
+def _check_accepted_against_schema(loaded: Loaded) -> None:
+    """Validate accepted rows with the pandera schema of each table.
+
+    The loader has already enforced the contract; a failure here is a bug in
+    vga, not in the data, and is reported as such.
+    """
+    for name, t in loaded.tables.items():
+        if name == "usage_events" or t.accepted.empty:
+            continue  # events are checked column by column above; too many rows to re-check
+        pandera_schema(name, list(t.accepted.columns)).validate(t.accepted, lazy=True)
+
+
+def previous_quadrants(reports_dir: str | Path | None, previous_label: str) -> pd.DataFrame | None:
+    """``results/quadrants.csv`` of the previous period's run, if there is one."""
+    if not reports_dir:
+        return None
+    path = Path(reports_dir) / previous_label / "results" / "quadrants.csv"
+    if not path.is_file():
+        return None
+    return pd.read_csv(path, dtype={"account_id": str, "quadrant": str}, keep_default_na=False)
+
+
+def to_inputs(loaded: Loaded, previous: pd.DataFrame | None = None) -> Inputs:
+    """The run's :class:`~vga.inputs.Inputs` from what was loaded."""
+    tables = {name: t.accepted for name, t in loaded.tables.items() if name != "usage_events"}
+    events = None
+    if loaded.warehouse_events is not None:
+        events = Events(expression=loaded.warehouse_events, where="warehouse")
+    elif "usage_events" in loaded.tables:
+        events = Events(path=loaded.tables["usage_events"].accepted_path)
+    return Inputs(tables, events, loaded.sources(), loaded.reasons(), loaded.identity_resolution(), previous)

@@ -1,0 +1,122 @@
+"""Building blocks of what a notebook shows: escaped HTML, numbers for
+people, tables and figures.
+
+Every block is an :class:`Html` that Jupyter displays (``_repr_html_``) and
+nbconvert renders into the report. Every string that comes from data is
+escaped here (``html.escape`` or ``DataFrame.to_html(escape=True)``);
+notebooks never build HTML from data. Figures are embedded PNGs with alt
+text and a caption, so a report needs nothing beside itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+
+import pandas as pd
+
+
+class Html:
+    """A piece of the page; several combine with ``+`` or :func:`stack`."""
+
+    def __init__(self, body: str = ""):
+        self.body = body
+
+    def _repr_html_(self) -> str:
+        return self.body
+
+    def __add__(self, other: "Html") -> "Html":
+        return Html(self.body + other.body)
+
+    def __str__(self) -> str:
+        return self.body
+
+
+def stack(*parts: Html | None) -> Html:
+    """The parts one after another (None parts are left out)."""
+    return Html("".join(p.body for p in parts if p is not None))
+
+
+def missing(value) -> bool:
+    return value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA
+
+
+def pct(value, digits: int = 1) -> str:
+    """A fraction as a percentage for people (0.934 -> '93.4%'); '–' when null."""
+    return "–" if missing(value) else f"{100 * float(value):.{digits}f}%"
+
+
+def money(value) -> str:
+    """A money amount, compact ('1.2M', '85.0k'); '–' when null."""
+    if missing(value):
+        return "–"
+    v = float(value)
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= size:
+            return f"{v / size:,.1f}{suffix}"
+    return f"{v:,.0f}"
+
+
+def count(value) -> str:
+    """A whole number with thousands separators; '–' when null."""
+    return "–" if missing(value) else f"{int(value):,}"
+
+
+def number(value, digits: int = 0) -> str:
+    return "–" if missing(value) else f"{float(value):,.{digits}f}"
+
+
+def p_value(value) -> str:
+    return "" if missing(value) else f"{float(value):.2g}"
+
+
+def note(text: str, kind: str = "info") -> Html:
+    """A visible note (``info``, ``skip`` or ``warn``); the text is escaped."""
+    return Html(f'<div class="vga-note vga-{html.escape(kind)}">{html.escape(str(text))}</div>')
+
+
+def finding(text: str) -> Html:
+    """A finding: one sentence from the data, shown as such."""
+    return Html(f'<p class="vga-finding">{html.escape(str(text))}</p>')
+
+
+def kpis(items: list[tuple[str, str, str]]) -> Html:
+    """Headline figures: (label, value, explanation) each; all escaped."""
+    cards = "".join(
+        f'<div class="vga-kpi"><div class="vga-kpi-value">{html.escape(v)}</div>'
+        f'<div class="vga-kpi-label">{html.escape(label)}</div>'
+        f'<div class="vga-kpi-note">{html.escape(explain)}</div></div>'
+        for label, v, explain in items
+    )
+    return Html(f'<div class="vga-kpis">{cards}</div>')
+
+
+def table(frame: pd.DataFrame, formats: dict | None = None, max_rows: int = 50, names: dict | None = None) -> Html:
+    """An escaped HTML table; ``formats`` maps column -> function to text,
+    ``names`` renames columns for the reader."""
+    shown = frame.head(max_rows).copy()
+    for col, fmt in (formats or {}).items():
+        if col in shown.columns:
+            shown[col] = shown[col].map(fmt)
+    shown = shown.rename(columns=names or {})
+    body = shown.to_html(index=False, escape=True, na_rep="", border=0, classes="vga-table")
+    more = (f'<div class="vga-more">{len(frame) - max_rows} more rows in the results folder</div>'
+            if len(frame) > max_rows else "")
+    return Html(body + more)
+
+
+def bullets(lines: list[str]) -> Html:
+    items = "".join(f"<li>{html.escape(str(line))}</li>" for line in lines)
+    return Html(f'<ul class="vga-list">{items}</ul>')
+
+
+def figure(fig, alt: str, caption: str = "") -> Html:
+    """A matplotlib figure as an embedded PNG with alt text (and a caption);
+    made by :func:`vga.plots.new_figure`, outside pyplot."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
+    return Html(f'<figure class="vga-figure"><img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
+                f"{cap}</figure>")

@@ -1,0 +1,68 @@
+"""Step 2 · Data gathering: what went in, what was set aside, what is covered."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import plots
+from .blocks import count, figure, kpis, note, pct, stack, table
+
+
+def coverage(view):
+    """The period's coverage verdict and every freshness warning, first."""
+    facts = view["data_gathering.json"]
+    cov = facts["coverage"]
+    parts = [note(w, "warn") for w in facts["warnings"]]
+    if cov["data_end"]:
+        parts.insert(0, note(f"The data runs to {cov['data_end']} (latest date in {cov['data_end_from']}); "
+                             f"this run is as of {cov['as_of']}."))
+    return stack(*parts)
+
+
+def sources(view):
+    """Per table: rows read, accepted and set aside, and the dates it covers."""
+    frame = view["sources.csv"].copy()
+    for col in ("first_date", "last_date"):
+        frame[col] = pd.to_datetime(frame[col]).dt.strftime("%Y-%m-%d").fillna("")
+    fig, ax = plots.new_figure(7, max(2.5, 0.35 * len(frame) + 1))
+    quality = {r["table"]: r for _, r in frame.iterrows()}
+    plots.data_quality_bars(quality, ax=ax)
+    read, held = int(frame["rows_read"].sum()), int(frame["rows_quarantined"].sum())
+    return stack(
+        table(frame, {c: count for c in ("rows_read", "rows_accepted", "rows_quarantined", "cells_blanked")},
+              names={"dated_by": "dated by", "first_date": "from", "last_date": "to"}),
+        note(f"{len(frame)} tables, {read:,} rows read; {held:,} rows ({pct(held / read if read else 0, 2)}) "
+             "quarantined, each with its reason in the run's quarantine folder."),
+        figure(fig, "Bar chart of the share of rows quarantined in each table",
+               "Rows quarantined as a share of rows read, per table."),
+    )
+
+
+def reasons(view):
+    """Each kind of reason with its count, one real example and the first rows."""
+    frame = view["quarantine_reasons.csv"]
+    if not len(frame):
+        return note("No row was quarantined and no cell blanked.")
+    return table(frame, {"count": count}, max_rows=60,
+                 names={"kind": "reason", "example": "example (personal values redacted)", "first_rows": "first rows"})
+
+
+def identity(view):
+    """How product events were tied to accounts."""
+    resolution = view["data_gathering.json"]["identity_resolution"]
+    if resolution is None:
+        return note("No usage_events table was given: usage comes from accounts.usage_score.", "skip")
+    return kpis([
+        ("resolution rate", pct(resolution["resolution_rate"], 2), "events tied to an account"),
+        ("through users", count(resolution["resolved_through_users"]), "events resolved via users"),
+        ("through e-mail domain", count(resolution["resolved_through_email_domain"]), "events resolved via domain"),
+        ("unresolved", count(resolution["unresolved_quarantined"]), "events quarantined"),
+    ])
+
+
+def missing_tables(view):
+    """Optional tables not given, and what cannot be shown without them."""
+    rows = view["data_gathering.json"]["missing_tables"]
+    if not rows:
+        return note("Every table of the data contract was given.")
+    return table(pd.DataFrame(rows), names={"needed_for": "needed for"})

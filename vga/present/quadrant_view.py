@@ -1,0 +1,155 @@
+"""Step 7 · The Usage-Health quadrant."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import plots
+from ..quadrant import FRUSTRATED, QUADRANTS, UNSCORED
+from .blocks import count, figure, finding, kpis, money, note, number, pct, stack, table
+
+QUADRANT_TEXT = {
+    "Champions": "high usage, high health: protect and turn into references",
+    "Frustrated Power Users": "high usage, low health: they rely on the product but are unhappy; fix what hurts",
+    "Relationship-Dependent": "low usage, high health: they like us but use little; drive adoption",
+    "Churn Risk": "low usage, low health: intervene now",
+    "Unscored": "a score is missing: fix the data before judging these accounts",
+}
+
+
+def _uncovered(view):
+    facts = view["quadrant_view.json"]
+    if facts["covered"]:
+        return None
+    return note(f"The quadrant is not shown: {facts['reason']}.", "warn")
+
+
+def headline(view):
+    """Accounts and ARR per quadrant, and the sentence that matters most."""
+    if _uncovered(view):
+        return _uncovered(view)
+    quadrants = view["quadrants.csv"]
+    totals = quadrants.groupby("quadrant")["arr"].agg(["size", "sum"])
+    cards = kpis([(name, count(totals["size"].get(name, 0)), f"accounts, ARR {money(totals['sum'].get(name, 0))}")
+                  for name in QUADRANTS])
+    total_arr = quadrants["arr"].sum()
+    fpu = quadrants[quadrants["quadrant"] == FRUSTRATED]
+    sentence = finding(
+        f"{len(fpu):,} of {len(quadrants):,} active accounts are Frustrated Power Users, holding "
+        f"{money(fpu['arr'].sum())} of {money(total_arr)} ARR ({pct(fpu['arr'].sum() / total_arr if total_arr else None)}): "
+        "they rely on the product and are unhappy.")
+    return stack(cards, sentence)
+
+
+def charts(view):
+    if _uncovered(view):
+        return None
+    quadrants = view["quadrants.csv"]
+    a = view.settings["analysis"]
+    fig, ax = plots.new_figure(7, 5)
+    plots.quadrant_scatter(quadrants, usage_threshold=a["usage_threshold"], health_threshold=a["health_threshold"], ax=ax)
+    fig2, ax2 = plots.new_figure(7, 3)
+    plots.quadrant_arr_bars(quadrants, ax=ax2)
+    return stack(
+        figure(fig, f"Scatter plot of usage score against health score for {len(quadrants):,} active accounts, "
+                    f"thresholds at {a['usage_threshold']:g} and {a['health_threshold']:g}",
+               "Each dot is an active account, sized by ARR; dashed lines are the quadrant thresholds."),
+        figure(fig2, "Bar chart of ARR per quadrant with account counts", "ARR at the as-of date, per quadrant."),
+    )
+
+
+def frustrated(view):
+    """The Frustrated Power Users, largest ARR first."""
+    if _uncovered(view):
+        return None
+    quadrants = view["quadrants.csv"]
+    fpu = quadrants[quadrants["quadrant"] == FRUSTRATED].sort_values("arr", ascending=False)
+    if not len(fpu):
+        return note("No account is a Frustrated Power User.")
+    cols = ["account_id", "account_name", "arr", "usage_score", "health_score", "health_color", "previous_quadrant"]
+    return table(fpu[cols], {"arr": money, "usage_score": number, "health_score": number}, max_rows=15)
+
+
+def score_sources(view):
+    """How many active accounts took each score from each source."""
+    if _uncovered(view):
+        return None
+    quadrants = view["quadrants.csv"]
+    rows = []
+    for kind in ("usage", "health"):
+        counts = quadrants[f"{kind}_source"].replace("", "missing").value_counts()
+        rows += [{"score": kind, "source": src, "accounts": int(n)} for src, n in counts.items()]
+    parts = [table(pd.DataFrame(rows, columns=["score", "source", "accounts"]))]
+    if "health_signals_stale" in quadrants.columns:
+        stale = quadrants[(quadrants["health_source"] == "composite") & (quadrants["health_signals_stale"] != "")]
+        if len(stale):
+            parts.append(note(f"{len(stale):,} accounts scored by the composite lack at least one signal (stale or "
+                              "absent); their other signals carry its weight.", "warn"))
+    unscored = quadrants[quadrants["quadrant"] == UNSCORED]
+    if len(unscored):
+        parts.append(note(f"{len(unscored):,} active accounts (ARR {money(unscored['arr'].sum())}) lack a usage or "
+                          "health score.", "warn"))
+    return stack(*parts)
+
+
+def movement(view):
+    """Flows between quadrants since the previous period."""
+    if _uncovered(view):
+        return None
+    quadrants, facts = view["quadrants.csv"], view["quadrant_view.json"]
+    if (quadrants["previous_quadrant"] == "").all():
+        return note("No previous quadrant: the data has no history and no previous run was found.", "skip")
+    moved = quadrants[quadrants["moved"]]
+    flows = (moved.groupby(["previous_quadrant", "quadrant"])
+             .agg(accounts=("account_id", "size"), arr=("arr", "sum")).reset_index()
+             .sort_values("arr", ascending=False))
+    into_fpu = moved[moved["quadrant"] == FRUSTRATED]
+    return stack(
+        finding(f"{len(moved):,} of {len(quadrants):,} active accounts changed quadrant since "
+                f"{facts['previous_period']}; {len(into_fpu):,} of them (ARR {money(into_fpu['arr'].sum())}) "
+                "became Frustrated Power Users."),
+        table(flows, {"arr": money, "accounts": count}),
+    )
+
+
+def explanations(view):
+    """Why accounts moved: the score parts that changed most."""
+    if _uncovered(view):
+        return None
+    quadrants = view["quadrants.csv"]
+    if "explanation" not in quadrants.columns:
+        return None
+    moved = quadrants[quadrants["moved"]].sort_values("arr", ascending=False)
+    if not len(moved):
+        return note("No account changed quadrant.")
+    colour = quadrants[(quadrants["explanation"] != "") & ~quadrants["moved"]]
+    return stack(
+        table(moved[["account_id", "account_name", "arr", "explanation"]], {"arr": money}, max_rows=20),
+        note(f"A further {len(colour):,} accounts kept their quadrant but changed health colour; their explanations "
+             "are in results/quadrants.csv."),
+    )
+
+
+def usage_over_time(view):
+    """Product use per month (fully covered months only) and where workflows are abandoned."""
+    trend = view["usage_trend.csv"]
+    if trend is None:
+        return note("No usage events: usage over time cannot be shown.", "skip")
+    parts = []
+    if len(trend):
+        fig, axes = plots.new_figure(11, 3.5, columns=2)
+        plots.usage_trend(trend, axes=axes)
+        fig.tight_layout()
+        first, last = trend.iloc[0], trend.iloc[-1]
+        parts.append(finding(
+            f"{last['active_accounts']:,} accounts used the product in {last['month']:%B %Y}, against "
+            f"{first['active_accounts']:,} in {first['month']:%B %Y}; median session depth went from "
+            f"{first['median_events_per_session']:.1f} to {last['median_events_per_session']:.1f} events."))
+        parts.append(figure(fig, "Line charts of accounts using the product per month, and of median session depth "
+                                 "and core-feature adoption", "Only months the events cover completely are shown."))
+    else:
+        parts.append(note("No calendar month is fully covered by the events up to the as-of date.", "skip"))
+    steps = view["workflow_abandonment.csv"]
+    if steps is not None and len(steps):
+        parts += [note("Where abandoned workflow runs stop:"), table(steps, {"share": pct, "abandoned_runs": count})]
+    return stack(*parts)

@@ -1,0 +1,158 @@
+"""Step 7, the Usage-Health quadrant, and product usage over time."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from .. import quadrant as q
+from ..coverage import assess, covered_months, table_dates
+from ..retention import arr_at
+from ..scores import _local_runs, explain_movement, scores_at
+from ..usage import abandonment_steps, monthly_usage
+from . import Output, Step
+
+QUADRANT_COLUMNS = [
+    "account_id", "arr", "usage_score", "health_score", "health_color", "quadrant", "previous_quadrant", "moved",
+]
+TREND_COLUMNS = ["month", "active_accounts", "events", "median_events_per_session", "median_core_adoption"]
+
+
+def has_history(inputs) -> bool:
+    """True when scores can be computed at past dates from the data itself."""
+    return inputs.events is not None or inputs.has("health_scores")
+
+
+def quadrant_table(inputs, period, settings) -> pd.DataFrame:
+    """One row per active account (ARR at as-of > 0): the quadrant output.
+
+    Columns: :data:`QUADRANT_COLUMNS`, then score components, then
+    ``account_name`` (empty when redacted by configuration or absent). The
+    previous quadrant comes from the data at the previous period's as-of
+    date where the data allows (events or health history given, and the
+    account then scored), else from the previous run's quadrants.csv, else
+    it is empty and ``moved`` is false.
+    """
+    cfg = settings["analysis"]
+    accounts, renewals = inputs.table("accounts"), inputs.table("renewals")
+    arr = arr_at(accounts, renewals, period.as_of)
+    active_ids = arr[arr > 0].index
+    now = scores_at(inputs, period.as_of, settings, run_as_of=True)
+    now = now[now["account_id"].isin(active_ids)].copy()
+    now.insert(1, "arr", now["account_id"].map(arr).astype(float))
+    thresholds = cfg["usage_threshold"], cfg["health_threshold"]
+    now["quadrant"] = q.assign_quadrant(now["usage_score"], now["health_score"], *thresholds)
+    now["health_color"] = q.health_color(now["health_score"], tuple(cfg["health_colors"]))
+    previous = pd.Series(dtype=object)
+    if inputs.previous_quadrants is not None and len(inputs.previous_quadrants):
+        previous = inputs.previous_quadrants.astype({"account_id": str}).set_index("account_id")["quadrant"].dropna()
+    if has_history(inputs):
+        before = scores_at(inputs, period.previous_as_of, settings, run_as_of=False)
+        arr_before = arr_at(accounts, renewals, period.previous_as_of)
+        before = before[before["account_id"].map(arr_before) > 0]
+        before_q = pd.Series(
+            q.assign_quadrant(before["usage_score"], before["health_score"], *thresholds).to_numpy(),
+            index=before["account_id"].to_numpy(),
+        )
+        from_data = before_q[before_q != q.UNSCORED]
+        previous = pd.concat([from_data, previous[~previous.index.isin(from_data.index)]])
+        now = now.merge(
+            before.drop(columns=["usage_source", "health_source", "health_as_of"], errors="ignore")
+            .add_prefix("previous_").rename(columns={"previous_account_id": "account_id"}),
+            on="account_id", how="left",
+        )
+    table = q.add_movement(now, previous)
+    if "previous_health_score" in table.columns:
+        table["previous_health_color"] = q.health_color(table["previous_health_score"], tuple(cfg["health_colors"]))
+    table = explain_movement(table, settings)
+    components = [c for c in table.columns if c not in QUADRANT_COLUMNS]
+    table = table[QUADRANT_COLUMNS + components].sort_values("account_id").reset_index(drop=True)
+    table["account_name"] = table["account_id"].map(account_names(accounts, cfg)).fillna("")
+    return table
+
+
+def account_names(accounts: pd.DataFrame, analysis: dict) -> pd.Series:
+    """account_id -> name to show; empty when redacted by configuration or absent."""
+    ids = accounts["account_id"].to_numpy()
+    if analysis.get("redact_account_names") or "account_name" not in accounts.columns:
+        return pd.Series("", index=ids)
+    return pd.Series(accounts["account_name"].fillna("").to_numpy(), index=ids)
+
+
+def _after(day: date):
+    """The first instant after ``day``: rows dated earlier are "on or before day"."""
+    return ibis.timestamp((pd.Timestamp(day) + pd.Timedelta(days=1)).to_pydatetime())
+
+
+def usage_trend(inputs, as_of: date, core_features) -> pd.DataFrame | None:
+    """Per calendar month wholly covered by the events and on or before
+    ``as_of``: accounts with any use, events, and the median session depth
+    and core adoption over accounts with use. None without events."""
+    if inputs.events is None:
+        return None
+    events = inputs.events.table()
+    events = events.filter(events.timestamp < _after(as_of))
+    monthly = monthly_usage(events, core_features).to_pandas()
+    monthly["month"] = pd.to_datetime(monthly["month"])
+    first, last = table_dates(inputs.sources, "usage_events")
+    monthly = monthly[covered_months(monthly["month"], first, last, as_of)]
+    trend = monthly.groupby("month").agg(
+        active_accounts=("account_id", "nunique"), events=("events", "sum"),
+        median_events_per_session=("events_per_session", "median"), median_core_adoption=("core_adoption", "median"),
+    ).reset_index()
+    trend["events"] = trend["events"].astype(np.int64)
+    return trend[TREND_COLUMNS].sort_values("month").reset_index(drop=True)
+
+
+def workflow_abandonment(runs: pd.DataFrame | None, as_of: date) -> pd.DataFrame | None:
+    """Where abandoned workflow runs stop: workflow, last step, runs, share;
+    runs started on or before ``as_of``, abandoned if not completed by then."""
+    if runs is None:
+        return None
+    table = _local_runs(runs)
+    cutoff = _after(as_of)
+    table = table.filter(table.started_at < cutoff).mutate(  # not yet completed as of then: abandoned or open
+        completed_at=(table.completed_at < cutoff).ifelse(table.completed_at, ibis.null("timestamp")))
+    steps = abandonment_steps(table).to_pandas()
+    steps["share"] = steps["abandoned_runs"] / steps.groupby("workflow")["abandoned_runs"].transform("sum")
+    return steps.sort_values(["workflow", "abandoned_runs"], ascending=[True, False]).reset_index(drop=True)
+
+
+def compute(inputs, period, settings, upstream) -> dict:
+    coverage = assess(inputs.sources, period.as_of, settings["analysis"].get("data_end", ""))
+    facts = {"covered": coverage.covers_as_of, "reason": coverage.reason, "previous_period": period.previous_label,
+             "has_history": has_history(inputs), "previous_run_found": inputs.previous_quadrants is not None}
+    trend = usage_trend(inputs, period.as_of, settings["usage"]["core_features"])
+    if not coverage.covers_as_of:
+        empty = pd.DataFrame({c: pd.Series(dtype=object) for c in QUADRANT_COLUMNS})
+        return {"quadrants.csv": empty, "quadrant_view.json": facts, "usage_trend.csv": trend,
+                "workflow_abandonment.csv": None}
+    return {
+        "quadrants.csv": quadrant_table(inputs, period, settings),
+        "quadrant_view.json": facts,
+        "usage_trend.csv": trend,
+        "workflow_abandonment.csv": workflow_abandonment(inputs.table("workflow_runs"), period.as_of),
+    }
+
+
+STEP = Step(
+    key="quadrant_view", number=7, title="The Usage-Health quadrant", notebook="07_quadrant_view", compute=compute,
+    settings=("analysis", "usage", "health"),
+    outputs=(
+        Output("quadrants.csv", "one row per active account: ARR, scores, colour, quadrant, movement, components",
+               {"account_id": "str", "arr": "float", "usage_score": "float", "health_score": "float",
+                "health_color": "str", "quadrant": "str", "previous_quadrant": "str", "moved": "bool",
+                "usage_source": "str", "health_source": "str", "explanation": "str", "account_name": "str",
+                "health_signals_used": "str", "health_signals_stale": "str", "previous_health_color": "str",
+                "health_as_of": "date"}),
+        Output("quadrant_view.json", "whether the period is covered, and where the previous quadrant came from"),
+        Output("usage_trend.csv", "per fully covered month: accounts with use, events, median depth and adoption",
+               {"month": "date", "active_accounts": "int", "events": "int", "median_events_per_session": "float",
+                "median_core_adoption": "float"}, optional=True),
+        Output("workflow_abandonment.csv", "per workflow and last step: abandoned runs and their share",
+               {"workflow": "str", "last_step": "str", "abandoned_runs": "int", "share": "float"}, optional=True),
+    ),
+)
