@@ -7,6 +7,7 @@ and later break ibis 12.0.0's table creation on PostgreSQL, which the
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import ibis
@@ -147,3 +148,24 @@ def test_an_unreachable_warehouse_fails_at_once_naming_host_and_port(sample_dir,
     with pytest.raises(DataError) as caught:
         load_folder(folder)
     assert "127.0.0.1:9" in str(caught.value) and "s3cret" not in str(caught.value)
+
+
+@pytest.mark.slow
+def test_a_warehouse_run_keeps_its_password_out_of_every_output(warehouse, small_sample, postgres_url, tmp_path,
+                                                                monkeypatch):
+    """The server trusts loopback, so any password is accepted: it must appear nowhere."""
+    from vga.runner import run_period
+
+    secret = "s3cretPassw0rd"
+    with_password = postgres_url.replace("vga@", f"vga:{secret}@")
+    monkeypatch.setenv("VGA_TEST_WAREHOUSE", with_password)
+    folder = _without_events(small_sample.data_dir, tmp_path / "data", with_password)
+    final = run_period(folder, "2026Q3", out=tmp_path / "reports", quiet=True)
+    for path in final.rglob("*"):
+        if path.is_file():
+            assert secret not in path.read_text(errors="ignore"), path
+    manifest = json.loads((final / "manifest.json").read_text())
+    events = next(i for i in manifest["inputs"] if i["table"] == "usage_events")
+    assert events["rows_read"] == events["rows_accepted"] == len(small_sample.events_frame())
+    quadrants = pd.read_csv(final / "results/quadrants.csv")
+    assert set(quadrants["usage_source"]) == {"warehouse"}

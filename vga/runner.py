@@ -37,7 +37,8 @@ SERIES = [(s.notebook, s.title) for s in sorted(STEPS.values(), key=lambda s: s.
 #: The order a reader sees them in the report: the summary first.
 REPORT_ORDER = ["11_executive_summary"] + [stem for stem, _ in SERIES if stem != "11_executive_summary"]
 WORK = "_work"
-NOTEBOOK_WORKERS = 2
+#: Notebooks executed at once (each in its own kernel); VGA_NOTEBOOK_WORKERS overrides.
+NOTEBOOK_WORKERS = int(os.environ.get("VGA_NOTEBOOK_WORKERS", "2"))
 PACKAGES = [
     "vga", "pandas", "numpy", "pyarrow", "pandera", "scipy", "statsmodels", "matplotlib", "seaborn",
     "papermill", "nbconvert", "ibis-framework", "duckdb", "sqlglot",

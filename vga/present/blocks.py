@@ -43,8 +43,15 @@ def missing(value) -> bool:
 
 
 def pct(value, digits: int = 1) -> str:
-    """A fraction as a percentage for people (0.934 -> '93.4%'); '–' when null."""
-    return "–" if missing(value) else f"{100 * float(value):.{digits}f}%"
+    """A fraction as a percentage for people (0.934 -> '93.4%'); '–' when null;
+    a share too small to show at ``digits`` reads '<0.01%', never '0.00%'."""
+    if missing(value):
+        return "–"
+    v = 100 * float(value)
+    smallest = 10 ** -digits
+    if 0 < abs(v) < smallest:
+        return f"<{smallest:.{digits}f}%"
+    return f"{v:.{digits}f}%"
 
 
 def money(value) -> str:

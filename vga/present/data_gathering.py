@@ -30,7 +30,9 @@ def sources(view):
     read, held = int(frame["rows_read"].sum()), int(frame["rows_quarantined"].sum())
     return stack(
         table(frame, {c: count for c in ("rows_read", "rows_accepted", "rows_quarantined", "cells_blanked")},
-              names={"dated_by": "dated by", "first_date": "from", "last_date": "to"}),
+              names={"rows_read": "rows read", "rows_accepted": "accepted", "rows_quarantined": "quarantined",
+                     "cells_blanked": "cells blanked", "dated_by": "dated by", "first_date": "from",
+                     "last_date": "to"}),
         note(f"{len(frame)} tables, {read:,} rows read; {held:,} rows ({pct(held / read if read else 0, 2)}) "
              "quarantined, each with its reason in the run's quarantine folder."),
         figure(fig, "Bar chart of the share of rows quarantined in each table",

@@ -1,0 +1,159 @@
+"""A run's shape and the trust defects it must not have: coverage, secrets,
+sharing, reasons with examples, input problems first, a quiet console, and
+results that read back exactly."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from vga import pipeline
+from vga.periods import parse_period
+from vga.steps import STEPS
+
+from .helpers import accounts, write_csv
+
+
+def vga(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "vga", *map(str, args)], capture_output=True, text=True,
+                          env=env and dict(os.environ, **env))
+
+
+def test_results_read_back_exactly_as_computed(sample_data, sample_inputs, tmp_path):
+    """Notebooks present what the steps computed: every output, value for value."""
+    outputs, _ = pipeline.compute(sample_inputs, parse_period("2026Q3"), sample_data.config)
+    pipeline.write(outputs, tmp_path)
+    for step in STEPS.values():
+        for out in step.outputs:
+            value, back = outputs[out.name], pipeline.read(tmp_path, out.name)
+            if value is None:
+                assert back is None, out.name
+            elif isinstance(value, dict):
+                assert back == json.loads(json.dumps(value, default=str)), out.name
+            else:
+                assert list(back.columns) == list(value.columns) and len(back) == len(value), out.name
+                for col in value.columns:
+                    a, b = value[col], back[col]
+                    if pd.api.types.is_float_dtype(a):
+                        assert np.array_equal(a.to_numpy(float), b.to_numpy(float), equal_nan=True), (out.name, col)
+                    elif pd.api.types.is_datetime64_any_dtype(a):
+                        assert (a.dt.normalize().fillna(pd.Timestamp(0)) == b.fillna(pd.Timestamp(0))).all(), (out.name, col)
+                    else:
+                        assert (a.fillna("").astype(str).to_numpy() == b.fillna("").astype(str).to_numpy()).all(), (out.name, col)
+
+
+@pytest.mark.slow
+def test_a_period_past_the_data_reports_no_figures(minimal_dir, tmp_path):
+    """The minimal sample ends on 2026-10-31: 2030Q1 must not read as 'no churn, NRR 100%'."""
+    done = vga("run", "--data", minimal_dir, "--period", "2030Q1", "--out", tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "warning: Figures as of 2030-03-31 are not reported: the data ends on 2026-10-31" in done.stdout
+    run = tmp_path / "2030Q1"
+    summary = json.loads((run / "results/summary.json").read_text())
+    for key in ("nrr", "grr", "logo_churn_rate", "arr_churned", "arr_contracted", "arr_expanded", "arr_total",
+                "active_accounts", "cohort_accounts"):
+        assert summary[key] is None, key
+    assert all(v == {"accounts": None, "arr": None} for v in summary["quadrants"].values())
+    assert "2026-10-31" in summary["null_reasons"]["retention"] and summary["accounts_total"] == 240
+    assert summary["coverage"]["data_end"] == "2026-10-31" and summary["coverage"]["covers_as_of"] is False
+    assert pd.read_csv(run / "results/quadrants.csv").empty
+    assert not (run / "results/slices.csv").exists()
+    page = (run / "report.html").read_text()
+    first_section = page.index('<section class="vga-section"')
+    assert page.index("Figures as of 2030-03-31 are not reported") < first_section  # the first screen says so
+    assert "NRR 100" not in page and "100.0%" not in page
+    # And a period the data covers still gives numbers (nothing nulled where nothing is missing).
+    covered = vga("run", "--data", minimal_dir, "--period", "2026-10-31", "--out", tmp_path)
+    assert covered.returncode == 0 and "warning" not in covered.stdout
+    assert json.loads((tmp_path / "2026-10-31/results/summary.json").read_text())["nrr"] is not None
+
+
+def test_coverage_follows_activity_logs_and_configuration():
+    from datetime import date
+
+    from vga.coverage import assess
+
+    sources = pd.DataFrame([
+        {"table": "renewals", "last_date": "2026-10-30"},
+        {"table": "surveys", "last_date": "2026-08-01"},
+        {"table": "interviews", "last_date": "2027-05-01"},  # planned dates do not extend the data
+        {"table": "accounts", "last_date": None},
+    ])
+    c = assess(sources, date(2026, 12, 31))
+    assert c.data_end == date(2026, 10, 30) and not c.covers_as_of and "2026-10-30" in c.reason
+    ok = assess(sources, date(2026, 9, 30))
+    assert ok.covers_as_of and ok.reason is None
+    assert ok.stale == (("surveys", date(2026, 8, 1)),)
+    assert any("surveys ends on 2026-08-01, 60 days before" in w for w in ok.warnings())
+    assert assess(sources, date(2026, 12, 31), "2027-01-31").covers_as_of  # the user vouches for the data's end
+    unknown = assess(sources[sources["table"] == "accounts"], date(2030, 1, 1))
+    assert unknown.data_end is None and unknown.covers_as_of and "unknown" in unknown.warnings()[0]
+
+
+def test_validate_shows_each_kind_of_reason_with_a_real_example(tmp_path):
+    accounts(tmp_path, [["A1", "100", "EMEA", "2020-01-01"], ["A2", "lots", "NA", ""], ["A3", "-5", "NA", ""],
+                        ["A1", "7", "NA", ""]])
+    write_csv(tmp_path, "renewals", ["account_id", "renewal_date", "arr_before", "arr_after", "outcome"],
+              [["A1", "2026-01-01", "100", "80", "expanded"]])
+    done = vga("validate", "--data", tmp_path)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "quarantined 2x  arr: not a number >= 0" in out  # the kind, counted once for both rows
+    assert "e.g. arr: expected a number >= 0, found 'lots'" in out  # one real example
+    assert "e.g. outcome 'expanded' but arr_after '80' < arr_before '100', so it is 'downgraded'" in out
+    assert "'…'" not in out  # no riddles
+    assert "data runs to 2026-01-01" in out
+
+
+@pytest.mark.slow
+def test_input_problems_come_before_output_problems(tmp_path):
+    accounts(tmp_path / "data")
+    out = tmp_path / "reports"
+    assert vga("run", "--data", tmp_path / "data", "--period", "2026Q3", "--out", out).returncode == 0
+    mistyped = vga("run", "--data", tmp_path / "dta", "--period", "2026Q3", "--out", out)
+    assert mistyped.returncode == 1 and "does not exist" in mistyped.stderr and "already exists" not in mistyped.stderr
+    again = vga("run", "--data", tmp_path / "data", "--period", "2026Q3", "--out", out)
+    assert again.returncode == 2 and "already exists" in again.stderr
+
+
+@pytest.mark.slow
+def test_run_folders_honour_the_umask_and_the_console_stays_quiet(tmp_path):
+    accounts(tmp_path / "data")
+    old = os.umask(0o022)
+    try:
+        done = vga("run", "--data", tmp_path / "data", "--period", "2026Q3", "--out", tmp_path / "reports")
+    finally:
+        os.umask(old)
+    assert done.returncode == 0, done.stderr
+    run = tmp_path / "reports" / "2026Q3"
+    assert stat.S_IMODE(run.stat().st_mode) == 0o755
+    assert stat.S_IMODE((run / "report.html").stat().st_mode) == 0o644
+    console = done.stdout + done.stderr
+    assert "TCP" not in console and "WARNING" not in console and "Traceback" not in console
+    assert not list((tmp_path / "reports").glob(".*"))  # no leftovers beside the run
+
+
+def test_a_warehouse_password_never_reaches_a_message(tmp_path):
+    accounts(tmp_path)
+    (tmp_path / "vga.toml").write_text('[warehouse]\nurl_env = "VGA_TEST_SECRET_URL"\n')
+    done = vga("validate", "--data", tmp_path, env={"VGA_TEST_SECRET_URL": "postgresql://me:s3cret@127.0.0.1:9/db"})
+    assert done.returncode == 1
+    assert "127.0.0.1:9" in done.stderr and "s3cret" not in done.stderr + done.stdout
+    unset = vga("validate", "--data", tmp_path)
+    assert unset.returncode == 2 and "VGA_TEST_SECRET_URL" in unset.stderr
+
+
+def test_redaction_of_urls_and_configuration():
+    from vga.config import redact_url, redacted
+
+    assert redact_url("postgresql://me:s3cret@db.example:5432/vga") == "postgresql://me:***@db.example:5432/vga"
+    assert redact_url("postgresql://me@db/vga") == "postgresql://me@db/vga"
+    config = {"warehouse": {"url": "postgresql://me:s3cret@db/vga"}, "_file": "x"}
+    assert "s3cret" not in json.dumps(redacted(config)) and config["warehouse"]["url"].endswith("s3cret@db/vga")
