@@ -31,3 +31,4 @@ def test_readme_configuration_example_is_valid(tmp_path):
     config = load_config(tmp_path / "vga.toml")
     assert config["sources"]["accounts"]["columns"]["arr"] == "ARR (EUR)"
     assert config["health"]["max_age_days"]["nps"] == 365 and config["usage"]["weights"]["active_days"] == 1
+    assert config["programme"]["workstreams"][0]["due"] == "2026-09-15"

@@ -157,3 +157,35 @@ def test_redaction_of_urls_and_configuration():
     assert redact_url("postgresql://me@db/vga") == "postgresql://me@db/vga"
     config = {"warehouse": {"url": "postgresql://me:s3cret@db/vga"}, "_file": "x"}
     assert "s3cret" not in json.dumps(redacted(config)) and config["warehouse"]["url"].endswith("s3cret@db/vga")
+
+
+def test_programme_workstreams_are_late_by_their_dates_not_their_label(tmp_path):
+    from datetime import date
+
+    from vga.config import load_config
+    from vga.errors import UsageError
+    from vga.sample import SAMPLE_PROGRAMME
+    from vga.steps.programme_setup import workstreams
+
+    (tmp_path / "vga.toml").write_text(SAMPLE_PROGRAMME)
+    programme = load_config(tmp_path / "vga.toml")["programme"]
+    frame = workstreams(programme, date(2026, 9, 30)).set_index("name")
+    assert frame.loc["Onboarding fix", "late"] and frame.loc["Onboarding fix", "status"] == "late"  # typed "on track"
+    assert frame.loc["Onboarding fix", "days_to_due"] == -15
+    assert not frame.loc["Data gathering", "late"]  # done before its due date: never late
+    assert frame.loc["Frustrated Power User saves", "status"] == "at risk"
+    assert not workstreams(programme, date(2026, 7, 1))["late"].any()  # nothing due yet
+    (tmp_path / "bad.toml").write_text('[[programme.workstreams]]\nname = "x"\nowner = "y"\ndue = "31/12/2026"\n')
+    with pytest.raises(UsageError, match="workstream 1 .* due = '31/12/2026' is not an ISO date"):
+        load_config(tmp_path / "bad.toml")
+
+
+@pytest.mark.slow
+def test_the_programme_step_shows_late_work_or_how_to_set_it_up(sample_run, minimal_run):
+    page = (sample_run / "report.html").read_text()
+    assert "Programme set-up" in page and "Chief Customer Officer" in page
+    assert "1 of 3 workstreams are past their due date as of 2026-09-30" in page
+    streams = pd.read_csv(sample_run / "results/workstreams.csv", keep_default_na=False)
+    assert list(streams.loc[streams["late"] == True, "name"]) == ["Onboarding fix"]  # noqa: E712
+    assert "No programme is configured" in (minimal_run / "report.html").read_text()
+    assert not (minimal_run / "results/workstreams.csv").exists()

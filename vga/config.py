@@ -80,7 +80,11 @@ DEFAULTS: dict = {
         "max_age_days": {"nps": 365, "csat": 180, "support": 90, "touchpoints": 120},
     },
     "warehouse": {"url": "", "url_env": "", "events_table": "usage_events"},
+    "programme": {"sponsor": "", "task_force": [], "workstreams": []},
 }
+
+WORKSTREAM_KEYS = {"name", "owner", "start", "due", "status"}
+WORKSTREAM_STATUSES = ("not started", "on track", "at risk", "late", "done")
 
 SOURCE_KEYS = {"path", "columns", "decimal", "thousands", "date_formats"}
 
@@ -123,6 +127,33 @@ def _check_sources(sources: dict, file: str) -> dict:
     return sources
 
 
+def _check_programme(programme: dict, file: str) -> None:
+    """Each ``[[programme.workstreams]]`` needs a name, an owner and ISO dates."""
+    from datetime import date
+
+    if not isinstance(programme.get("task_force"), list):
+        raise UsageError(f"{file}: [programme] task_force must be a list of names and roles")
+    for i, stream in enumerate(programme.get("workstreams") or [], start=1):
+        where = f"{file}: workstream {i} of [programme]"
+        if not isinstance(stream, dict):
+            raise UsageError(f"{where} must be a table ([[programme.workstreams]])")
+        unknown = set(stream) - WORKSTREAM_KEYS
+        if unknown:
+            raise UsageError(f"{where}: unknown key(s) {sorted(unknown)}; known: {sorted(WORKSTREAM_KEYS)}")
+        for key in ("name", "owner", "due"):
+            if not str(stream.get(key, "")).strip():
+                raise UsageError(f"{where}: '{key}' is required")
+        for key in ("start", "due"):
+            if stream.get(key):
+                try:
+                    date.fromisoformat(str(stream[key]))
+                except ValueError:
+                    raise UsageError(f"{where}: {key} = '{stream[key]}' is not an ISO date (YYYY-MM-DD)") from None
+        status = str(stream.get("status", "not started")).strip().lower()
+        if status not in WORKSTREAM_STATUSES:
+            raise UsageError(f"{where}: status '{stream['status']}' is not one of {', '.join(WORKSTREAM_STATUSES)}")
+
+
 def load_config(path: str | Path | None = None, data_dir: str | Path | None = None) -> dict:
     """The resolved configuration: defaults overlaid with ``path``.
 
@@ -143,6 +174,7 @@ def load_config(path: str | Path | None = None, data_dir: str | Path | None = No
             raise UsageError(f"configuration file {file} is not valid TOML: {exc}") from None
     sources = _check_sources(user.pop("sources", {}), str(file))
     config = _merge(DEFAULTS, user, "")
+    _check_programme(config["programme"], str(file))
     config["sources"] = sources
     config["_file"] = str(file) if file else None
     return config

@@ -34,6 +34,32 @@ import pandas as pd
 
 HISTORY_START = date(2024, 10, 1)
 DATA_END = date(2026, 10, 31)
+
+#: The sample company's VGA programme (step 1): one workstream is done, one
+#: is on track, and one is overdue as of 2026-09-30 although marked on track.
+SAMPLE_PROGRAMME = """
+[programme]
+sponsor = "Chief Customer Officer"
+task_force = ["Customer Success lead", "Product manager, onboarding", "Revenue operations analyst"]
+[[programme.workstreams]]
+name = "Data gathering"
+owner = "Revenue operations"
+start = "2026-07-01"
+due = "2026-07-31"
+status = "done"
+[[programme.workstreams]]
+name = "Onboarding fix"
+owner = "Product, onboarding"
+start = "2026-08-01"
+due = "2026-09-15"
+status = "on track"
+[[programme.workstreams]]
+name = "Frustrated Power User saves"
+owner = "Customer Success"
+start = "2026-08-15"
+due = "2026-12-15"
+status = "at risk"
+"""
 SAMPLE_PERIOD = "2026Q3"
 SAMPLE_AS_OF = date(2026, 9, 30)
 WINDOW_START = date(2025, 9, 30)
@@ -655,5 +681,6 @@ def write_sample(out: str | Path, accounts: int = 1500, seed: int = 7, minimal: 
             "[usage]\n"
             f"core_features = {json.dumps(CORE_FEATURES)}\n"
             f"value_events = {json.dumps([VALUE_EVENT])}\n"
+            + SAMPLE_PROGRAMME
         )
     return truth

@@ -59,9 +59,10 @@ class Step:
 
 
 def _registry() -> dict[str, Step]:
-    from . import data_gathering, executive_summary, pattern_slicing, quadrant_view, retention
+    from . import data_gathering, executive_summary, pattern_slicing, programme_setup, quadrant_view, retention
 
-    steps = [data_gathering.STEP, retention.STEP, pattern_slicing.STEP, quadrant_view.STEP, executive_summary.STEP]
+    steps = [programme_setup.STEP, data_gathering.STEP, retention.STEP, pattern_slicing.STEP, quadrant_view.STEP,
+             executive_summary.STEP]
     return {s.key: s for s in steps}
 
 
