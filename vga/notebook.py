@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .config import load_config
 from .periods import Period, parse_period
-from .steps import STEPS, Step
+from .steps import STEPS, Step, output_owner
 
 
 @dataclass
@@ -58,12 +58,6 @@ def open_step(step: str, data_dir: str = "", period: str = "", config: str = "",
 
     loaded = load_folder(data_dir, cfg)
     inputs = to_inputs(loaded, previous_quadrants(reports_dir, p.previous_label))
-    keys = [step] + [pipeline_owner(n) for n in the_step.shows]
+    keys = [step] + [output_owner(n).key for n in the_step.shows]
     outputs, _ = pipeline.compute(inputs, p, cfg, keys)
     return View(the_step, p, settings, {n: outputs.get(n) for n in names}, "computed")
-
-
-def pipeline_owner(name: str) -> str:
-    from .steps import output_owner
-
-    return output_owner(name).key

@@ -236,7 +236,7 @@ def explain_movement(table: pd.DataFrame, config: dict, top: int = 3) -> pd.Data
     return out
 
 
-def _local_runs(runs: pd.DataFrame):
+def workflow_runs_table(runs: pd.DataFrame):
     """workflow_runs as an Ibis table on a local DuckDB: a small table,
     never written to a warehouse."""
     from .usage import connect
@@ -308,4 +308,4 @@ def workflow_summary_frame(runs: pd.DataFrame, day: date) -> pd.DataFrame:
     """Per account, workflow runs started and completed in the 90-day window at ``day``."""
     from .usage import workflow_summary
 
-    return workflow_summary(_local_runs(runs), day).to_pandas()
+    return workflow_summary(workflow_runs_table(runs), day).to_pandas()

@@ -80,17 +80,12 @@ def load_folder(
     users = loaded["users"].accepted if "users" in loaded else None
     warehouse_events = None
     if "usage_events" in sources:
-        events_load = _load_events(sources["usage_events"], config, loaded["accounts"].accepted, users, work_dir)
-        loaded["usage_events"] = events_load
-        if progress:
-            progress(events_load)
+        done("usage_events", _load_events(sources["usage_events"], config, loaded["accounts"].accepted, users, work_dir))
     elif url:
         from .warehouse import validate_warehouse_events
 
         warehouse_events, events_load = validate_warehouse_events(config, loaded["accounts"].accepted, users, warehouse_con)
-        loaded["usage_events"] = events_load
-        if progress:
-            progress(events_load)
+        done("usage_events", events_load)
     ordered = {name: loaded[name] for name in TABLES if name in loaded}
     result = Loaded(data_dir, config, ordered, warehouse_events)
     _check_accepted_against_schema(result)

@@ -46,6 +46,8 @@ class TableLoad:
     def date_range(self) -> None:
         """Fill ``first_date``/``last_date`` from the accepted rows."""
         column = TABLES[self.table].occurred
+        if self.accepted_path is not None or self.accepted_rows is not None:
+            return  # event-scale: the dates were measured where the events are
         if column and column in self.accepted.columns and self.accepted[column].notna().any():
             values = pd.to_datetime(self.accepted[column])
             self.first_date, self.last_date = values.min().normalize(), values.max().normalize()

@@ -27,6 +27,7 @@ files: a warehouse table has no record order, so quarantined rows have no
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import ibis
@@ -94,8 +95,6 @@ def validate_warehouse_events(config: dict, accounts: pd.DataFrame, users: pd.Da
     table = TABLES["usage_events"]
     missing = [c for c in table.required if c not in contract_of.values()]
     if missing:
-        from pathlib import Path
-
         raise DataError(missing_required_message("usage_events", Path(f"warehouse table {name}"), list(raw.columns), missing))
     col = {contract: raw[original] for original, contract in contract_of.items()}
 

@@ -11,7 +11,7 @@ import pandas as pd
 from .. import quadrant as q
 from ..coverage import assess, covered_months, table_dates
 from ..retention import arr_at
-from ..scores import _local_runs, explain_movement, scores_at
+from ..scores import workflow_runs_table, explain_movement, scores_at
 from ..usage import abandonment_steps, monthly_usage
 from . import Output, Step
 
@@ -112,7 +112,7 @@ def workflow_abandonment(runs: pd.DataFrame | None, as_of: date) -> pd.DataFrame
     runs started on or before ``as_of``, abandoned if not completed by then."""
     if runs is None:
         return None
-    table = _local_runs(runs)
+    table = workflow_runs_table(runs)
     cutoff = _after(as_of)
     table = table.filter(table.started_at < cutoff).mutate(  # not yet completed as of then: abandoned or open
         completed_at=(table.completed_at < cutoff).ifelse(table.completed_at, ibis.null("timestamp")))
