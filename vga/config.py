@@ -81,6 +81,35 @@ DEFAULTS: dict = {
     },
     "warehouse": {"url": "", "url_env": "", "events_table": "usage_events"},
     "programme": {"sponsor": "", "task_force": [], "workstreams": []},
+    "report": {
+        "currency": "",  # e.g. "EUR": shown as a code before amounts; empty: plain numbers
+        "top_value_gaps": 5,  # rows of the executive summary's top value gaps
+        "top_quick_wins": 5,  # rows of the executive summary's top quick wins
+    },
+    "interventions": {
+        # Step 9's target: move this share of the accounts whose health colour
+        # was in from_colors at the previous period's as-of date into to_colors.
+        "target_share": 0.2,
+        "from_colors": ["red", "yellow"],
+        "to_colors": ["lime", "green"],
+    },
+    "quick_wins": {
+        "max_account_wins": 50,  # account-level wins listed (the highest ARR at stake first)
+        # gap -> recommended action; a gap not listed here gets the "default" action
+        "playbook": {
+            "Frustrated Power Users": "Run a fix-what-hurts review: walk the open tickets and the last survey comments with the account, and agree a fix date",
+            "Churn Risk": "Executive check-in within two weeks and a success plan with one measurable outcome",
+            "Relationship-Dependent": "Adoption push: a workshop on the core features they do not use",
+            "usage_decline": "Call the main users: find what changed since usage fell and re-onboard the team",
+            "health_drop": "Review the health drivers that fell and act on the worst one this month",
+            "open_escalation": "Close the escalated tickets: name an owner and a date for each",
+            "missed_milestone": "Finish onboarding: schedule the missing milestone with the account's admin",
+            "slice": "Review the accounts of this slice with its owner: find the common cause of churn",
+            "workflow_step": "Fix or simplify the step where most runs are abandoned",
+            "ticket_category": "Root-cause the recurring ticket category with product and support",
+            "default": "Review the account with its CSM",
+        },
+    },
 }
 
 WORKSTREAM_KEYS = {"name", "owner", "start", "due", "status"}
@@ -154,6 +183,21 @@ def _check_programme(programme: dict, file: str) -> None:
             raise UsageError(f"{where}: status '{stream['status']}' is not one of {', '.join(WORKSTREAM_STATUSES)}")
 
 
+def _check_analysis(config: dict, file: str) -> None:
+    """Ranges the metric definitions fix."""
+    lookback = config["analysis"]["churn_lookback_months"]
+    if not isinstance(lookback, int) or isinstance(lookback, bool) or not 12 <= lookback <= 24:
+        raise UsageError(f"{file}: [analysis] churn_lookback_months = {lookback!r}; it must be a whole number from 12 to 24")
+    share = config["interventions"]["target_share"]
+    if not isinstance(share, (int, float)) or not 0 < share <= 1:
+        raise UsageError(f"{file}: [interventions] target_share = {share!r}; it must be a fraction above 0 and at most 1 (0.2 = 20%)")
+    colors = {"red", "yellow", "lime", "green"}
+    for key in ("from_colors", "to_colors"):
+        bad = [c for c in config["interventions"][key] if c not in colors]
+        if bad:
+            raise UsageError(f"{file}: [interventions] {key} holds {bad}; colours are red, yellow, lime, green")
+
+
 def load_config(path: str | Path | None = None, data_dir: str | Path | None = None) -> dict:
     """The resolved configuration: defaults overlaid with ``path``.
 
@@ -175,6 +219,7 @@ def load_config(path: str | Path | None = None, data_dir: str | Path | None = No
     sources = _check_sources(user.pop("sources", {}), str(file))
     config = _merge(DEFAULTS, user, "")
     _check_programme(config["programme"], str(file))
+    _check_analysis(config, str(file))
     config["sources"] = sources
     config["_file"] = str(file) if file else None
     return config

@@ -59,10 +59,19 @@ class Step:
 
 
 def _registry() -> dict[str, Step]:
-    from . import data_gathering, executive_summary, pattern_slicing, programme_setup, quadrant_view, retention
+    """Every module of this package that defines ``STEP``, in step-number order.
 
-    steps = [programme_setup.STEP, data_gathering.STEP, retention.STEP, pattern_slicing.STEP, quadrant_view.STEP,
-             executive_summary.STEP]
+    A new step is one new module: nothing else needs to list it.
+    """
+    import importlib
+    import pkgutil
+
+    steps = []
+    for module in pkgutil.iter_modules(__path__):
+        step = getattr(importlib.import_module(f"{__name__}.{module.name}"), "STEP", None)
+        if isinstance(step, Step):
+            steps.append(step)
+    steps.sort(key=lambda s: (s.number, s.key))
     return {s.key: s for s in steps}
 
 
