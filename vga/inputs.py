@@ -10,6 +10,7 @@ lives).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,26 +21,37 @@ from .contract import TABLES
 
 @dataclass
 class Events:
-    """The accepted product events, as an Ibis table on demand."""
+    """The accepted product events, as an Ibis table on demand.
+
+    Steps run side by side in threads, and one DuckDB connection serves one
+    call at a time: each thread gets its own connection over the same file
+    (or frame). A warehouse expression is shared: its driver serialises calls.
+    """
 
     path: Path | None = None  # accepted events as Parquet (local DuckDB)
-    expression: object | None = None  # an Ibis table (warehouse, or given)
+    expression: object | None = None  # an Ibis table (warehouse)
     where: str = "usage_events"  # "usage_events" (data folder) or "warehouse"
-    _table: object | None = field(default=None, repr=False)
+    frame: pd.DataFrame | None = field(default=None, repr=False)  # events given as a frame
+    _local: threading.local = field(default_factory=threading.local, repr=False)
 
     def table(self):
         """An Ibis table with ``timestamp`` (naive UTC), ``account_id``,
         ``user_id``, ``session_id`` and ``feature``."""
         if self.expression is not None:
             return self.expression
-        if self._table is None:
+        table = getattr(self._local, "table", None)
+        if table is None:
             from .usage import as_table, connect
 
-            self._table = as_table(connect(), self.path)
-        return self._table
+            table = self._local.table = as_table(connect(), self.frame if self.frame is not None else self.path)
+        return table
 
     def __getstate__(self):  # an open connection is not state
-        return {**self.__dict__, "_table": None}
+        return {k: v for k, v in self.__dict__.items() if k != "_local"}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._local = threading.local()
 
 
 @dataclass
@@ -79,11 +91,7 @@ class Inputs:
         unknown = set(frames) - set(TABLES)
         if unknown:
             raise ValueError(f"not tables of the data contract: {sorted(unknown)}")
-        ev = None
-        if events is not None:
-            from .usage import as_table, connect
-
-            ev = Events(expression=as_table(connect(), events))
+        ev = Events(frame=events) if events is not None else None
         rows = [{"table": n, "source": "(frame)", "rows_read": len(f), "rows_accepted": len(f), "rows_quarantined": 0,
                  "cells_blanked": 0, "dated_by": TABLES[n].occurred or "", "first_date": None, "last_date": None}
                 for n, f in frames.items()]

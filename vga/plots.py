@@ -34,6 +34,55 @@ def new_figure(width: float = 7, height: float = 5, columns: int = 1):
     return fig, axes
 
 
+def plain_numbers(ax, which: str = "x", digits: int = 0):
+    """Tick labels with thousands separators, never scientific notation (1e7)."""
+    from matplotlib.ticker import FuncFormatter
+
+    fmt = FuncFormatter(lambda v, _: f"{v:,.{digits}f}")
+    for axis in ("x", "y") if which == "both" else (which,):
+        getattr(ax, f"{axis}axis").set_major_formatter(fmt)
+    return ax
+
+
+def signal_leads(comparison: pd.DataFrame, axes, signals: dict[str, str]):
+    """Mean of each signal 90, 60 and 30 days before the decision, churned
+    against retained decisions, with the 95% interval of the difference
+    drawn around the churned mean. ``comparison``: churn_signals.csv."""
+    for ax, (signal, label) in zip(np.atleast_1d(axes), signals.items()):
+        rows = comparison[comparison["signal"] == signal].sort_values("lead_days", ascending=False)
+        if rows.empty:
+            ax.set_axis_off()
+            continue
+        x = -rows["lead_days"].to_numpy()
+        ax.plot(x, rows["second_value"], color="#2e7d32", marker="o", label="renewed or expanded")
+        low = rows["second_value"] + rows["ci_lower"]
+        high = rows["second_value"] + rows["ci_upper"]
+        ax.plot(x, rows["first_value"], color="#c62828", marker="s", label="churned")
+        ax.fill_between(x, low.astype(float), high.astype(float), color="#c62828", alpha=0.12,
+                        label="95% interval, churned")
+        ax.set_xticks(x, [f"{d} days" for d in rows["lead_days"]])
+        ax.set(title=label, xlabel="before the decision", ylabel="mean")
+        plain_numbers(ax, "y", 1 if rows["first_value"].abs().max() < 100 else 0)
+    np.atleast_1d(axes)[0].legend(loc="best", fontsize=8)
+    return axes
+
+
+def comparison_bars(table: pd.DataFrame, labels: pd.Series, ax, xlabel: str, title: str):
+    """Differences with their 95% intervals as horizontal bars (flagged
+    rows dark, others grey); ``labels`` names each row for the reader."""
+    y = np.arange(len(table))
+    colors = np.where(table["flagged"].astype(bool), "#1565c0", "#b0bec5")
+    ax.barh(y, table["difference"], color=colors)
+    err = np.vstack([table["difference"] - table["ci_lower"], table["ci_upper"] - table["difference"]])
+    ax.errorbar(table["difference"], y, xerr=np.nan_to_num(err.astype(float)), fmt="none", ecolor="#333", lw=1)
+    ax.axvline(0, color="#333", lw=1)
+    ax.set_yticks(y, list(labels))
+    ax.invert_yaxis()
+    ax.set(xlabel=xlabel, title=title)
+    ax.tick_params(axis="y", labelsize=8)
+    return ax
+
+
 def quadrant_scatter(quadrants: pd.DataFrame, *, usage_threshold=50.0, health_threshold=50.0, ax=None):
     """Usage (x) against health (y), one dot per active account sized by ARR."""
     ax = _axes(ax)
@@ -65,6 +114,8 @@ def quadrant_arr_bars(quadrants: pd.DataFrame, ax=None):
     ax.invert_yaxis()
     ax.set_xlabel("ARR at the as-of date")
     ax.set_title("ARR by quadrant")
+    plain_numbers(ax, "x")
+    ax.margins(x=0.25)  # room for the account counts beside the bars
     return ax
 
 
@@ -108,7 +159,9 @@ def usage_trend(trend: pd.DataFrame, axes=None):
         _, axes = plt.subplots(1, 2, figsize=(11, 3.5))
     by_month = trend.set_index("month")
     axes[0].plot(by_month.index, by_month["active_accounts"], color="#1565c0", marker="o", ms=3)
-    axes[0].set(title="Accounts with any product use, per month", ylabel="accounts")
+    axes[0].set(title="Accounts with any product use, per month", ylabel="accounts", xlabel="month")
+    axes[1].set_xlabel("month")
+    plain_numbers(axes[0], "y")
     axes[1].plot(by_month.index, by_month["median_events_per_session"], color="#2e7d32", marker="o", ms=3,
                  label="events per session (median)")
     if by_month["median_core_adoption"].notna().any():
@@ -117,6 +170,8 @@ def usage_trend(trend: pd.DataFrame, axes=None):
                   label="core adoption % (median)")
         twin.set_ylabel("core adoption %")
         twin.set_ylim(0, 105)
+        lines = axes[1].get_legend_handles_labels(), twin.get_legend_handles_labels()
+        axes[1].legend(lines[0][0] + lines[1][0], lines[0][1] + lines[1][1], loc="lower left", fontsize=8)
     axes[1].set(title="Depth and core-feature adoption", ylabel="events per session")
     axes[0].set_ylim(bottom=0)
     axes[1].set_ylim(bottom=0)

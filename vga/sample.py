@@ -263,6 +263,8 @@ def generate(accounts: int = 1500, seed: int = 7, minimal: bool = False) -> tupl
             "expansion_feature": {"feature": EXPANSION_FEATURE, "expansion_probability": {"adopters": 0.35, "others": 0.08}},
             "usage_decline": {"months_before_churn": DECLINE_MONTHS, "usage_at_churn": 0.15},
             "no_effect_dimensions": ["segment", "vertical", "channel_partner"],
+            "no_effect_behaviours": ["training", "milestones other than the planted one",
+                                     "features other than the expansion feature, for expansion"],
         },
         "latent": {
             "usage_high_share": float(usage_high.mean()),
@@ -492,13 +494,16 @@ def _onboarding(rng, ids, start, done) -> pd.DataFrame:
 def _training(rng, ids, users, begin, end_of_life) -> pd.DataFrame:
     sample = users.sample(frac=0.3, random_state=int(rng.integers(1 << 30)))
     idx = pd.Index(ids).get_indexer(sample["account_id"])
-    lo, hi = begin[idx].astype(int), end_of_life[idx].astype(int)
-    ok = hi > lo
-    day = (lo[ok] + (rng.random(ok.sum()) * (hi[ok] - lo[ok])).astype(int)).astype("datetime64[D]")
+    # Course dates are spread over the whole history and those after an
+    # account left are dropped: before a decision, churning and staying
+    # accounts train at the same rate (training has no planted effect).
+    lo, hi = begin[idx].astype(int), np.full(len(idx), _day(DATA_END).astype(int))
+    day = (lo + (rng.random(len(idx)) * (hi - lo)).astype(int)).astype("datetime64[D]")
+    ok = (hi > lo) & (day <= end_of_life[idx])
     return pd.DataFrame({
         "account_id": sample["account_id"].to_numpy()[ok],
-        "course": rng.choice(["Getting started", "Advanced dashboards", "Automations 101", "Admin basics"], ok.sum()),
-        "completed_at": np.datetime_as_string(day), "user_id": sample["user_id"].to_numpy()[ok],
+        "course": rng.choice(["Getting started", "Advanced dashboards", "Automations 101", "Admin basics"], len(idx))[ok],
+        "completed_at": np.datetime_as_string(day[ok]), "user_id": sample["user_id"].to_numpy()[ok],
     })
 
 

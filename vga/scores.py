@@ -124,43 +124,54 @@ def health_composite(
     signal, ``health_signals_used`` and ``health_signals_stale`` (names
     separated by ``;``).
     """
+    ids = pd.Series(account_ids, dtype=object).drop_duplicates().to_numpy()
+    pairs = pd.DataFrame({"pair": np.arange(len(ids)), "account_id": ids, "day": pd.Timestamp(day)})
+    out = health_composite_pairs(surveys, tickets, touchpoints, pairs, config)
+    return out.drop(columns=["pair", "day"])
+
+
+def _recent(frame: pd.DataFrame | None, column: str, pairs: pd.DataFrame, days: int) -> pd.DataFrame | None:
+    """Rows of ``frame`` joined to each pair of the same account whose
+    ``column`` falls in ``(day - days, day]`` (dates, all of day d)."""
+    if frame is None or frame.empty:
+        return None
+    m = frame.merge(pairs[["pair", "account_id", "day"]], on="account_id")
+    end = m["day"] + pd.Timedelta(days=1)
+    return m[(m[column] >= end - pd.Timedelta(days=int(days))) & (m[column] < end)]
+
+
+def health_composite_pairs(surveys, tickets, touchpoints, pairs: pd.DataFrame, config: dict) -> pd.DataFrame:
+    """:func:`health_composite` for many (account, day) pairs at once:
+    ``pairs`` has ``pair`` (unique), ``account_id`` and ``day``; the result
+    has one row per pair with the same columns plus ``pair`` and ``day``."""
     ages = config["health"]["max_age_days"]
     weights = {k: float(v) for k, v in config["health"]["weights"].items()}
-    end = pd.Timestamp(day) + pd.Timedelta(days=1)
-    out = pd.DataFrame({"account_id": pd.Series(account_ids, dtype=object).drop_duplicates().to_numpy()})
-
-    def recent(frame, column, signal):
-        if frame is None or frame.empty:
-            return None
-        start = end - pd.Timedelta(days=int(ages[signal]))
-        return frame[(frame[column] >= start) & (frame[column] < end)]
-
-    parts = pd.DataFrame({"account_id": out["account_id"]}).set_index("account_id")
-    s = recent(surveys, "responded_at", "nps")
+    pairs = pairs.assign(day=pd.to_datetime(pairs["day"]).dt.normalize())
+    parts = pd.DataFrame(index=pd.Index(pairs["pair"].to_numpy(), name="pair"))
+    s = _recent(surveys, "responded_at", pairs, ages["nps"])
     if s is not None:
-        nps = s[s["kind"] == "nps"].groupby("account_id")["score"].mean() * 10
-        parts["nps"] = nps
+        parts["nps"] = s[s["kind"] == "nps"].groupby("pair")["score"].mean() * 10
     csat_rows = []
-    s = recent(surveys, "responded_at", "csat")
+    s = _recent(surveys, "responded_at", pairs, ages["csat"])
     if s is not None:
-        csat_rows.append(s.loc[s["kind"] == "csat", ["account_id", "score"]])
-    t = recent(tickets, "opened_at", "csat")
+        csat_rows.append(s.loc[s["kind"] == "csat", ["pair", "score"]])
+    t = _recent(tickets, "opened_at", pairs, ages["csat"])
     if t is not None and "csat" in t.columns:
-        csat_rows.append(t.loc[t["csat"].notna(), ["account_id", "csat"]].rename(columns={"csat": "score"}))
+        csat_rows.append(t.loc[t["csat"].notna(), ["pair", "csat"]].rename(columns={"csat": "score"}))
     if csat_rows:
         both = pd.concat(csat_rows)
-        parts["csat"] = (both.groupby("account_id")["score"].mean() - 1) / 4 * 100
-    t = recent(tickets, "opened_at", "support")
+        parts["csat"] = (both.groupby("pair")["score"].mean() - 1) / 4 * 100
+    t = _recent(tickets, "opened_at", pairs, ages["support"])
     if t is not None:
         escalated = t["escalated"].fillna(False).astype(bool) if "escalated" in t.columns else False
         severe = t["priority"].isin(["high", "urgent"]) if "priority" in t.columns else False
-        penalty = (10 + 15 * escalated + 10 * severe).groupby(t["account_id"]).sum()
+        penalty = (10 + 15 * escalated + 10 * severe).groupby(t["pair"]).sum()
         parts["support"] = (100 - penalty.reindex(parts.index).fillna(0)).clip(lower=0)
-    tp = recent(touchpoints, "occurred_at", "touchpoints")
+    tp = _recent(touchpoints, "occurred_at", pairs, ages["touchpoints"])
     if tp is not None and "sentiment" in tp.columns:
         rated = tp[tp["sentiment"].notna()]
         balance = rated.assign(v=rated["sentiment"].map({"positive": 1, "neutral": 0, "negative": -1}))
-        parts["touchpoints"] = 50 + 50 * balance.groupby("account_id")["v"].mean()
+        parts["touchpoints"] = 50 + 50 * balance.groupby("pair")["v"].mean()
     for signal in HEALTH_SIGNALS:
         if signal not in parts.columns:
             parts[signal] = np.nan
@@ -169,12 +180,14 @@ def health_composite(
     available = parts.notna() & (w > 0)
     total = available.mul(w, axis=1).sum(axis=1)
     score = parts.fillna(0).mul(w, axis=1).sum(axis=1) / total.where(total > 0)
-    out = out.set_index("account_id")
+    out = pairs[["pair", "account_id", "day"]].set_index("pair")
     out["health_score"] = score
     for signal in HEALTH_SIGNALS:
         out[f"health_{signal}"] = parts[signal]
-    out["health_signals_used"] = available.apply(lambda r: ";".join(c for c in HEALTH_SIGNALS if r[c]), axis=1)
-    out["health_signals_stale"] = available.apply(lambda r: ";".join(c for c in HEALTH_SIGNALS if not r[c]), axis=1)
+    names = np.array(HEALTH_SIGNALS)
+    used = available.to_numpy()
+    out["health_signals_used"] = [";".join(names[row]) for row in used]
+    out["health_signals_stale"] = [";".join(names[~row]) for row in used]
     return out.reset_index()
 
 
@@ -309,3 +322,89 @@ def workflow_summary_frame(runs: pd.DataFrame, day: date) -> pd.DataFrame:
     from .usage import workflow_summary
 
     return workflow_summary(workflow_runs_table(runs), day).to_pandas()
+
+
+def health_for_pairs(health_scores: pd.DataFrame | None, pairs: pd.DataFrame) -> pd.Series:
+    """:func:`health_at`'s score for many (account, day) pairs: the latest
+    ``health_scores`` row with ``as_of <= day`` (same-date rows in source-row
+    order), indexed by ``pair``; NaN where there is none."""
+    result = pd.Series(np.nan, index=pd.Index(pairs["pair"].to_numpy(), name="pair"), dtype=float)
+    if health_scores is None or health_scores.empty:
+        return result
+    h = health_scores.assign(_order=health_scores["source_row"] if "source_row" in health_scores.columns
+                             else np.arange(len(health_scores)))
+    h = h.assign(as_of=pd.to_datetime(h["as_of"]).astype("datetime64[ns]"),
+                 account_id=h["account_id"].astype(str).to_numpy(dtype=object)).sort_values(["as_of", "_order"], kind="stable")
+    left = pd.DataFrame({"pair": pairs["pair"].to_numpy(), "account_id": pairs["account_id"].astype(str).to_numpy(dtype=object),
+                         "day": pd.to_datetime(pairs["day"]).astype("datetime64[ns]").to_numpy()}).sort_values("day", kind="stable")
+    merged = pd.merge_asof(left, h[["account_id", "as_of", "score"]], left_on="day", right_on="as_of",
+                           by="account_id", direction="backward", allow_exact_matches=True)
+    result.loc[merged["pair"].to_numpy()] = merged["score"].astype(float).to_numpy()
+    return result
+
+
+def scores_for_pairs(inputs, pairs: pd.DataFrame, settings: dict) -> pd.DataFrame:
+    """Usage and health score for many (account, day) pairs, point-in-time.
+
+    ``pairs``: ``account_id`` and ``day``. Each pair gets the scores that
+    :func:`scores_at` gives that account at that day with ``run_as_of``
+    false (tested): nothing dated after the day is used, the
+    ``accounts.*_score`` columns (valid at the run's as-of date only) are
+    not, and a score that cannot be computed is NaN, not 0. Returns
+    ``pairs`` with ``usage_score`` and ``health_score`` added.
+    """
+    from .coverage import table_dates
+    from .usage import pair_usage
+
+    out = pairs[["account_id", "day"]].reset_index(drop=True).copy()
+    out["day"] = pd.to_datetime(out["day"]).dt.normalize()
+    out["pair"] = np.arange(len(out))
+    out["usage_score"] = np.nan
+    if inputs.events is not None and len(out):
+        first, last = table_dates(inputs.sources, "usage_events")
+        days = out["day"].dt.date
+        covered = pd.Series(first is not None, index=out.index)
+        if first is not None:
+            covered &= days >= first
+        if last is not None:
+            covered &= days <= last
+        inside = out[covered]
+        if len(inside):
+            activity = pair_usage(inputs.events.table(), inside, 90, settings["usage"]["core_features"])
+            activity = activity.assign(account_id=activity["pair"].astype(str)).drop(columns="pair")
+            runs = inputs.table("workflow_runs")
+            workflows = _workflows_for_pairs(runs, inside) if runs is not None else None
+            keys = inside["pair"].astype(str)
+            scored = usage_scores(keys, activity, workflows, settings)
+            out.loc[inside.index, "usage_score"] = scored.set_index("account_id")["usage_score"].reindex(keys).to_numpy()
+    out["health_score"] = health_for_pairs(inputs.table("health_scores"), out).reindex(out["pair"]).to_numpy()
+    voice = [inputs.table(t) for t in ("surveys", "support_tickets", "touchpoints")]
+    missing = out["health_score"].isna()
+    if any(v is not None for v in voice) and missing.any():
+        composite = health_composite_pairs(*voice, out[missing], settings).set_index("pair")["health_score"]
+        out.loc[missing, "health_score"] = out.loc[missing, "pair"].map(composite).to_numpy()
+    return out.drop(columns="pair")
+
+
+def _workflows_for_pairs(runs: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
+    """:func:`vga.usage.workflow_summary` at each pair's day (keyed by the pair, as text)."""
+    m = runs[["account_id", "started_at", "completed_at"]].merge(pairs[["pair", "account_id", "day"]], on="account_id")
+    end = m["day"] + pd.Timedelta(days=1)
+    m = m[(m["started_at"] >= end - pd.Timedelta(days=90)) & (m["started_at"] < end)]
+    done = m["completed_at"].notna() & (m["completed_at"] < end[m.index])
+    out = m.assign(done=done).groupby("pair").agg(runs_started=("done", "size"), runs_completed=("done", "sum"))
+    out = out.reset_index().assign(account_id=lambda f: f["pair"].astype(str)).drop(columns="pair")
+    out["completion_rate"] = out["runs_completed"] / out["runs_started"]
+    return out
+
+
+def tickets_for_pairs(tickets: pd.DataFrame | None, pairs: pd.DataFrame, window_days: int = 90) -> pd.Series:
+    """Support tickets opened in ``(day - window_days, day]`` for each pair
+    (position-aligned with ``pairs``); NaN for every pair without a
+    ``support_tickets`` table (no table is no data, not no tickets)."""
+    if tickets is None:
+        return pd.Series(np.nan, index=pairs.index)
+    keyed = pairs[["account_id", "day"]].assign(pair=np.arange(len(pairs)), day=pd.to_datetime(pairs["day"]).dt.normalize())
+    hits = _recent(tickets[["account_id", "opened_at"]], "opened_at", keyed, window_days)
+    counts = hits.groupby("pair").size() if hits is not None else pd.Series(dtype=int)
+    return pd.Series(counts.reindex(np.arange(len(pairs))).fillna(0).to_numpy(dtype=float), index=pairs.index)

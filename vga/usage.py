@@ -189,6 +189,53 @@ def window_usage(
     return _measures(stage1, False, features, core, masks)[["account_id", *MEASURES]]
 
 
+def pair_usage(
+    events: ibis.Table, pairs: pd.DataFrame, window_days: int = 90, core_features=(), features: list[str] | None = None
+) -> pd.DataFrame:
+    """The measures of :func:`window_usage` for many (account, day) pairs at once.
+
+    ``pairs`` has ``pair`` (a unique integer), ``account_id`` and ``day``
+    (dates). Returns one row per pair with events in its window, keyed by
+    ``pair``, with the same figures :func:`window_usage` gives for that
+    account at that day (tested): the events are collapsed once, then each
+    collapsed row is joined to the pairs whose window holds its day.
+    """
+    core = list(core_features)
+    features = distinct_features(events) if features is None else features
+    stage1, masks = collapse(events, features)
+    keys = pd.DataFrame({"pair": pairs["pair"].astype("int64").to_numpy(),
+                         "pair_account": pairs["account_id"].astype(str).to_numpy(),
+                         "at_day": pd.to_datetime(pairs["day"]).dt.date.to_numpy()})
+    p = ibis.memtable(keys)
+    joined = stage1.join(p, [stage1.account_id == p.pair_account, stage1.day <= p.at_day,
+                             stage1.day > p.at_day - ibis.interval(days=window_days)])
+    columns = {"account_id": joined.pair.cast("string"), "day": joined.day, "user_id": joined.user_id,
+               "session_id": joined.session_id, "events": joined.events}
+    columns.update({"feature_mask": joined.feature_mask} if masks else {"feature": joined.feature})
+    out = _measures(joined.select(**columns), False, features, core, masks)[["account_id", *MEASURES]].to_pandas()
+    return out.assign(pair=out["account_id"].astype("int64")).drop(columns="account_id")
+
+
+def pair_feature_use(events: ibis.Table, pairs: pd.DataFrame, features, window_days: int = 90) -> pd.DataFrame:
+    """For each (account, day) pair and each of ``features``: whether the
+    account used it in the window ``(day - window_days, day]``. Columns
+    ``pair`` and one boolean column per feature; pairs without events are
+    absent."""
+    features = list(features)
+    keys = pd.DataFrame({"pair": pairs["pair"].astype("int64").to_numpy(),
+                         "pair_account": pairs["account_id"].astype(str).to_numpy(),
+                         "at_day": pd.to_datetime(pairs["day"]).dt.date.to_numpy()})
+    p = ibis.memtable(keys)
+    e = events.filter(events.feature.isin(features)).mutate(event_day=events.timestamp.date())
+    e = e.group_by(["account_id", "event_day", "feature"]).aggregate(n=e.count())
+    joined = e.join(p, [e.account_id == p.pair_account, e.event_day <= p.at_day,
+                        e.event_day > p.at_day - ibis.interval(days=window_days)])
+    used = joined.group_by(["pair", "feature"]).aggregate(n=joined.n.sum()).to_pandas()
+    wide = used.assign(used=used["n"] > 0).pivot_table(index="pair", columns="feature", values="used", aggfunc="any")
+    wide = wide.reindex(columns=features).fillna(False).astype(bool)
+    return wide.reset_index()
+
+
 def first_value(events: ibis.Table, value_events=()) -> ibis.Table:
     """Per account, the first timestamp of any configured value event."""
     value = list(value_events)

@@ -6,7 +6,7 @@ import pandas as pd
 
 from .. import plots
 from ..quadrant import FRUSTRATED, QUADRANTS, UNSCORED
-from .blocks import count, figure, finding, kpis, money, note, number, pct, stack, table
+from .blocks import count, figure, finding, kpis, money, note, number, p_value, pct, stack, table
 
 QUADRANT_TEXT = {
     "Champions": "high usage, high health: protect and turn into references",
@@ -153,3 +153,68 @@ def usage_over_time(view):
     if steps is not None and len(steps):
         parts += [note("Where abandoned workflow runs stop:"), table(steps, {"share": pct, "abandoned_runs": count})]
     return stack(*parts)
+
+
+def churn_by_quadrant(view):
+    """Churn rate per quadrant held 90 days before each decision of the look-back."""
+    churn = view["quadrant_churn.csv"]
+    if churn is None or churn.empty:
+        return note("No renewal decisions in the look-back window: churn by quadrant cannot be shown.", "skip")
+    facts = view["quadrant_view.json"]
+    lead = facts.get("quadrant_churn_lead_days", 90)
+    rates = churn.set_index("quadrant")["churn_rate"]
+    parts = []
+    if "Champions" in rates and FRUSTRATED in rates and rates["Champions"] > 0:
+        parts.append(finding(
+            f"Frustrated Power Users churned at {pct(rates[FRUSTRATED])} of their renewal decisions against "
+            f"{pct(rates['Champions'])} for Champions ({rates[FRUSTRATED] / rates['Champions']:.1f} times as often), "
+            f"by the quadrant each account held {lead} days before deciding (decisions since {facts.get('quadrant_churn_from')})."))
+    parts.append(table(churn, {"churn_rate": pct, "arr_churned": money, "decisions": count, "churned": count},
+                       names={"quadrant": f"quadrant {lead} days before", "churned": "churned decisions",
+                              "churn_rate": "churn rate", "arr_churned": "ARR churned"}))
+    return stack(*parts)
+
+
+def champion_features(view):
+    """Features Champions use that the other scored accounts do not."""
+    features = view["champion_features.csv"]
+    if features is None:
+        return note("No usage events: the features Champions use cannot be shown.", "skip")
+    flagged = features[features["flagged"] & (features["difference"] > 0)]
+    parts = []
+    if len(flagged):
+        top = flagged.iloc[0]
+        parts.append(finding(
+            f"{pct(top['champions_share'])} of Champions used {top['feature']} in the last 90 days against "
+            f"{pct(top['others_share'])} of other scored accounts; {len(flagged)} features separate Champions "
+            "beyond chance."))
+    else:
+        parts.append(finding("No feature separates Champions from other accounts beyond chance."))
+    shown = features.assign(interval=[f"{100 * a:+.1f} to {100 * b:+.1f} pts" if pd.notna(a) else "–"
+                                      for a, b in zip(features["ci_lower"], features["ci_upper"])],
+                            difference=100 * features["difference"])
+    parts.append(table(shown[["feature", "champions_share", "others_share", "difference", "interval", "q_value", "flagged"]],
+                       {"champions_share": pct, "others_share": pct, "difference": lambda v: f"{v:+.1f} pts",
+                        "q_value": p_value},
+                       names={"champions_share": "Champions using it", "others_share": "others using it",
+                              "difference": "difference", "interval": "95% interval", "q_value": "q value",
+                              "flagged": "significant"}, max_rows=15))
+    return stack(*parts)
+
+
+def findings(view):
+    """The quadrant's story in sentences."""
+    if _uncovered(view):
+        return _uncovered(view)
+    quadrants = view["quadrants.csv"]
+    total = quadrants["arr"].sum()
+    lines = []
+    for name in (FRUSTRATED, "Churn Risk"):
+        part = quadrants[quadrants["quadrant"] == name]
+        lines.append(f"{name}: {len(part):,} active accounts holding {money(part['arr'].sum())} of ARR "
+                     f"({pct(part['arr'].sum() / total if total else None)}).")
+    fpu = quadrants[quadrants["quadrant"] == FRUSTRATED].sort_values("arr", ascending=False).head(3)
+    if len(fpu):
+        names = ", ".join((n or i) for n, i in zip(fpu["account_name"], fpu["account_id"]))
+        lines.append(f"The largest Frustrated Power Users by ARR are {names}: start the fix-what-hurts reviews there.")
+    return stack(*[finding(line) for line in lines])

@@ -13,6 +13,7 @@ from ..coverage import assess, covered_months, table_dates
 from ..retention import arr_at
 from ..scores import workflow_runs_table, explain_movement, scores_at
 from ..usage import abandonment_steps, monthly_usage
+from ..decisions import quadrant_churn
 from . import Output, Step
 
 QUADRANT_COLUMNS = [
@@ -121,6 +122,31 @@ def workflow_abandonment(runs: pd.DataFrame | None, as_of: date) -> pd.DataFrame
     return steps.sort_values(["workflow", "abandoned_runs"], ascending=[True, False]).reset_index(drop=True)
 
 
+def champion_features(inputs, quadrants: pd.DataFrame, as_of: date, alpha: float, max_features: int = 30) -> pd.DataFrame | None:
+    """Features Champions use that other active accounts do not: per
+    feature, the share of Champions and of the other scored active accounts
+    that used it in the 90 days to ``as_of``, the difference with its 95%
+    interval, Fisher's p and BH q (:mod:`vga.compare`). None without events."""
+    from ..compare import compare_table
+    from ..usage import pair_feature_use
+
+    if inputs.events is None or quadrants.empty:
+        return None
+    events = inputs.events.table()
+    events = events.filter(events.timestamp < _after(as_of))
+    counts = events.group_by("feature").aggregate(accounts=events.account_id.nunique()).to_pandas()
+    features = sorted(counts.sort_values(["accounts", "feature"], ascending=[False, True])["feature"].head(max_features))
+    scored = quadrants[quadrants["quadrant"] != q.UNSCORED].reset_index(drop=True)
+    pairs = pd.DataFrame({"pair": np.arange(len(scored)), "account_id": scored["account_id"], "day": pd.Timestamp(as_of)})
+    used = pair_feature_use(events, pairs, features).set_index("pair").reindex(pairs["pair"]).fillna(False).astype(bool)
+    champions = (scored["quadrant"] == q.CHAMPIONS).to_numpy()
+    rows = [(f, used[f][champions].reset_index(drop=True), used[f][~champions].reset_index(drop=True)) for f in features]
+    table = compare_table(rows, alpha=alpha).rename(columns={"measure": "feature", "first_n": "champions",
+                                                             "first_value": "champions_share", "second_n": "others",
+                                                             "second_value": "others_share"})
+    return table.drop(columns="kind").sort_values("difference", ascending=False).reset_index(drop=True)
+
+
 def compute(inputs, period, settings, upstream) -> dict:
     coverage = assess(inputs.sources, period.as_of, settings["analysis"].get("data_end", ""))
     facts = {"covered": coverage.covers_as_of, "reason": coverage.reason, "previous_period": period.previous_label,
@@ -129,9 +155,16 @@ def compute(inputs, period, settings, upstream) -> dict:
     if not coverage.covers_as_of:
         empty = pd.DataFrame({c: pd.Series(dtype=object) for c in QUADRANT_COLUMNS})
         return {"quadrants.csv": empty, "quadrant_view.json": facts, "usage_trend.csv": trend,
-                "workflow_abandonment.csv": None}
+                "workflow_abandonment.csv": None, "quadrant_churn.csv": None, "champion_features.csv": None}
+    decisions = upstream["decisions.csv"]
+    churn = quadrant_churn(decisions, lead=90) if decisions is not None and len(decisions) else None
+    facts["quadrant_churn_lead_days"] = 90
+    facts["quadrant_churn_from"] = upstream["churned_customers.json"].get("lookback_start")
+    quadrants = quadrant_table(inputs, period, settings)
     return {
-        "quadrants.csv": quadrant_table(inputs, period, settings),
+        "quadrants.csv": quadrants,
+        "quadrant_churn.csv": churn,
+        "champion_features.csv": champion_features(inputs, quadrants, period.as_of, settings["analysis"]["alpha"]),
         "quadrant_view.json": facts,
         "usage_trend.csv": trend,
         "workflow_abandonment.csv": workflow_abandonment(inputs.table("workflow_runs"), period.as_of),
@@ -140,7 +173,7 @@ def compute(inputs, period, settings, upstream) -> dict:
 
 STEP = Step(
     key="quadrant_view", number=7, title="The Usage-Health quadrant", notebook="07_quadrant_view", compute=compute,
-    settings=("analysis", "usage", "health"),
+    settings=("analysis", "usage", "health"), needs=("churned_customers",),
     outputs=(
         Output("quadrants.csv", "one row per active account: ARR, scores, colour, quadrant, movement, components",
                {"account_id": "str", "arr": "float", "usage_score": "float", "health_score": "float",
@@ -154,5 +187,14 @@ STEP = Step(
                 "median_core_adoption": "float"}, optional=True),
         Output("workflow_abandonment.csv", "per workflow and last step: abandoned runs and their share",
                {"workflow": "str", "last_step": "str", "abandoned_runs": "int", "share": "float"}, optional=True),
+        Output("quadrant_churn.csv", "per quadrant held 90 days before each decision of the look-back: decisions, "
+                                     "churned, churn rate, ARR churned",
+               {"quadrant": "str", "decisions": "int", "churned": "int", "churn_rate": "float", "arr_churned": "float"},
+               optional=True),
+        Output("champion_features.csv", "per feature: share of Champions and of other scored accounts using it "
+                                        "in the 90 days to the as-of date, difference, interval, p and q values",
+               {"feature": "str", "champions": "int", "champions_share": "float", "others": "int",
+                "others_share": "float", "difference": "float", "ci_lower": "float", "ci_upper": "float",
+                "p_value": "float", "q_value": "float", "flagged": "bool", "tested": "bool"}, optional=True),
     ),
 )

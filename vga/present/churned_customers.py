@@ -1,0 +1,144 @@
+"""Step 3 · Churned customers."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import plots
+from ..decisions import LEADS, OUTCOMES, SIGNALS
+from .blocks import count, figure, finding, kpis, money, note, number, p_value, pct, stack, table
+
+
+def _reason(view):
+    facts = view["churned_customers.json"]
+    if facts.get("reason"):
+        return note(f"No churn analysis: {facts['reason']}. Give a renewals table (one row per change of ARR) "
+                    "to see who left, what they took and what warned us.", "skip")
+    return None
+
+
+def _window(facts) -> str:
+    return f"the {facts['lookback_months']} months to {facts['as_of']} (after {facts['lookback_start']})"
+
+
+def headline(view):
+    """Decisions of the look-back by outcome, and the ARR they cost."""
+    if _reason(view):
+        return _reason(view)
+    facts = view["churned_customers.json"]
+    by = facts["decisions_by_outcome"]
+    groups = facts["accounts_by_group"]
+    cards = kpis([
+        ("renewal decisions", count(facts["decisions"]), f"renewals rows with ARR before the change, in {_window(facts)}"),
+        ("churned", count(by["churned"]), f"decisions to leave (ARR to 0); {pct(facts['decision_churn_rate'])} of decisions"),
+        ("ARR lost to churn", money(facts["arr_lost_churned"]), "ARR the churned accounts had just before leaving"),
+        ("ARR lost to downgrades", money(facts["arr_lost_downgraded"]), f"{count(by['downgraded'])} decisions to pay less"),
+    ])
+    sentence = finding(
+        f"In {_window(facts)}, {count(groups['churned'])} accounts churned, taking {money(facts['arr_lost_churned'])} "
+        f"of ARR, and {count(groups['downgraded'])} more downgraded ({money(facts['arr_lost_downgraded'])}); "
+        f"{count(groups['renewed'] + groups['expanded'])} accounts renewed or expanded.")
+    return stack(cards, sentence)
+
+
+def reasons(view):
+    """Churn reasons weighted by the ARR they cost, and interview themes."""
+    if _reason(view):
+        return None
+    parts = []
+    table_reasons = view["churn_reasons.csv"]
+    if table_reasons is not None and len(table_reasons):
+        top = table_reasons.iloc[0]
+        parts.append(finding(f"The costliest churn reason is '{top['churn_reason']}': {count(top['decisions'])} "
+                             f"decisions and {money(top['arr_lost'])} of ARR lost ({pct(top['arr_share'])} of all ARR "
+                             "lost to churn and downgrades)."))
+        parts.append(table(table_reasons, {"arr_lost": money, "arr_share": pct},
+                           names={"churn_reason": "churn reason", "arr_lost": "ARR lost", "arr_share": "share of ARR lost"}))
+    else:
+        parts.append(note("No churn reasons were recorded (renewals.churn_reason is empty).", "skip"))
+    themes = view["churn_themes.csv"]
+    if themes is None:
+        parts.append(note("No interviews table: churn interview themes cannot be shown. Export churn and win/loss "
+                          "interviews with their themes (tags separated by ';').", "skip"))
+    elif len(themes):
+        parts.append(finding(f"Churned accounts' interviews most often raise '{themes.iloc[0]['theme']}' "
+                             f"({count(themes.iloc[0]['accounts'])} accounts, {money(themes.iloc[0]['arr'])} of ARR lost)."))
+        parts.append(table(themes, {"arr": money, "arr_share": pct},
+                           names={"arr": "ARR lost by these accounts", "arr_share": "share of interviewed ARR lost"},
+                           max_rows=12))
+    else:
+        parts.append(note("No churned account was interviewed before the as-of date.", "skip"))
+    return stack(*parts)
+
+
+def signals(view):
+    """What the signals looked like 90, 60 and 30 days before, churned against retained."""
+    if _reason(view):
+        return None
+    comparison = view["churn_signals.csv"]
+    shown = {s: name for s, name in SIGNALS.items() if s != "arr"
+             and comparison[comparison["signal"] == s]["first_n"].sum() > 0}
+    if not shown:
+        return note("No health, usage or ticket data before the decisions: the warning signs cannot be shown.", "skip")
+    fig, axes = plots.new_figure(4 * len(shown), 3.4, columns=len(shown))
+    plots.signal_leads(comparison, axes, shown)
+    fig.tight_layout()
+    rows = comparison[comparison["signal"].isin(list(shown))].copy()
+    rows["signal"] = rows["signal_name"]
+    rows = rows[["lead_days", "signal", "first_n", "first_value", "second_n", "second_value", "difference", "ci_lower",
+                 "ci_upper", "q_value", "flagged"]]
+    return stack(
+        figure(fig, "Line charts of mean " + ", ".join(shown.values()) + " 90, 60 and 30 days before each renewal "
+               "decision, for churned and for renewed or expanded decisions",
+               "Each point is the mean over decisions, computed as of that many days before the decision with nothing "
+               "dated later; the band is the 95% interval of the churned mean's difference from the retained mean."),
+        table(rows, {"first_value": lambda v: number(v, 1), "second_value": lambda v: number(v, 1),
+                     "difference": lambda v: number(v, 1), "ci_lower": lambda v: number(v, 1),
+                     "ci_upper": lambda v: number(v, 1), "q_value": p_value},
+              names={"lead_days": "days before", "first_n": "churned decisions", "first_value": "churned mean",
+                     "second_n": "retained decisions", "second_value": "retained mean",
+                     "difference": "difference", "ci_lower": "95% interval from", "ci_upper": "to",
+                     "q_value": "q value", "flagged": "significant"}),
+    )
+
+
+def decisions(view):
+    """The churned decisions, largest ARR first (every decision is in results/decisions.csv)."""
+    if _reason(view):
+        return None
+    d = view["decisions.csv"]
+    churned = d[d["outcome"] == "churned"].sort_values("arr_before", ascending=False)
+    if churned.empty:
+        return note("No account churned in the look-back window.")
+    lead = max(LEADS)
+    cols = ["account_id", "decision_date", "arr_before", "churn_reason", f"quadrant_d{lead}", f"health_score_d{lead}",
+            f"usage_score_d{lead}"]
+    return table(churned[cols], {"arr_before": money, f"health_score_d{lead}": number, f"usage_score_d{lead}": number},
+                 names={"decision_date": "left on", "arr_before": "ARR lost", "churn_reason": "reason",
+                        f"quadrant_d{lead}": f"quadrant {lead} days before",
+                        f"health_score_d{lead}": f"health {lead} days before",
+                        f"usage_score_d{lead}": f"usage {lead} days before"}, max_rows=20)
+
+
+def findings(view):
+    """The story of the step in sentences."""
+    if _reason(view):
+        return _reason(view)
+    facts, comparison = view["churned_customers.json"], view["churn_signals.csv"]
+    lines = []
+    for signal in ("usage_score", "health_score", "tickets"):
+        rows = comparison[(comparison["signal"] == signal) & comparison["tested"]].sort_values("lead_days")
+        if rows.empty:
+            continue
+        near, far = rows.iloc[0], rows.iloc[-1]
+        verdict = "a clear warning" if near["flagged"] else "no reliable warning"
+        lines.append(
+            f"{SIGNALS[signal].capitalize()}: {near['lead_days']} days before the decision churned accounts averaged "
+            f"{near['first_value']:,.1f} against {near['second_value']:,.1f} for renewed ones (difference "
+            f"{near['difference']:+,.1f}, 95% interval {near['ci_lower']:+,.1f} to {near['ci_upper']:+,.1f}, "
+            f"q = {p_value(near['q_value'])}); {far['lead_days']} days before the gap was {far['difference']:+,.1f}: "
+            f"{verdict}.")
+    total = sum(facts["decisions_by_outcome"].values())
+    lines.insert(0, f"{pct(facts['decision_churn_rate'])} of the {count(total)} renewal decisions of {_window(facts)} "
+                    "were decisions to leave.")
+    return stack(*[finding(line) for line in lines])

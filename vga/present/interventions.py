@@ -1,0 +1,252 @@
+"""Step 9 · MVP and intervention tracking: are we moving accounts up in
+health, what did the team do, and does the loop from complaint to fix close?"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.ticker import FuncFormatter
+
+from .. import plots
+from .blocks import count, figure, finding, kpis, missing, money, note, number, p_value, pct, stack, table
+
+COLOR_HEX = {"red": "#c62828", "yellow": "#f9a825", "lime": "#9ccc65", "green": "#2e7d32", "": "#9e9e9e"}
+COLORS = ("red", "yellow", "lime", "green")
+STATUS_HEX = {"open": "#1565c0", "achieved": "#2e7d32", "missed": "#c62828", "dropped": "#9e9e9e",
+              "not recorded": "#cfd8dc"}
+THOUSANDS = FuncFormatter(lambda v, _: f"{v:,.0f}")
+PERCENT = FuncFormatter(lambda v, _: f"{v:,.0f}%")
+
+
+def _facts(view) -> dict:
+    return view["interventions.json"]
+
+
+def _reason(view, part: str, kind: str = "skip"):
+    reason = _facts(view)["reasons"].get(part)
+    return note(f"Not shown: {reason}.", kind) if reason else None
+
+
+def _colors(names) -> str:
+    return " or ".join(names)
+
+
+def _target_sentence(t: dict, facts: dict) -> str:
+    head = (f"{t['moved']:,} of the {t['base_accounts']:,} active accounts that were {_colors(t['from_colors'])} at the "
+            f"end of {facts['previous_period']} are now {_colors(t['to_colors'])} ({pct(t['share'])}, ARR "
+            f"{money(t['moved_arr'])}), against a target of {pct(t['target_share'], 0)}")
+    if t["on_track"]:
+        return f"{head}: on track."
+    return f"{head}: behind; {t['accounts_needed']:,} more accounts would reach it."
+
+
+def target(view):
+    """Progress against the colour target, as a sentence, figures and a bar."""
+    facts = _facts(view)
+    if "target" not in facts:
+        return _reason(view, "target")
+    t = facts["target"]
+    if t["share"] is None:
+        return note(f"The target cannot be measured: {t['reason']}.", "skip")
+    cards = kpis([
+        ("moved up to " + _colors(t["to_colors"]), pct(t["share"]),
+         f"{t['moved']:,} of {t['base_accounts']:,} accounts, ARR {money(t['moved_arr'])}"),
+        ("target", pct(t["target_share"], 0), f"{t['target_accounts']:,} accounts"),
+        ("status", "on track" if t["on_track"] else "behind",
+         "" if t["on_track"] else f"{t['accounts_needed']:,} more accounts needed"),
+    ])
+    fig, ax = plots.new_figure(8, 1.9)
+    ax.barh([0], [100 * t["share"]], color="#2e7d32" if t["on_track"] else "#ef6c00", height=0.4,
+            label=f"moved to {_colors(t['to_colors'])}")
+    ax.axvline(100 * t["target_share"], color="#333", ls="--", lw=1.5, label="target")
+    ax.set_xlim(0, max(100 * t["target_share"], 100 * t["share"]) * 1.3 + 1)
+    ax.set_yticks([0], [f"{_colors(t['from_colors'])}\nat {facts['previous_period']}"])
+    ax.xaxis.set_major_formatter(PERCENT)
+    ax.set_xlabel(f"Share of those accounts now {_colors(t['to_colors'])} (%)")
+    ax.set_title(f"Health-colour target as of {facts['as_of']}")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
+    return stack(finding(_target_sentence(t, facts)), cards,
+                 figure(fig, f"Bar of {pct(t['share'])} of formerly {_colors(t['from_colors'])} accounts now "
+                             f"{_colors(t['to_colors'])}, against a target line at {pct(t['target_share'], 0)}",
+                        "The bar is the share reached; the dashed line is the target from [interventions] in vga.toml."))
+
+
+def transitions(view):
+    """Previous colour against colour now: a grid of accounts, and the table."""
+    frame = view["health_transitions.csv"]
+    facts = _facts(view)
+    if frame is None:
+        return _reason(view, "target")
+    labels = [c for c in COLORS] + ["no colour"]
+    shown = frame.assign(previous_color=frame["previous_color"].replace("", "no colour"),
+                         color=frame["color"].replace("", "no colour"))
+    grid = shown.pivot_table(index="previous_color", columns="color", values="accounts", aggfunc="sum", fill_value=0)
+    grid = grid.reindex(index=labels, columns=labels, fill_value=0)
+    grid = grid.loc[grid.sum(axis=1) > 0, grid.sum(axis=0) > 0]
+    arr = shown.pivot_table(index="previous_color", columns="color", values="arr", aggfunc="sum", fill_value=0)
+    arr = arr.reindex(index=grid.index, columns=grid.columns, fill_value=0)
+    fig, ax = plots.new_figure(6.5, 0.6 * len(grid) + 1.8)
+    ax.imshow(grid.to_numpy(), cmap="Blues", aspect="auto")
+    top = grid.to_numpy().max() or 1
+    for i in range(grid.shape[0]):
+        for k in range(grid.shape[1]):
+            n = int(grid.iat[i, k])
+            if n:
+                ax.text(k, i, f"{n:,}\n{money(arr.iat[i, k])}", ha="center", va="center", fontsize=8,
+                        color="white" if n > top / 2 else "#222")
+    ax.set_xticks(range(grid.shape[1]), grid.columns)
+    ax.set_yticks(range(grid.shape[0]), grid.index)
+    ax.set_xlabel(f"Health colour at {facts['as_of']}")
+    ax.set_ylabel(f"Health colour at end of {facts['previous_period']}")
+    ax.set_title("Active accounts by health colour, then and now (count and ARR)")
+    sentence = finding(f"Of {facts['colored_both_times']:,} active accounts coloured at both dates, "
+                       f"{facts['moved_up']:,} moved up and {facts['moved_down']:,} moved down a colour or more "
+                       f"since {facts['previous_period']}.")
+    words = {"data": f"the data's health history at the end of {facts['previous_period']}",
+             "previous run": f"the {facts['previous_period']} report's quadrants.csv"}
+    sources = facts.get("previous_color_source", {})
+    source = note("Previous colours come from " + " and ".join(f"{words.get(k, k)} ({v:,} accounts)"
+                                                               for k, v in sources.items()) + ".")
+    return stack(sentence, figure(fig, f"Grid of {int(grid.to_numpy().sum()):,} active accounts by previous and "
+                                       "current health colour, with counts and ARR in each cell",
+                                  "Cells on the diagonal kept their colour; cells to its right moved up, to its left moved down."), source)
+
+
+def playbooks(view):
+    """Interventions by playbook and status, with the ARR they cover."""
+    frame = view["interventions.csv"]
+    facts = _facts(view)
+    if frame is None:
+        return _reason(view, "interventions")
+    if not len(frame):
+        return note(f"No intervention started on or before {facts['as_of']}.", "skip")
+    wide = frame.pivot_table(index="playbook", columns="status", values="interventions", aggfunc="sum", fill_value=0)
+    statuses = [s for s in STATUS_HEX if s in wide.columns]
+    fig, ax = plots.new_figure(8, 0.5 * len(wide) + 1.6)
+    left = np.zeros(len(wide))
+    for status in statuses:
+        ax.barh(wide.index, wide[status], left=left, color=STATUS_HEX[status], label=status)
+        left += wide[status].to_numpy()
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(THOUSANDS)
+    ax.set_xlabel("Interventions started on or before the as-of date")
+    ax.set_ylabel("Playbook")
+    ax.set_title("Interventions by playbook and status")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, title="status")
+    sentence = finding(f"{facts['interventions_total']:,} interventions on {facts['accounts_with_interventions']:,} "
+                       f"accounts started by {facts['as_of']}; {facts['open']:,} are open, {facts['overdue']:,} of "
+                       "them past their target date.")
+    return stack(sentence,
+                 figure(fig, f"Stacked bars of interventions per playbook by status for {len(wide)} playbooks",
+                        "Open, achieved, missed and dropped interventions per playbook."),
+                 table(frame, {"interventions": count, "accounts": count, "arr": money},
+                       names={"arr": "ARR of the accounts"}),
+                 note(f"Statuses are as exported: {facts['status_note']}."))
+
+
+def owners(view):
+    """Per owner: load, status and overdue; then the overdue interventions."""
+    facts = _facts(view)
+    if "by_owner" not in facts:
+        return _reason(view, "interventions")
+    frame = pd.DataFrame(facts["by_owner"])
+    if not len(frame):
+        return None
+    parts = [table(frame, {c: count for c in ("interventions", "accounts", "open", "overdue", "achieved", "missed",
+                                                "dropped")} | {"arr": money}, names={"arr": "ARR of the accounts"})]
+    overdue = pd.DataFrame(facts["overdue_list"])
+    if len(overdue):
+        overdue = overdue.sort_values("arr", ascending=False)
+        gone = int((overdue["arr"] == 0).sum())
+        parts += [note(f"{len(overdue):,} open interventions are past their target date, largest ARR first"
+                       + (f"; {gone:,} of them are on accounts that have left (ARR 0): close them." if gone else ":")),
+                  table(overdue, {"arr": money}, max_rows=15,
+                        names={"account_id": "account", "target_date": "target date", "arr": "ARR"})]
+    else:
+        parts.append(note("No open intervention is past its target date."))
+    return stack(*parts)
+
+
+def outcomes(view):
+    """Did accounts with an intervention move up more than like accounts without?"""
+    facts = _facts(view)
+    if "outcome" not in facts:
+        return _reason(view, "outcome") or _reason(view, "interventions")
+    frame = pd.DataFrame(facts["outcome"])
+    lines = []
+    for r in frame.itertuples():
+        if r.tested:
+            lines.append(finding(
+                f"Previously {r.previous_color}: {pct(r.with_share)} of {r.with_intervention:,} accounts with an "
+                f"intervention moved up, against {pct(r.without_share)} of {r.without_intervention:,} without; "
+                f"difference {100 * r.difference:+.1f} points (95% interval {100 * r.ci_lower:+.1f} to "
+                f"{100 * r.ci_upper:+.1f}, p = {p_value(r.p_value)})."))
+    shown = frame.drop(columns=["tested"])
+    pct_cols = ("with_share", "without_share", "difference", "ci_lower", "ci_upper")
+    formats = {c: pct for c in pct_cols} | {"p_value": p_value}
+    names = {"previous_color": "previous colour", "with_intervention": "with intervention",
+             "with_moved_up": "with: moved up", "with_share": "with: share up",
+             "without_intervention": "without intervention", "without_moved_up": "without: moved up",
+             "without_share": "without: share up", "difference": "difference", "ci_lower": "95% low",
+             "ci_upper": "95% high", "p_value": "p"}
+    untested = frame[~frame["tested"]]
+    parts = lines + [table(shown, formats, names=names),
+                     note("An association, not an effect: the team chooses which accounts get an intervention, "
+                          "usually the ones in trouble, so the groups differ before anything is done.", "warn")]
+    if len(untested):
+        parts.append(note(f"Not compared (fewer than {view.settings['analysis']['min_accounts']} accounts in a "
+                          f"group): previously {', '.join(untested['previous_color'])}."))
+    return stack(*parts)
+
+
+def fixes(view):
+    """The loop from complaint to shipped and confirmed fix."""
+    facts = _facts(view)
+    if "fixes" not in facts:
+        return _reason(view, "fixes")
+    f = facts["fixes"]
+    if not f["raised"]:
+        return note(f"No product fix was raised on or before {facts['as_of']}.", "skip")
+    cards = kpis([
+        ("fixes raised", count(f["raised"]), f"for {f['accounts']:,} accounts; {count(f.get('raised_in_window'))} in the last 12 months"),
+        ("shipped", count(f["shipped"]), f"{pct(f['shipped_share'])} of raised; median {number(f['median_days_to_ship'])} days"),
+        ("confirmed by the customer", count(f["confirmed"]), f"{pct(f['confirmed_share_of_shipped'])} of shipped"),
+        ("still open", count(f["open"]), f"median age {number(f['median_days_open'])} days"),
+    ])
+    return stack(cards, finding(
+        f"Of {f['raised']:,} fixes raised by {facts['as_of']}, {f['shipped']:,} shipped (median "
+        f"{number(f['median_days_to_ship'])} days from complaint to fix) and {f['confirmed']:,} were confirmed "
+        f"with the customer; {f['open']:,} are still open."))
+
+
+def findings(view):
+    """The step in sentences, from the data."""
+    facts = _facts(view)
+    lines = []
+    t = facts.get("target")
+    if t and t["share"] is not None:
+        lines.append(_target_sentence(t, facts))
+    elif "target" in facts["reasons"]:
+        lines.append(f"The colour target cannot be measured yet: {facts['reasons']['target']}.")
+    if "interventions_total" in facts:
+        lines.append(f"{facts['interventions_total']:,} interventions started by {facts['as_of']}; "
+                     f"{facts['overdue']:,} open ones are past their target date.")
+    for r in facts.get("outcome", []):
+        if r["tested"] and not missing(r["ci_lower"]):
+            clear = r["ci_lower"] > 0 or r["ci_upper"] < 0
+            how = ("more often than" if r["difference"] > 0 else "less often than" if r["difference"] < 0
+                   else "as often as")
+            lines.append(f"Previously {r['previous_color']} accounts with an intervention moved up "
+                         f"{how} those without "
+                         f"({pct(r['with_share'])} against {pct(r['without_share'])}); "
+                         + ("the 95% interval does not include zero: an association worth a closer look, not "
+                            "proof that the playbooks work." if clear else
+                            "the 95% interval includes zero: no association can be claimed."))
+    f = facts.get("fixes")
+    if f and f["raised"]:
+        lines.append(f"{f['open']:,} of {f['raised']:,} product fixes raised are not shipped; shipped ones took a "
+                     f"median {number(f['median_days_to_ship'])} days.")
+    missing_parts = [k for k in ("interventions", "fixes") if k in facts["reasons"]]
+    parts = [finding(line) for line in lines]
+    parts += [note(f"Missing: {facts['reasons'][k]}.", "skip") for k in missing_parts]
+    return stack(*parts) if parts else note("Nothing to report for this step.", "skip")

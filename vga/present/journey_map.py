@@ -1,0 +1,281 @@
+"""Step 10 · The customer journey: from onboarding to renewal, where
+accounts drop off and where they meet friction."""
+
+from __future__ import annotations
+
+import textwrap
+
+import numpy as np
+import pandas as pd
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
+from matplotlib.ticker import FuncFormatter
+
+from .. import plots
+from .blocks import count, figure, finding, missing, money, note, number, p_value, pct, stack, table
+
+SEVERITY_FILL = {"high": "#ffcdd2", "medium": "#ffe0b2", "low": "#c8e6c9", "unknown": "#eeeeee"}
+SEVERITY_EDGE = {"high": "#c62828", "medium": "#ef6c00", "low": "#2e7d32", "unknown": "#9e9e9e"}
+SEVERITY_WORDS = {"high": "high friction", "medium": "some friction", "low": "little friction",
+                  "unknown": "no data"}
+PERCENT = FuncFormatter(lambda v, _: f"{v:,.0f}%")
+THOUSANDS = FuncFormatter(lambda v, _: f"{v:,.0f}")
+
+
+def _facts(view) -> dict:
+    return view["journey_map.json"]
+
+
+def _uncovered(view):
+    facts = _facts(view)
+    return None if facts["covered"] else note(f"The journey is not shown: {facts['reason']}.", "warn")
+
+
+def _value_text(stage: str, measure: str, value) -> str:
+    """A stage measure for people: shares as percentages, days, ratios, counts."""
+    if missing(value):
+        return "no data"
+    if "against" in measure:
+        return f"{value:.2f}×"
+    if "tickets per account" in measure:
+        return number(value, 2)
+    if "days" in measure and "share" not in measure:
+        return f"{number(value)} days"
+    if "share" in measure or "adoption" in measure:
+        return pct(value)
+    return count(value)
+
+
+def _main_rows(view) -> pd.DataFrame:
+    stages = view["journey_stages.csv"]
+    return stages[stages["main"]].set_index("stage").reindex(_facts(view)["stages"])
+
+
+def draw_journey(main: pd.DataFrame, as_of: str, accounts, ax):
+    """Stages left to right as boxes coloured by severity: each shows its
+    main drop-off or friction figure, what it measures and a detail line."""
+    n = len(main)
+    ax.set_xlim(0, n)
+    ax.set_ylim(0, 1)
+    ax.set_axis_off()
+    for i, (stage, row) in enumerate(main.iterrows()):
+        level = row["severity"] if isinstance(row["severity"], str) and row["severity"] else "unknown"
+        ax.add_patch(FancyBboxPatch((i + 0.06, 0.06), 0.78, 0.8, boxstyle="round,pad=0.01,rounding_size=0.04",
+                                    facecolor=SEVERITY_FILL[level], edgecolor=SEVERITY_EDGE[level], lw=2))
+        ax.text(i + 0.45, 0.8, f"{i + 1}. {stage}", ha="center", va="center", fontsize=11, fontweight="bold")
+        ax.text(i + 0.45, 0.63, _value_text(stage, row["measure"], row["value"]), ha="center", va="center",
+                fontsize=18, fontweight="bold", color=SEVERITY_EDGE[level])
+        ax.text(i + 0.45, 0.46, textwrap.fill(str(row["measure"]), 24), ha="center", va="center", fontsize=8.5)
+        detail = str(row["detail"]) if isinstance(row["detail"], str) else ""
+        ax.text(i + 0.45, 0.23, textwrap.fill(textwrap.shorten(detail, 90, placeholder="..."), 30), ha="center",
+                va="center", fontsize=7.5, color="#333")
+        ax.text(i + 0.45, 0.1, SEVERITY_WORDS[level], ha="center", va="center", fontsize=7, style="italic",
+                color=SEVERITY_EDGE[level])
+        if i < n - 1:
+            ax.add_patch(FancyArrowPatch((i + 0.85, 0.46), (i + 1.05, 0.46), arrowstyle="-|>", mutation_scale=14,
+                                         color="#555"))
+    ax.set_title(f"Customer journey as of {as_of}: the main drop-off or friction at each stage "
+                 f"({count(accounts)} accounts)", fontsize=11)
+    ax.legend(handles=[Patch(facecolor=SEVERITY_FILL[k], edgecolor=SEVERITY_EDGE[k], label=SEVERITY_WORDS[k])
+                       for k in ("high", "medium", "low", "unknown")],
+              loc="upper center", bbox_to_anchor=(0.5, 0.02), ncol=4, fontsize=8, frameon=False)
+    return ax
+
+
+def journey(view):
+    """The journey map: one box per stage with its main figure, coloured by severity."""
+    if _uncovered(view):
+        return _uncovered(view)
+    facts, main = _facts(view), _main_rows(view)
+    fig, ax = plots.new_figure(13, 3.8)
+    draw_journey(main, facts["as_of"], facts.get("accounts"), ax)
+    known = main[main["severity"] != "unknown"]
+    worst = [s for s in known.index if known.at[s, "severity"] == "high"]
+    alt = "; ".join(f"{s}: {r['measure']} {_value_text(s, r['measure'], r['value'])}" for s, r in main.iterrows())
+    parts = [figure(fig, f"Journey map of five stages from onboarding to renewal. {alt}",
+                    "Red: high friction, orange: some, green: little, grey: no data (the table below says why). "
+                    "Cut-offs per stage are documented in vga/journey.py (SEVERITY).")]
+    if worst:
+        parts.insert(0, finding(f"The journey loses most at {', '.join(worst)}: "
+                                + "; ".join(f"{main.at[s, 'measure']} {_value_text(s, main.at[s, 'measure'], main.at[s, 'value'])}"
+                                            for s in worst) + "."))
+    return stack(*parts)
+
+
+def stages(view):
+    """Every measure of every stage, with what it counts."""
+    if _uncovered(view):
+        return None
+    frame = view["journey_stages.csv"].copy()
+    frame["figure"] = [_value_text(s, m, v) for s, m, v in zip(frame["stage"], frame["measure"], frame["value"])]
+    frame["severity"] = frame["severity"].replace("", None).map(SEVERITY_WORDS).fillna("")
+    shown = frame[["stage", "measure", "figure", "accounts", "detail", "severity"]]
+    return table(shown, {"accounts": count}, max_rows=40,
+                 names={"accounts": "accounts counted", "detail": "detail or reason", "severity": "main measure"})
+
+
+def draw_milestones(frame: pd.DataFrame, axes):
+    """Left: completion rate per milestone. Right: churn of cohort accounts
+    that completed it against those that did not (flagged ones marked)."""
+    labels = [f"{m} (flagged)" if f else m for m, f in zip(frame["milestone"], frame["flagged"])]
+    y = np.arange(len(frame))
+    axes[0].barh(y, 100 * frame["completion_rate"], color="#1565c0")
+    for yi, rate in zip(y, frame["completion_rate"]):
+        axes[0].text(100 * rate + 1, yi, pct(rate), va="center", fontsize=8)
+    axes[0].set(xlim=(0, 115), xlabel="Accounts that completed it (%)", title="Milestone completion")
+    axes[0].set_yticks(y, labels)
+    axes[0].invert_yaxis()
+    h = 0.38
+    axes[1].barh(y - h / 2, 100 * frame["churn_rate_completed"].astype(float), height=h, color="#90a4ae",
+                 label="completed")
+    colors = np.where(frame["flagged"], "#c62828", "#ef6c00")
+    axes[1].barh(y + h / 2, 100 * frame["churn_rate_not_completed"].astype(float), height=h, color=colors,
+                 label="not completed")
+    axes[1].set_yticks(y, labels)
+    axes[1].invert_yaxis()
+    axes[1].set(xlabel="Logo churn of cohort accounts over the window (%)", title="Churn by milestone completion")
+    axes[1].legend(loc="lower right", fontsize=8)
+    for ax in axes:
+        ax.xaxis.set_major_formatter(PERCENT)
+    return axes
+
+
+def milestones(view):
+    """Onboarding milestones: completion, lateness and churn by completion."""
+    if _uncovered(view):
+        return None
+    frame, facts = view["milestones.csv"], _facts(view)
+    if frame is None:
+        reason = facts.get("onboarding")
+        return note(f"Onboarding is not shown: {reason}." if isinstance(reason, str) else "Onboarding is not shown.",
+                    "skip")
+    parts = []
+    for r in frame[frame["flagged"]].itertuples():
+        parts.append(finding(
+            f"Accounts that did not complete {r.milestone} churned {pct(r.churn_rate_not_completed)} "
+            f"({r.churned_not_completed:,} of {r.cohort_not_completed:,}), against {pct(r.churn_rate_completed)} for "
+            f"those that did ({r.churned_completed:,} of {r.cohort_completed:,}; q = {p_value(r.q_value)})."))
+    if not parts:
+        parts.append(finding(f"No milestone's completion goes with a churn difference after adjusting for the "
+                             f"{int(frame['tested'].sum())} milestones tested."))
+    fig, axes = plots.new_figure(12, 0.55 * len(frame) + 1.8, columns=2)
+    draw_milestones(frame, axes)
+    fig.tight_layout()
+    parts.append(figure(fig, f"Bar charts for {len(frame)} onboarding milestones: completion rate, and churn of "
+                             "accounts that completed each milestone against those that did not",
+                        "Churn is logo churn of the retention cohort; red bars are milestones flagged after "
+                        "Benjamini-Hochberg across milestones."))
+    shown = frame[["milestone", "accounts", "completed", "completion_rate", "late_rate", "churn_rate_completed",
+                   "churn_rate_not_completed", "p_value", "q_value"]]
+    parts.append(table(shown, {"accounts": count, "completed": count, "completion_rate": pct, "late_rate": pct,
+                               "churn_rate_completed": pct, "churn_rate_not_completed": pct, "p_value": p_value,
+                               "q_value": p_value},
+                       names={"accounts": "accounts entered", "completion_rate": "completion", "late_rate": "late",
+                              "churn_rate_completed": "churn: completed", "churn_rate_not_completed": "churn: not completed",
+                              "p_value": "p", "q_value": "q"}))
+    untested = frame[~frame["tested"]]
+    if len(untested):
+        parts.append(note(f"Not tested (fewer than {view.settings['analysis']['min_accounts']} cohort accounts on one "
+                          f"side): {', '.join(untested['milestone'])}."))
+    return stack(*parts)
+
+
+def first_value(view):
+    """Days from contract start to first value: the distribution and the median."""
+    if _uncovered(view):
+        return None
+    fv = _facts(view).get("first_value")
+    if not isinstance(fv, dict):
+        return note(f"Time to first value is not shown: {fv}.", "skip")
+    dist = pd.DataFrame(fv["distribution"])
+    fig, ax = plots.new_figure(8, 3)
+    colors = ["#1565c0"] * (len(dist) - 1) + ["#c62828"]
+    ax.bar(dist["bucket"], dist["accounts"], color=colors)
+    ax.yaxis.set_major_formatter(THOUSANDS)
+    ax.set(xlabel="Days from contract start to the first value event", ylabel="Accounts",
+           title=f"Time to first value ({', '.join(fv['value_events'])})")
+    ax.tick_params(axis="x", labelsize=8)
+    sentence = finding(
+        f"{fv['reached']:,} of {fv['accounts']:,} accounts that started since {fv['events_from']} reached first "
+        f"value, after a median of {number(fv['median_days'])} days (a quarter took over {number(fv['p75_days'])}); "
+        f"{pct(fv['no_value_in_90_days_share'])} of those at least 90 days in had no value event in their first 90 days.")
+    return stack(sentence, figure(fig, f"Bar chart of accounts by days to first value; {fv['reached']:,} reached it "
+                                       f"and {fv['accounts'] - fv['reached']:,} not yet",
+                                  "The red bar counts accounts with no value event yet."))
+
+
+def adoption(view):
+    """Where workflows are abandoned, and how much of the core product is used."""
+    if _uncovered(view):
+        return None
+    ad = _facts(view).get("adoption", {})
+    parts = []
+    wf = ad.get("workflows")
+    if isinstance(wf, dict):
+        parts.append(finding(f"{pct(wf['abandoned_share'])} of {wf['runs']:,} workflow runs started in the last 12 "
+                             f"months were not completed by the as-of date; most stop at {wf['worst_workflow']}: "
+                             f"{wf['worst_step']} ({wf['worst_step_runs']:,} runs)."))
+        parts.append(table(pd.DataFrame(wf["steps"]), {"abandoned_runs": count, "share": pct},
+                           names={"last_step": "last step", "abandoned_runs": "abandoned runs",
+                                  "share": "share of the workflow's abandoned runs"}, max_rows=15))
+    elif wf:
+        parts.append(note(f"Workflows: {wf}.", "skip"))
+    core = ad.get("core")
+    if isinstance(core, dict):
+        parts.append(finding(f"The median active account used {pct(core['median'])} of the core features in the last "
+                             f"90 days; {pct(core['low_share'])} used under half of them and {pct(core['none_share'])} "
+                             "none."))
+    elif core:
+        parts.append(note(f"Core-feature adoption: {core}.", "skip"))
+    return stack(*parts)
+
+
+def support_and_renewal(view):
+    """Tickets early in the contract against later; renewal decisions by outcome."""
+    if _uncovered(view):
+        return None
+    facts = _facts(view)
+    parts = []
+    sp = facts.get("support")
+    if isinstance(sp, dict):
+        more = "more" if (sp["ratio"] or 0) > 1 else "fewer"
+        parts.append(finding(
+            f"{sp['accounts']:,} accounts that started since {sp['covered_from']} opened "
+            f"{number(sp['per_account_first_90_days'], 2)} tickets each in their first 90 days against "
+            f"{number(sp['per_account_days_90_179'], 2)} in days 90-179: {more} tickets in the first stage."))
+    else:
+        parts.append(note(f"Support by stage: {sp}.", "skip"))
+    rn = facts.get("renewal")
+    if isinstance(rn, dict) and rn["decisions"]:
+        rows = pd.DataFrame({"outcome": list(rn["by_outcome"]), "decisions": list(rn["by_outcome"].values()),
+                             "arr_before": list(rn["arr_before_by_outcome"].values())})
+        rows["share"] = rows["decisions"] / rn["decisions"]
+        parts += [finding(f"{rn['decisions']:,} renewal decisions fell in the last 12 months; "
+                          f"{pct(rn['churned_share'])} churned, taking {money(rn['arr_before_by_outcome']['churned'])} ARR."),
+                  table(rows, {"decisions": count, "arr_before": money, "share": pct},
+                        names={"arr_before": "ARR before the decision", "share": "share of decisions"})]
+    else:
+        parts.append(note(f"Renewal: {rn if isinstance(rn, str) else 'no decision in the window'}.", "skip"))
+    return stack(*parts)
+
+
+def findings(view):
+    """The journey in sentences, stage by stage, from the data."""
+    if _uncovered(view):
+        return _uncovered(view)
+    main = _main_rows(view)
+    lines = [finding(f"{stage}: {r['measure']} {_value_text(stage, r['measure'], r['value'])} "
+                     f"({SEVERITY_WORDS[r['severity'] or 'unknown']}).")
+             for stage, r in main.iterrows() if r["severity"] != "unknown"]
+    frame = view["milestones.csv"]
+    if frame is not None:
+        for r in frame[frame["flagged"]].itertuples():
+            if r.churn_rate_not_completed > r.churn_rate_completed:
+                lines.append(finding(f"Not completing {r.milestone} goes with higher churn "
+                                     f"({pct(r.churn_rate_not_completed)} against {pct(r.churn_rate_completed)}): make "
+                                     "it a required onboarding step and chase the accounts that have not done it."))
+            else:
+                lines.append(finding(f"Accounts that did not complete {r.milestone} churned less "
+                                     f"({pct(r.churn_rate_not_completed)} against {pct(r.churn_rate_completed)}): "
+                                     "check whether the milestone is recorded reliably."))
+    gaps = [note(f"{stage}: {r['detail']}", "skip") for stage, r in main.iterrows() if r["severity"] == "unknown"]
+    return stack(*lines, *gaps)

@@ -1,0 +1,443 @@
+"""Step 6 · Voice of the customer: what customers say, how often they ask
+for help, and the reasons they give for leaving, weighted by ARR."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from .. import plots
+from .blocks import Html, count, figure, finding, kpis, money, note, number, pct, stack, table
+
+#: What each table would add, and how to provide it, for the notes on tables not given.
+HOW_TO = {
+    "surveys": ("NPS and CSAT, their quarterly trend and how unhappy each quadrant is",
+                "surveys.csv with account_id, responded_at, kind (nps, csat, onboarding, offboarding) and score"),
+    "support_tickets": ("the support load per category and priority, the open backlog and its age, escalations and "
+                        "ticket CSAT",
+                        "support_tickets.csv with ticket_id, account_id, opened_at, closed_at (empty while open), "
+                        "priority, category, escalated and csat"),
+    "interviews": ("the reasons customers give for leaving (and other evidence), weighted by the ARR behind them",
+                   "interviews.csv with account_id, held_at, source (churn_interview, win_loss, advisory_board, "
+                   "call_recording, observation, other) and themes separated by ';'"),
+    "touchpoints": ("the sentiment CSMs record at calls, meetings and QBRs",
+                    "touchpoints.csv with account_id, occurred_at, kind and sentiment (positive, neutral, negative)"),
+}
+GROUP_NAMES = {"churn": "Churn interviews",
+               "other": "Other evidence (win/loss, advisory board, recordings, observation)"}
+
+
+def _facts(view) -> dict:
+    return view["voice_of_customer.json"]
+
+
+def _day(text: str) -> str:
+    return f"{date.fromisoformat(text):%d %b %Y}"
+
+
+def _nps(value) -> str:
+    """An NPS for people: a whole number on -100..100."""
+    return "–" if value is None or pd.isna(value) else f"{value:.0f}"
+
+
+def _moved(now, before, fmt, unit: str = "", diff=None) -> str:
+    """'up 3 points from 12' / 'down ...' / 'unchanged from ...', judged by the
+    values as shown; ``diff`` formats the difference (default ``fmt``)."""
+    if now is None or before is None:
+        return ""
+    shown_now, shown_before = fmt(now), fmt(before)
+    if shown_now == shown_before:
+        return f"unchanged from {shown_before}"
+    word = "up" if now > before else "down"
+    return f"{word} {(diff or fmt)(abs(now - before))}{unit} from {shown_before}"
+
+
+def _share_moved(now, before) -> str:
+    """A change of a share, in percentage points."""
+    return _moved(now, before, pct, " percentage points", diff=lambda d: f"{100 * d:.1f}")
+
+
+def _missing(view, table: str) -> Html | None:
+    """A visible note for a table not given: what it would add and how to provide it."""
+    if _facts(view)["tables_given"].get(table, False):
+        return None
+    adds, how = HOW_TO[table]
+    return note(f"No {table} table was given, so this section cannot show {adds}. To see it, add {how}.", "skip")
+
+
+def _uncovered(view):
+    facts = _facts(view)
+    if facts["covered"]:
+        return None
+    return note(f"Figures as of {facts['as_of']} are not shown: {facts['reason']}.", "warn")
+
+
+def _reason(view, key: str, what: str):
+    reason = _facts(view)["reasons"].get(key)
+    return note(f"{what} not shown: {reason}.", "skip") if reason else None
+
+
+# --------------------------------------------------------------------------
+# Headline
+
+
+def headline(view):
+    """KPI cards for NPS, CSAT, the open backlog and escalations, each with its definition."""
+    facts = _facts(view)
+    if _uncovered(view):
+        return _uncovered(view)
+    window = f"the 12 months to {_day(facts['as_of'])}"
+    cards = []
+    nps = facts["nps"]
+    if nps and nps["responses"]:
+        change = _moved(nps["nps"], nps["previous"]["nps"], _nps, " points")
+        cards.append(("NPS", _nps(nps["nps"]),
+                      f"% promoters (9-10) minus % detractors (0-6) of {count(nps['responses'])} responses "
+                      f"over {window}"
+                      + (f"; {change} in the previous window" if change else "")))
+    csat = facts["csat"]
+    if csat and csat["responses"]:
+        cards.append(("CSAT", f"{number(csat['mean'], 2)} / 5",
+                      f"mean rating of {count(csat['responses'])} {' and '.join(csat['sources'])}; "
+                      f"{pct(csat['satisfied_share'], 0)} satisfied (4 or 5)"))
+    backlog = facts["backlog"]
+    if backlog:
+        cards.append(("open tickets", count(backlog["open_tickets"]),
+                      f"opened and not closed by {_day(facts['as_of'])}; median age "
+                      f"{number(backlog['median_age_days'])} days, {pct(backlog['share_older_than_30_days'], 0)} "
+                      "older than 30 days"))
+    esc = facts["escalations"]
+    if esc:
+        cards.append(("escalations", count(esc["escalated"]),
+                      f"tickets opened over {window} and escalated: {pct(esc['share_of_tickets'])} of tickets, "
+                      f"{count(esc['accounts'])} accounts holding {money(esc['arr'])} ARR"))
+    parts = [kpis(cards)] if cards else []
+    for table_name in ("surveys", "support_tickets"):
+        parts.append(_missing(view, table_name))
+    for s in facts["stale_sources"]:
+        parts.append(note(f"{s['table']} ends on {s['last_date']}, before the as-of date: recent responses or "
+                          "tickets may be missing.", "warn"))
+    comments = facts.get("comments")
+    if comments and comments["responses_with_comment"]:
+        parts.append(note(f"{comments['responses_with_comment']:,} survey responses in the window carry a comment. "
+                          "Comments are not shown in this report because they may hold personal data; read them "
+                          "in the survey tool.", "info"))
+    if not parts:
+        return note("No survey, ticket, interview or touchpoint data was given.", "skip")
+    return stack(*parts)
+
+
+# --------------------------------------------------------------------------
+# Trend
+
+
+def _trend_figure(trend: pd.DataFrame):
+    """Two panels: NPS per quarter (left) and CSAT mean per quarter (right),
+    each point labelled with its number of responses."""
+    fig, axes = plots.new_figure(11, 3.8, columns=2)
+    panels = [("nps", axes[0], "#1565c0", "NPS (-100 to 100)", "NPS per quarter"),
+              ("csat", axes[1], "#2e7d32", "CSAT, mean rating (1 to 5)", "CSAT per quarter")]
+    quarters = sorted(trend["quarter"].unique())
+    for measure, ax, colour, ylabel, title in panels:
+        rows = trend[trend["measure"] == measure].set_index("quarter").reindex(quarters)
+        x = range(len(quarters))
+        ax.plot(x, rows["value"], color=colour, marker="o")
+        for i, (value, n) in enumerate(zip(rows["value"], rows["responses"])):
+            if pd.notna(value):
+                ax.annotate(f"n={int(n):,}", (i, value), textcoords="offset points", xytext=(0, 7), ha="center",
+                            fontsize=7, color="#444")
+        ax.set_xticks(list(x), quarters, rotation=45, fontsize=8)
+        ax.set(xlabel="calendar quarter", ylabel=ylabel, title=title)
+        digits = 0 if measure == "nps" else 1
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _, d=digits: f"{v:,.{d}f}"))
+        if measure == "nps":
+            ax.axhline(0, color="#999", lw=0.8)
+            low, high = rows["value"].min(), rows["value"].max()
+            if pd.notna(low):
+                ax.set_ylim(max(-100, min(low, 0) - 15), min(100, max(high, 0) + 15))
+        else:
+            ax.set_ylim(1, 5.3)
+    fig.tight_layout()
+    return fig
+
+
+def trend(view):
+    """NPS and CSAT per calendar quarter up to the as-of date, with responses."""
+    trend_rows = view["voice_trend.csv"]
+    if trend_rows is None or not len(trend_rows):
+        return _missing(view, "surveys") or note("No survey response or ticket rating is dated on or before the as-of "
+                                                 "date, so there is no trend to show.", "skip")
+    parts = []
+    if trend_rows["measure"].isin(["nps", "csat"]).any():
+        nps_n = trend_rows.loc[trend_rows["measure"] == "nps", "responses"].sum()
+        csat_n = trend_rows.loc[trend_rows["measure"] == "csat", "responses"].sum()
+        parts.append(figure(
+            _trend_figure(trend_rows),
+            f"Two line charts by calendar quarter: NPS from {nps_n:,} survey responses (left) and mean CSAT from "
+            f"{csat_n:,} ratings (right), each point labelled with its number of responses",
+            "Only quarters with responses are shown; the last quarter ends on the as-of date and may be a part "
+            "quarter."))
+    wide = trend_rows.pivot_table(index="quarter", columns="measure", values=["value", "responses"], aggfunc="first")
+    shown = pd.DataFrame(index=wide.index)
+    for measure in ("nps", "csat", "csat_satisfied", "touchpoints_negative"):
+        if ("value", measure) in wide.columns:
+            shown[measure] = wide[("value", measure)]
+            if measure != "csat_satisfied":
+                shown[f"{measure}_n"] = wide[("responses", measure)]
+    shown = shown.reset_index()
+    names = {"quarter": "Quarter", "nps": "NPS", "nps_n": "NPS responses", "csat": "CSAT (mean, 1-5)",
+             "csat_n": "CSAT ratings", "csat_satisfied": "Satisfied (4-5)",
+             "touchpoints_negative": "Negative touchpoints", "touchpoints_negative_n": "Touchpoints with a sentiment"}
+    formats = {"nps": _nps, "csat": lambda v: number(v, 2), "csat_satisfied": pct, "touchpoints_negative": pct,
+               "nps_n": count, "csat_n": count, "touchpoints_negative_n": count}
+    parts.append(table(shown, formats, max_rows=40, names=names))
+    return stack(*parts)
+
+
+# --------------------------------------------------------------------------
+# Quadrants
+
+
+def quadrants(view):
+    """NPS, detractor share and CSAT per quadrant of the active accounts."""
+    by_quadrant = view["voice_by_quadrant.csv"]
+    if by_quadrant is None or not len(by_quadrant):
+        return _missing(view, "surveys") or _uncovered(view) or note(
+            "NPS per quadrant cannot be shown: no quadrant was computed for the active accounts.", "skip")
+    rated = by_quadrant[by_quadrant["responses"] > 0]
+    parts = []
+    if len(rated) >= 2:
+        worst, best = rated.loc[rated["detractor_share"].idxmax()], rated.loc[rated["detractor_share"].idxmin()]
+        parts.append(finding(
+            f"{pct(worst['detractor_share'], 0)} of NPS responses from {worst['quadrant']} accounts were detractors "
+            f"(NPS {_nps(worst['nps'])}, {worst['responses']:,} responses), against "
+            f"{pct(best['detractor_share'], 0)} from {best['quadrant']} accounts (NPS {_nps(best['nps'])}, "
+            f"{best['responses']:,} responses)."))
+    names = {"quadrant": "Quadrant", "accounts": "Active accounts", "accounts_responding": "Accounts responding",
+             "responses": "NPS responses", "nps": "NPS", "promoter_share": "Promoters (9-10)",
+             "detractor_share": "Detractors (0-6)", "csat_responses": "CSAT ratings", "csat": "CSAT (mean, 1-5)"}
+    formats = {"nps": _nps, "promoter_share": pct, "detractor_share": pct, "csat": lambda v: number(v, 2),
+               "accounts": count, "accounts_responding": count, "responses": count, "csat_responses": count}
+    parts.append(table(by_quadrant, formats, names=names))
+    return stack(*parts)
+
+
+# --------------------------------------------------------------------------
+# Support
+
+
+def support(view):
+    """Tickets per account-month, by category and priority, with escalations."""
+    facts = _facts(view)
+    missing = _missing(view, "support_tickets") or _uncovered(view)
+    if missing:
+        return missing
+    load, frame = facts["support"], view["support_load.csv"]
+    change = _moved(load["tickets_per_account_month"], load["previous_tickets_per_account_month"],
+                    lambda v: number(v, 2))
+    parts = [finding(
+        f"{load['tickets']:,} tickets were opened in the 12 months to {_day(facts['as_of'])} by "
+        f"{load['accounts_with_tickets']:,} accounts: {number(load['tickets_per_account_month'], 2)} per "
+        f"account-month ({load['account_months']:,} account-months with ARR)"
+        + (f", {change} in the previous window." if change else "."))]
+    if frame is not None and len(frame):
+        names = {"value": "Value", "tickets": "Tickets", "share": "Share of tickets",
+                 "per_account_month": "Tickets per account-month", "escalated": "Escalated"}
+        formats = {"tickets": count, "share": pct, "per_account_month": lambda v: number(v, 3), "escalated": count}
+        for dimension, title in (("category", "Category"), ("priority", "Priority")):
+            rows = frame[frame["dimension"] == dimension].drop(columns="dimension")
+            if len(rows):
+                parts.append(note(f"By {dimension}:"))
+                parts.append(table(rows, formats, names={**names, "value": title}))
+    return stack(*parts)
+
+
+def backlog(view):
+    """The open backlog at the as-of date, its age, and escalations."""
+    facts = _facts(view)
+    missing = _missing(view, "support_tickets") or _uncovered(view)
+    if missing:
+        return missing
+    b, esc = facts["backlog"], facts["escalations"]
+    parts = [finding(
+        f"{b['open_tickets']:,} tickets from {b['accounts']:,} accounts were open on {_day(facts['as_of'])}"
+        + (f"; their median age was {number(b['median_age_days'])} days and {b['older_than_30_days']:,} "
+           f"({pct(b['share_older_than_30_days'], 0)}) were older than 30 days." if b["open_tickets"] else "."))]
+    if b["by_priority"]:
+        rows = pd.DataFrame({"priority": list(b["by_priority"]), "open": list(b["by_priority"].values())})
+        parts.append(table(rows, {"open": count}, names={"priority": "Priority", "open": "Open tickets"}))
+    if esc:
+        change = _share_moved(esc["share_of_tickets"], esc["previous_share_of_tickets"])
+        parts.append(finding(
+            f"{esc['escalated']:,} of {esc['tickets_flagged']:,} tickets opened in the window were escalated "
+            f"({pct(esc['share_of_tickets'])}{', ' + change + ' in the previous window' if change else ''}), from "
+            f"{esc['accounts']:,} accounts holding {money(esc['arr'])} ARR."))
+    else:
+        parts.append(_reason(view, "escalations", "Escalations are"))
+    return stack(*parts)
+
+
+def touchpoints(view):
+    """Sentiment recorded at CSM contacts in the window."""
+    facts = _facts(view)
+    missing = _missing(view, "touchpoints") or _uncovered(view)
+    if missing:
+        return missing
+    tp = facts["touchpoints"]
+    if not tp:
+        return _reason(view, "touchpoints", "Touchpoint sentiment is")
+    change = _share_moved(tp["negative_share"], tp["previous_negative_share"])
+    return finding(
+        f"Of {tp['with_sentiment']:,} touchpoints with a recorded sentiment in the window, {tp['negative']:,} "
+        f"({pct(tp['negative_share'])}) were negative and {tp['positive']:,} positive"
+        + (f"; the negative share is {change} in the previous window." if change else "."))
+
+
+# --------------------------------------------------------------------------
+# Themes
+
+
+def _themes_figure(themes: pd.DataFrame, top: int = 10):
+    groups = [g for g in GROUP_NAMES if g in set(themes["source_group"])]
+    height = max(2.5, 0.32 * min(top, themes.groupby("source_group").size().max()) + 1.3)
+    fig, axes = plots.new_figure(11 if len(groups) > 1 else 7, height, columns=len(groups))
+    axes = list(axes) if len(groups) > 1 else [axes]
+    for ax, group in zip(axes, groups):
+        rows = themes[themes["source_group"] == group].head(top).iloc[::-1]
+        ax.barh(rows["theme"], rows["arr"], color="#c62828" if group == "churn" else "#1565c0")
+        for y, (arr, n) in enumerate(zip(rows["arr"], rows["accounts"])):
+            ax.text(arr, y, f"  {money(arr)}, {n:,} accounts", va="center", fontsize=8)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: money(v)))
+        ax.xaxis.set_major_locator(MaxNLocator(5))
+        ax.set_xlim(0, rows["arr"].max() * 1.45 if rows["arr"].max() > 0 else 1)
+        ax.set(xlabel="ARR of the accounts naming the theme", ylabel="theme",
+               title=f"{GROUP_NAMES[group].split(' (')[0]}: themes by ARR")
+        ax.tick_params(axis="y", labelsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def themes(view):
+    """Interview themes of the window per source group, weighted by ARR."""
+    facts = _facts(view)
+    missing = _missing(view, "interviews") or _uncovered(view)
+    if missing:
+        return missing
+    frame = view["themes.csv"]
+    counts = facts["themes"] or {}
+    heard = "; ".join(f"{GROUP_NAMES[g].split(' (')[0].lower()}: {c['interviews']:,} with {c['accounts']:,} accounts"
+                      for g, c in counts.items() if c["interviews"])
+    parts = [note(f"Interviews held in the window: {heard or 'none'}. ARR basis: {facts['arr_basis']}.")]
+    if counts and counts.get("churn", {}).get("interviews") and not counts.get("other", {}).get("interviews"):
+        parts.append(note("Only churn interviews were held in the window. Win/loss interviews, advisory-board notes, "
+                          "call recordings or observation sessions (interviews.source) would show what customers "
+                          "who stay say.", "skip"))
+    if frame is None or not len(frame):
+        parts.append(_reason(view, "themes", "Themes are"))
+        return stack(*parts)
+    parts.append(figure(
+        _themes_figure(frame),
+        "Horizontal bar charts of interview themes by the ARR of the accounts naming them, one per source group, "
+        "each bar labelled with its number of accounts",
+        "Each account counts once per theme, with its ARR; the ten largest themes per group are drawn."))
+    for group in GROUP_NAMES:
+        rows = frame[frame["source_group"] == group].drop(columns="source_group")
+        if len(rows):
+            parts.append(note(f"{GROUP_NAMES[group]}:"))
+            parts.append(table(rows, {"arr": money, "arr_share": pct, "accounts": count, "mentions": count},
+                               max_rows=20, names={"theme": "Theme", "accounts": "Accounts", "mentions": "Mentions",
+                                                   "arr": "ARR", "arr_share": "Share of ARR heard"}))
+    return stack(*parts)
+
+
+# --------------------------------------------------------------------------
+# Findings
+
+
+def _trend_sentence(trend_rows: pd.DataFrame | None, measure: str, name: str, fmt, unit: str) -> str | None:
+    """'<name> fell from A in Q1 to B in Q5 (n1 and n2 responses)': the latest
+    quarter against the one four quarters earlier, else the earliest."""
+    if trend_rows is None:
+        return None
+    rows = trend_rows[trend_rows["measure"] == measure].sort_values("quarter")
+    if len(rows) < 2:
+        return None
+    last = rows.iloc[-1]
+    earlier = pd.PeriodIndex(rows["quarter"], freq="Q")
+    target = pd.Period(last["quarter"], freq="Q") - 4
+    first = rows[earlier == target].iloc[0] if (earlier == target).any() else rows.iloc[0]
+    a, b = fmt(first["value"]), fmt(last["value"])
+    verb = "stayed at" if a == b else "rose from" if last["value"] > first["value"] else "fell from"
+    span = f"{first['quarter']} to {last['quarter']}"
+    if a == b:
+        return (f"{name} {verb} {b}{unit} from {span} ({first['responses']:,} and {last['responses']:,} "
+                "responses).")
+    return (f"{name} {verb} {a}{unit} in {first['quarter']} to {b}{unit} in {last['quarter']} "
+            f"({first['responses']:,} and {last['responses']:,} responses).")
+
+
+def findings(view):
+    """The voice of the customer in sentences from the data."""
+    facts = _facts(view)
+    if _uncovered(view):
+        return _uncovered(view)
+    window = f"the 12 months to {_day(facts['as_of'])}"
+    before = f"the 12 months to {_day(facts['previous_window']['end'])}"
+    lines = []
+    nps = facts["nps"]
+    if nps and nps["responses"]:
+        prev = nps["previous"]
+        line = (f"NPS over {window} is {_nps(nps['nps'])} from {nps['responses']:,} responses "
+                f"({pct(nps['promoter_share'], 0)} promoters, {pct(nps['detractor_share'], 0)} detractors)")
+        if prev["responses"]:
+            line += f", against {_nps(prev['nps'])} over {before} ({prev['responses']:,} responses)"
+        lines.append(line + ".")
+    lines.append(_trend_sentence(view["voice_trend.csv"], "nps", "NPS", _nps, ""))
+    csat = facts["csat"]
+    if csat and csat["responses"]:
+        prev = csat["previous"]
+        line = (f"CSAT over {window} averages {number(csat['mean'], 2)} of 5 from {csat['responses']:,} "
+                f"{' and '.join(csat['sources'])}, with {pct(csat['satisfied_share'], 0)} satisfied (4 or 5)")
+        if prev["responses"]:
+            line += f", against {number(prev['mean'], 2)} and {pct(prev['satisfied_share'], 0)} over {before}"
+        lines.append(line + ".")
+    lines.append(_trend_sentence(view["voice_trend.csv"], "csat", "Mean CSAT", lambda v: number(v, 2), " of 5"))
+    by_quadrant = view["voice_by_quadrant.csv"]
+    if by_quadrant is not None:
+        rated = by_quadrant[by_quadrant["responses"] > 0].sort_values("nps")
+        if len(rated) >= 2:
+            low, high = rated.iloc[0], rated.iloc[-1]
+            lines.append(f"{low['quadrant']} accounts give the lowest NPS, {_nps(low['nps'])} ({low['responses']:,} "
+                         f"responses), and {high['quadrant']} accounts the highest, {_nps(high['nps'])} "
+                         f"({high['responses']:,} responses).")
+    load, frame = facts["support"], view["support_load.csv"]
+    if load and load["tickets"] and frame is not None and len(frame):
+        top = frame[frame["dimension"] == "category"].head(1)
+        lines.append(f"Customers opened {number(load['tickets_per_account_month'], 2)} tickets per account-month"
+                     + (f"; the largest category is {top.iloc[0]['value']} ({pct(top.iloc[0]['share'], 0)} of "
+                        f"{load['tickets']:,} tickets)." if len(top) else "."))
+    b = facts["backlog"]
+    if b and b["open_tickets"]:
+        lines.append(f"{b['open_tickets']:,} tickets were open on {_day(facts['as_of'])}, with a median age of "
+                     f"{number(b['median_age_days'])} days; {pct(b['share_older_than_30_days'], 0)} were older than "
+                     "30 days.")
+    esc = facts["escalations"]
+    if esc and esc["escalated"]:
+        lines.append(f"{esc['escalated']:,} tickets ({pct(esc['share_of_tickets'])}) were escalated over {window}, "
+                     f"from {esc['accounts']:,} accounts holding {money(esc['arr'])} ARR.")
+    frame = view["themes.csv"]
+    if frame is not None:
+        for group in GROUP_NAMES:
+            rows = frame[frame["source_group"] == group]
+            if len(rows):
+                t = rows.iloc[0]
+                lines.append(f"In {GROUP_NAMES[group].split(' (')[0].lower()}, the theme with the most ARR behind it "
+                             f"is '{t['theme']}': {t['accounts']:,} accounts, {money(t['arr'])} "
+                             f"({pct(t['arr_share'], 0)} of the ARR heard).")
+    lines = [line for line in lines if line]
+    if not lines:
+        reasons = "; ".join(sorted(set(facts["reasons"].values()))) or "no data"
+        return note(f"No finding on the voice of the customer: {reasons}.", "skip")
+    return stack(*[finding(line) for line in lines])

@@ -1,0 +1,78 @@
+"""Step 3, churned customers: every decision of the look-back, what was lost
+and why, and what the signals looked like 30, 60 and 90 days before."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..coverage import assess
+from ..decisions import (DECISION_COLUMNS, LEADS, add_point_in_time, decision_table, group_summary, lookback_start,
+                         reasons_by_arr, signal_comparison)
+from ..themes import themes_by_arr
+from . import Output, Step
+
+COMPARISON_TYPES = {"kind": "str", "first_n": "int", "first_value": "float", "second_n": "int", "second_value": "float",
+                    "difference": "float", "ci_lower": "float", "ci_upper": "float", "p_value": "float",
+                    "q_value": "float", "flagged": "bool", "tested": "bool"}
+
+
+def arr_lost_by_account(decisions: pd.DataFrame) -> pd.Series:
+    """account_id -> ARR lost over the look-back (churn and downgrades), for weighting themes."""
+    lost = decisions[decisions["outcome"].isin(["churned", "downgraded"])]
+    return (lost["arr_before"] - lost["arr_after"]).groupby(lost["account_id"]).sum()
+
+
+def compute(inputs, period, settings, upstream) -> dict:
+    analysis = settings["analysis"]
+    months = int(analysis["churn_lookback_months"])
+    start = lookback_start(period.as_of, months)
+    facts = {"lookback_months": months, "lookback_start": start.isoformat(), "as_of": period.as_of.isoformat(),
+             "leads": list(LEADS), "reason": None, "has_interviews": inputs.has("interviews")}
+    coverage = assess(inputs.sources, period.as_of, analysis.get("data_end", ""))
+    renewals = inputs.table("renewals")
+    if renewals is None:
+        facts["reason"] = "no renewals table was given, so there are no renewal decisions to study"
+    elif not coverage.covers_as_of:
+        facts["reason"] = coverage.reason
+    if facts["reason"]:
+        empty = decision_table(None, period.as_of, months)
+        return {"decisions.csv": add_point_in_time(empty, inputs, settings), "churned_customers.json": facts,
+                "churn_signals.csv": None, "churn_reasons.csv": None, "churn_themes.csv": None}
+    decisions = add_point_in_time(decision_table(renewals, period.as_of, months), inputs, settings)
+    facts.update(group_summary(decisions))
+    facts["scores_available"] = {
+        signal: bool(decisions[f"{signal}_d{LEADS[0]}"].notna().any()) for signal in ("health_score", "usage_score", "tickets")
+    }
+    interviews = inputs.table("interviews")
+    themes = None
+    if interviews is not None:
+        held = interviews[pd.to_datetime(interviews["held_at"]) <= pd.Timestamp(period.as_of)]
+        churned = decisions.loc[decisions["group"] == "churned", "account_id"]
+        themes = themes_by_arr(held, arr_lost_by_account(decisions), accounts=churned)
+    return {
+        "decisions.csv": decisions,
+        "churned_customers.json": facts,
+        "churn_signals.csv": signal_comparison(decisions, alpha=analysis["alpha"]),
+        "churn_reasons.csv": reasons_by_arr(decisions),
+        "churn_themes.csv": themes,
+    }
+
+
+STEP = Step(
+    key="churned_customers", number=3, title="Churned customers", notebook="03_churned_customers", compute=compute,
+    settings=("analysis", "usage", "health"),
+    outputs=(
+        Output("decisions.csv", "one row per renewal decision of the look-back, with its signals 30, 60 and 90 days before",
+               {"account_id": "str", "decision_date": "date", "outcome": "str", "arr_before": "float",
+                "arr_after": "float", "churn_reason": "str", "group": "str",
+                **{c: "float" for c in DECISION_COLUMNS[7:]}, **{f"quadrant_d{lead}": "str" for lead in LEADS}}),
+        Output("churned_customers.json", "the look-back window, decisions by outcome, accounts by group, ARR lost"),
+        Output("churn_signals.csv", "per lead and signal: churned against retained decisions, difference and interval",
+               {"lead_days": "int", "signal": "str", "signal_name": "str", **COMPARISON_TYPES}, optional=True),
+        Output("churn_reasons.csv", "churn reasons of churned and downgraded decisions, by ARR lost",
+               {"churn_reason": "str", "decisions": "int", "accounts": "int", "arr_lost": "float", "arr_share": "float"},
+               optional=True),
+        Output("churn_themes.csv", "interview themes of churned accounts, weighted by the ARR they took",
+               {"theme": "str", "accounts": "int", "mentions": "int", "arr": "float", "arr_share": "float"}, optional=True),
+    ),
+)

@@ -1,0 +1,41 @@
+"""Step 4, renewed and expanded customers: what they did before their
+decision that churned customers did not, each difference with its interval."""
+
+from __future__ import annotations
+
+from ..decisions import behaviour_comparison, behaviour_features
+from .churned_customers import COMPARISON_TYPES
+from . import Output, Step
+
+#: Behaviours are measured this many days before each decision (point-in-time).
+BEHAVIOUR_LEAD = 30
+
+
+def compute(inputs, period, settings, upstream) -> dict:
+    facts = dict(upstream["churned_customers.json"])
+    decisions = upstream["decisions.csv"]
+    out = {"renewed_customers.json": {"lead_days": BEHAVIOUR_LEAD, "reason": facts.get("reason"),
+                                      "decisions_by_outcome": facts.get("decisions_by_outcome"),
+                                      "accounts_by_group": facts.get("accounts_by_group"),
+                                      "tables": {t: inputs.has(t) for t in
+                                                 ("usage_events", "onboarding", "training", "support_tickets")}},
+           "behaviours.csv": None}
+    if facts.get("reason") or decisions is None or decisions.empty:
+        out["renewed_customers.json"]["reason"] = facts.get("reason") or "no renewal decisions in the look-back window"
+        return out
+    features = behaviour_features(decisions, inputs, settings, lead=BEHAVIOUR_LEAD)
+    table = behaviour_comparison(features, alpha=settings["analysis"]["alpha"])
+    out["behaviours.csv"] = table if len(table) else None
+    return out
+
+
+STEP = Step(
+    key="renewed_customers", number=4, title="Renewed and expanded customers", notebook="04_renewed_customers",
+    compute=compute, needs=("churned_customers",), settings=("analysis", "usage", "health"),
+    outputs=(
+        Output("renewed_customers.json", "the lead used, decisions by outcome, which behaviour tables were given"),
+        Output("behaviours.csv", "each behaviour: retained against churned and expanded against renewed, "
+                                 "difference, 95% interval, p and q values",
+               {"comparison": "str", "measure": "str", **COMPARISON_TYPES}, optional=True),
+    ),
+)
