@@ -152,7 +152,7 @@ def test_backlog_support_load_and_escalations_match(sample_voice, sample_inputs)
         rows = load[load["dimension"] == dimension].set_index("value")
         assert rows["tickets"].sum() == len(opened)
         for value, row in rows.iterrows():
-            mine = [t for t in opened if t[dimension] == value]
+            mine = [t for t in opened if (t[dimension] if pd.notna(t[dimension]) else "(not given)") == value]
             assert row["tickets"] == len(mine)
             assert row["escalated"] == sum(bool(t["escalated"]) for t in mine if pd.notna(t["escalated"]))
 
@@ -213,7 +213,8 @@ def _surveys(extra=()):
     rows = [("A", "2026-01-10", "nps", 10.0), ("B", "2026-02-01", "nps", 3.0), ("C", "2026-08-01", "nps", 8.0),
             ("A", "2026-09-30 23:59", "nps", 9.0), ("C", "2025-09-30 12:00", "nps", 0.0),  # on window_start: out
             ("A", "2026-05-05", "csat", 5.0), ("C", "2026-05-06", "csat", 2.0), *extra]
-    return pd.DataFrame({"account_id": [r[0] for r in rows], "responded_at": pd.to_datetime([r[1] for r in rows], format="ISO8601"),
+    return pd.DataFrame({"account_id": [r[0] for r in rows],
+                         "responded_at": pd.to_datetime([r[1] for r in rows], format="ISO8601"),
                          "kind": [r[2] for r in rows], "score": [r[3] for r in rows],
                          "comment": ["Call me on +44 20 7946 0000, Jane"] * len(rows)})
 
@@ -225,7 +226,8 @@ def _tickets(extra=()):
             ("T4", "B", "2026-01-01", "2026-01-02", "urgent", None, True, None), *extra]
     return pd.DataFrame({
         "ticket_id": [r[0] for r in rows], "account_id": [r[1] for r in rows],
-        "opened_at": pd.to_datetime([r[2] for r in rows], format="ISO8601"), "closed_at": pd.to_datetime([r[3] for r in rows], format="ISO8601"),
+        "opened_at": pd.to_datetime([r[2] for r in rows], format="ISO8601"),
+        "closed_at": pd.to_datetime([r[3] for r in rows], format="ISO8601"),
         "priority": [r[4] for r in rows], "category": [r[5] for r in rows],
         "escalated": pd.array([r[6] for r in rows], dtype="boolean"), "csat": [r[7] for r in rows]})
 
@@ -235,7 +237,8 @@ def _interviews(extra=()):
             ("B", "2026-03-11", "churn_interview", "pricing; Support"),
             ("C", "2026-05-01", "churn_interview", "support"),
             ("C", "2026-05-02", "observation", ""), *extra]
-    return pd.DataFrame({"account_id": [r[0] for r in rows], "held_at": pd.to_datetime([r[1] for r in rows], format="ISO8601"),
+    return pd.DataFrame({"account_id": [r[0] for r in rows],
+                         "held_at": pd.to_datetime([r[1] for r in rows], format="ISO8601"),
                          "source": [r[2] for r in rows], "themes": [r[3] for r in rows],
                          "notes": ["Spoke with jane.doe@example.com"] * len(rows)})
 

@@ -15,11 +15,16 @@ Measures (the project's documented choices):
   its row and the milestone was completed, is due on or before the as-of
   date, or has no due date. Completion rate = completed by the as-of date /
   entered. Late = completed after ``due_at``, or not completed and due
-  before the as-of date. Churn: logo churn of the retention cohort
-  (:func:`vga.retention.cohort_table`) of accounts that completed the
-  milestone against those that entered and did not; Fisher's exact test,
-  two-sided, Benjamini-Hochberg across milestones; tested when both groups
-  have at least ``min_accounts`` cohort accounts.
+  before the as-of date. Churn by milestone: the accounts with a renewal
+  decision in the churn look-back (``churn_lookback_months``, the churned
+  and renewed customers of the metric definitions), each read as of the
+  decision that set its group (no later data): the share in the churned
+  group of those that had completed the milestone by then, against those
+  that had entered it and not completed it. Fisher's exact test, two-sided,
+  Benjamini-Hochberg across milestones; tested when both sides have at
+  least ``min_accounts`` accounts. (The 12-month retention cohort is too
+  few renewals to separate milestones reliably: most accounts renew once a
+  year, so its churn is one draw per account.)
 - First value: days from ``contract_start`` to the first usage event (on or
   after that day) whose feature is in ``[usage] value_events``, for
   accounts whose contract started on or after the first day the events
@@ -63,8 +68,8 @@ SEVERITY = {
 STAGE_COLUMNS = ["stage", "measure", "value", "accounts", "detail", "main", "severity"]
 MILESTONE_COLUMNS = [
     "milestone", "accounts", "completed", "completion_rate", "late", "churn_rate_completed",
-    "churn_rate_not_completed", "p_value", "q_value", "flagged", "late_rate", "cohort_completed",
-    "churned_completed", "cohort_not_completed", "churned_not_completed", "tested",
+    "churn_rate_not_completed", "p_value", "q_value", "flagged", "late_rate", "decided_completed",
+    "churned_completed", "decided_not_completed", "churned_not_completed", "tested",
 ]
 #: Buckets of days to first value, for the distribution.
 TTFV_BUCKETS = [(0, 7, "0-7 days"), (8, 30, "8-30 days"), (31, 60, "31-60 days"), (61, 90, "61-90 days"),
@@ -130,20 +135,56 @@ def milestone_status(onboarding: pd.DataFrame, ids, as_of: date) -> pd.DataFrame
     return per.reset_index(drop=True)
 
 
-def milestone_table(status: pd.DataFrame, cohort: pd.DataFrame | None, accounts: pd.DataFrame,
-                    min_accounts: int = 10, alpha: float = 0.05) -> pd.DataFrame:
-    """Per milestone: completion, lateness and the churn of cohort accounts
-    that did against those that did not complete it (:data:`MILESTONE_COLUMNS`).
+def decided_accounts(decisions: pd.DataFrame) -> pd.DataFrame:
+    """One row per account with a decision in the churn look-back
+    (``decisions``: :func:`vga.decisions.decision_table`): ``account_id``,
+    ``churned`` (its group, its worst decision, is churned) and ``day``, the
+    date of its earliest decision with that outcome: what the account had
+    done is read as of that day, never later."""
+    if not len(decisions):
+        return pd.DataFrame({"account_id": pd.Series(dtype=object), "churned": pd.Series(dtype=bool),
+                             "day": pd.Series(dtype="datetime64[ns]")})
+    setting = decisions[decisions["outcome"] == decisions["group"]]
+    day = pd.to_datetime(setting.groupby("account_id")["decision_date"].min())
+    group = decisions.drop_duplicates("account_id").set_index("account_id")["group"]
+    return pd.DataFrame({"account_id": day.index.to_numpy(), "churned": (group.reindex(day.index) == "churned").to_numpy(),
+                         "day": day.to_numpy()})
 
-    ``status``: :func:`milestone_status`; ``cohort``: the retention cohort
-    (``account_id``, ``churned``), None without renewals (churn columns are
-    then empty). Milestones are in journey order: by the median days from
-    contract start to due date where known, else as first listed.
+
+def milestones_at_decision(onboarding: pd.DataFrame, decided: pd.DataFrame) -> pd.DataFrame:
+    """Per (account, milestone) of the accounts in ``decided``: ``completed``
+    by the account's ``day`` and ``entered`` by then (completed, due on or
+    before that day, or without a due date), and ``churned``."""
+    o = onboarding.merge(decided, on="account_id")
+    end = o["day"] + pd.Timedelta(days=1)
+    completed_at = pd.to_datetime(o["completed_at"]) if "completed_at" in o.columns else pd.Series(pd.NaT, index=o.index)
+    due_at = pd.to_datetime(o["due_at"]) if "due_at" in o.columns else pd.Series(pd.NaT, index=o.index)
+    o = o.assign(completed=(completed_at < end), due_by=due_at.isna() | (due_at < end))
+    per = o.groupby(["account_id", "milestone"], sort=False).agg(
+        completed=("completed", "any"), due_by=("due_by", "any"), churned=("churned", "first")).reset_index()
+    per["entered"] = per["completed"] | per["due_by"]
+    return per[per["entered"]].drop(columns=["due_by"]).reset_index(drop=True)
+
+
+def milestone_table(status: pd.DataFrame, at_decision: pd.DataFrame | None, accounts: pd.DataFrame,
+                    min_accounts: int = 10, alpha: float = 0.05) -> pd.DataFrame:
+    """Per milestone: completion and lateness as of the as-of date, and the
+    churn of accounts with a decision in the look-back that had completed
+    it (as of their decision) against those that had not
+    (:data:`MILESTONE_COLUMNS`).
+
+    ``status``: :func:`milestone_status`; ``at_decision``:
+    :func:`milestones_at_decision`, None without renewals (churn columns are
+    then empty). Churn rate = share of those accounts in the churned group.
+    Fisher's exact test (two-sided) where both sides have at least
+    ``min_accounts`` accounts; Benjamini-Hochberg across the tested
+    milestones; flagged when q < ``alpha``. Milestones are in journey
+    order: by the median days from contract start to due date where known,
+    else as first listed.
     """
     from scipy.stats import fisher_exact
     from statsmodels.stats.multitest import multipletests
 
-    churned = pd.Series(dtype=bool) if cohort is None else cohort.set_index("account_id")["churned"].astype(bool)
     starts = None
     if "contract_start" in accounts.columns:
         starts = pd.to_datetime(accounts.drop_duplicates("account_id").set_index("account_id")["contract_start"])
@@ -153,15 +194,16 @@ def milestone_table(status: pd.DataFrame, cohort: pd.DataFrame | None, accounts:
                "late": int(g["late"].sum())}
         row["completion_rate"] = row["completed"] / len(g)
         row["late_rate"] = row["late"] / len(g)
-        in_cohort = g[g["account_id"].isin(churned.index)]
-        done, not_done = in_cohort[in_cohort["completed"]], in_cohort[~in_cohort["completed"]]
-        c_done = int(churned.reindex(done["account_id"]).sum())
-        c_not = int(churned.reindex(not_done["account_id"]).sum())
-        row |= {"cohort_completed": len(done), "churned_completed": c_done, "cohort_not_completed": len(not_done),
+        d = at_decision[at_decision["milestone"] == milestone] if at_decision is not None else status.iloc[:0]
+        done = d[d["completed"]] if len(d) else d
+        not_done = d[~d["completed"].astype(bool)] if len(d) else d
+        c_done = int(done["churned"].sum()) if len(done) else 0
+        c_not = int(not_done["churned"].sum()) if len(not_done) else 0
+        row |= {"decided_completed": len(done), "churned_completed": c_done, "decided_not_completed": len(not_done),
                 "churned_not_completed": c_not,
                 "churn_rate_completed": c_done / len(done) if len(done) else np.nan,
                 "churn_rate_not_completed": c_not / len(not_done) if len(not_done) else np.nan}
-        row["tested"] = cohort is not None and len(done) >= min_accounts and len(not_done) >= min_accounts
+        row["tested"] = at_decision is not None and len(done) >= min_accounts and len(not_done) >= min_accounts
         row["p_value"] = (fisher_exact([[c_not, len(not_done) - c_not], [c_done, len(done) - c_done]])[1]
                           if row["tested"] else np.nan)
         due_days = np.nan
@@ -178,7 +220,7 @@ def milestone_table(status: pd.DataFrame, cohort: pd.DataFrame | None, accounts:
     if tested.any():
         frame.loc[tested, "q_value"] = multipletests(frame.loc[tested, "p_value"].to_numpy(), method="fdr_bh")[1]
     frame["flagged"] = tested & (frame["q_value"] < alpha).to_numpy()
-    ints = ["accounts", "completed", "late", "cohort_completed", "churned_completed", "cohort_not_completed",
+    ints = ["accounts", "completed", "late", "decided_completed", "churned_completed", "decided_not_completed",
             "churned_not_completed"]
     return frame.astype({c: np.int64 for c in ints})[MILESTONE_COLUMNS]
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 
 from .results import read_csv, read_json, write_csv, write_json
+from .spreadsheet import read_workbook, safe_text, write_workbook
 from .steps import STEPS, Step, order
 
 
@@ -70,7 +71,17 @@ def write(outputs: dict, folder: Path, keys=None) -> list[Path]:
             if value is None:
                 continue
             path = folder / out.name
-            written.append(write_csv(value, path) if out.is_csv else write_json(value, path))
+            if out.is_workbook:
+                written.append(write_workbook(value, path))
+            elif out.is_csv:
+                if out.spreadsheet_safe:
+                    value = value.copy()
+                    for col in value.columns:
+                        if col not in out.exact_columns:
+                            value[col] = value[col].map(safe_text) if value[col].dtype == object else value[col]
+                written.append(write_csv(value, path))
+            else:
+                written.append(write_json(value, path))
     return written
 
 
@@ -82,6 +93,8 @@ def read(folder: Path, name: str):
     path = Path(folder) / name
     if not path.is_file():
         return None
+    if out.is_workbook:
+        return read_workbook(path)
     return read_csv(path, out.columns) if out.is_csv else read_json(path)
 
 

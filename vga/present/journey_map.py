@@ -113,9 +113,10 @@ def stages(view):
                  names={"accounts": "accounts counted", "detail": "detail or reason", "severity": "main measure"})
 
 
-def draw_milestones(frame: pd.DataFrame, axes):
-    """Left: completion rate per milestone. Right: churn of cohort accounts
-    that completed it against those that did not (flagged ones marked)."""
+def draw_milestones(frame: pd.DataFrame, axes, months: int = 18):
+    """Left: completion rate per milestone. Right: churn of the accounts
+    with a decision in the look-back that had completed it against those
+    that had not (flagged ones marked)."""
     labels = [f"{m} (flagged)" if f else m for m, f in zip(frame["milestone"], frame["flagged"])]
     y = np.arange(len(frame))
     axes[0].barh(y, 100 * frame["completion_rate"], color="#1565c0")
@@ -132,7 +133,8 @@ def draw_milestones(frame: pd.DataFrame, axes):
                  label="not completed")
     axes[1].set_yticks(y, labels)
     axes[1].invert_yaxis()
-    axes[1].set(xlabel="Logo churn of cohort accounts over the window (%)", title="Churn by milestone completion")
+    axes[1].set(xlabel=f"Accounts with a decision in the last {months} months that churned (%)",
+                title="Churn by milestone completion")
     axes[1].legend(loc="lower right", fontsize=8)
     for ax in axes:
         ax.xaxis.set_major_formatter(PERCENT)
@@ -148,22 +150,25 @@ def milestones(view):
         reason = facts.get("onboarding")
         return note(f"Onboarding is not shown: {reason}." if isinstance(reason, str) else "Onboarding is not shown.",
                     "skip")
+    months = view.settings["analysis"]["churn_lookback_months"]
     parts = []
     for r in frame[frame["flagged"]].itertuples():
         parts.append(finding(
-            f"Accounts that did not complete {r.milestone} churned {pct(r.churn_rate_not_completed)} "
-            f"({r.churned_not_completed:,} of {r.cohort_not_completed:,}), against {pct(r.churn_rate_completed)} for "
-            f"those that did ({r.churned_completed:,} of {r.cohort_completed:,}; q = {p_value(r.q_value)})."))
+            f"Of the accounts with a renewal decision in the last {months} months, those that had not completed "
+            f"{r.milestone} churned {pct(r.churn_rate_not_completed)} ({r.churned_not_completed:,} of "
+            f"{r.decided_not_completed:,}), against {pct(r.churn_rate_completed)} of those that had "
+            f"({r.churned_completed:,} of {r.decided_completed:,}; q = {p_value(r.q_value)})."))
     if not parts:
         parts.append(finding(f"No milestone's completion goes with a churn difference after adjusting for the "
                              f"{int(frame['tested'].sum())} milestones tested."))
     fig, axes = plots.new_figure(12, 0.55 * len(frame) + 1.8, columns=2)
-    draw_milestones(frame, axes)
+    draw_milestones(frame, axes, months)
     fig.tight_layout()
     parts.append(figure(fig, f"Bar charts for {len(frame)} onboarding milestones: completion rate, and churn of "
                              "accounts that completed each milestone against those that did not",
-                        "Churn is logo churn of the retention cohort; red bars are milestones flagged after "
-                        "Benjamini-Hochberg across milestones."))
+                        f"Churn: share of the accounts with a renewal decision in the last {months} months whose "
+                        "worst decision was a churn, by whether they had completed the milestone by that decision. "
+                        "Red bars: milestones flagged after Benjamini-Hochberg across milestones."))
     shown = frame[["milestone", "accounts", "completed", "completion_rate", "late_rate", "churn_rate_completed",
                    "churn_rate_not_completed", "p_value", "q_value"]]
     parts.append(table(shown, {"accounts": count, "completed": count, "completion_rate": pct, "late_rate": pct,
@@ -174,7 +179,7 @@ def milestones(view):
                               "p_value": "p", "q_value": "q"}))
     untested = frame[~frame["tested"]]
     if len(untested):
-        parts.append(note(f"Not tested (fewer than {view.settings['analysis']['min_accounts']} cohort accounts on one "
+        parts.append(note(f"Not tested (fewer than {view.settings['analysis']['min_accounts']} accounts with a decision on one "
                           f"side): {', '.join(untested['milestone'])}."))
     return stack(*parts)
 

@@ -7,7 +7,8 @@ import pandas as pd
 
 from .. import journey as j
 from ..coverage import assess, table_dates
-from ..retention import arr_at, cohort_table
+from ..decisions import decision_table
+from ..retention import arr_at
 from ..usage import as_table, connect, window_usage
 from . import Output, Step
 from .quadrant_view import workflow_abandonment
@@ -38,14 +39,15 @@ def _events(inputs):
     return inputs.events.table()
 
 
-def _onboarding(inputs, period, ids, cohort, analysis):
+def _onboarding(inputs, period, ids, decisions, analysis):
     onboarding = inputs.table("onboarding")
     if onboarding is None:
         return HOW_TO["onboarding"], None
     status = j.milestone_status(onboarding, ids, period.as_of)
     if not len(status):
         return "no milestone of the journey's accounts was due or completed by the as-of date", None
-    table = j.milestone_table(status, cohort, inputs.table("accounts"), int(analysis["min_accounts"]),
+    at_decision = None if decisions is None else j.milestones_at_decision(onboarding, j.decided_accounts(decisions))
+    table = j.milestone_table(status, at_decision, inputs.table("accounts"), int(analysis["min_accounts"]),
                               float(analysis["alpha"]))
     per_account = status.groupby("account_id")["completed"].all()
     worst = table.sort_values("completion_rate").iloc[0]
@@ -55,7 +57,8 @@ def _onboarding(inputs, period, ids, cohort, analysis):
         "late_share": float(status["late"].mean()), "worst_milestone": str(worst["milestone"]),
         "worst_completion_rate": float(worst["completion_rate"]),
         "flagged": [str(m) for m in table.loc[table["flagged"], "milestone"]],
-        "churn_reason": None if cohort is not None else HOW_TO["renewals"],
+        "churn_reason": None if decisions is not None else HOW_TO["renewals"],
+        "churn_lookback_months": int(analysis["churn_lookback_months"]),
     }
     return summary, table
 
@@ -144,8 +147,9 @@ def compute(inputs, period, settings, upstream) -> dict:
         return {"journey_map.json": facts | parts, "journey_stages.csv": j.stage_rows(parts), "milestones.csv": None}
     accounts, renewals = inputs.table("accounts"), inputs.table("renewals")
     ids = j.journey_accounts(accounts, renewals, period.as_of, period.window_start)
-    cohort = cohort_table(accounts, renewals, period.as_of, period.window_start) if renewals is not None else None
-    onboarding, milestones = _onboarding(inputs, period, ids, cohort, analysis)
+    decisions = (decision_table(renewals, period.as_of, int(analysis["churn_lookback_months"]))
+                 if renewals is not None else None)
+    onboarding, milestones = _onboarding(inputs, period, ids, decisions, analysis)
     parts = {
         "onboarding": onboarding,
         "first_value": _first_value(inputs, period, ids, usage),
@@ -167,12 +171,13 @@ STEP = Step(
         Output("journey_stages.csv", "per stage and measure: value, accounts counted, detail, main measure, severity",
                {"stage": "str", "measure": "str", "value": "float", "accounts": "int", "detail": "str",
                 "main": "bool", "severity": "str"}),
-        Output("milestones.csv", "per onboarding milestone: completion, lateness, churn of the cohort with and "
-                                 "without it, Fisher p, Benjamini-Hochberg q, flagged",
+        Output("milestones.csv", "per onboarding milestone: completion, lateness, churn of the accounts with a "
+                                 "decision in the look-back that had and had not completed it, Fisher p, "
+                                 "Benjamini-Hochberg q, flagged",
                {"milestone": "str", "accounts": "int", "completed": "int", "completion_rate": "float", "late": "int",
                 "churn_rate_completed": "float", "churn_rate_not_completed": "float", "p_value": "float",
-                "q_value": "float", "flagged": "bool", "late_rate": "float", "cohort_completed": "int",
-                "churned_completed": "int", "cohort_not_completed": "int", "churned_not_completed": "int",
+                "q_value": "float", "flagged": "bool", "late_rate": "float", "decided_completed": "int",
+                "churned_completed": "int", "decided_not_completed": "int", "churned_not_completed": "int",
                 "tested": "bool"}, optional=True),
     ),
 )

@@ -1,0 +1,84 @@
+"""Step 8 · Quick wins."""
+
+from __future__ import annotations
+
+from .blocks import count, finding, kpis, money, note, stack, table
+
+NAMES = {"arr_at_stake": "ARR at stake", "account_id": "account", "account_name": "name"}
+
+
+def _reason(view):
+    facts = view["quick_wins.json"]
+    if facts.get("reason"):
+        return note(f"No quick wins: {facts['reason']}.", "skip")
+    return None
+
+
+def headline(view):
+    if _reason(view):
+        return _reason(view)
+    wins = view["quick_wins.csv"]
+    systemic, accounts = wins[wins["kind"] == "systemic"], wins[wins["kind"] == "account"]
+    cards = kpis([
+        ("systemic wins", count(len(systemic)), f"fixes for many accounts at once, ARR exposed up to {money(systemic['arr_at_stake'].max() if len(systemic) else 0)}"),
+        ("account wins", count(len(accounts)), f"named accounts with a gap and an owner, ARR {money(accounts['arr_at_stake'].sum())}"),
+        ("owners", count(accounts["owner"].nunique()), "each gets an action list (results/csm_actions.xlsx)"),
+    ])
+    top = wins.iloc[0] if len(wins) else None
+    sentence = finding(f"First: {top['gap']} ({money(top['arr_at_stake'])} of ARR at stake; owner {top['owner']}). "
+                       f"{top['action']}.") if top is not None else finding("No gap found: nothing to act on first.")
+    return stack(cards, sentence)
+
+
+def systemic(view):
+    if _reason(view):
+        return None
+    rows = view["quick_wins.csv"]
+    rows = rows[rows["kind"] == "systemic"]
+    if rows.empty:
+        return note("No systemic gap: no flagged slice, milestone, abandoned workflow step or ticket category.")
+    return table(rows[["rank", "gap", "action", "owner", "arr_at_stake", "evidence"]], {"arr_at_stake": money}, names=NAMES)
+
+
+def accounts(view):
+    if _reason(view):
+        return None
+    rows = view["quick_wins.csv"]
+    rows = rows[rows["kind"] == "account"]
+    if rows.empty:
+        return note("No account shows a gap.")
+    return table(rows[["rank", "account_id", "gap", "owner", "arr_at_stake", "evidence"]], {"arr_at_stake": money},
+                 names=NAMES, max_rows=25)
+
+
+def owners(view):
+    """How the account wins split across owners."""
+    if _reason(view):
+        return None
+    facts = view["quick_wins.json"]
+    rows = view["quick_wins.csv"]
+    rows = rows[rows["kind"] == "account"]
+    if rows.empty:
+        return None
+    by = rows.groupby("owner").agg(accounts=("account_id", "size"), arr_at_stake=("arr_at_stake", "sum")).reset_index()
+    by = by.sort_values("arr_at_stake", ascending=False)
+    parts = [table(by, {"arr_at_stake": money, "accounts": count}, names=NAMES)]
+    if not facts.get("has_csm"):
+        parts.insert(0, note("accounts has no csm column: account wins have no owner. Add the CSM to accounts.", "warn"))
+    return stack(*parts)
+
+
+def findings(view):
+    if _reason(view):
+        return _reason(view)
+    wins = view["quick_wins.csv"]
+    lines = []
+    for _, w in wins[wins["kind"] == "systemic"].head(3).iterrows():
+        lines.append(f"{w['gap'][0].upper() + w['gap'][1:]}: {money(w['arr_at_stake'])} of ARR exposed ({w['evidence']}); "
+                     f"owner {w['owner']}.")
+    accounts = wins[wins["kind"] == "account"]
+    if len(accounts):
+        lines.append(f"{count(len(accounts))} named accounts hold {money(accounts['arr_at_stake'].sum())} of ARR with a "
+                     f"gap; the largest is {accounts.iloc[0]['account_id']} ({money(accounts.iloc[0]['arr_at_stake'])}, "
+                     f"{accounts.iloc[0]['gap']}, owner {accounts.iloc[0]['owner']}).")
+    return stack(*[finding(line) for line in lines])

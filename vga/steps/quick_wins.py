@@ -1,0 +1,64 @@
+"""Step 8, quick wins: ranked actions with owners, and per-CSM action lists."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import quick_wins as qw
+from .quadrant_view import account_names
+from . import Output, Step
+
+
+def flagged_milestones(behaviours: pd.DataFrame | None) -> list[str]:
+    """Milestones renewed customers complete significantly more often than churned ones."""
+    if behaviours is None or behaviours.empty:
+        return []
+    rows = behaviours[(behaviours["comparison"] == "retained vs churned") & behaviours["flagged"]
+                      & behaviours["measure"].str.startswith("milestone_") & (behaviours["difference"] > 0)]
+    return sorted(m[len("milestone_"):] for m in rows["measure"])
+
+
+def compute(inputs, period, settings, upstream) -> dict:
+    quadrants = upstream["quadrants.csv"]
+    facts = {"reason": None, "playbook": settings["quick_wins"]["playbook"]}
+    if not upstream["quadrant_view.json"]["covered"] or quadrants is None or quadrants.empty:
+        facts["reason"] = upstream["quadrant_view.json"].get("reason") or "no active account at the as-of date"
+        return {"quick_wins.csv": pd.DataFrame(columns=qw.COLUMNS), "quick_wins.json": facts, "csm_actions.xlsx": None,
+                "csm_actions.csv": None}
+    accounts = inputs.table("accounts")
+    owners = (accounts.set_index("account_id")["csm"] if "csm" in accounts.columns
+              else pd.Series(dtype=object))
+    milestones = flagged_milestones(upstream["behaviours.csv"])
+    missed = qw.missed_milestones(inputs.table("onboarding"), milestones, period.as_of)
+    missed = missed[missed["account_id"].isin(set(quadrants["account_id"]))]
+    playbook = settings["quick_wins"]["playbook"]
+    wins = pd.concat([
+        qw.account_wins(quadrants, owners, qw.open_escalations(inputs.table("support_tickets"), period.as_of), missed,
+                        playbook, int(settings["quick_wins"]["max_account_wins"])),
+        qw.systemic_wins(quadrants, accounts, upstream["slices.csv"], missed, inputs.table("workflow_runs"),
+                         inputs.table("support_tickets"), period.as_of, playbook),
+    ], ignore_index=True)
+    ranked = qw.rank(wins)
+    facts.update(milestones=milestones, account_wins=int((ranked["kind"] == "account").sum()),
+                 systemic_wins=int((ranked["kind"] == "systemic").sum()), has_csm=bool("csm" in accounts.columns))
+    lists = qw.per_owner(ranked, account_names(accounts, settings["analysis"]))
+    flat = pd.concat([f.assign(owner=o) for o, f in lists.items()], ignore_index=True) if lists else None
+    return {"quick_wins.csv": ranked, "quick_wins.json": facts, "csm_actions.xlsx": lists or None,
+            "csm_actions.csv": flat}
+
+
+STEP = Step(
+    key="quick_wins", number=8, title="Quick wins", notebook="08_quick_wins", compute=compute,
+    needs=("quadrant_view", "pattern_slicing", "renewed_customers"), settings=("analysis", "quick_wins"),
+    outputs=(
+        Output("quick_wins.csv", "ranked actions: rank, kind, account, gap, action, owner, ARR at stake, evidence",
+               {"rank": "int", "kind": "str", "account_id": "str", "gap": "str", "action": "str", "owner": "str",
+                "arr_at_stake": "float", "evidence": "str"}, spreadsheet_safe=True, exact_columns=("account_id",)),
+        Output("quick_wins.json", "the playbook used, the milestones treated as gaps, counts of wins by kind"),
+        Output("csm_actions.xlsx", "the account wins as one workbook, a sheet per CSM, safe to open in a spreadsheet",
+               optional=True),
+        Output("csm_actions.csv", "the same lists in one CSV with an owner column, safe to open in a spreadsheet",
+               {"rank": "int", "account_id": "str", "account_name": "str", "gap": "str", "action": "str",
+                "arr_at_stake": "float", "evidence": "str", "owner": "str"}, optional=True, spreadsheet_safe=True),
+    ),
+)
