@@ -202,7 +202,8 @@ def injection_problems(page, names: list[str]) -> list[str]:
 
 def overflow_problems(page) -> list[str]:
     """Nothing wider than the window, nothing sticking out of its section,
-    no box hiding or scrolling content wider than itself (cut-off text)."""
+    no box hiding or scrolling content wider than itself (cut-off text), no
+    text spilling out of a card, note, caption or table cell."""
     return page.evaluate("() => {" + _WHERE + """
       const out = [];
       const root = document.scrollingElement;
@@ -219,6 +220,12 @@ def overflow_problems(page) -> list[str]:
         const o = getComputedStyle(el).overflowX;
         if (o !== 'visible' && el.scrollWidth > el.clientWidth + 1)
           out.push(`content ${el.scrollWidth - el.clientWidth} px wider than its box (overflow ${o}): ${where(el)}`);
+      }
+      // Boxes that keep their width whatever they hold: text wider than the
+      // box spills over its border (a long figure in a KPI card, say).
+      for (const el of document.querySelectorAll('.vga-kpi, .vga-note, .vga-finding, figcaption, th, td')) {
+        if (getComputedStyle(el).overflowX === 'visible' && el.scrollWidth > el.clientWidth + 1)
+          out.push(`text spills ${el.scrollWidth - el.clientWidth} px out of its box: ${where(el)}`);
       }
       return out;
     }""")
@@ -421,7 +428,11 @@ def test_checks_catch_a_broken_page(browser, tmp_path):
         + f"<table><tr><td style=\"white-space:nowrap\">{'wide' * 600}</td></tr></table>"
         + '<div style="overflow:hidden;white-space:nowrap;width:200px">a long text cut off by its box, '
           'which a reader never sees the end of</div>'
-        + _cards(["1", "2", "1,127,524,000,000,000,000,000,000"])
+        + '<div class="vga-kpi" style="width:100px"><div class="vga-kpi-value">1,127,524,000,000</div></div>'
+        # Uneven cards whatever the report's CSS does with them: one takes three shares of the row.
+        + _cards(["1", "2", "3"]).replace('class="vga-kpis"', 'class="vga-kpis" style="display:flex"')
+        .replace('<div class="vga-kpi">', '<div class="vga-kpi" style="flex:1">', 2)
+        .replace('<div class="vga-kpi">', '<div class="vga-kpi" style="flex:3">')
     ), encoding="utf-8")
     seen = visit(browser, broken)
     try:
@@ -440,6 +451,7 @@ def test_checks_catch_a_broken_page(browser, tmp_path):
     assert "not shown as text" in text["injection"]
     assert "the page is" in text["overflow"] and "sticks out" in text["overflow"]
     assert "overflow hidden" in text["overflow"]
+    assert "text spills" in text["overflow"] and "1,127,524,000,000" in text["overflow"]
     assert "KPI cards of one group differ" in text["kpis"]
 
 

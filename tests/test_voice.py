@@ -304,7 +304,7 @@ def test_missing_tables_give_reasons_and_notes():
     view = _view(out)
     shown = {name: str(getattr(show, name)(view)) for name in
              ("headline", "trend", "quadrants", "support", "backlog", "touchpoints", "themes", "findings")}
-    assert "No surveys table" in shown["headline"] and "No support_tickets table" in shown["headline"]
+    assert "Not given: surveys, support_tickets, interviews, touchpoints" in shown["headline"]
     assert "No surveys table" in shown["trend"] and "surveys.csv" in shown["trend"]
     assert "No support_tickets table" in shown["backlog"] and "No interviews table" in shown["themes"]
     assert "No touchpoints table" in shown["touchpoints"]

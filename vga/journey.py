@@ -325,7 +325,7 @@ def tickets_by_tenure(tickets: pd.DataFrame, starts: pd.DataFrame, as_of: date, 
     t = tickets[pd.to_datetime(tickets["opened_at"]) < _end_of(as_of)]
     t = t[t["account_id"].isin(s["account_id"])]
     day = (pd.to_datetime(t["opened_at"]).dt.normalize()
-           - t["account_id"].map(s.set_index("account_id")["contract_start"]).to_numpy()).dt.days
+           - pd.to_datetime(t["account_id"].map(s.set_index("account_id")["contract_start"]))).dt.days
     early, later = int(((day >= 0) & (day < EARLY_DAYS)).sum()), int(((day >= EARLY_DAYS) & (day < 2 * EARLY_DAYS)).sum())
     n = len(s)
     early_ids = t.loc[((day >= 0) & (day < EARLY_DAYS)).to_numpy(), "account_id"].nunique()

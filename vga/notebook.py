@@ -49,6 +49,9 @@ def open_step(step: str, data_dir: str = "", period: str = "", config: str = "",
     the_step = STEPS[step]
     p = parse_period(period)
     cfg = load_config(config or None, data_dir or None)
+    from .present.blocks import set_currency
+
+    set_currency(cfg["report"]["currency"])
     settings = pipeline.step_settings(the_step, cfg) | {"analysis": cfg["analysis"]}
     names = [o.name for o in the_step.outputs] + list(the_step.shows)
     results = Path(run_dir) / "results" if run_dir else None

@@ -38,7 +38,13 @@ def compute(inputs, period, config: dict, keys=None, *, progress=None, workers: 
     def run(step: Step):
         t0 = time.perf_counter()
         upstream = {o.name: outputs[o.name] for need in step.needs for o in STEPS[need].outputs}
-        result = step.compute(inputs, period, step_settings(step, config), upstream)
+        try:
+            result = step.compute(inputs, period, step_settings(step, config), upstream)
+        except Exception as exc:  # name the step: the run stops here, earlier reports untouched
+            from .errors import VgaError
+
+            raise VgaError(f"step {step.number} ({step.title}) failed: {type(exc).__name__}: {exc}; earlier reports "
+                           "are untouched (run with --debug for the traceback)") from exc
         missing = {o.name for o in step.outputs} - set(result)
         if missing:
             raise RuntimeError(f"step {step.key} did not return {sorted(missing)}")

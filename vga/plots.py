@@ -44,6 +44,20 @@ def plain_numbers(ax, which: str = "x", digits: int = 0):
     return ax
 
 
+def money_axis(ax, which: str = "x"):
+    """Tick labels as compact amounts (5M, 250k): long amounts collide on an axis."""
+    from matplotlib.ticker import FuncFormatter
+
+    def compact(v, _):
+        for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+            if abs(v) >= size:
+                return f"{v / size:,.{0 if v % size == 0 else 1}f}{suffix}"
+        return f"{v:,.0f}"
+
+    getattr(ax, f"{which}axis").set_major_formatter(FuncFormatter(compact))
+    return ax
+
+
 def signal_leads(comparison: pd.DataFrame, axes, signals: dict[str, str]):
     """Mean of each signal 90, 60 and 30 days before the decision, churned
     against retained decisions, with the 95% interval of the difference
@@ -114,7 +128,7 @@ def quadrant_arr_bars(quadrants: pd.DataFrame, ax=None):
     ax.invert_yaxis()
     ax.set_xlabel("ARR at the as-of date")
     ax.set_title("ARR by quadrant")
-    plain_numbers(ax, "x")
+    money_axis(ax, "x")
     ax.margins(x=0.25)  # room for the account counts beside the bars
     return ax
 

@@ -29,7 +29,9 @@ import pandas as pd
 
 from .quadrant import CHURN_RISK, FRUSTRATED
 
-COLUMNS = ["rank", "kind", "account_id", "gap", "action", "owner", "arr_at_stake", "evidence"]
+COLUMNS = ["rank", "kind", "account_id", "gap", "action", "owner", "arr_at_stake", "evidence", "q_value"]
+#: ``q_value`` (beyond the specified columns): the adjusted p-value behind a
+#: systemic win where a test stands behind it (slice, milestone), else empty.
 COLOR_ORDER = {"red": 0, "yellow": 1, "lime": 2, "green": 3}
 USAGE_DROP_POINTS = 15.0
 NO_OWNER = "(no CSM)"
@@ -94,12 +96,13 @@ def account_wins(quadrants: pd.DataFrame, owners: pd.Series, escalations: pd.Ser
         rows.append({"kind": "account", "account_id": account, "gap": gap.replace("_", " "),
                      "action": playbook.get(gap, playbook["default"]), "owner": owners.get(account) or NO_OWNER,
                      "arr_at_stake": float(arr.get(account, 0.0)), "evidence": "; ".join(e for _, e in found)})
-    out = pd.DataFrame(rows, columns=COLUMNS[1:])
+    out = pd.DataFrame(rows, columns=COLUMNS[1:-1])
+    out["q_value"] = np.nan
     return out.sort_values(["arr_at_stake", "account_id"], ascending=[False, True]).head(limit)
 
 
 def systemic_wins(quadrants: pd.DataFrame, accounts: pd.DataFrame, slices: pd.DataFrame | None, missed: pd.DataFrame,
-                  runs: pd.DataFrame | None, tickets: pd.DataFrame | None, as_of: date, playbook: dict) -> pd.DataFrame:
+                  milestone_q: dict, runs: pd.DataFrame | None, tickets: pd.DataFrame | None, as_of: date, playbook: dict) -> pd.DataFrame:
     """Systemic wins (see the module docstring)."""
     arr = quadrants.set_index("account_id")["arr"]
     active = set(arr.index)
@@ -119,14 +122,15 @@ def systemic_wins(quadrants: pd.DataFrame, accounts: pd.DataFrame, slices: pd.Da
                                 f"{100 * s['rest_churn_rate']:.1f}% elsewhere",
                          "action": playbook["slice"], "owner": owner, "arr_at_stake": at_stake,
                          "evidence": f"{int(s['churned'])} of {int(s['accounts'])} cohort accounts churned, q = "
-                                     f"{s['q_value']:.2g}; {n} active accounts in the slice"})
+                                     f"{s['q_value']:.2g}; {n} active accounts in the slice", "q_value": s["q_value"]})
     for milestone, group in missed.groupby("milestone"):
         n, at_stake = exposed(group["account_id"])
         if n:
             rows.append({"gap": f"onboarding milestone '{milestone}' not completed", "action": playbook["missed_milestone"],
                          "owner": "Onboarding", "arr_at_stake": at_stake,
                          "evidence": f"{n} active accounts have not completed it; renewed customers complete it "
-                                     "significantly more often than churned ones"})
+                                     f"more often than churned ones (q = {milestone_q.get(milestone, float('nan')):.2g})",
+                         "q_value": milestone_q.get(milestone)})
     end = _end(as_of)
     start = end - pd.Timedelta(days=90)
     if runs is not None and len(runs):
@@ -153,7 +157,8 @@ def systemic_wins(quadrants: pd.DataFrame, accounts: pd.DataFrame, slices: pd.Da
                          "evidence": f"{int(by.loc[top_name, 'tickets'])} tickets in the 90 days to {as_of} "
                                      f"({100 * by.loc[top_name, 'tickets'] / len(recent):.0f}% of all), from {n} "
                                      "active accounts"})
-    out = pd.DataFrame(rows, columns=["gap", "action", "owner", "arr_at_stake", "evidence"])
+    out = pd.DataFrame(rows, columns=["gap", "action", "owner", "arr_at_stake", "evidence", "q_value"])
+    out["q_value"] = out["q_value"].astype(float)
     out.insert(0, "account_id", "")
     out.insert(0, "kind", "systemic")
     return out
@@ -173,5 +178,5 @@ def per_owner(wins: pd.DataFrame, names: pd.Series) -> dict[str, pd.DataFrame]:
     with the account's name beside its id."""
     accounts = wins[wins["kind"] == "account"].copy()
     accounts.insert(3, "account_name", accounts["account_id"].map(names).fillna(""))
-    return {owner: group.drop(columns=["kind", "owner"]).reset_index(drop=True)
+    return {owner: group.drop(columns=["kind", "owner", "q_value"]).reset_index(drop=True)
             for owner, group in sorted(accounts.groupby("owner"), key=lambda kv: str(kv[0]))}

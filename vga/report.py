@@ -25,8 +25,8 @@ nav.vga-toc a{margin-right:18px;color:#243b53;text-decoration:none}
 main{max-width:1100px;margin:0 auto;padding:10px 40px 60px}
 section.vga-section{background:#fff;border:1px solid #d9e2ec;border-radius:8px;margin:22px 0;padding:10px 28px 24px}
 h1,h2,h3{color:#102a43}
-.vga-kpis{display:flex;flex-wrap:wrap;gap:12px;margin:12px 0}
-.vga-kpi{flex:1 1 150px;border:1px solid #d9e2ec;border-radius:8px;padding:12px 14px;background:#f8fafc}
+.vga-kpis{display:grid;grid-template-columns:repeat(auto-fill,minmax(160px,1fr));gap:12px;margin:12px 0}
+.vga-kpi{min-width:0;border:1px solid #d9e2ec;border-radius:8px;padding:12px 14px;background:#f8fafc}
 .vga-kpi-value{font-size:26px;font-weight:600;color:#102a43}
 .vga-kpi-label{font-size:13px;font-weight:600;margin-top:2px}
 .vga-kpi-note{font-size:12px;color:#627d98;margin-top:4px}
@@ -68,11 +68,12 @@ def network_references(text: str) -> list[str]:
 
 
 def build_report(notebooks: list[tuple[str, Path]], out: Path, *, title: str, subtitle: str,
-                 warnings: list[str] = ()) -> Path:
+                 warnings: list[str] = (), missing: list[str] = ()) -> Path:
     """Render executed notebooks into one self-contained HTML file.
 
     ``notebooks`` is a list of (section title, executed .ipynb path), in the
-    order the reader should see them. Code is left out; images are embedded
+    order the reader should see them; ``missing`` names steps of the series
+    that have no section (said at the top, not hidden). Code is left out; images are embedded
     as data URIs; nothing is loaded from the network (checked).
     """
     from nbconvert import HTMLExporter
@@ -88,7 +89,10 @@ def build_report(notebooks: list[tuple[str, Path]], out: Path, *, title: str, su
         anchor = f"section-{i}"
         toc.append(f'<a href="#{anchor}">{html.escape(name)}</a>')
         sections.append(f'<section class="vga-section" id="{anchor}">{body}</section>')
-    banner = "".join(f'<div class="vga-note vga-warn">{html.escape(w)}</div>' for w in warnings)
+    notes = list(warnings)
+    if missing:
+        notes.append("Not part of this report: " + "; ".join(missing) + ".")
+    banner = "".join(f'<div class="vga-note vga-warn">{html.escape(w)}</div>' for w in notes)
     banner = f'<div class="vga-banner" role="alert">{banner}</div>' if banner else ""
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     page = (

@@ -34,6 +34,10 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
 #: The notebooks of the series, in step order: (file stem, title in the report).
 SERIES = [(s.notebook, s.title) for s in sorted(STEPS.values(), key=lambda s: s.number) if s.notebook]
+#: The steps of a value gap analysis; the report names any this run lacks.
+VGA_STEPS = {1: "Programme set-up", 2: "Data gathering", 3: "Churned customers", 4: "Renewed and expanded customers",
+             5: "Pattern slicing", 6: "Voice of the customer", 7: "The Usage-Health quadrant", 8: "Quick wins",
+             9: "MVP and intervention tracking", 10: "Journey map", 11: "Executive summary"}
 #: The order a reader sees them in the report: the summary first.
 REPORT_ORDER = ["11_executive_summary"] + [stem for stem, _ in SERIES if stem != "11_executive_summary"]
 WORK = "_work"
@@ -60,6 +64,42 @@ def _say(text: str, quiet: bool) -> None:
         print(text, flush=True)
 
 
+class Progress:
+    """What a run shows while it works: a progress bar over the steps and
+    notebooks on a terminal (tqdm), one line per event elsewhere (CI logs),
+    nothing when quiet."""
+
+    def __init__(self, total: int, quiet: bool):
+        import sys
+
+        self.quiet = quiet
+        self.bar = None
+        if not quiet and sys.stdout.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="part", desc="[vga]", leave=False, dynamic_ncols=True)
+
+    def say(self, text: str) -> None:
+        if self.quiet:
+            return
+        if self.bar is not None:
+            self.bar.write(text)
+        else:
+            print(text, flush=True)
+
+    def advance(self, text: str) -> None:
+        if self.bar is not None:
+            self.bar.set_postfix_str(text, refresh=False)
+            self.bar.update(1)
+        else:
+            self.say(f"[vga] {text}")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
 def _table_line(load) -> str:
     q = load.quality
     dates = f"  to {load.last_date.date().isoformat()}" if load.last_date is not None else ""
@@ -77,12 +117,15 @@ def run_period(
     strict: bool = False,
     quiet: bool = False,
     debug: bool = False,
+    redact: bool = False,
 ) -> Path:
     """Run the series for ``period`` and return the finished run folder.
 
     Input problems come first: a bad period or configuration
     (:class:`UsageError`) and unusable data (:class:`DataError`) are raised
-    before the output folder is looked at; then an existing period folder
+    before the output folder is looked at. ``redact`` replaces account and
+    team names by stable pseudonyms everywhere in the run folder
+    (:mod:`vga.redact`). Then an existing period folder
     without ``force`` (:class:`UsageError`); a failing notebook raises
     :class:`VgaError`. In every failure existing reports are left as they were.
     """
@@ -99,6 +142,7 @@ def run_period(
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()  # honours the umask: a shared report stays readable
     pool = None
+    bar = None
     try:
         for sub in ("notebooks", "results", "quarantine", WORK):
             (tmp / sub).mkdir()
@@ -117,8 +161,14 @@ def run_period(
             _say(f"[vga] warning: {warning}", quiet)
         inputs = to_inputs(loaded, previous_quadrants(out, p.previous_label))
         loaded.write_quarantine(tmp / "quarantine")
+        if redact:
+            from .redact import redact_folder, redact_inputs
+
+            inputs = redact_inputs(inputs)
+            redact_folder(tmp / "quarantine")
+        bar = Progress(len(STEPS) + len(SERIES) + 1, quiet)
         outputs, step_seconds = pipeline.compute(
-            inputs, p, config, progress=lambda step, s: _say(f"[vga] computed {step.title.lower()} ({s:.1f} s)", quiet))
+            inputs, p, config, progress=lambda step, s: bar.advance(f"computed {step.title.lower()} ({s:.1f} s)"))
         pipeline.write(outputs, tmp / "results")
         timings["steps"] = step_seconds
         params = {"data_dir": str(data_dir), "period": p.label, "config": str(config_path or ""),
@@ -128,7 +178,7 @@ def run_period(
 
         def progress(name, seconds):
             done.append(name)
-            _say(f"[vga] [{len(done)}/{len(jobs)}] presented {dict(SERIES)[name].lower()} ({seconds:.1f} s)", quiet)
+            bar.advance(f"[{len(done)}/{len(jobs)}] presented {dict(SERIES)[name].lower()} ({seconds:.1f} s)")
 
         try:
             timings |= execute(jobs, params, pool, workers=NOTEBOOK_WORKERS, progress=progress)
@@ -145,11 +195,15 @@ def run_period(
             title=f"Value gap analysis: {p.label}",
             subtitle=f"As of {p.as_of.isoformat()} · retention window {p.window_start.isoformat()} to {p.as_of.isoformat()}",
             warnings=coverage.warnings(),
+            missing=[f"Step {n} · {title}" for n, title in VGA_STEPS.items() if n not in {s.number for s in STEPS.values() if s.notebook}],
         )
+        bar.advance("report written")
+        bar.close()
         manifest = {
             "period": p.as_dict(),
             "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "parameters": {k: v for k, v in params.items() if k != "run_dir"} | {"strict": strict, "force": force},
+            "parameters": {k: v for k, v in params.items() if k != "run_dir"} | {"strict": strict, "force": force,
+                                                                                 "redact": redact},
             "inputs": loaded.manifest(),
             "coverage": coverage.as_dict(),
             "configuration": redacted(config),
@@ -166,6 +220,8 @@ def run_period(
         shutil.rmtree(tmp / WORK)
         _move_into_place(tmp, final)
     except BaseException:
+        if bar is not None:
+            bar.close()
         if pool is not None:
             pool.close()
         # Accepted events (with user ids) never outlive the run; executed

@@ -310,7 +310,7 @@ def open_backlog(tickets: pd.DataFrame, day: date) -> dict:
     older than 30 days (ages in whole days), by priority."""
     opened = until(tickets, "opened_at", day)
     closed = _naive(opened["closed_at"]) if "closed_at" in opened.columns else pd.Series(pd.NaT, index=opened.index)
-    still = opened[closed.isna()]
+    still = opened[closed.isna() | (closed >= _end_of(day))]
     age = (pd.Timestamp(day).normalize() - _naive(still["opened_at"]).dt.normalize()).dt.days
     n = int(len(still))
     priority = (still["priority"].fillna(NOT_GIVEN).value_counts() if "priority" in still.columns

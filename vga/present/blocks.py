@@ -54,15 +54,25 @@ def pct(value, digits: int = 1) -> str:
     return f"{v:.{digits}f}%"
 
 
+#: The currency code shown before amounts (``[report] currency``); empty: none.
+CURRENCY = {"code": ""}
+
+
+def set_currency(code: str) -> None:
+    """Show ``code`` (e.g. ``EUR``) before every amount; set by :func:`vga.notebook.open_step`."""
+    CURRENCY["code"] = (code or "").strip()
+
+
 def money(value) -> str:
-    """A money amount, compact ('1.2M', '85.0k'); '–' when null."""
+    """A money amount, compact ('1.2M', '85.0k', 'EUR 1.2M' with a currency); '–' when null."""
     if missing(value):
         return "–"
     v = float(value)
+    prefix = f"{CURRENCY['code']} " if CURRENCY["code"] else ""
     for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
         if abs(v) >= size:
-            return f"{v / size:,.1f}{suffix}"
-    return f"{v:,.0f}"
+            return f"{prefix}{v / size:,.1f}{suffix}"
+    return f"{prefix}{v:,.0f}"
 
 
 def count(value) -> str:
@@ -106,7 +116,12 @@ def table(frame: pd.DataFrame, formats: dict | None = None, max_rows: int = 50, 
     for col, fmt in (formats or {}).items():
         if col in shown.columns:
             shown[col] = shown[col].map(fmt)
+    for col in shown.columns:  # yes/no for people, not True/False
+        if col not in (formats or {}) and pd.api.types.is_bool_dtype(shown[col]):
+            shown[col] = shown[col].map({True: "yes", False: "no"})
+    # Headers in words: a column not renamed reads "churn rate", not "churn_rate".
     shown = shown.rename(columns=names or {})
+    shown.columns = [str(c).replace("_", " ") for c in shown.columns]
     body = shown.to_html(index=False, escape=True, na_rep="", border=0, classes="vga-table")
     more = (f'<div class="vga-more">{len(frame) - max_rows} more rows in the results folder</div>'
             if len(frame) > max_rows else "")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import plots
-from .blocks import bullets, count, figure, kpis, money, note, pct, stack, table
+from .blocks import bullets, count, figure, finding, kpis, money, note, pct, stack, table
 from .quadrant_view import QUADRANT_TEXT
 
 
@@ -15,16 +15,62 @@ def warnings(view):
     return stack(*[note(w, "warn") for w in summary["warnings"]])
 
 
+def _change(now, before, kind: str = "pct") -> str:
+    """'was 85.1%' style text for a KPI card; empty when either is unknown."""
+    if now is None or before is None:
+        return ""
+    if kind == "pct":
+        points = round(100 * (now - before), 1) + 0.0  # + 0.0: never "-0.0"
+        return f" (was {pct(before)}, {points:+.1f} pts)"
+    return f" (was {money(before)})"
+
+
+def story(view):
+    """The period in sentences, before any table: what changed, where value
+    leaks and how much ARR it puts at stake, what to do first."""
+    s = view["summary.json"]
+    before = s.get("previous") or {}
+    lines = []
+    if s["nrr"] is not None:
+        text = f"Net revenue retention is {pct(s['nrr'])} and gross revenue retention {pct(s['grr'])} over the 12 months to {s['as_of']}"
+        if before.get("nrr") is not None:
+            text += f" (NRR {pct(before['nrr'])} -> {pct(s['nrr'])} since {before['period']})"
+        lines.append(text + f"; {pct(s['logo_churn_rate'])} of the {count(s['cohort_accounts'])} accounts of the cohort left.")
+    gaps = s.get("value_gaps") or []
+    if gaps:
+        at_stake = sum(g["arr_at_stake"] for g in gaps[:3])
+        lines.append(f"The largest value gap is {gaps[0]['gap']} ({money(gaps[0]['arr_at_stake'])} of ARR exposed); "
+                     f"the top three gaps expose {money(at_stake)} of {money(s['arr_total'])} ARR (accounts can appear in several).")
+    quadrants = s["quadrants"]
+    fpu = quadrants.get("Frustrated Power Users", {})
+    if fpu.get("accounts"):
+        lines.append(f"{count(fpu['accounts'])} accounts use the product heavily yet are unhappy (Frustrated Power Users), "
+                     f"holding {money(fpu['arr'])} of ARR.")
+    wins = s.get("top_quick_wins") or []
+    if wins:
+        w = wins[0]
+        lines.append(f"Do first: {w['action'].rstrip('.')} ({w['gap']}; owner {w['owner']}; {money(w['arr_at_stake'])} at stake).")
+    if not lines:
+        return note("The data does not allow a summary for this period; see the warnings above.", "warn")
+    return stack(*[finding(line) for line in lines])
+
+
 def headline(view):
     s = view["summary.json"]
+    b = s.get("previous") or {}
+    since = f" since {b.get('period')}" if b.get("nrr") is not None else ""
     cards = kpis([
-        ("Net revenue retention", pct(s["nrr"]), "ARR kept and grown from the cohort"),
-        ("Gross revenue retention", pct(s["grr"]), "ARR kept, ignoring growth"),
-        ("Logo churn", pct(s["logo_churn_rate"]), f"of {count(s['cohort_accounts'])} cohort accounts"),
-        ("ARR churned", money(s["arr_churned"]), "from accounts that left"),
-        ("ARR contracted", money(s["arr_contracted"]), "from accounts that shrank"),
-        ("ARR expanded", money(s["arr_expanded"]), "from accounts that grew"),
+        ("Net revenue retention", pct(s["nrr"]), "ARR of last year's customers today / their ARR a year ago"
+         + _change(s["nrr"], b.get("nrr"))),
+        ("Gross revenue retention", pct(s["grr"]), "the same, counting no growth: losses only" + _change(s["grr"], b.get("grr"))),
+        ("Logo churn", pct(s["logo_churn_rate"]), f"of {count(s['cohort_accounts'])} accounts a year ago, share gone"
+         + _change(s["logo_churn_rate"], b.get("logo_churn_rate"))),
+        ("ARR churned", money(s["arr_churned"]), "ARR a year ago of accounts that left" + _change(s["arr_churned"], b.get("arr_churned"), "money")),
+        ("ARR contracted", money(s["arr_contracted"]), "lost by accounts that shrank" + _change(s["arr_contracted"], b.get("arr_contracted"), "money")),
+        ("ARR expanded", money(s["arr_expanded"]), "gained from accounts that grew" + _change(s["arr_expanded"], b.get("arr_expanded"), "money")),
     ])
+    if since:
+        cards = stack(cards, note(f"Changes are against the same figures as of {b['as_of']} ({b['period']}), from the same data."))
     reasons = [note(f"Retention figures are not shown: {r}.", "warn") for k, r in s["null_reasons"].items()
                if k == "retention"]
     return stack(cards, *reasons)
@@ -35,11 +81,15 @@ def quadrants(view):
     s = view["summary.json"]
     if "quadrants" in s["null_reasons"]:
         return note(f"The quadrant is not shown: {s['null_reasons']['quadrants']}.", "warn")
-    rows = [{"quadrant": k, "accounts": v["accounts"], "ARR": v["arr"], "what it means": QUADRANT_TEXT[k]}
+    before = (s.get("previous") or {}).get("quadrants") or {}
+    rows = [{"quadrant": k, "accounts": v["accounts"], "ARR": v["arr"],
+             f"accounts at {s['previous_period']}": (before.get(k) or {}).get("accounts"),
+             f"ARR at {s['previous_period']}": (before.get(k) or {}).get("arr"), "what it means": QUADRANT_TEXT[k]}
             for k, v in s["quadrants"].items()]
     fig, ax = plots.new_figure(7, 3)
     plots.quadrant_arr_bars(view["quadrants.csv"], ax=ax)
-    return stack(table(pd.DataFrame(rows), {"ARR": money, "accounts": count}),
+    return stack(table(pd.DataFrame(rows), {"ARR": money, "accounts": count, f"accounts at {s['previous_period']}": count,
+                                            f"ARR at {s['previous_period']}": money}),
                  figure(fig, "Bar chart of ARR per quadrant with account counts", "ARR at the as-of date, per quadrant."))
 
 
@@ -62,3 +112,56 @@ def trust(view):
     blank = sum(q["cells_blanked"] for q in quality.values())
     return note(f"{len(quality)} tables, {read:,} rows read; {held:,} rows quarantined and {blank:,} cells blanked, "
                 "each with its reason in the run's quarantine folder.")
+
+
+CONFIDENCE = {"high": "high (q < 0.01)", "medium": "medium (q < 0.05)", "low": "low (not significant)",
+              "descriptive": "a count, not a test"}
+
+
+def value_gaps(view):
+    """Where value leaks, ranked by ARR at stake, with evidence and confidence."""
+    gaps = view["summary.json"].get("value_gaps") or []
+    if not gaps:
+        return note("No value gap can be ranked for this period.", "skip")
+    frame = pd.DataFrame(gaps)
+    frame["confidence"] = frame["confidence"].map(CONFIDENCE)
+    return table(frame[["gap", "arr_at_stake", "evidence", "confidence"]], {"arr_at_stake": money},
+                 names={"arr_at_stake": "ARR at stake"})
+
+
+def quick_wins(view):
+    """The first actions, with their owners."""
+    wins = view["summary.json"].get("top_quick_wins") or []
+    if not wins:
+        return note("No quick win for this period.", "skip")
+    frame = pd.DataFrame(wins)
+    frame["account"] = frame["account_id"].replace("", "(many accounts)")
+    return table(frame[["rank", "gap", "action", "owner", "account", "arr_at_stake"]], {"arr_at_stake": money},
+                 names={"arr_at_stake": "ARR at stake"})
+
+
+def caveats(view):
+    """Assumptions and caveats: missing or stale sources, small samples, what was assumed."""
+    s = view["summary.json"]
+    lines = list(s.get("warnings") or [])
+    missing = [t for t in ("renewals", "usage_events", "health_scores", "support_tickets", "surveys", "onboarding",
+                           "interviews", "interventions") if t not in s["data_quality"]]
+    if missing:
+        lines.append("Not given, so the analyses that need them are skipped or use fallbacks: " + ", ".join(missing) + ".")
+    if s.get("untested_slices"):
+        n = s["untested_slices"]
+        lines.append(f"{count(n)} slice{' has' if n == 1 else 's have'} fewer accounts than the minimum and "
+                     f"{'is' if n == 1 else 'are'} listed, not tested.")
+    for key, reason in (s.get("null_reasons") or {}).items():
+        lines.append(f"{key.capitalize()} figures are null: {reason}.")
+    look = s.get("lookback") or {}
+    if look.get("lookback_months"):
+        lines.append(f"Churned and renewed customers are studied over the {look['lookback_months']} months after "
+                     f"{look['lookback_start']}; every signal is computed as of a date before each decision, with nothing dated later.")
+    lines.append("Retention figures compare each cohort account's ARR a year ago with its ARR on the as-of date; "
+                 "differences between groups are associations, not proof of cause.")
+    if s.get("currency"):
+        lines.append(f"Amounts are in {s['currency']}.")
+    else:
+        lines.append("Amounts are in the data's one currency (set [report] currency in vga.toml to show its code).")
+    return bullets(lines)

@@ -25,8 +25,23 @@ HOW_TO = {
     "touchpoints": ("the sentiment CSMs record at calls, meetings and QBRs",
                     "touchpoints.csv with account_id, occurred_at, kind and sentiment (positive, neutral, negative)"),
 }
+#: Fewer responses than this in a quarter: a change is read as noise, and said so.
+FEW = 30
 GROUP_NAMES = {"churn": "Churn interviews",
                "other": "Other evidence (win/loss, advisory board, recordings, observation)"}
+
+
+def _accounts(n: int) -> str:
+    return f"{n:,} account" + ("" if n == 1 else "s")
+
+
+def _ratings(csat: dict) -> str:
+    """'1,046 ratings (support tickets)' / '12 ratings (5 CSAT surveys, 7 support tickets)'."""
+    parts = [f"{n:,} {what}" for n, what in ((csat["survey_responses"], "CSAT surveys"),
+                                             (csat["ticket_responses"], "support tickets")) if n]
+    if len(parts) == 1:
+        parts = [parts[0].split(" ", 1)[1]]
+    return f"{csat['responses']:,} ratings ({', '.join(parts)})"
 
 
 def _facts(view) -> dict:
@@ -100,7 +115,7 @@ def headline(view):
     csat = facts["csat"]
     if csat and csat["responses"]:
         cards.append(("CSAT", f"{number(csat['mean'], 2)} / 5",
-                      f"mean rating of {count(csat['responses'])} {' and '.join(csat['sources'])}; "
+                      f"mean of {_ratings(csat)}, 1-5; "
                       f"{pct(csat['satisfied_share'], 0)} satisfied (4 or 5)"))
     backlog = facts["backlog"]
     if backlog:
@@ -112,10 +127,12 @@ def headline(view):
     if esc:
         cards.append(("escalations", count(esc["escalated"]),
                       f"tickets opened over {window} and escalated: {pct(esc['share_of_tickets'])} of tickets, "
-                      f"{count(esc['accounts'])} accounts holding {money(esc['arr'])} ARR"))
+                      f"{_accounts(esc['accounts'])} holding {money(esc['arr'])} ARR"))
     parts = [kpis(cards)] if cards else []
-    for table_name in ("surveys", "support_tickets"):
-        parts.append(_missing(view, table_name))
+    absent = [t for t, given in facts["tables_given"].items() if not given]
+    if absent:
+        parts.append(note(f"Not given: {', '.join(absent)}. The sections below say what each would add and how to "
+                          "provide it.", "skip"))
     for s in facts["stale_sources"]:
         parts.append(note(f"{s['table']} ends on {s['last_date']}, before the as-of date: recent responses or "
                           "tickets may be missing.", "warn"))
@@ -239,7 +256,7 @@ def support(view):
                     lambda v: number(v, 2))
     parts = [finding(
         f"{load['tickets']:,} tickets were opened in the 12 months to {_day(facts['as_of'])} by "
-        f"{load['accounts_with_tickets']:,} accounts: {number(load['tickets_per_account_month'], 2)} per "
+        f"{_accounts(load['accounts_with_tickets'])}: {number(load['tickets_per_account_month'], 2)} per "
         f"account-month ({load['account_months']:,} account-months with ARR)"
         + (f", {change} in the previous window." if change else "."))]
     if frame is not None and len(frame):
@@ -262,7 +279,7 @@ def backlog(view):
         return missing
     b, esc = facts["backlog"], facts["escalations"]
     parts = [finding(
-        f"{b['open_tickets']:,} tickets from {b['accounts']:,} accounts were open on {_day(facts['as_of'])}"
+        f"{b['open_tickets']:,} tickets from {_accounts(b['accounts'])} were open on {_day(facts['as_of'])}"
         + (f"; their median age was {number(b['median_age_days'])} days and {b['older_than_30_days']:,} "
            f"({pct(b['share_older_than_30_days'], 0)}) were older than 30 days." if b["open_tickets"] else "."))]
     if b["by_priority"]:
@@ -273,7 +290,7 @@ def backlog(view):
         parts.append(finding(
             f"{esc['escalated']:,} of {esc['tickets_flagged']:,} tickets opened in the window were escalated "
             f"({pct(esc['share_of_tickets'])}{', ' + change + ' in the previous window' if change else ''}), from "
-            f"{esc['accounts']:,} accounts holding {money(esc['arr'])} ARR."))
+            f"{_accounts(esc['accounts'])} holding {money(esc['arr'])} ARR."))
     else:
         parts.append(_reason(view, "escalations", "Escalations are"))
     return stack(*parts)
@@ -308,7 +325,7 @@ def _themes_figure(themes: pd.DataFrame, top: int = 10):
         rows = themes[themes["source_group"] == group].head(top).iloc[::-1]
         ax.barh(rows["theme"], rows["arr"], color="#c62828" if group == "churn" else "#1565c0")
         for y, (arr, n) in enumerate(zip(rows["arr"], rows["accounts"])):
-            ax.text(arr, y, f"  {money(arr)}, {n:,} accounts", va="center", fontsize=8)
+            ax.text(arr, y, f"  {money(arr)}, {_accounts(n)}", va="center", fontsize=8)
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: money(v)))
         ax.xaxis.set_major_locator(MaxNLocator(5))
         ax.set_xlim(0, rows["arr"].max() * 1.45 if rows["arr"].max() > 0 else 1)
@@ -327,7 +344,7 @@ def themes(view):
         return missing
     frame = view["themes.csv"]
     counts = facts["themes"] or {}
-    heard = "; ".join(f"{GROUP_NAMES[g].split(' (')[0].lower()}: {c['interviews']:,} with {c['accounts']:,} accounts"
+    heard = "; ".join(f"{GROUP_NAMES[g].split(' (')[0].lower()}: {c['interviews']:,} with {_accounts(c['accounts'])}"
                       for g, c in counts.items() if c["interviews"])
     parts = [note(f"Interviews held in the window: {heard or 'none'}. ARR basis: {facts['arr_basis']}.")]
     if counts and counts.get("churn", {}).get("interviews") and not counts.get("other", {}).get("interviews"):
@@ -370,12 +387,11 @@ def _trend_sentence(trend_rows: pd.DataFrame | None, measure: str, name: str, fm
     first = rows[earlier == target].iloc[0] if (earlier == target).any() else rows.iloc[0]
     a, b = fmt(first["value"]), fmt(last["value"])
     verb = "stayed at" if a == b else "rose from" if last["value"] > first["value"] else "fell from"
-    span = f"{first['quarter']} to {last['quarter']}"
+    n = f"{first['responses']:,} and {last['responses']:,} responses"
+    caution = "; too few responses to read as a change" if min(first["responses"], last["responses"]) < FEW else ""
     if a == b:
-        return (f"{name} {verb} {b}{unit} from {span} ({first['responses']:,} and {last['responses']:,} "
-                "responses).")
-    return (f"{name} {verb} {a}{unit} in {first['quarter']} to {b}{unit} in {last['quarter']} "
-            f"({first['responses']:,} and {last['responses']:,} responses).")
+        return f"{name} {verb} {b}{unit} from {first['quarter']} to {last['quarter']} ({n}{caution})."
+    return f"{name} {verb} {a}{unit} in {first['quarter']} to {b}{unit} in {last['quarter']} ({n}{caution})."
 
 
 def findings(view):
@@ -398,8 +414,8 @@ def findings(view):
     csat = facts["csat"]
     if csat and csat["responses"]:
         prev = csat["previous"]
-        line = (f"CSAT over {window} averages {number(csat['mean'], 2)} of 5 from {csat['responses']:,} "
-                f"{' and '.join(csat['sources'])}, with {pct(csat['satisfied_share'], 0)} satisfied (4 or 5)")
+        line = (f"CSAT over {window} averages {number(csat['mean'], 2)} of 5 from {_ratings(csat)}, with "
+                f"{pct(csat['satisfied_share'], 0)} satisfied (4 or 5)")
         if prev["responses"]:
             line += f", against {number(prev['mean'], 2)} and {pct(prev['satisfied_share'], 0)} over {before}"
         lines.append(line + ".")
@@ -426,7 +442,7 @@ def findings(view):
     esc = facts["escalations"]
     if esc and esc["escalated"]:
         lines.append(f"{esc['escalated']:,} tickets ({pct(esc['share_of_tickets'])}) were escalated over {window}, "
-                     f"from {esc['accounts']:,} accounts holding {money(esc['arr'])} ARR.")
+                     f"from {_accounts(esc['accounts'])} holding {money(esc['arr'])} ARR.")
     frame = view["themes.csv"]
     if frame is not None:
         for group in GROUP_NAMES:
@@ -434,7 +450,7 @@ def findings(view):
             if len(rows):
                 t = rows.iloc[0]
                 lines.append(f"In {GROUP_NAMES[group].split(' (')[0].lower()}, the theme with the most ARR behind it "
-                             f"is '{t['theme']}': {t['accounts']:,} accounts, {money(t['arr'])} "
+                             f"is '{t['theme']}': {_accounts(t['accounts'])}, {money(t['arr'])} "
                              f"({pct(t['arr_share'], 0)} of the ARR heard).")
     lines = [line for line in lines if line]
     if not lines:

@@ -3,17 +3,83 @@
 from __future__ import annotations
 
 from .. import quadrant as q
+from ..coverage import assess
+from ..periods import one_year_before
+from ..retention import RETENTION_KEYS, retention_summary
 from . import Output, Step
 
 FIGURES = ("cohort_accounts", "nrr", "grr", "logo_churn_rate", "arr_churned", "arr_contracted", "arr_expanded")
 
 
+def previous_figures(inputs, period, settings, previous_quadrants: dict | None) -> dict:
+    """The headline figures as of the previous period's as-of date, from the
+    same data (the same definitions, as of that date), for "what changed".
+    Null, with the reason, where the data does not reach back that far."""
+    accounts, renewals = inputs.table("accounts"), inputs.table("renewals")
+    out = {"period": period.previous_label, "as_of": period.previous_as_of.isoformat(), "reason": None}
+    coverage = assess(inputs.sources, period.previous_as_of, settings["analysis"].get("data_end", ""))
+    if renewals is None:
+        out.update({k: None for k in RETENTION_KEYS}, reason="no renewals table")
+    else:
+        figures = retention_summary(accounts, renewals, period.previous_as_of, one_year_before(period.previous_as_of))
+        out.update({k: figures[k] for k in RETENTION_KEYS}, reason=figures.get("reason") or
+                   (None if coverage.covers_as_of else coverage.reason))
+    out["quadrants"] = previous_quadrants
+    return out
+
+
+def confidence(q_value) -> str:
+    """A word for a q value: how sure the analysis is that a gap is real."""
+    if q_value is None or q_value != q_value:
+        return "descriptive"
+    return "high" if q_value < 0.01 else "medium" if q_value < 0.05 else "low"
+
+
+def value_gaps(upstream, alpha: float, top: int) -> list[dict]:
+    """Where value leaks, ranked by ARR at stake: the Frustrated Power Users
+    and Churn Risk quadrants (with their churn over the look-back against
+    Champions), and each systemic quick win (flagged slice, milestone,
+    workflow step, ticket category). Each with its evidence and confidence."""
+    gaps = []
+    quadrants = upstream["quadrants.csv"]
+    churn = upstream["quadrant_churn.csv"]
+    rates = churn.set_index("quadrant") if churn is not None and len(churn) else None
+    if quadrants is not None and len(quadrants):
+        for name in (q.FRUSTRATED, q.CHURN_RISK):
+            part = quadrants[quadrants["quadrant"] == name]
+            if part.empty:
+                continue
+            evidence = f"{len(part):,} active accounts"
+            level = "descriptive"
+            if rates is not None and name in rates.index and q.CHAMPIONS in rates.index:
+                mine, base = rates.loc[name], rates.loc[q.CHAMPIONS]
+                evidence += (f"; over the churn look-back this quadrant churned at {100 * mine['churn_rate']:.1f}% of "
+                             f"{int(mine['decisions'])} decisions against {100 * base['churn_rate']:.1f}% for Champions")
+                from scipy.stats import fisher_exact
+
+                table = [[int(mine["churned"]), int(mine["decisions"] - mine["churned"])],
+                         [int(base["churned"]), int(base["decisions"] - base["churned"])]]
+                level = confidence(fisher_exact(table)[1]) if min(mine["decisions"], base["decisions"]) >= 10 else "low"
+            gaps.append({"gap": f"{name} quadrant", "arr_at_stake": float(part["arr"].sum()), "evidence": evidence,
+                         "confidence": level})
+    wins = upstream["quick_wins.csv"]
+    if wins is not None and len(wins):
+        for _, w in wins[wins["kind"] == "systemic"].iterrows():
+            level = confidence(w["q_value"])
+            gaps.append({"gap": w["gap"], "arr_at_stake": float(w["arr_at_stake"]), "evidence": w["evidence"],
+                         "confidence": level, "owner": w["owner"], "action": w["action"]})
+    gaps.sort(key=lambda g: -g["arr_at_stake"])
+    return gaps[:top]
+
+
 def compute(inputs, period, settings, upstream) -> dict:
     """The headline figures, from the outputs of the retention, quadrant and
-    data-gathering steps (nothing is computed twice)."""
+    data-gathering steps (nothing is computed twice), with the same figures
+    as of the previous period, the top value gaps and the top quick wins."""
     retention = upstream["retention.json"]
     view = upstream["quadrant_view.json"]
     gathering = upstream["data_gathering.json"]
+    report = settings["report"]
     reasons = {}
     if retention.get("reason"):
         reasons["retention"] = retention["reason"]
@@ -22,6 +88,11 @@ def compute(inputs, period, settings, upstream) -> dict:
         quadrants = {name: {"accounts": None, "arr": None} for name in q.QUADRANTS}
     else:
         quadrants = q.quadrant_totals(upstream["quadrants.csv"])
+    wins = upstream["quick_wins.csv"]
+    top_wins = [] if wins is None else [
+        {k: (float(v) if k == "arr_at_stake" else int(v) if k == "rank" else str(v)) for k, v in row.items() if k != "q_value"}
+        for row in wins.head(int(report["top_quick_wins"])).to_dict("records")]
+    slices = upstream["slices.csv"]
     summary = {
         "period": period.label,
         "as_of": period.as_of.isoformat(),
@@ -36,13 +107,21 @@ def compute(inputs, period, settings, upstream) -> dict:
         "coverage": gathering["coverage"],
         "warnings": gathering["warnings"],
         "null_reasons": reasons,
+        "previous": previous_figures(inputs, period, settings, view.get("previous_quadrants")),
+        "value_gaps": value_gaps(upstream, settings["analysis"]["alpha"], int(report["top_value_gaps"])) if view["covered"] else [],
+        "top_quick_wins": top_wins,
+        "lookback": {k: upstream["churned_customers.json"].get(k) for k in ("lookback_months", "lookback_start")},
+        "untested_slices": int((~slices["tested"]).sum()) if slices is not None else None,
+        "currency": report["currency"],
     }
     return {"summary.json": summary}
 
 
 STEP = Step(
     key="executive_summary", number=11, title="Executive summary", notebook="11_executive_summary", compute=compute,
-    needs=("retention", "quadrant_view", "data_gathering", "pattern_slicing"),
+    needs=("retention", "quadrant_view", "data_gathering", "pattern_slicing", "quick_wins", "churned_customers"),
+    settings=("analysis", "report"),
     shows=("quadrants.csv", "slices.csv"),
-    outputs=(Output("summary.json", "the headline figures (see the metric definitions)"),),
+    outputs=(Output("summary.json", "the headline figures (see the metric definitions), the same as of the previous "
+                                    "period, the top value gaps and quick wins"),),
 )

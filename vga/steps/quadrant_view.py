@@ -28,6 +28,11 @@ def has_history(inputs) -> bool:
 
 
 def quadrant_table(inputs, period, settings) -> pd.DataFrame:
+    """The quadrant output (see :func:`quadrants_now_and_before`)."""
+    return quadrants_now_and_before(inputs, period, settings)[0]
+
+
+def quadrants_now_and_before(inputs, period, settings) -> tuple[pd.DataFrame, dict | None]:
     """One row per active account (ARR at as-of > 0): the quadrant output.
 
     Columns: :data:`QUADRANT_COLUMNS`, then score components, then
@@ -36,6 +41,9 @@ def quadrant_table(inputs, period, settings) -> pd.DataFrame:
     date where the data allows (events or health history given, and the
     account then scored), else from the previous run's quadrants.csv, else
     it is empty and ``moved`` is false.
+
+    Also returns the quadrant totals at the previous period's as-of date
+    (accounts active then, their ARR then) when the data has history, else None.
     """
     cfg = settings["analysis"]
     accounts, renewals = inputs.table("accounts"), inputs.table("renewals")
@@ -48,6 +56,7 @@ def quadrant_table(inputs, period, settings) -> pd.DataFrame:
     now["quadrant"] = q.assign_quadrant(now["usage_score"], now["health_score"], *thresholds)
     now["health_color"] = q.health_color(now["health_score"], tuple(cfg["health_colors"]))
     previous = pd.Series(dtype=object)
+    previous_totals = None
     if inputs.previous_quadrants is not None and len(inputs.previous_quadrants):
         previous = inputs.previous_quadrants.astype({"account_id": str}).set_index("account_id")["quadrant"].dropna()
     if has_history(inputs):
@@ -58,6 +67,8 @@ def quadrant_table(inputs, period, settings) -> pd.DataFrame:
             q.assign_quadrant(before["usage_score"], before["health_score"], *thresholds).to_numpy(),
             index=before["account_id"].to_numpy(),
         )
+        previous_totals = q.quadrant_totals(pd.DataFrame({"quadrant": before_q.to_numpy(),
+                                                          "arr": before["account_id"].map(arr_before).to_numpy()}))
         from_data = before_q[before_q != q.UNSCORED]
         previous = pd.concat([from_data, previous[~previous.index.isin(from_data.index)]])
         now = now.merge(
@@ -72,7 +83,7 @@ def quadrant_table(inputs, period, settings) -> pd.DataFrame:
     components = [c for c in table.columns if c not in QUADRANT_COLUMNS]
     table = table[QUADRANT_COLUMNS + components].sort_values("account_id").reset_index(drop=True)
     table["account_name"] = table["account_id"].map(account_names(accounts, cfg)).fillna("")
-    return table
+    return table, previous_totals
 
 
 def account_names(accounts: pd.DataFrame, analysis: dict) -> pd.Series:
@@ -160,7 +171,7 @@ def compute(inputs, period, settings, upstream) -> dict:
     churn = quadrant_churn(decisions, lead=90) if decisions is not None and len(decisions) else None
     facts["quadrant_churn_lead_days"] = 90
     facts["quadrant_churn_from"] = upstream["churned_customers.json"].get("lookback_start")
-    quadrants = quadrant_table(inputs, period, settings)
+    quadrants, facts["previous_quadrants"] = quadrants_now_and_before(inputs, period, settings)
     return {
         "quadrants.csv": quadrants,
         "quadrant_churn.csv": churn,

@@ -9,13 +9,14 @@ from .quadrant_view import account_names
 from . import Output, Step
 
 
-def flagged_milestones(behaviours: pd.DataFrame | None) -> list[str]:
-    """Milestones renewed customers complete significantly more often than churned ones."""
+def flagged_milestones(behaviours: pd.DataFrame | None) -> dict[str, float]:
+    """Milestones renewed customers complete significantly more often than
+    churned ones, with the q value of that difference."""
     if behaviours is None or behaviours.empty:
-        return []
+        return {}
     rows = behaviours[(behaviours["comparison"] == "retained vs churned") & behaviours["flagged"]
                       & behaviours["measure"].str.startswith("milestone_") & (behaviours["difference"] > 0)]
-    return sorted(m[len("milestone_"):] for m in rows["measure"])
+    return {m[len("milestone_"):]: float(v) for m, v in sorted(zip(rows["measure"], rows["q_value"]))}
 
 
 def compute(inputs, period, settings, upstream) -> dict:
@@ -29,17 +30,17 @@ def compute(inputs, period, settings, upstream) -> dict:
     owners = (accounts.set_index("account_id")["csm"] if "csm" in accounts.columns
               else pd.Series(dtype=object))
     milestones = flagged_milestones(upstream["behaviours.csv"])
-    missed = qw.missed_milestones(inputs.table("onboarding"), milestones, period.as_of)
+    missed = qw.missed_milestones(inputs.table("onboarding"), list(milestones), period.as_of)
     missed = missed[missed["account_id"].isin(set(quadrants["account_id"]))]
     playbook = settings["quick_wins"]["playbook"]
     wins = pd.concat([
         qw.account_wins(quadrants, owners, qw.open_escalations(inputs.table("support_tickets"), period.as_of), missed,
                         playbook, int(settings["quick_wins"]["max_account_wins"])),
-        qw.systemic_wins(quadrants, accounts, upstream["slices.csv"], missed, inputs.table("workflow_runs"),
+        qw.systemic_wins(quadrants, accounts, upstream["slices.csv"], missed, milestones, inputs.table("workflow_runs"),
                          inputs.table("support_tickets"), period.as_of, playbook),
     ], ignore_index=True)
     ranked = qw.rank(wins)
-    facts.update(milestones=milestones, account_wins=int((ranked["kind"] == "account").sum()),
+    facts.update(milestones=sorted(milestones), account_wins=int((ranked["kind"] == "account").sum()),
                  systemic_wins=int((ranked["kind"] == "systemic").sum()), has_csm=bool("csm" in accounts.columns))
     lists = qw.per_owner(ranked, account_names(accounts, settings["analysis"]))
     flat = pd.concat([f.assign(owner=o) for o, f in lists.items()], ignore_index=True) if lists else None
@@ -53,7 +54,7 @@ STEP = Step(
     outputs=(
         Output("quick_wins.csv", "ranked actions: rank, kind, account, gap, action, owner, ARR at stake, evidence",
                {"rank": "int", "kind": "str", "account_id": "str", "gap": "str", "action": "str", "owner": "str",
-                "arr_at_stake": "float", "evidence": "str"}, spreadsheet_safe=True, exact_columns=("account_id",)),
+                "arr_at_stake": "float", "evidence": "str", "q_value": "float"}, spreadsheet_safe=True, exact_columns=("account_id",)),
         Output("quick_wins.json", "the playbook used, the milestones treated as gaps, counts of wins by kind"),
         Output("csm_actions.xlsx", "the account wins as one workbook, a sheet per CSM, safe to open in a spreadsheet",
                optional=True),
