@@ -12,7 +12,8 @@ Users carry hostile names, is opened from disk and must:
   ``data:`` is recorded and refused (web sockets too);
 - show hostile account names as text, run none of them;
 - fit a 1280 px window: no horizontal scrolling, no table, figure or
-  image sticking out of its section, no box hiding or scrolling its content;
+  image sticking out of its section, no box hiding or scrolling its content,
+  no text spilling out of a card, note, caption or table cell;
 - lay out the KPI cards of one row at equal widths.
 
 Screenshots of the first screen (1280 x 900) and of the whole page go to

@@ -12,7 +12,6 @@ from vga import decisions as d
 from vga.config import DEFAULTS, load_config
 from vga.errors import UsageError
 from vga.inputs import Inputs
-from vga.periods import parse_period
 from vga.retention import arr_at, arr_for_pairs
 from vga.scores import scores_at, scores_for_pairs
 

@@ -21,7 +21,7 @@ header.vga-head{background:#102a43;color:#fff;padding:24px 40px}
 header.vga-head h1{margin:0 0 4px 0;font-size:26px;color:#fff}
 header.vga-head .meta{opacity:.8;font-size:13px}
 nav.vga-toc{background:#fff;border-bottom:1px solid #d9e2ec;padding:10px 40px;font-size:14px}
-nav.vga-toc a{margin-right:18px;color:#243b53;text-decoration:none}
+nav.vga-toc a{margin-right:18px;color:#243b53;text-decoration:none;display:inline-block;white-space:nowrap}
 main{max-width:1100px;margin:0 auto;padding:10px 40px 60px}
 section.vga-section{background:#fff;border:1px solid #d9e2ec;border-radius:8px;margin:22px 0;padding:10px 28px 24px}
 h1,h2,h3{color:#102a43}

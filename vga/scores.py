@@ -23,7 +23,7 @@ else, at the run's as-of date only, ``accounts.health_score``.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date
 
 import numpy as np
 import pandas as pd

@@ -85,7 +85,17 @@ def number(value, digits: int = 0) -> str:
 
 
 def p_value(value) -> str:
-    return "" if missing(value) else f"{float(value):.2g}"
+    """A p or q value for people: '< 0.001' below that, else three decimals (no 1e-07)."""
+    if missing(value):
+        return ""
+    v = float(value)
+    return "< 0.001" if v < 0.001 else f"{v:.3f}"
+
+
+def stat(name: str, value) -> str:
+    """'q = 0.012' or 'q < 0.001' for a sentence."""
+    text = p_value(value)
+    return f"{name} {text}" if text.startswith("<") else f"{name} = {text}"
 
 
 def note(text: str, kind: str = "info") -> Html:
@@ -109,6 +119,11 @@ def kpis(items: list[tuple[str, str, str]]) -> Html:
     return Html(f'<div class="vga-kpis">{cards}</div>')
 
 
+#: Headers of common columns, in words.
+HEADERS = {"arr": "ARR", "account_id": "account", "p_value": "p value", "q_value": "q value", "health_color": "health colour",
+           "previous_quadrant": "previous quadrant", "arr_at_stake": "ARR at stake"}
+
+
 def table(frame: pd.DataFrame, formats: dict | None = None, max_rows: int = 50, names: dict | None = None) -> Html:
     """An escaped HTML table; ``formats`` maps column -> function to text,
     ``names`` renames columns for the reader."""
@@ -121,7 +136,7 @@ def table(frame: pd.DataFrame, formats: dict | None = None, max_rows: int = 50, 
             shown[col] = shown[col].map({True: "yes", False: "no"})
     # Headers in words: a column not renamed reads "churn rate", not "churn_rate".
     shown = shown.rename(columns=names or {})
-    shown.columns = [str(c).replace("_", " ") for c in shown.columns]
+    shown.columns = [HEADERS.get(str(c), str(c).replace("_", " ")) for c in shown.columns]
     body = shown.to_html(index=False, escape=True, na_rep="", border=0, classes="vga-table")
     more = (f'<div class="vga-more">{len(frame) - max_rows} more rows in the results folder</div>'
             if len(frame) > max_rows else "")

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import pandas as pd
 
 from .. import plots
-from ..decisions import LEADS, OUTCOMES, SIGNALS
-from .blocks import count, figure, finding, kpis, money, note, number, p_value, pct, stack, table
+from ..decisions import LEADS, SIGNALS
+from .blocks import stat, count, figure, finding, kpis, money, note, number, p_value, pct, stack, table
 
 
 def _reason(view):
@@ -136,7 +135,7 @@ def findings(view):
             f"{SIGNALS[signal].capitalize()}: {near['lead_days']} days before the decision churned accounts averaged "
             f"{near['first_value']:,.1f} against {near['second_value']:,.1f} for renewed ones (difference "
             f"{near['difference']:+,.1f}, 95% interval {near['ci_lower']:+,.1f} to {near['ci_upper']:+,.1f}, "
-            f"q = {p_value(near['q_value'])}); {far['lead_days']} days before the gap was {far['difference']:+,.1f}: "
+            f"{stat('q', near['q_value'])}); {far['lead_days']} days before the gap was {far['difference']:+,.1f}: "
             f"{verdict}.")
     total = sum(facts["decisions_by_outcome"].values())
     lines.insert(0, f"{pct(facts['decision_churn_rate'])} of the {count(total)} renewal decisions of {_window(facts)} "

@@ -34,7 +34,7 @@ def story(view):
     if s["nrr"] is not None:
         text = f"Net revenue retention is {pct(s['nrr'])} and gross revenue retention {pct(s['grr'])} over the 12 months to {s['as_of']}"
         if before.get("nrr") is not None:
-            text += f" (NRR {pct(before['nrr'])} -> {pct(s['nrr'])} since {before['period']})"
+            text += f" (NRR {pct(before['nrr'])} → {pct(s['nrr'])} since {before['period']})"
         lines.append(text + f"; {pct(s['logo_churn_rate'])} of the {count(s['cohort_accounts'])} accounts of the cohort left.")
     gaps = s.get("value_gaps") or []
     if gaps:

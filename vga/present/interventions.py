@@ -60,6 +60,9 @@ def target(view):
             label=f"moved to {_colors(t['to_colors'])}")
     ax.axvline(100 * t["target_share"], color="#333", ls="--", lw=1.5, label="target")
     ax.set_xlim(0, max(100 * t["target_share"], 100 * t["share"]) * 1.3 + 1)
+    ax.set_ylim(-0.6, 0.6)
+    ax.text(100 * t["share"], 0, f"  {pct(t['share'])} ({t['moved']:,} of {t['base_accounts']:,})", va="center",
+            fontsize=9)
     ax.set_yticks([0], [f"{_colors(t['from_colors'])}\nat {facts['previous_period']}"])
     ax.xaxis.set_major_formatter(PERCENT)
     ax.set_xlabel(f"Share of those accounts now {_colors(t['to_colors'])} (%)")
@@ -76,7 +79,7 @@ def transitions(view):
     frame = view["health_transitions.csv"]
     facts = _facts(view)
     if frame is None:
-        return _reason(view, "target")
+        return note("No colour changes to show: no previous health colour is known (see above).", "skip")
     labels = [c for c in COLORS] + ["no colour"]
     shown = frame.assign(previous_color=frame["previous_color"].replace("", "no colour"),
                          color=frame["color"].replace("", "no colour"))
@@ -148,7 +151,7 @@ def owners(view):
     """Per owner: load, status and overdue; then the overdue interventions."""
     facts = _facts(view)
     if "by_owner" not in facts:
-        return _reason(view, "interventions")
+        return note("No owners to show: no interventions were given (see above).", "skip")
     frame = pd.DataFrame(facts["by_owner"])
     if not len(frame):
         return None
@@ -171,7 +174,9 @@ def outcomes(view):
     """Did accounts with an intervention move up more than like accounts without?"""
     facts = _facts(view)
     if "outcome" not in facts:
-        return _reason(view, "outcome") or _reason(view, "interventions")
+        if "interventions" in facts["reasons"]:
+            return note("No outcome to compare: no interventions were given (see above).", "skip")
+        return _reason(view, "outcome")
     frame = pd.DataFrame(facts["outcome"])
     lines = []
     for r in frame.itertuples():

@@ -66,7 +66,9 @@ def draw_journey(main: pd.DataFrame, as_of: str, accounts, ax):
                 fontsize=18, fontweight="bold", color=SEVERITY_EDGE[level])
         ax.text(i + 0.45, 0.46, textwrap.fill(str(row["measure"]), 24), ha="center", va="center", fontsize=8.5)
         detail = str(row["detail"]) if isinstance(row["detail"], str) else ""
-        ax.text(i + 0.45, 0.23, textwrap.fill(textwrap.shorten(detail, 90, placeholder="..."), 30), ha="center",
+        if level == "unknown":  # the reason's first clause; the table below gives all of it
+            detail = detail.split(":")[0]
+        ax.text(i + 0.45, 0.23, textwrap.fill(textwrap.shorten(detail, 80, placeholder="..."), 26), ha="center",
                 va="center", fontsize=7.5, color="#333")
         ax.text(i + 0.45, 0.1, SEVERITY_WORDS[level], ha="center", va="center", fontsize=7, style="italic",
                 color=SEVERITY_EDGE[level])
@@ -129,13 +131,14 @@ def draw_milestones(frame: pd.DataFrame, axes, months: int = 18):
     axes[1].barh(y - h / 2, 100 * frame["churn_rate_completed"].astype(float), height=h, color="#90a4ae",
                  label="completed")
     colors = np.where(frame["flagged"], "#c62828", "#ef6c00")
-    axes[1].barh(y + h / 2, 100 * frame["churn_rate_not_completed"].astype(float), height=h, color=colors,
-                 label="not completed")
-    axes[1].set_yticks(y, labels)
+    axes[1].barh(y + h / 2, 100 * frame["churn_rate_not_completed"].astype(float), height=h, color=colors)
+    axes[1].set_yticks(y, [""] * len(y))  # same milestones, same order as on the left
     axes[1].invert_yaxis()
     axes[1].set(xlabel=f"Accounts with a decision in the last {months} months that churned (%)",
                 title="Churn by milestone completion")
-    axes[1].legend(loc="lower right", fontsize=8)
+    axes[1].legend(handles=[Patch(color="#90a4ae", label="completed"), Patch(color="#ef6c00", label="not completed"),
+                            Patch(color="#c62828", label="not completed, flagged")],
+                   loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
     for ax in axes:
         ax.xaxis.set_major_formatter(PERCENT)
     return axes
@@ -282,5 +285,5 @@ def findings(view):
                 lines.append(finding(f"Accounts that did not complete {r.milestone} churned less "
                                      f"({pct(r.churn_rate_not_completed)} against {pct(r.churn_rate_completed)}): "
                                      "check whether the milestone is recorded reliably."))
-    gaps = [note(f"{stage}: {r['detail']}", "skip") for stage, r in main.iterrows() if r["severity"] == "unknown"]
+    gaps = [note(f"{stage}: {r['detail']}.", "skip") for stage, r in main.iterrows() if r["severity"] == "unknown"]
     return stack(*lines, *gaps)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import plots
-from .blocks import count, figure, finding, kpis, note, p_value, pct, stack, table
+from .blocks import stat, count, figure, finding, kpis, note, p_value, pct, stack, table
 
 SHOWN = ["dimension", "value", "accounts", "churned", "churn_rate", "rest_churn_rate", "p_value", "q_value"]
 FORMATS = {"churn_rate": pct, "rest_churn_rate": pct, "p_value": p_value, "q_value": p_value}
@@ -23,7 +23,7 @@ def findings(view):
     flagged = slices[slices["flagged"]].sort_values("q_value")
     lines = [
         finding(f"{r.dimension} = {r.value} churned {pct(r.churn_rate)} of its {r.accounts:,} cohort accounts, "
-                f"against {pct(r.rest_churn_rate)} for the rest (q = {p_value(r.q_value)}).")
+                f"against {pct(r.rest_churn_rate)} for the rest ({stat('q', r.q_value)}).")
         for r in flagged.itertuples()
     ]
     if not lines:

@@ -47,8 +47,11 @@ def accounts(view):
     rows = rows[rows["kind"] == "account"]
     if rows.empty:
         return note("No account shows a gap.")
-    return table(rows[["rank", "account_id", "gap", "owner", "arr_at_stake", "evidence"]], {"arr_at_stake": money},
-                 names=NAMES, max_rows=25)
+    quadrants = view.get("quadrants.csv")
+    names = quadrants.set_index("account_id")["account_name"] if quadrants is not None and "account_name" in quadrants else {}
+    rows = rows.assign(account_name=rows["account_id"].map(names).fillna(""))
+    return table(rows[["rank", "account_id", "account_name", "gap", "owner", "arr_at_stake", "evidence"]],
+                 {"arr_at_stake": money}, names=NAMES, max_rows=25)
 
 
 def owners(view):

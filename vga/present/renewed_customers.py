@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import plots
-from .blocks import count, figure, finding, note, number, p_value, pct, stack, table
+from .blocks import stat, figure, finding, note, number, p_value, pct, stack, table
 
 COMPARISONS = {
     "retained vs churned": "renewed or expanded decisions against churned ones",
@@ -107,11 +107,11 @@ def findings(view):
             if r["kind"] == "share":
                 lines.append(f"{measure_name(r['measure']).capitalize()}: {pct(r['first_value'])} of {first} decisions "
                              f"against {pct(r['second_value'])} of {second} ones ({100 * r['difference']:+.1f} points, "
-                             f"95% interval {100 * r['ci_lower']:+.1f} to {100 * r['ci_upper']:+.1f}, q = {p_value(r['q_value'])}).")
+                             f"95% interval {100 * r['ci_lower']:+.1f} to {100 * r['ci_upper']:+.1f}, {stat('q', r['q_value'])}).")
             else:
                 lines.append(f"{measure_name(r['measure']).capitalize()}: {r['first_value']:,.1f} for {first} decisions "
                              f"against {r['second_value']:,.1f} for {second} ones (difference {r['difference']:+,.1f}, "
-                             f"95% interval {r['ci_lower']:+,.1f} to {r['ci_upper']:+,.1f}, q = {p_value(r['q_value'])}).")
+                             f"95% interval {r['ci_lower']:+,.1f} to {r['ci_upper']:+,.1f}, {stat('q', r['q_value'])}).")
     lead = view["renewed_customers.json"]["lead_days"]
     lines.append(f"Each behaviour is measured {lead} days before the decision with nothing dated later; these are "
                  "associations, not proof of cause.")

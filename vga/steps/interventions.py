@@ -74,7 +74,8 @@ def compute(inputs, period, settings, upstream) -> dict:
                                               int(analysis["min_accounts"]))
             out["outcome"] = outcome.to_dict("records")
         else:
-            reasons["outcome"] = _no_previous_reason(facts)
+            reasons["outcome"] = (f"no health colour is known at the end of {facts['previous_period']}, so whether "
+                                  "accounts moved up cannot be compared")
     fixes = inputs.table("product_fixes")
     if fixes is None:
         reasons["fixes"] = HOW_TO_FIXES

@@ -51,6 +51,7 @@ def compute(inputs, period, settings, upstream) -> dict:
 STEP = Step(
     key="quick_wins", number=8, title="Quick wins", notebook="08_quick_wins", compute=compute,
     needs=("quadrant_view", "pattern_slicing", "renewed_customers"), settings=("analysis", "quick_wins"),
+    shows=("quadrants.csv",),
     outputs=(
         Output("quick_wins.csv", "ranked actions: rank, kind, account, gap, action, owner, ARR at stake, evidence",
                {"rank": "int", "kind": "str", "account_id": "str", "gap": "str", "action": "str", "owner": "str",

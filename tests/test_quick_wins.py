@@ -1,0 +1,92 @@
+"""Step 8: quick wins ranked by ARR at stake, safe action lists."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from vga import quick_wins as qw
+from vga.config import DEFAULTS
+from vga.pipeline import read, write
+from vga.spreadsheet import safe_text, sheet_names
+
+PLAYBOOK = DEFAULTS["quick_wins"]["playbook"]
+AS_OF = date(2026, 9, 30)
+
+
+def quadrants():
+    return pd.DataFrame({
+        "account_id": ["a", "b", "c", "d"], "arr": [500.0, 300.0, 200.0, 100.0],
+        "usage_score": [80.0, 20.0, 70.0, 60.0], "health_score": [30.0, 20.0, 80.0, 90.0],
+        "quadrant": ["Frustrated Power Users", "Churn Risk", "Champions", "Champions"],
+        "health_color": ["red", "red", "lime", "green"], "previous_health_color": ["yellow", "red", "green", "green"],
+        "usage_change": [0.0, -5.0, -20.0, 1.0],
+    })
+
+
+def test_account_wins_take_the_first_gap_and_list_every_gap_as_evidence():
+    tickets = pd.DataFrame({"account_id": ["a", "d"], "escalated": [True, True],
+                            "opened_at": pd.to_datetime(["2026-09-01", "2026-10-05"]), "closed_at": pd.NaT})
+    escalations = qw.open_escalations(tickets, AS_OF)
+    assert escalations.to_dict() == {"a": 1}  # d's ticket opened after the as-of date
+    owners = pd.Series({"a": "Ann", "b": "Bo", "c": "Ann"})
+    wins = qw.account_wins(quadrants(), owners, escalations, pd.DataFrame(columns=["account_id", "milestone"]),
+                           PLAYBOOK, limit=10).set_index("account_id")
+    assert list(wins.index) == ["a", "b", "c"]  # d has no gap; largest ARR first
+    assert wins.loc["a", "gap"] == "Frustrated Power Users" and wins.loc["a", "action"] == PLAYBOOK["Frustrated Power Users"]
+    assert "escalated ticket open" in wins.loc["a", "evidence"] and "yellow -> red" in wins.loc["a", "evidence"]
+    assert wins.loc["c", "gap"] == "usage decline" and "lime" in wins.loc["c", "evidence"]
+    assert wins.loc["b", "owner"] == "Bo" and wins.loc["c", "arr_at_stake"] == 200.0
+
+
+def test_ranking_is_by_arr_at_stake_and_numbered_from_one():
+    wins = pd.DataFrame({"kind": ["account", "systemic", "account"], "account_id": ["x", "", "y"],
+                         "gap": ["g1", "g2", "g3"], "action": "act", "owner": "o", "arr_at_stake": [10.0, 30.0, 20.0],
+                         "evidence": "e", "q_value": float("nan")})
+    ranked = qw.rank(wins)
+    assert list(ranked["gap"]) == ["g2", "g3", "g1"] and list(ranked["rank"]) == [1, 2, 3]
+    assert list(ranked.columns[:8]) == ["rank", "kind", "account_id", "gap", "action", "owner", "arr_at_stake", "evidence"]
+
+
+@pytest.mark.parametrize("text", ["=HYPERLINK(\"http://evil.example\")", "+1+1", "-2+3", "@SUM(A1)", "\tx", "\r=1"])
+def test_formula_text_is_made_inert(text):
+    assert safe_text(text).startswith("'")
+    assert safe_text("plain") == "plain" and safe_text(12.5) == 12.5
+
+
+def test_workbook_has_a_sheet_per_owner_and_no_formulas(tmp_path):
+    lists = {"=cmd|' /C calc'!A0": pd.DataFrame({"rank": [1], "account_id": ["=1+1"], "account_name": ["@evil"],
+                                                  "arr_at_stake": [5.0]}),
+             "Ann": pd.DataFrame({"rank": [2], "account_id": ["a"], "account_name": ["Café & Söhne"], "arr_at_stake": [3.0]})}
+    names = sheet_names(list(lists))
+    assert all(len(n) <= 31 and not set(n) & set("[]:*?/\\") for n in names.values())
+    write({"csm_actions.xlsx": lists}, tmp_path, ["quick_wins"])
+    book = load_workbook(tmp_path / "csm_actions.xlsx")
+    assert len(book.sheetnames) == 2
+    cells = [c for ws in book for row in ws.iter_rows() for c in row]
+    assert not any(c.data_type == "f" for c in cells)
+    texts = {c.value for c in cells if isinstance(c.value, str)}
+    assert "'=1+1" in texts and "'@evil" in texts and "Café & Söhne" in texts
+    back = read(tmp_path, "csm_actions.xlsx")
+    assert set(back) == set(book.sheetnames)
+
+
+@pytest.mark.slow
+def test_quick_wins_find_the_planted_gaps_and_not_the_small_book(sample_run, truth):
+    wins = read(sample_run / "results", "quick_wins.csv")
+    assert list(wins["rank"]) == list(range(1, len(wins) + 1))
+    assert wins["arr_at_stake"].is_monotonic_decreasing
+    systemic = wins[wins["kind"] == "systemic"]
+    assert (systemic["account_id"] == "").all() and (wins.loc[wins["kind"] == "account", "account_id"] != "").all()
+    gaps = " | ".join(systemic["gap"])
+    assert f"region = {truth['planted']['region']['value']}" in gaps
+    assert truth["planted"]["onboarding_milestone"]["milestone"] in gaps
+    assert truth["planted"]["small_csm_book"]["value"] not in gaps  # too small to test: never a systemic win
+    for dimension in truth["planted"]["no_effect_dimensions"]:
+        assert f"{dimension} =" not in gaps
+    book = read(sample_run / "results", "csm_actions.xlsx")
+    listed = pd.concat(book.values())
+    assert len(listed) == (wins["kind"] == "account").sum()

@@ -1,0 +1,104 @@
+"""The whole series: every step's section, the executive summary, redaction."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pandas as pd
+import pytest
+from bs4 import BeautifulSoup
+
+from vga.periods import one_year_before
+from vga.present import blocks
+from vga.redact import pseudonym
+from vga.report import build_report
+from vga.runner import VGA_STEPS, run_period
+
+from . import reference
+
+pytestmark = pytest.mark.slow
+
+
+def sections(run) -> dict[str, str]:
+    soup = BeautifulSoup((run / "report.html").read_text(), "html.parser")
+    return {s.find(["h1"]).get_text(" ", strip=True): s.get_text(" ", strip=True) for s in soup.select("section.vga-section")}
+
+
+@pytest.mark.parametrize("which", ["sample_run", "minimal_run"])
+def test_every_step_has_a_section_with_findings_or_visible_notes(which, request):
+    run = request.getfixturevalue(which)
+    found = sections(run)
+    assert len(found) == 11
+    titles = " ".join(found)
+    for number in range(1, 11):
+        assert f"Step {number} " in titles
+    soup = BeautifulSoup((run / "report.html").read_text(), "html.parser")
+    for section in soup.select("section.vga-section"):
+        assert section.select(".vga-finding, .vga-note"), section.find("h1").get_text()
+    assert "Not part of this report" not in soup.get_text()
+
+
+def test_minimal_data_says_what_is_missing(minimal_run):
+    text = (minimal_run / "report.html").read_text()
+    for table in ("usage_events", "support_tickets", "interviews", "onboarding", "interventions"):
+        assert table in text
+
+
+def test_summary_compares_with_the_previous_period_from_the_same_data(sample_run, minimal_run, minimal_dir):
+    # the minimal sample has no bad rows: the plain reference reads it as is
+    before = json.loads((minimal_run / "results" / "summary.json").read_text())["previous"]
+    as_of = date.fromisoformat(before["as_of"])
+    expected = reference.retention(minimal_dir, as_of, one_year_before(as_of))
+    assert before["period"] == "2026Q2"
+    for key in ("nrr", "grr", "logo_churn_rate", "arr_churned"):
+        assert before[key] == pytest.approx(expected[key], rel=1e-12)
+    summary = json.loads((sample_run / "results" / "summary.json").read_text())
+    gaps = summary["value_gaps"]
+    assert gaps and [g["arr_at_stake"] for g in gaps] == sorted((g["arr_at_stake"] for g in gaps), reverse=True)
+    assert {g["confidence"] for g in gaps} <= {"high", "medium", "low", "descriptive"}
+    fpu = next(g for g in gaps if g["gap"].startswith("Frustrated"))
+    assert fpu["confidence"] == "high"
+    assert summary["top_quick_wins"][0]["rank"] == 1
+
+
+def test_the_story_comes_before_any_table(sample_run):
+    soup = BeautifulSoup((sample_run / "report.html").read_text(), "html.parser")
+    first = soup.select("section.vga-section")[0]
+    findings = first.select(".vga-finding")
+    assert findings and "Net revenue retention is" in findings[0].get_text()
+    assert first.find("table") is None or first.decode().index("vga-finding") < first.decode().index("<table")
+    assert "since 2026Q2" in first.get_text()
+
+
+def test_report_names_steps_that_are_missing(tmp_path, sample_run):
+    out = build_report([("Executive summary", sample_run / "notebooks" / "11_executive_summary.ipynb")],
+                       tmp_path / "r.html", title="t", subtitle="s", missing=["Step 6 · Voice of the customer"])
+    assert "Not part of this report: Step 6 · Voice of the customer" in out.read_text()
+    assert len(VGA_STEPS) == 11
+
+
+def test_numbers_are_for_people():
+    blocks.set_currency("EUR")
+    try:
+        assert blocks.money(1_234_567) == "EUR 1.2M"
+    finally:
+        blocks.set_currency("")
+    assert blocks.money(1_234_567) == "1.2M"
+    html = str(blocks.table(pd.DataFrame({"churn_rate": [0.1], "flagged": [True]})))
+    assert "churn rate" in html and "churn_rate" not in html and ">yes<" in html
+
+
+def test_redacted_runs_hold_no_account_or_csm_name(minimal_dir, tmp_path):
+    accounts = pd.read_csv(minimal_dir / "accounts.csv", dtype=str, keep_default_na=False)
+    run = run_period(minimal_dir, "2026Q3", out=tmp_path, quiet=True, redact=True)
+    names = {n for n in accounts["account_name"] if n} | {n for n in accounts.get("csm", []) if n}
+    for path in run.rglob("*"):
+        if path.is_file() and path.suffix in (".html", ".csv", ".json", ".ipynb"):
+            text = path.read_text(errors="replace")
+            leaked = [n for n in names if n in text]
+            assert not leaked, f"{path.name} holds {leaked[:3]}"
+    quadrants = pd.read_csv(run / "results" / "quadrants.csv", dtype=str, keep_default_na=False)
+    first = accounts.set_index("account_id").loc[quadrants["account_id"].iloc[0], "account_name"]
+    assert quadrants["account_name"].iloc[0] == pseudonym(first, "Account")  # stable: the same name, the same pseudonym
+    assert json.loads((run / "manifest.json").read_text())["parameters"]["redact"] is True
