@@ -18,7 +18,8 @@ PACKAGE = ROOT / "vga"
 
 #: Modules that compute: they take frames and return frames.
 ANALYSIS = ["retention", "usage", "scores", "quadrant", "slicing", "coverage", "inputs", "periods", "contract",
-            "steps"]
+            "steps", "decisions", "compare", "themes", "voice", "quick_wins", "interventions", "journey", "spreadsheet",
+            "redact"]
 #: What analysis must never depend on.
 OUTER = {"load", "runner", "cli", "notebook", "kernels", "report", "present", "pipeline"}
 

@@ -8,7 +8,7 @@ import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
 from .. import plots
-from .blocks import count, figure, finding, kpis, missing, money, note, number, p_value, pct, stack, table
+from .blocks import stat, count, figure, finding, kpis, missing, money, note, number, p_value, pct, stack, table
 
 COLOR_HEX = {"red": "#c62828", "yellow": "#f9a825", "lime": "#9ccc65", "green": "#2e7d32", "": "#9e9e9e"}
 COLORS = ("red", "yellow", "lime", "green")
@@ -185,7 +185,7 @@ def outcomes(view):
                 f"Previously {r.previous_color}: {pct(r.with_share)} of {r.with_intervention:,} accounts with an "
                 f"intervention moved up, against {pct(r.without_share)} of {r.without_intervention:,} without; "
                 f"difference {100 * r.difference:+.1f} points (95% interval {100 * r.ci_lower:+.1f} to "
-                f"{100 * r.ci_upper:+.1f}, p = {p_value(r.p_value)})."))
+                f"{100 * r.ci_upper:+.1f}, {stat('p', r.p_value)})."))
     shown = frame.drop(columns=["tested"])
     pct_cols = ("with_share", "without_share", "difference", "ci_lower", "ci_upper")
     formats = {c: pct for c in pct_cols} | {"p_value": p_value}

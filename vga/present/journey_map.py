@@ -11,7 +11,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
 from matplotlib.ticker import FuncFormatter
 
 from .. import plots
-from .blocks import count, figure, finding, missing, money, note, number, p_value, pct, stack, table
+from .blocks import stat, count, figure, finding, missing, money, note, number, p_value, pct, stack, table
 
 SEVERITY_FILL = {"high": "#ffcdd2", "medium": "#ffe0b2", "low": "#c8e6c9", "unknown": "#eeeeee"}
 SEVERITY_EDGE = {"high": "#c62828", "medium": "#ef6c00", "low": "#2e7d32", "unknown": "#9e9e9e"}
@@ -160,7 +160,7 @@ def milestones(view):
             f"Of the accounts with a renewal decision in the last {months} months, those that had not completed "
             f"{r.milestone} churned {pct(r.churn_rate_not_completed)} ({r.churned_not_completed:,} of "
             f"{r.decided_not_completed:,}), against {pct(r.churn_rate_completed)} of those that had "
-            f"({r.churned_completed:,} of {r.decided_completed:,}; q = {p_value(r.q_value)})."))
+            f"({r.churned_completed:,} of {r.decided_completed:,}; {stat('q', r.q_value)})."))
     if not parts:
         parts.append(finding(f"No milestone's completion goes with a churn difference after adjusting for the "
                              f"{int(frame['tested'].sum())} milestones tested."))

@@ -9,7 +9,7 @@ from .. import journey as j
 from ..coverage import assess, table_dates
 from ..decisions import decision_table
 from ..retention import arr_at
-from ..usage import as_table, connect, window_usage
+from ..usage import window_usage
 from . import Output, Step
 from .quadrant_view import workflow_abandonment
 
@@ -31,11 +31,7 @@ HOW_TO = {
 
 
 def _events(inputs):
-    """The events as an Ibis table on a connection of this step's own where
-    they are a local Parquet file: steps run side by side, and a DuckDB
-    connection serves one call at a time."""
-    if inputs.events.path is not None:
-        return as_table(connect(), inputs.events.path)
+    """The events as an Ibis table (one DuckDB connection per thread: see :class:`vga.inputs.Events`)."""
     return inputs.events.table()
 
 
