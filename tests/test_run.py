@@ -160,8 +160,9 @@ def test_report_is_self_contained_code_free_and_escaped(sample_run):
     page = (sample_run / "report.html").read_text()
     assert network_references(page) == []
     assert "<script" not in page.lower()  # no scripts at all: nothing to run, nothing injected
-    for code in ("open_run(", "import ", "ctx.save_csv"):
+    for code in ("open_step(", "from vga", "show.", "Traceback", "ctx.save_csv"):
         assert code not in page
+    assert not re.search(r"(^|[\n>])\s*import \w", page)  # an import line, not a feature named data_import
     assert "data:image/png;base64" in page
     for title in ("Executive summary", "Data gathering", "Pattern slicing", "Usage-Health quadrant"):
         assert title in page

@@ -31,6 +31,10 @@ def compute(inputs, period, config: dict, keys=None, *, progress=None, workers: 
     seconds it took. ``progress(step, seconds)`` is called as each finishes.
     """
     todo = order(keys)
+    if inputs.events is not None and inputs.events.expression is not None:
+        # A warehouse connection is one session: steps that read events from it
+        # would wait on each other's cursors (a hang on PostgreSQL), so run in turn.
+        workers = 1
     outputs: dict = {}
     seconds: dict = {}
     done: set[str] = set()

@@ -38,9 +38,9 @@ def story(view):
         lines.append(text + f"; {pct(s['logo_churn_rate'])} of the {count(s['cohort_accounts'])} accounts of the cohort left.")
     gaps = s.get("value_gaps") or []
     if gaps:
-        at_stake = sum(g["arr_at_stake"] for g in gaps[:3])
-        lines.append(f"The largest value gap is {gaps[0]['gap']} ({money(gaps[0]['arr_at_stake'])} of ARR exposed); "
-                     f"the top three gaps expose {money(at_stake)} of {money(s['arr_total'])} ARR (accounts can appear in several).")
+        share = gaps[0]["arr_at_stake"] / s["arr_total"] if s.get("arr_total") else None
+        lines.append(f"The largest value gap is {gaps[0]['gap']}: accounts holding {money(gaps[0]['arr_at_stake'])} of "
+                     f"the {money(s['arr_total'])} ARR ({pct(share)}) are exposed to it; {len(gaps)} gaps are ranked below.")
     quadrants = s["quadrants"]
     fpu = quadrants.get("Frustrated Power Users", {})
     if fpu.get("accounts"):
