@@ -92,3 +92,45 @@ def test_a_notebook_runs_on_its_own_with_plain_papermill(minimal_dir, tmp_path):
     assert book.metadata["papermill"]["parameters"]["data_dir"] == str(minimal_dir)
     text = json.dumps([c.get("outputs", []) for c in book.cells])
     assert "Frustrated Power Users" in text and "image/png" in text
+
+
+def test_a_kernel_runs_notebooks_in_turn_without_leaking_names(tmp_path):
+    """One warm kernel runs several notebooks; no name of one is seen by the
+    next, and a kernel whose notebook failed is replaced, not reused."""
+    import nbformat
+
+    from vga.errors import VgaError
+    from vga.kernels import KernelPool, execute
+
+    def book(name, *cells):
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+        nb.cells[0].metadata["tags"] = ["parameters"]
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        path = tmp_path / f"{name}.ipynb"
+        nbformat.write(nb, path)
+        return path
+
+    first = book("a", "x = 0", "leaked = 'from a'\nimport os\npid = os.getpid()\nprint(pid)")
+    second = book("b", "x = 0", "import os\nprint(os.getpid())\nprint('leaked' in globals())")
+    pool = KernelPool(1, 3, tmp_path / "k.log", tmp_path)
+    try:
+        jobs = [("a", first, tmp_path / "a.out.ipynb"), ("b", second, tmp_path / "b.out.ipynb")]
+        execute(jobs[:1], {"x": 1}, pool, workers=1)
+        execute(jobs[1:], {"x": 1}, pool, workers=1)
+        out_a = nbformat.read(tmp_path / "a.out.ipynb", as_version=4)
+        out_b = nbformat.read(tmp_path / "b.out.ipynb", as_version=4)
+        text_a = "".join(o.get("text", "") for c in out_a.cells for o in c.get("outputs", []))
+        text_b = "".join(o.get("text", "") for c in out_b.cells for o in c.get("outputs", []))
+        assert text_a.split()[0] == text_b.split()[0]  # the same kernel process ran both
+        assert text_b.split()[-1] == "False"  # ...and the second did not see the first's names
+        assert [c.execution_count for c in out_b.cells if c.cell_type == "code"] == [1, 2, 3]
+        bad = book("c", "x = 0", "raise ValueError('planted')")
+        with pytest.raises(VgaError, match="planted"):
+            execute([("c", bad, tmp_path / "c.out.ipynb")], {"x": 1}, pool, workers=1)
+        execute([("b", second, tmp_path / "b2.out.ipynb")], {"x": 1}, pool, workers=1)
+        out = nbformat.read(tmp_path / "b2.out.ipynb", as_version=4)
+        pid = "".join(o.get("text", "") for c in out.cells for o in c.get("outputs", [])).split()[0]
+        assert pid != text_a.split()[0]  # a fresh kernel replaced the failed one
+    finally:
+        pool.close()

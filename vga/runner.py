@@ -167,9 +167,13 @@ def run_period(
             inputs = redact_inputs(inputs)
             redact_folder(tmp / "quarantine")
         bar = Progress(len(STEPS) + len(SERIES) + 1, quiet)
+        t0 = time.time()
         outputs, step_seconds = pipeline.compute(
             inputs, p, config, progress=lambda step, s: bar.advance(f"computed {step.title.lower()} ({s:.1f} s)"))
+        timings["compute"] = round(time.time() - t0, 3)
+        t0 = time.time()
         pipeline.write(outputs, tmp / "results")
+        timings["write_results"] = round(time.time() - t0, 3)
         timings["steps"] = step_seconds
         params = {"data_dir": str(data_dir), "period": p.label, "config": str(config_path or ""),
                   "run_dir": str(tmp), "reports_dir": str(out)}
@@ -180,8 +184,10 @@ def run_period(
             done.append(name)
             bar.advance(f"[{len(done)}/{len(jobs)}] presented {dict(SERIES)[name].lower()} ({seconds:.1f} s)")
 
+        t0 = time.time()
         try:
             timings |= execute(jobs, params, pool, workers=NOTEBOOK_WORKERS, progress=progress)
+            timings["notebooks"] = round(time.time() - t0, 3)
         except BaseException:
             if debug:
                 print((tmp / WORK / "kernels.log").read_text(errors="replace"), flush=True)
@@ -189,6 +195,7 @@ def run_period(
         from .report import build_report
 
         titles = dict(SERIES)
+        t0 = time.time()
         build_report(
             [(titles[s], tmp / "notebooks" / f"{s}.ipynb") for s in REPORT_ORDER],
             tmp / "report.html",
@@ -197,6 +204,7 @@ def run_period(
             warnings=coverage.warnings(),
             missing=[f"Step {n} · {title}" for n, title in VGA_STEPS.items() if n not in {s.number for s in STEPS.values() if s.notebook}],
         )
+        timings["report"] = round(time.time() - t0, 3)
         bar.advance("report written")
         bar.close()
         manifest = {
