@@ -102,3 +102,24 @@ def test_redacted_runs_hold_no_account_or_csm_name(minimal_dir, tmp_path):
     first = accounts.set_index("account_id").loc[quadrants["account_id"].iloc[0], "account_name"]
     assert quadrants["account_name"].iloc[0] == pseudonym(first, "Account")  # stable: the same name, the same pseudonym
     assert json.loads((run / "manifest.json").read_text())["parameters"]["redact"] is True
+
+
+def test_planted_effects_appear_in_the_results_files(sample_run, truth):
+    results = sample_run / "results"
+    churn = pd.read_csv(results / "quadrant_churn.csv").set_index("quadrant")["churn_rate"]
+    ratio = churn["Frustrated Power Users"] / churn["Champions"]
+    assert 1.4 < ratio < 2.8  # planted: about twice
+    slices = pd.read_csv(results / "slices.csv", dtype={"value": str}, keep_default_na=False)
+    flagged = set(zip(slices.loc[slices["flagged"], "dimension"], slices.loc[slices["flagged"], "value"]))
+    assert flagged == {("region", truth["planted"]["region"]["value"])}  # and nothing else
+    behaviours = pd.read_csv(results / "behaviours.csv")
+    hits = behaviours[behaviours["flagged"]]
+    milestone = "milestone_" + truth["planted"]["onboarding_milestone"]["milestone"]
+    assert set(hits.loc[hits["measure"].str.startswith("milestone_"), "measure"]) == {milestone}
+    feature = "uses_" + truth["planted"]["expansion_feature"]["feature"]
+    expansion = hits[hits["comparison"] == "expanded vs renewed"]
+    assert set(expansion["measure"]) == {feature}
+    signals = pd.read_csv(results / "churn_signals.csv").set_index(["signal", "lead_days"])
+    assert signals.loc[("usage_score", 30), "flagged"] and signals.loc[("usage_score", 30), "difference"] < 0
+    milestones = pd.read_csv(results / "milestones.csv")
+    assert set(milestones.loc[milestones["flagged"], "milestone"]) == {milestone[len("milestone_"):]}

@@ -1,0 +1,40 @@
+"""Every notebook of the series, run on its own by nbval on small data.
+
+The notebooks are committed with the sample folder as their default; here
+each is given a small data folder (papermill injects the parameters without
+running anything) and executed by nbval (``--nbval-lax``: every cell must
+run without error; outputs are not compared, they depend on the data).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from vga.sample import write_sample
+
+pytestmark = pytest.mark.slow
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+
+
+def test_every_notebook_runs_on_its_own_under_nbval(tmp_path):
+    """On a small full sample (the accounts-and-renewals-only case runs through
+    papermill in the minimal run, tests/test_series.py)."""
+    import papermill
+
+    data = tmp_path / "data"
+    write_sample(data, accounts=300, seed=5)
+    books = tmp_path / "books"
+    books.mkdir()
+    for path in NOTEBOOKS:  # parameters injected, nothing run
+        papermill.execute_notebook(str(path), str(books / path.name), prepare_only=True,
+                                   parameters={"data_dir": str(data), "period": "2026Q3"})
+    done = subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider",
+                           "-o", "addopts=", str(books)], capture_output=True, text=True, cwd=tmp_path, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    cells = sum(1 for path in books.glob("*.ipynb") for line in path.read_text().splitlines()
+                if '"cell_type": "code"' in line)
+    assert f"{cells} passed" in done.stdout  # every code cell of every notebook ran
