@@ -59,6 +59,19 @@ def test_existing_period_needs_force_and_failed_run_leaves_it_untouched(accounts
         runner.run_period(accounts_only, "2026Q3", out=out, force=True, quiet=True)
     after = {p.relative_to(final): p.read_bytes() for p in final.rglob("*") if p.is_file()}
     assert after == before
+    # A step that fails: named with its error, the report still untouched.
+    import dataclasses
+
+    from vga import steps
+
+    def boom(*args):
+        raise ZeroDivisionError("planted in the step")
+
+    monkeypatch.setattr(runner, "NOTEBOOK_DIR", runner.ROOT / "notebooks")
+    monkeypatch.setitem(steps.STEPS, "quick_wins", dataclasses.replace(steps.STEPS["quick_wins"], compute=boom))
+    with pytest.raises(VgaError, match=r"step 8 \(Quick wins\) failed: ZeroDivisionError: planted in the step"):
+        runner.run_period(accounts_only, "2026Q3", out=out, force=True, quiet=True)
+    assert {p.relative_to(final): p.read_bytes() for p in final.rglob("*") if p.is_file()} == before
 
 
 def test_data_failure_stops_before_any_notebook(tmp_path):
