@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import plots
-from .blocks import count, figure, kpis, note, pct, stack, table
+from .blocks import count, figure, finding, kpis, money, note, pct, stack, table
 
 
 def coverage(view):
@@ -68,3 +68,32 @@ def missing_tables(view):
     if not rows:
         return note("Every table of the data contract was given.")
     return table(pd.DataFrame(rows), names={"needed_for": "needed for"})
+
+
+def account_coverage(view):
+    """Per table: the share of active accounts, and of ARR, with any data."""
+    frame = view["account_coverage.csv"]
+    if frame is None or not len(frame):
+        return note("Only accounts were given: no other table covers any account.", "skip")
+    return table(frame, {"accounts_with_data": count, "account_share": pct, "arr_with_data": money, "arr_share": pct},
+                 names={"accounts_with_data": "active accounts with data", "account_share": "share of active accounts",
+                        "arr_with_data": "their ARR", "arr_share": "share of ARR"})
+
+
+def findings(view):
+    """What went in, in sentences."""
+    frame, facts = view["sources.csv"], view["data_gathering.json"]
+    read, held = int(frame["rows_read"].sum()), int(frame["rows_quarantined"].sum())
+    lines = [f"{len(frame)} tables gave {read:,} rows; {held:,} were set aside ({pct(held / read if read else 0, 2)}), "
+             "each with its reason, and none was dropped silently."]
+    cover = view["account_coverage.csv"]
+    # Interviews, interventions and fixes concern some accounts by nature: not "thin".
+    broad = cover[~cover["table"].isin(["interviews", "interventions", "product_fixes"])] if cover is not None else None
+    if broad is not None and len(broad):
+        thin = broad.sort_values("arr_share").iloc[0]
+        lines.append(f"The thinnest source is {thin['table']}: {pct(thin['arr_share'])} of ARR has any row there by the "
+                     "as-of date, so its figures speak for those accounts only.")
+    lines += facts["warnings"]
+    if facts["missing_tables"]:
+        lines.append(f"{len(facts['missing_tables'])} optional tables were not given; the sections that need them say so.")
+    return stack(*[finding(line) for line in lines])
