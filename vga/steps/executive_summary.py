@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from scipy.stats import fisher_exact
+
 from .. import quadrant as q
 from ..coverage import assess
 from ..periods import one_year_before
@@ -55,8 +57,6 @@ def value_gaps(upstream, alpha: float, top: int) -> list[dict]:
                 mine, base = rates.loc[name], rates.loc[q.CHAMPIONS]
                 evidence += (f"; over the churn look-back this quadrant churned at {100 * mine['churn_rate']:.1f}% of "
                              f"{int(mine['decisions'])} decisions against {100 * base['churn_rate']:.1f}% for Champions")
-                from scipy.stats import fisher_exact
-
                 table = [[int(mine["churned"]), int(mine["decisions"] - mine["churned"])],
                          [int(base["churned"]), int(base["decisions"] - base["churned"])]]
                 level = confidence(fisher_exact(table)[1]) if min(mine["decisions"], base["decisions"]) >= 10 else "low"
