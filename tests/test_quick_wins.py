@@ -90,3 +90,27 @@ def test_quick_wins_find_the_planted_gaps_and_not_the_small_book(sample_run, tru
     book = read(sample_run / "results", "csm_actions.xlsx")
     listed = pd.concat(book.values())
     assert len(listed) == (wins["kind"] == "account").sum()
+
+
+def test_every_csv_output_neutralises_formulas_but_keeps_numbers(tmp_path):
+    from vga.results import read_csv, write_csv
+
+    frame = pd.DataFrame({"name": ["=HYPERLINK(\"http://evil.example\")", "@SUM(A1)", "-12.5", "+3", "-x", "plain"],
+                          "arr": [1.0, 2.0, 3.0, 4.0, 5.0, -6.0]})
+    text = write_csv(frame, tmp_path / "out.csv").read_text()
+    assert "'=HYPERLINK" in text and "'@SUM" in text and "'-x" in text
+    back = read_csv(tmp_path / "out.csv", {"name": "str", "arr": "float"})
+    assert list(back["name"][2:4]) == ["-12.5", "+3"] and back["arr"].iloc[-1] == -6.0  # numbers untouched
+    assert safe_text("-12.5") == "-12.5" and safe_text("nan") == "nan" and safe_text("-inf").startswith("'")
+
+
+def test_quarantine_files_neutralise_formulas(tmp_path):
+    from vga.load import load_folder
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "accounts.csv").write_text("account_id,arr,account_name\na1,100,ok\n,200,=cmd|' /C calc'!A0\n")
+    loaded = load_folder(data)
+    loaded.write_quarantine(tmp_path / "q")
+    text = (tmp_path / "q" / "accounts.csv").read_text()
+    assert "'=cmd" in text and ",=cmd" not in text

@@ -15,7 +15,7 @@ from pathlib import Path
 
 
 from .results import read_csv, read_json, write_csv, write_json
-from .spreadsheet import read_workbook, safe_text, write_workbook
+from .spreadsheet import read_workbook, write_workbook
 from .steps import STEPS, Step, order
 
 
@@ -84,12 +84,7 @@ def write(outputs: dict, folder: Path, keys=None) -> list[Path]:
             if out.is_workbook:
                 written.append(write_workbook(value, path))
             elif out.is_csv:
-                if out.spreadsheet_safe:
-                    value = value.copy()
-                    for col in value.columns:
-                        if col not in out.exact_columns:
-                            value[col] = value[col].map(safe_text) if value[col].dtype == object else value[col]
-                written.append(write_csv(value, path))
+                written.append(write_csv(value, path))  # formula-safe, like every CSV (vga.results)
             else:
                 written.append(write_json(value, path))
     return written

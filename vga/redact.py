@@ -14,6 +14,8 @@ from dataclasses import replace
 
 import pandas as pd
 
+from .spreadsheet import safe_columns
+
 #: column -> pseudonym prefix
 PSEUDONYMS = {"account_name": "Account", "csm": "CSM", "sales_rep": "Sales rep"}
 
@@ -48,4 +50,4 @@ def redact_folder(folder) -> None:
     for path in Path(folder).glob("*.csv"):
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
         if any(c in frame.columns for c in PSEUDONYMS):
-            redact_frame(frame).to_csv(path, index=False, encoding="utf-8")
+            safe_columns(redact_frame(frame)).to_csv(path, index=False, encoding="utf-8")

@@ -12,6 +12,8 @@ import math
 from pathlib import Path
 
 import numpy as np
+
+from .spreadsheet import safe_columns
 import pandas as pd
 
 
@@ -30,7 +32,8 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
             out[col] = series.dt.strftime("%Y-%m-%d").fillna("")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    out.to_csv(path, index=False, encoding="utf-8")
+    # Opened in spreadsheets: text that would run as a formula gets an apostrophe.
+    safe_columns(out).to_csv(path, index=False, encoding="utf-8")
     return path
 
 

@@ -1,11 +1,12 @@
-"""Action lists people open in a spreadsheet, safe against formula injection.
+"""Files people open in a spreadsheet, safe against formula injection.
 
-A CSM opens the per-CSM action list in Excel or Google Sheets. A text cell
-that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
-would be run as a formula there (an account named ``=HYPERLINK(...)``), so
-such text is written with a leading apostrophe, which spreadsheets show as
-text (the OWASP advice). Numbers stay numbers. In the Excel workbook every
-text cell is also stored as a string, never a formula.
+Every CSV a run writes (results and quarantine) and the per-CSM workbook may
+be opened in Excel or Google Sheets. A text cell that starts with ``=``,
+``+``, ``-``, ``@``, a tab or a carriage return and is not a number would be
+run as a formula there (an account named ``=HYPERLINK(...)``), so such text
+is written with a leading apostrophe, which spreadsheets show as text (the
+OWASP advice). Numbers, negative ones included, stay as they are. In the
+Excel workbook every text cell is also stored as a string, never a formula.
 """
 
 from __future__ import annotations
@@ -27,9 +28,27 @@ def safe_text(value):
     if not isinstance(value, str):
         return value
     text = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", value)
-    if text.startswith(FORMULA_START):
+    if text.startswith(FORMULA_START) and not _is_number(text):
         return "'" + text
     return text
+
+
+def _is_number(text: str) -> bool:
+    """'-12.5' or '+3' is a number, not a formula; 'nan' and 'inf' are not numbers here."""
+    try:
+        value = float(text)
+    except ValueError:
+        return False
+    return value == value and abs(value) != float("inf")
+
+
+def safe_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its text cells (not its numbers) through :func:`safe_text`."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(safe_text)
+    return out
 
 
 def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:

@@ -33,10 +33,6 @@ class Output:
     description: str
     columns: dict[str, str] = field(default_factory=dict)
     optional: bool = False
-    #: written for spreadsheets: text cells that would run as a formula get a
-    #: leading apostrophe (vga.spreadsheet), except in these columns (ids kept exact)
-    spreadsheet_safe: bool = False
-    exact_columns: tuple[str, ...] = ()
 
     @property
     def is_csv(self) -> bool:

@@ -55,12 +55,12 @@ STEP = Step(
     outputs=(
         Output("quick_wins.csv", "ranked actions: rank, kind, account, gap, action, owner, ARR at stake, evidence",
                {"rank": "int", "kind": "str", "account_id": "str", "gap": "str", "action": "str", "owner": "str",
-                "arr_at_stake": "float", "evidence": "str", "q_value": "float"}, spreadsheet_safe=True, exact_columns=("account_id",)),
+                "arr_at_stake": "float", "evidence": "str", "q_value": "float"}),
         Output("quick_wins.json", "the playbook used, the milestones treated as gaps, counts of wins by kind"),
         Output("csm_actions.xlsx", "the account wins as one workbook, a sheet per CSM, safe to open in a spreadsheet",
                optional=True),
         Output("csm_actions.csv", "the same lists in one CSV with an owner column, safe to open in a spreadsheet",
                {"rank": "int", "account_id": "str", "account_name": "str", "gap": "str", "action": "str",
-                "arr_at_stake": "float", "evidence": "str", "owner": "str"}, optional=True, spreadsheet_safe=True),
+                "arr_at_stake": "float", "evidence": "str", "owner": "str"}, optional=True),
     ),
 )
