@@ -67,6 +67,7 @@ DEFAULTS: dict = {
         "slicing_dimensions": [],
         "redact_account_names": False,
         "data_end": "",  # ISO date the data runs to; empty: the latest date found in the data
+        "assumptions": [],  # what a mapping assumed (e.g. a snapshot's as-of date); shown in the report
     },
     "usage": {
         "core_features": [],
@@ -115,7 +116,7 @@ DEFAULTS: dict = {
 WORKSTREAM_KEYS = {"name", "owner", "start", "due", "status"}
 WORKSTREAM_STATUSES = ("not started", "on track", "at risk", "late", "done")
 
-SOURCE_KEYS = {"path", "columns", "decimal", "thousands", "date_formats"}
+SOURCE_KEYS = {"path", "sql", "columns", "decimal", "thousands", "date_formats"}
 
 
 def _merge(base: dict, override: dict, where: str) -> dict:
@@ -145,6 +146,14 @@ def _check_sources(sources: dict, file: str) -> dict:
             raise UsageError(
                 f"{file}: unknown setting(s) {sorted(unknown)} under [sources.{table}]; known: {sorted(SOURCE_KEYS)}"
             )
+        if "sql" in spec:
+            if not isinstance(spec["sql"], str) or not spec["sql"].strip():
+                raise UsageError(f"{file}: [sources.{table}] sql must be a DuckDB query (text)")
+            if "path" in spec:
+                raise UsageError(f"{file}: [sources.{table}] has both path and sql; keep one")
+            if table == "usage_events":
+                raise UsageError(f"{file}: [sources.usage_events] sql is not supported: events are scanned out of "
+                                 "core; give a file or folder (path), or a warehouse table")
         for contract_name in spec.get("columns", {}):
             known = TABLES[table].column(contract_name)
             if known is None:

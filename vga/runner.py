@@ -175,7 +175,7 @@ def run_period(
         pipeline.write(outputs, tmp / "results")
         timings["write_results"] = round(time.time() - t0, 3)
         timings["steps"] = step_seconds
-        params = {"data_dir": str(data_dir), "period": p.label, "config": str(config_path or ""),
+        params = {"data_dir": str(data_dir), "period": p.label, "config": str(Path(config_path).resolve()) if config_path else "",
                   "run_dir": str(tmp), "reports_dir": str(out)}
         jobs = [(stem, NOTEBOOK_DIR / f"{stem}.ipynb", tmp / "notebooks" / f"{stem}.ipynb") for stem, _ in SERIES]
         done = []

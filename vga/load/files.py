@@ -28,6 +28,61 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+class SqlSource:
+    """A contract table built by a DuckDB query over the data folder's files
+    (``[sources.<table>] sql``): one table from several files, one file into
+    several tables, derived columns, filters, constants. What the query
+    returns goes through the contract's rules like any file."""
+
+    def __init__(self, data_dir: Path, table: str, sql: str, config_file: str | None):
+        self.data_dir, self.table, self.sql, self.config_file = Path(data_dir), table, sql, config_file
+        self.name = f"[sources.{table}] sql"
+
+    def __str__(self) -> str:
+        return f"{self.name} in {self.config_file or 'the configuration'}"
+
+    def is_dir(self) -> bool:
+        return False
+
+    @property
+    def files(self) -> list[Path]:
+        """The data folder's files the query names (their sha256 go in the manifest)."""
+        return sorted(p for p in self.data_dir.rglob("*") if p.is_file() and p.name in self.sql)
+
+    def where(self) -> str:
+        """'vga.toml line 12' for the query's first line, for messages."""
+        if not self.config_file or not Path(self.config_file).is_file():
+            return str(self)
+        lines = Path(self.config_file).read_text(encoding="utf-8").splitlines()
+        header = next((i for i, line in enumerate(lines) if line.strip() == f"[sources.{self.table}]"), None)
+        for i in range((header or 0) + 1, len(lines)):
+            if lines[i].strip().startswith("sql") and "=" in lines[i]:
+                return f"{Path(self.config_file).name} line {i + 1} ({self.name})"
+        return str(self)
+
+
+def read_sql_table(source: SqlSource) -> pd.DataFrame:
+    """Run a ``sql`` source with DuckDB, file names relative to the data
+    folder, and return its rows as text (like :func:`read_text_table`), with
+    ``source_row`` the 1-based row of the query's result."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.execute("SET file_search_path = ?", [str(source.data_dir)])
+        typed = con.sql(source.sql).df()
+    except duckdb.Error as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise DataError(f"{source.where()}: the query failed: {first}") from None
+    finally:
+        con.close()
+    frame = pd.DataFrame({str(c): _arrow_column_to_text(typed[c]) for c in typed.columns})
+    frame.columns = [str(c).strip() for c in frame.columns]
+    frame = frame.astype(object).apply(lambda col: col.astype(str).str.strip()) if len(frame.columns) else frame
+    frame.insert(0, "source_row", np.arange(1, len(frame) + 1, dtype=np.int64))
+    return frame.reset_index(drop=True)
+
+
 def find_sources(data_dir: Path, config: dict) -> dict[str, Path]:
     """Map each table present to its file (or folder for usage_events)."""
     data_dir = Path(data_dir)
@@ -35,6 +90,10 @@ def find_sources(data_dir: Path, config: dict) -> dict[str, Path]:
         raise DataError(f"data folder {data_dir} does not exist or is not a folder")
     found: dict[str, Path] = {}
     for name, table in TABLES.items():
+        query = config.get("sources", {}).get(name, {}).get("sql")
+        if query:
+            found[name] = SqlSource(data_dir, name, query, config.get("_file"))
+            continue
         configured = config.get("sources", {}).get(name, {}).get("path")
         if configured:
             path = Path(configured)

@@ -24,7 +24,7 @@ import pandas as pd
 from ..contract import PERSONAL_COLUMNS, REDACTED, TABLES, Table, derived_outcome
 from ..errors import DataError
 from . import messages as msg
-from .files import missing_required_message, read_text_table
+from .files import SqlSource, missing_required_message, read_sql_table, read_text_table
 from .outcome import TableLoad
 from .parse import parse_column
 
@@ -141,7 +141,7 @@ def stage_table(name: str, path: Path, config: dict) -> Staged:
     """Read ``path`` and apply the value checks, table rules and row rules."""
     table = TABLES[name]
     options = config.get("sources", {}).get(name, {})
-    raw = read_text_table(path)
+    raw = read_sql_table(path) if isinstance(path, SqlSource) else read_text_table(path)
     mapping = options.get("columns", {})  # contract name -> name in the file
     reverse = {v: k for k, v in mapping.items()}
     text = raw.rename(columns=reverse)
@@ -155,7 +155,8 @@ def stage_table(name: str, path: Path, config: dict) -> Staged:
     keep = pd.Series(True, index=text.index)
     keep[list(found.rows)] = False
     keep = _row_rules(table, text, parsed, keep, found)
-    return Staged(table, Path(path), raw, text, parsed, keep, found, personal_raw)
+    return Staged(table, path if isinstance(path, SqlSource) else Path(path), raw, text, parsed, keep, found,
+                  personal_raw)
 
 
 def check_references(stage: Staged, account_ids: set[str]) -> None:
@@ -189,5 +190,8 @@ def finish(stage: Staged) -> TableLoad:
         [(int(stage.text.at[i, "source_row"]), col, value, reason[1], reason[0]) for i, col, value, reason in kept_cells],
         columns=["source_row", "column", "value", "reason", "reason_kind"],
     )
-    files = sorted(stage.source.glob("*.parquet")) if stage.source.is_dir() else [stage.source]
+    if isinstance(stage.source, SqlSource):
+        files = stage.source.files
+    else:
+        files = sorted(stage.source.glob("*.parquet")) if stage.source.is_dir() else [stage.source]
     return TableLoad(stage.table.name, str(stage.source), files, accepted, quarantined, blanked, len(stage.text))

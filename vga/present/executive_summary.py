@@ -143,7 +143,8 @@ def quick_wins(view):
 def caveats(view):
     """Assumptions and caveats: missing or stale sources, small samples, what was assumed."""
     s = view["summary.json"]
-    lines = list(s.get("warnings") or [])
+    lines = [f"Assumed by the data's mapping: {a}" for a in s.get("assumptions") or []]
+    lines += list(s.get("warnings") or [])
     missing = [t for t in ("renewals", "usage_events", "health_scores", "support_tickets", "surveys", "onboarding",
                            "interviews", "interventions") if t not in s["data_quality"]]
     if missing:

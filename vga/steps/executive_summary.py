@@ -113,6 +113,7 @@ def compute(inputs, period, settings, upstream) -> dict:
         "lookback": {k: upstream["churned_customers.json"].get(k) for k in ("lookback_months", "lookback_start")},
         "untested_slices": int((~slices["tested"]).sum()) if slices is not None else None,
         "currency": report["currency"],
+        "assumptions": list(settings["analysis"].get("assumptions") or []),
     }
     return {"summary.json": summary}
 
