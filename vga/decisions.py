@@ -213,7 +213,7 @@ def behaviour_features(decisions: pd.DataFrame, inputs, settings: dict, lead: in
 
     Columns that need a missing table are left out.
     """
-    from .usage import distinct_features, first_value, pair_feature_use, pair_usage
+    from .usage import distinct_features, first_value, pair_feature_use, pair_usage, top_features
 
     out = decisions[["account_id", "decision_date", "outcome", "group"]].copy()
     if out.empty:
@@ -224,10 +224,9 @@ def behaviour_features(decisions: pd.DataFrame, inputs, settings: dict, lead: in
     end = day + pd.Timedelta(days=1)  # exclusive: all of the day
     if inputs.events is not None:
         events = inputs.events.table()
-        counts = events.group_by("feature").aggregate(accounts=events.account_id.nunique()).to_pandas()
-        features = counts.sort_values(["accounts", "feature"], ascending=[False, True])["feature"].head(max_features)
-        used = pair_feature_use(events, pairs, list(features)).set_index("pair")
-        for feature in sorted(features):
+        features = top_features(events, max_features)
+        used = pair_feature_use(events, pairs, features).set_index("pair")
+        for feature in features:
             out[f"uses_{feature}"] = used[feature].reindex(pairs["pair"]).fillna(False).astype(bool).to_numpy()
         core = list(settings["usage"]["core_features"])
         if core:

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .quadrant import CHURN_RISK, FRUSTRATED
+from .voice import open_tickets
 
 COLUMNS = ["rank", "kind", "account_id", "gap", "action", "owner", "arr_at_stake", "evidence", "q_value"]
 #: ``q_value`` (beyond the specified columns): the adjusted p-value behind a
@@ -46,10 +47,8 @@ def open_escalations(tickets: pd.DataFrame | None, as_of: date) -> pd.Series:
     before it and not closed by then)."""
     if tickets is None or "escalated" not in tickets.columns:
         return pd.Series(dtype=int)
-    end = _end(as_of)
-    t = tickets[tickets["escalated"].fillna(False).astype(bool) & (tickets["opened_at"] < end)]
-    still_open = t["closed_at"].isna() | (t["closed_at"] >= end) if "closed_at" in t.columns else True
-    return t[still_open].groupby("account_id").size()
+    still = open_tickets(tickets, as_of)
+    return still[still["escalated"].fillna(False).astype(bool)].groupby("account_id").size()
 
 
 def missed_milestones(onboarding: pd.DataFrame | None, milestones: list[str], as_of: date) -> pd.DataFrame:

@@ -57,29 +57,13 @@ def arr_at(accounts: pd.DataFrame, renewals: pd.DataFrame | None, day: date) -> 
     """ARR of every account at ``day`` (a float Series indexed by account_id).
 
     ``renewals`` may be None (no renewals table): then ARR is
-    ``accounts.arr`` except before ``contract_start``.
+    ``accounts.arr`` except before ``contract_start``. The rule itself is
+    :func:`arr_for_pairs`, here for one day and every account.
     """
-    d = _day(day)
-    accounts = accounts.drop_duplicates("account_id")
-    result = pd.Series(
-        accounts["arr"].astype(float).to_numpy(), index=pd.Index(accounts["account_id"], name="account_id"), name="arr"
-    )
-    if renewals is not None and len(renewals):
-        r = _ordered_renewals(renewals)
-        later = r[r["renewal_date"] > d]
-        first_later = later.groupby("account_id", sort=False).head(1).set_index("account_id")["arr_before"]
-        earlier = r[r["renewal_date"] <= d]
-        last_earlier = earlier.groupby("account_id", sort=False).tail(1).set_index("account_id")["arr_after"]
-        first_later = first_later[first_later.index.isin(result.index)]
-        last_earlier = last_earlier[last_earlier.index.isin(result.index)]
-        result.loc[first_later.index] = first_later.astype(float).to_numpy()
-        # A row on or before d wins over the look-ahead to a later row.
-        result.loc[last_earlier.index] = last_earlier.astype(float).to_numpy()
-    if "contract_start" in accounts.columns:
-        starts = pd.to_datetime(accounts["contract_start"]).to_numpy()
-        not_started = pd.notna(starts) & (starts > d.to_datetime64())
-        result[not_started] = 0.0
-    return result
+    ids = accounts.drop_duplicates("account_id")["account_id"]
+    pairs = pd.DataFrame({"account_id": ids.to_numpy(), "day": _day(day)})
+    values = arr_for_pairs(accounts, renewals, pairs).to_numpy()
+    return pd.Series(values, index=pd.Index(ids.to_numpy(), name="account_id"), name="arr")
 
 
 def arr_for_pairs(accounts: pd.DataFrame, renewals: pd.DataFrame | None, pairs: pd.DataFrame) -> pd.Series:

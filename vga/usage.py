@@ -189,6 +189,19 @@ def window_usage(
     return _measures(stage1, False, features, core, masks)[["account_id", *MEASURES]]
 
 
+def _pairs_table(pairs: pd.DataFrame) -> ibis.Table:
+    """(account, day) pairs as a small in-memory table to join events to."""
+    return ibis.memtable(pd.DataFrame({"pair": pairs["pair"].astype("int64").to_numpy(),
+                                       "pair_account": pairs["account_id"].astype(str).to_numpy(),
+                                       "at_day": pd.to_datetime(pairs["day"]).dt.date.to_numpy()}))
+
+
+def top_features(events: ibis.Table, n: int = 30) -> list[str]:
+    """The ``n`` features used by the most accounts (ties by name), sorted by name."""
+    counts = events.group_by("feature").aggregate(accounts=events.account_id.nunique()).to_pandas()
+    return sorted(counts.sort_values(["accounts", "feature"], ascending=[False, True])["feature"].head(n))
+
+
 def pair_usage(
     events: ibis.Table, pairs: pd.DataFrame, window_days: int = 90, core_features=(), features: list[str] | None = None
 ) -> pd.DataFrame:
@@ -203,10 +216,7 @@ def pair_usage(
     core = list(core_features)
     features = distinct_features(events) if features is None else features
     stage1, masks = collapse(events, features)
-    keys = pd.DataFrame({"pair": pairs["pair"].astype("int64").to_numpy(),
-                         "pair_account": pairs["account_id"].astype(str).to_numpy(),
-                         "at_day": pd.to_datetime(pairs["day"]).dt.date.to_numpy()})
-    p = ibis.memtable(keys)
+    p = _pairs_table(pairs)
     joined = stage1.join(p, [stage1.account_id == p.pair_account, stage1.day <= p.at_day,
                              stage1.day > p.at_day - ibis.interval(days=window_days)])
     columns = {"account_id": joined.pair.cast("string"), "day": joined.day, "user_id": joined.user_id,
@@ -222,10 +232,7 @@ def pair_feature_use(events: ibis.Table, pairs: pd.DataFrame, features, window_d
     ``pair`` and one boolean column per feature; pairs without events are
     absent."""
     features = list(features)
-    keys = pd.DataFrame({"pair": pairs["pair"].astype("int64").to_numpy(),
-                         "pair_account": pairs["account_id"].astype(str).to_numpy(),
-                         "at_day": pd.to_datetime(pairs["day"]).dt.date.to_numpy()})
-    p = ibis.memtable(keys)
+    p = _pairs_table(pairs)
     e = events.filter(events.feature.isin(features)).mutate(event_day=events.timestamp.date())
     e = e.group_by(["account_id", "event_day", "feature"]).aggregate(n=e.count())
     joined = e.join(p, [e.account_id == p.pair_account, e.event_day <= p.at_day,

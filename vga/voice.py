@@ -305,12 +305,17 @@ def support_load(tickets: pd.DataFrame, months: int, start: date, end: date) -> 
     return level, table.reset_index(drop=True)
 
 
+def open_tickets(tickets: pd.DataFrame, day: date) -> pd.DataFrame:
+    """The tickets open at ``day``: opened on or before it and not closed by then."""
+    opened = until(tickets, "opened_at", day)
+    closed = _naive(opened["closed_at"]) if "closed_at" in opened.columns else pd.Series(pd.NaT, index=opened.index)
+    return opened[closed.isna() | (closed >= _end_of(day))]
+
+
 def open_backlog(tickets: pd.DataFrame, day: date) -> dict:
     """Tickets open at ``day``: count, accounts, median age and the share
     older than 30 days (ages in whole days), by priority."""
-    opened = until(tickets, "opened_at", day)
-    closed = _naive(opened["closed_at"]) if "closed_at" in opened.columns else pd.Series(pd.NaT, index=opened.index)
-    still = opened[closed.isna() | (closed >= _end_of(day))]
+    still = open_tickets(tickets, day)
     age = (pd.Timestamp(day).normalize() - _naive(still["opened_at"]).dt.normalize()).dt.days
     n = int(len(still))
     priority = (still["priority"].fillna(NOT_GIVEN).value_counts() if "priority" in still.columns

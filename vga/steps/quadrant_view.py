@@ -139,14 +139,13 @@ def champion_features(inputs, quadrants: pd.DataFrame, as_of: date, alpha: float
     that used it in the 90 days to ``as_of``, the difference with its 95%
     interval, Fisher's p and BH q (:mod:`vga.compare`). None without events."""
     from ..compare import compare_table
-    from ..usage import pair_feature_use
+    from ..usage import pair_feature_use, top_features
 
     if inputs.events is None or quadrants.empty:
         return None
     events = inputs.events.table()
     events = events.filter(events.timestamp < _after(as_of))
-    counts = events.group_by("feature").aggregate(accounts=events.account_id.nunique()).to_pandas()
-    features = sorted(counts.sort_values(["accounts", "feature"], ascending=[False, True])["feature"].head(max_features))
+    features = top_features(events, max_features)
     scored = quadrants[quadrants["quadrant"] != q.UNSCORED].reset_index(drop=True)
     pairs = pd.DataFrame({"pair": np.arange(len(scored)), "account_id": scored["account_id"], "day": pd.Timestamp(as_of)})
     used = pair_feature_use(events, pairs, features).set_index("pair").reindex(pairs["pair"]).fillna(False).astype(bool)
