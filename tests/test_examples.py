@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -64,3 +65,122 @@ def test_a_failing_mapping_query_names_its_line(tmp_path):
     loaded = load_folder(tmp_path, load_config(tmp_path / "vga.toml"))
     accounts = loaded.tables["accounts"].accepted
     assert list(accounts["account_id"]) == ["a"] and list(accounts["arr"]) == [10.0]
+
+
+@needs_real
+@pytest.mark.slow
+def test_ravenstack_runs_through_its_mapping_and_shows_its_disagreeing_churn_labels(tmp_path):
+    config = ROOT / "data" / "examples" / "ravenstack-saas" / "vga.toml"
+    data = REAL / "ravenstack-saas"
+    run = run_period(data, "2024Q4", config_path=config, out=tmp_path, quiet=True)
+    summary = json.loads((run / "results" / "summary.json").read_text())
+    assert summary["accounts_total"] == 500
+    labels = {r["label"]: r for r in summary["churn_labels"]}
+    assert labels["accounts.churn_flag is True"]["accounts"] == 110
+    assert labels["a churn event (churn_events)"]["accounts"] == 352
+    assert labels["an ended subscription (subscriptions.churn_flag)"]["accounts"] == 312
+
+    # Independently of vga: ARR from the subscription export, as the mapping states it.
+    accounts = pd.read_csv(data / "ravenstack_accounts.csv", dtype=str)
+    subs = pd.read_csv(data / "ravenstack_subscriptions.csv", dtype={"account_id": str})
+    flagged = set(accounts.loc[accounts["churn_flag"] == "True", "account_id"])
+    as_of = pd.Timestamp("2024-12-31")
+    paid = subs[subs["arr_amount"] > 0]
+    running = paid[(pd.to_datetime(paid["start_date"]) <= as_of)
+                   & (paid["end_date"].isna() | (pd.to_datetime(paid["end_date"]) > as_of))]
+    arr_now = running[~running["account_id"].isin(flagged)].groupby("account_id")["arr_amount"].sum()
+    assert summary["arr_total"] == pytest.approx(float(arr_now.sum()))
+    # Churned in the figures: flagged, or every paid subscription ended on some day (ARR 0 that day).
+    changes = pd.concat([paid[["account_id", "start_date", "arr_amount"]].rename(columns={"start_date": "day"}),
+                         paid.dropna(subset=["end_date"])[["account_id", "end_date", "arr_amount"]]
+                         .rename(columns={"end_date": "day"}).assign(arr_amount=lambda f: -f["arr_amount"])])
+    daily = changes.groupby(["account_id", "day"])["arr_amount"].sum().sort_index()
+    running_sum = daily[daily != 0].groupby(level="account_id").cumsum()
+    dipped = set(running_sum[running_sum == 0].index.get_level_values("account_id"))
+    figures = labels["the figures: a renewals row took ARR to 0"]
+    assert figures["accounts"] == len(flagged | dipped) > len(flagged)
+    assert labels["accounts.churn_flag is True"]["also_churned_in_figures"] == 110
+
+    # Nothing lost: every table's rows read = accepted + quarantined; one event per counted use.
+    manifest = json.loads((run / "manifest.json").read_text())
+    quality = summary["data_quality"]
+    for table, q in quality.items():
+        assert q["rows_read"] == q["rows_accepted"] + q["rows_quarantined"], table
+    usage = pd.read_csv(data / "ravenstack_feature_usage.csv")
+    assert quality["usage_events"]["rows_accepted"] == int(usage["usage_count"].sum())
+    events = next(i for i in manifest["inputs"] if i["table"] == "usage_events")
+    assert sorted(Path(f["path"]).name for f in events["files"]) == [
+        "ravenstack_feature_usage.csv", "ravenstack_subscriptions.csv"]
+
+    # The report says which churn the figures follow, with the counts, first thing.
+    from bs4 import BeautifulSoup
+
+    page = " ".join(BeautifulSoup((run / "report.html").read_text(), "html.parser").get_text(" ").split())
+    assert ("The export's churn labels disagree on who churned: 'accounts.churn_flag is True' names 110; "
+            "'a churn event (churn_events)' names 352; 'an ended subscription (subscriptions.churn_flag)' names 312. "
+            f"The figures follow the renewals table (a row that took ARR to 0): {figures['accounts']} accounts") in page
+    assert page.index("disagree on who churned") < page.index("Headline figures")
+    assert "Assumed by the data's mapping: an account churned when accounts.churn_flag is True" in page
+    assert "River @ Rivalytics" in (ROOT / "README.md").read_text()
+
+    # The mapping's user ids (the subscription ids) reach no file of the run.
+    user_ids = set(subs["subscription_id"])
+    for path in run.rglob("*"):
+        if path.is_file():
+            found = user_ids & set(re.findall(r"S-[0-9a-f]{6}", path.read_text(errors="ignore")))
+            assert not found, f"{path.relative_to(run)} holds user ids such as {sorted(found)[:3]}"
+
+
+def test_churn_labels_are_counted_against_the_figures(tmp_path):
+    from vga.config import load_config
+    from vga.load import load_folder, to_inputs
+    from vga.decisions import churn_label_agreement
+
+    (tmp_path / "accounts.csv").write_text("account_id,arr,contract_start\na,10,2023-01-01\nb,10,2023-01-01\n"
+                                           "c,10,2023-01-01\nd,10,2024-06-01\n")
+    # a churns; d's 0 row predates its contract, so d has not churned; b and c renew.
+    (tmp_path / "renewals.csv").write_text("account_id,renewal_date,arr_before,arr_after\n"
+                                           "a,2024-03-01,10,0\nb,2024-03-01,10,12\nd,2024-01-01,10,0\nc,2025-03-01,10,0\n")
+    (tmp_path / "crm.csv").write_text("id,churned\na,yes\nb,yes\nzz,yes\nc,no\n")
+    (tmp_path / "vga.toml").write_text(
+        '[churn_labels]\n"CRM flag" = "SELECT id AS account_id FROM read_csv(\'crm.csv\', all_varchar = true) '
+        'WHERE churned = \'yes\'"\n"nobody" = "SELECT id AS account_id FROM read_csv(\'crm.csv\') WHERE false"\n')
+    inputs = to_inputs(load_folder(tmp_path, load_config(tmp_path / "vga.toml")))
+    table = churn_label_agreement(inputs.churn_labels, inputs.table("renewals"), inputs.table("accounts"),
+                                  pd.Timestamp("2024-12-31").date())
+    rows = table.set_index("label")
+    assert rows.iloc[0].to_dict() == {"accounts": 1, "also_churned_in_figures": 1, "only_in_label": 0,
+                                      "only_in_figures": 0, "unknown_ids": 0}  # a only: c churns after the as-of
+    assert rows.loc["CRM flag"].to_dict() == {"accounts": 2, "also_churned_in_figures": 1, "only_in_label": 1,
+                                              "only_in_figures": 0, "unknown_ids": 1}
+    assert rows.loc["nobody"].to_dict() == {"accounts": 0, "also_churned_in_figures": 0, "only_in_label": 0,
+                                            "only_in_figures": 1, "unknown_ids": 0}
+
+    (tmp_path / "vga.toml").write_text('[analysis]\nalpha = 0.05\n\n[churn_labels]\n"CRM flag" = "SELECT nope FROM read_csv(\'crm.csv\')"\n')
+    with pytest.raises(DataError, match=r'vga.toml line 5 \(\[churn_labels\] "CRM flag"\): the query failed'):
+        load_folder(tmp_path, load_config(tmp_path / "vga.toml"))
+    (tmp_path / "vga.toml").write_text('[churn_labels]\n"CRM flag" = "SELECT id FROM read_csv(\'crm.csv\')"\n')
+    with pytest.raises(DataError, match=r"returns no account_id column \(it returns id\)"):
+        load_folder(tmp_path, load_config(tmp_path / "vga.toml"))
+
+
+def test_events_from_a_mapping_query_keep_every_row(tmp_path):
+    from vga.config import load_config
+    from vga.load import load_folder
+
+    (tmp_path / "accounts.csv").write_text("account_id,arr\na,10\n")
+    (tmp_path / "usage.csv").write_text("day,feature,seat,count\n2024-01-02,x,s1,2\nnot a date,y,s1,1\n2024-01-03,z,s9,1\n")
+    (tmp_path / "vga.toml").write_text(
+        '[sources.usage_events]\nsql = """\nSELECT day AS timestamp, feature, seat AS user_id, '
+        "CASE WHEN seat = 's1' THEN 'a' ELSE 'nobody' END AS account_id "
+        "FROM read_csv('usage.csv', all_varchar = true), range(CAST(count AS INTEGER)) AS n(i)\n\"\"\"\n")
+    loaded = load_folder(tmp_path, load_config(tmp_path / "vga.toml"))
+    events = loaded.tables["usage_events"]
+    assert events.quality == {"rows_read": 4, "rows_accepted": 2, "rows_quarantined": 2, "cells_blanked": 0}
+    reasons = sorted(events.quarantined["reason"])
+    assert "not a date" in reasons[0] or "not a date" in reasons[1]
+    assert any("nobody" in r for r in reasons)
+    assert [p.name for p in events.files] == ["usage.csv"]
+    (tmp_path / "vga.toml").write_text('[sources.usage_events]\nsql = "SELECT nothing FROM read_csv(\'usage.csv\')"\n')
+    with pytest.raises(DataError, match=r"vga.toml line 2 \(\[sources.usage_events\] sql\): the query failed"):
+        load_folder(tmp_path, load_config(tmp_path / "vga.toml"))

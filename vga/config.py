@@ -6,6 +6,8 @@ definitions. Example::
 
     [sources.accounts]
     path = "crm/accounts_export.xlsx"     # relative to the data folder
+    encoding = "cp1252"                   # text files only; default UTF-8 (a BOM is fine)
+    delimiter = ";"                       # CSV only; default ","
     decimal = ","                         # number convention of this file
     thousands = "."
     [sources.accounts.columns]            # contract name = name in your file
@@ -31,6 +33,9 @@ definitions. Example::
     [health]                              # the composite, where no CS score exists
     weights = {nps = 1, csat = 1, support = 1, touchpoints = 1}
     max_age_days = {nps = 365, csat = 180, support = 90, touchpoints = 120}
+
+    [churn_labels]                        # other churn labels, compared in the report
+    "flagged in the CRM" = "SELECT account_id FROM read_csv('crm.csv') WHERE churned = 'Yes'"
 
     [warehouse]
     url = "postgresql://user@host/db"     # events read where they live
@@ -82,6 +87,10 @@ DEFAULTS: dict = {
     },
     "warehouse": {"url": "", "url_env": "", "events_table": "usage_events"},
     "programme": {"sponsor": "", "task_force": [], "workstreams": []},
+    # Other churn labels an export carries (label = DuckDB query over the data
+    # folder returning account_id): counted against the figures' churn in the
+    # report, so that disagreeing sources are visible, not hidden.
+    "churn_labels": {},
     "report": {
         "currency": "",  # e.g. "EUR": shown as a code before amounts; empty: plain numbers
         "top_value_gaps": 5,  # rows of the executive summary's top value gaps
@@ -116,7 +125,7 @@ DEFAULTS: dict = {
 WORKSTREAM_KEYS = {"name", "owner", "start", "due", "status"}
 WORKSTREAM_STATUSES = ("not started", "on track", "at risk", "late", "done")
 
-SOURCE_KEYS = {"path", "sql", "columns", "decimal", "thousands", "date_formats"}
+SOURCE_KEYS = {"path", "sql", "columns", "decimal", "thousands", "date_formats", "encoding", "delimiter"}
 
 
 def _merge(base: dict, override: dict, where: str) -> dict:
@@ -151,9 +160,6 @@ def _check_sources(sources: dict, file: str) -> dict:
                 raise UsageError(f"{file}: [sources.{table}] sql must be a DuckDB query (text)")
             if "path" in spec:
                 raise UsageError(f"{file}: [sources.{table}] has both path and sql; keep one")
-            if table == "usage_events":
-                raise UsageError(f"{file}: [sources.usage_events] sql is not supported: events are scanned out of "
-                                 "core; give a file or folder (path), or a warehouse table")
         for contract_name in spec.get("columns", {}):
             known = TABLES[table].column(contract_name)
             if known is None:
@@ -200,6 +206,9 @@ def _check_analysis(config: dict, file: str) -> None:
     share = config["interventions"]["target_share"]
     if not isinstance(share, (int, float)) or not 0 < share <= 1:
         raise UsageError(f"{file}: [interventions] target_share = {share!r}; it must be a fraction above 0 and at most 1 (0.2 = 20%)")
+    for label, query in config["churn_labels"].items():
+        if not isinstance(query, str) or not query.strip():
+            raise UsageError(f"{file}: [churn_labels] {label!r} must be a DuckDB query (text) returning account_id")
     colors = {"red", "yellow", "lime", "green"}
     for key in ("from_colors", "to_colors"):
         bad = [c for c in config["interventions"][key] if c not in colors]

@@ -287,3 +287,44 @@ def behaviour_comparison(features: pd.DataFrame, alpha: float = 0.05, min_n: int
         table.insert(0, "comparison", name)
         tables.append(table)
     return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+
+
+FIGURES_LABEL = "the figures: a renewals row took ARR to 0"
+
+
+def churned_in_figures(renewals: pd.DataFrame | None, accounts: pd.DataFrame, as_of: date) -> set[str]:
+    """Accounts the figures count as churned by ``as_of``: a renewals row dated
+    on or before the as-of date, and not before the account's
+    ``contract_start``, with ``arr_after`` = 0 (the event of the survival
+    definition)."""
+    if renewals is None or renewals.empty:
+        return set()
+    rows = renewals[(renewals["arr_after"] == 0) & (pd.to_datetime(renewals["renewal_date"]) <= pd.Timestamp(as_of))]
+    if "contract_start" in accounts.columns:
+        start = rows["account_id"].map(accounts.set_index("account_id")["contract_start"])
+        rows = rows[start.isna() | (pd.to_datetime(rows["renewal_date"]) >= pd.to_datetime(start))]
+    return set(rows["account_id"])
+
+
+def churn_label_agreement(labels: pd.DataFrame | None, renewals: pd.DataFrame | None, accounts: pd.DataFrame,
+                          as_of: date) -> pd.DataFrame | None:
+    """Each other churn label of the export counted against the figures' churn.
+
+    One row for the figures (:func:`churned_in_figures`), then one per label:
+    ``accounts`` (accepted accounts it names), ``also_churned_in_figures``,
+    ``only_in_label`` (it says churned, the figures do not),
+    ``only_in_figures`` (the figures say churned, it does not), and
+    ``unknown_ids`` (ids it names that are not accepted accounts). Labels
+    carry no date: they are compared as given. None without labels.
+    """
+    if labels is None:
+        return None
+    figures = churned_in_figures(renewals, accounts, as_of)
+    rows = [{"label": FIGURES_LABEL, "accounts": len(figures), "also_churned_in_figures": len(figures),
+             "only_in_label": 0, "only_in_figures": 0, "unknown_ids": 0}]
+    for label, part in labels.groupby("label", sort=False, observed=False):
+        named = set(part.loc[part["known"], "account_id"])
+        rows.append({"label": label, "accounts": len(named), "also_churned_in_figures": len(named & figures),
+                     "only_in_label": len(named - figures), "only_in_figures": len(figures - named),
+                     "unknown_ids": int((~part["known"]).sum())})
+    return pd.DataFrame(rows)

@@ -68,6 +68,8 @@ class Inputs:
     identity: dict | None = None
     #: the previous period's run ``results/quadrants.csv``, when one exists
     previous_quadrants: pd.DataFrame | None = None
+    #: other churn labels of the export (``[churn_labels]``): label, account_id, known
+    churn_labels: pd.DataFrame | None = None
 
     def table(self, name: str) -> pd.DataFrame | None:
         """The accepted rows of ``name``, or None when it was not given."""

@@ -26,7 +26,8 @@ from ..config import load_config, warehouse_url
 from ..contract import TABLES, pandera_schema
 from ..errors import DataError
 from ..inputs import Events, Inputs
-from .files import find_sources, read_text_table
+from .files import SqlSource, find_sources, read_text_table
+from .labels import read_churn_labels
 from .outcome import Loaded, TableLoad
 from .parse import parse_column
 from .tables import check_references, finish, stage_table
@@ -87,7 +88,8 @@ def load_folder(
         warehouse_events, events_load = validate_warehouse_events(config, loaded["accounts"].accepted, users, warehouse_con)
         done("usage_events", events_load)
     ordered = {name: loaded[name] for name in TABLES if name in loaded}
-    result = Loaded(data_dir, config, ordered, warehouse_events)
+    result = Loaded(data_dir, config, ordered, warehouse_events,
+                    read_churn_labels(data_dir, config, set(loaded["accounts"].accepted["account_id"])))
     _check_accepted_against_schema(result)
     if strict:
         lines = result.problems()
@@ -108,8 +110,11 @@ def _load_events(path: Path, config: dict, accounts, users, work_dir) -> TableLo
     if work_dir is None:
         work_dir = Path(tempfile.mkdtemp(prefix="vga-events-"))
         atexit.register(shutil.rmtree, work_dir, ignore_errors=True)
-    result = validate_events(Path(path), config, accounts, users, Path(work_dir))
-    files = sorted(Path(path).glob("*.parquet")) if Path(path).is_dir() else [Path(path)]
+    if isinstance(path, SqlSource):
+        result, files = validate_events(path, config, accounts, users, Path(work_dir)), path.files
+    else:
+        result = validate_events(Path(path), config, accounts, users, Path(work_dir))
+        files = sorted(Path(path).glob("*.parquet")) if Path(path).is_dir() else [Path(path)]
     return TableLoad(
         "usage_events", str(path), files, pd.DataFrame(), result["quarantined"],
         pd.DataFrame(columns=["source_row", "column", "value", "reason", "reason_kind"]), result["rows_read"],
@@ -149,4 +154,5 @@ def to_inputs(loaded: Loaded, previous: pd.DataFrame | None = None) -> Inputs:
         events = Events(expression=loaded.warehouse_events, where="warehouse")
     elif "usage_events" in loaded.tables:
         events = Events(path=loaded.tables["usage_events"].accepted_path)
-    return Inputs(tables, events, loaded.sources(), loaded.reasons(), loaded.identity_resolution(), previous)
+    return Inputs(tables, events, loaded.sources(), loaded.reasons(), loaded.identity_resolution(), previous,
+                  loaded.churn_labels)

@@ -31,7 +31,7 @@ import pandas as pd
 from ..contract import PERSONAL_COLUMNS, REDACTED, TABLES
 from ..errors import DataError
 from . import messages as msg
-from .files import missing_required_message
+from .files import SqlSource, missing_required_message
 
 _lit = msg.sql_literal
 
@@ -48,8 +48,21 @@ def connect_for_events(work_dir: Path, memory_limit: str = "3GB") -> duckdb.Duck
     return con
 
 
-def _raw_relation(con, path: Path) -> tuple[str, list[str], bool]:
-    """SQL for the raw rows as text, with source_row (and source_file)."""
+def _raw_relation(con, path) -> tuple[str, list[str], bool]:
+    """SQL for the raw rows as text, with source_row (and source_file).
+
+    ``path`` is a file, a folder of Parquet files or a
+    :class:`~vga.load.files.SqlSource` (a mapping query, run here by DuckDB
+    out of core like a file scan; ``source_row`` is the row of its result)."""
+    if isinstance(path, SqlSource):
+        con.execute(f"SET file_search_path = {_lit(str(path.data_dir))}")
+        probe = f"({path.sql.strip().rstrip(';')})"
+        try:
+            columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {probe}").fetchall()]
+        except duckdb.Error as exc:
+            raise DataError(f"{path.where()}: the query failed: {str(exc).strip().splitlines()[0]}") from None
+        text_cols = ", ".join(f"trim(coalesce(CAST({_q(c)} AS VARCHAR), '')) AS {_q(c)}" for c in columns)
+        return f"SELECT {text_cols}, row_number() OVER () AS source_row FROM {probe}", columns, False
     if path.is_dir():
         files = sorted(path.glob("*.parquet"))
         if not files:

@@ -63,6 +63,8 @@ class Loaded:
     tables: dict[str, TableLoad]
     #: The warehouse events (an Ibis expression of accepted rows) when events live there.
     warehouse_events: object | None = None
+    #: ``[churn_labels]``: label, account_id, known (see :mod:`vga.load.labels`)
+    churn_labels: pd.DataFrame | None = None
 
     def get(self, table: str):
         """The accepted rows of ``table`` (a data frame), or None when it was not given."""

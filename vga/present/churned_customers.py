@@ -16,6 +16,45 @@ def _reason(view):
     return None
 
 
+def churn_labels_agree(rows: list[dict]) -> bool:
+    """Every other churn label names exactly the accounts the figures count as churned."""
+    figures = rows[0] if rows else {}
+    return all(r["accounts"] == figures["accounts"] == r["also_churned_in_figures"] for r in rows[1:])
+
+
+def churn_label_sentence(rows: list[dict], as_of: str) -> str | None:
+    """Which churn the figures follow, and how the export's other churn
+    labels ([churn_labels]) compare, with their counts; None without labels."""
+    if len(rows) < 2:
+        return None
+    figures, others = rows[0], rows[1:]
+    agree = churn_labels_agree(rows)
+    counts = "; ".join(f"'{r['label']}' names {count(r['accounts'])}" for r in others)
+    follow = (f"The figures follow the renewals table (a row that took ARR to 0): "
+              f"{count(figures['accounts'])} accounts by {as_of}")
+    if agree:
+        return f"The export's churn labels agree with the figures: {counts}. {follow}."
+    overlap = "; ".join(f"{count(r['also_churned_in_figures'])} of them carry '{r['label']}'" for r in others)
+    return (f"The export's churn labels disagree on who churned: {counts}. {follow}, and {overlap}. "
+            "Read churn counts with this in mind.")
+
+
+def labels(view):
+    """The export's other churn labels against the figures' churn."""
+    agreement = view["churn_labels.csv"]
+    if agreement is None:
+        return note("Churn here is a renewals row that took ARR to 0. If your exports also flag churn another way "
+                    "(a CRM flag, churn events), name those labels under [churn_labels] in vga.toml to compare them.")
+    facts = view["churned_customers.json"]
+    rows = agreement.to_dict("records")
+    return stack(finding(churn_label_sentence(rows, facts["as_of"])),
+                 table(agreement, names={"label": "churn label", "accounts": "accounts it names",
+                                         "also_churned_in_figures": "also churned in the figures",
+                                         "only_in_label": "churned only by this label",
+                                         "only_in_figures": "churned only in the figures",
+                                         "unknown_ids": "ids not among the accounts"}))
+
+
 def _window(facts) -> str:
     return f"the {facts['lookback_months']} months to {facts['as_of']} (after {facts['lookback_start']})"
 

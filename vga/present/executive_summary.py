@@ -6,6 +6,7 @@ import pandas as pd
 
 from .. import plots
 from .blocks import bullets, count, figure, finding, kpis, money, note, pct, stack, table
+from .churned_customers import churn_label_sentence, churn_labels_agree
 from .quadrant_view import QUADRANT_TEXT
 
 
@@ -50,6 +51,8 @@ def story(view):
     if wins:
         w = wins[0]
         lines.append(f"Do first: {w['action'].rstrip('.')} ({w['gap']}; owner {w['owner']}; {money(w['arr_at_stake'])} at stake).")
+    if not churn_labels_agree(s.get("churn_labels") or []):
+        lines.append(churn_label_sentence(s["churn_labels"], s["as_of"]))
     if not lines:
         return note("The data does not allow a summary for this period; see the warnings above.", "warn")
     return stack(*[finding(line) for line in lines])
@@ -145,6 +148,9 @@ def caveats(view):
     s = view["summary.json"]
     lines = [f"Assumed by the data's mapping: {a}" for a in s.get("assumptions") or []]
     lines += list(s.get("warnings") or [])
+    labels = churn_label_sentence(s.get("churn_labels") or [], s["as_of"])
+    if labels:
+        lines.append(labels)
     missing = [t for t in ("renewals", "usage_events", "health_scores", "support_tickets", "surveys", "onboarding",
                            "interviews", "interventions") if t not in s["data_quality"]]
     if missing:

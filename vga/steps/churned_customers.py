@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 
 from ..coverage import assess
-from ..decisions import (DECISION_COLUMNS, LEADS, add_point_in_time, decision_table, group_summary, lookback_start,
-                         reasons_by_arr, signal_comparison)
+from ..decisions import (DECISION_COLUMNS, LEADS, add_point_in_time, churn_label_agreement, decision_table,
+                         group_summary, lookback_start, reasons_by_arr, signal_comparison)
 from ..themes import themes_by_arr
 from . import Output, Step
 
@@ -34,10 +34,12 @@ def compute(inputs, period, settings, upstream) -> dict:
         facts["reason"] = "no renewals table was given, so there are no renewal decisions to study"
     elif not coverage.covers_as_of:
         facts["reason"] = coverage.reason
+    labels = churn_label_agreement(inputs.churn_labels, renewals, inputs.table("accounts"), period.as_of)
     if facts["reason"]:
         empty = decision_table(None, period.as_of, months)
         return {"decisions.csv": add_point_in_time(empty, inputs, settings), "churned_customers.json": facts,
-                "churn_signals.csv": None, "churn_reasons.csv": None, "churn_themes.csv": None}
+                "churn_signals.csv": None, "churn_reasons.csv": None, "churn_themes.csv": None,
+                "churn_labels.csv": labels}
     decisions = add_point_in_time(decision_table(renewals, period.as_of, months), inputs, settings)
     facts.update(group_summary(decisions))
     facts["scores_available"] = {
@@ -55,6 +57,7 @@ def compute(inputs, period, settings, upstream) -> dict:
         "churn_signals.csv": signal_comparison(decisions, alpha=analysis["alpha"]),
         "churn_reasons.csv": reasons_by_arr(decisions),
         "churn_themes.csv": themes,
+        "churn_labels.csv": labels,
     }
 
 
@@ -74,5 +77,8 @@ STEP = Step(
                optional=True),
         Output("churn_themes.csv", "interview themes of churned accounts, weighted by the ARR they took",
                {"theme": "str", "accounts": "int", "mentions": "int", "arr": "float", "arr_share": "float"}, optional=True),
+        Output("churn_labels.csv", "the export's other churn labels ([churn_labels]) counted against the figures' churn",
+               {"label": "str", "accounts": "int", "also_churned_in_figures": "int", "only_in_label": "int",
+                "only_in_figures": "int", "unknown_ids": "int"}, optional=True),
     ),
 )

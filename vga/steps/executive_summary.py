@@ -72,6 +72,13 @@ def value_gaps(upstream, alpha: float, top: int) -> list[dict]:
     return gaps[:top]
 
 
+def churn_labels(agreement) -> list[dict]:
+    """``churn_labels.csv`` as records (empty without [churn_labels])."""
+    if agreement is None:
+        return []
+    return [{k: (str(v) if k == "label" else int(v)) for k, v in row.items()} for row in agreement.to_dict("records")]
+
+
 def compute(inputs, period, settings, upstream) -> dict:
     """The headline figures, from the outputs of the retention, quadrant and
     data-gathering steps (nothing is computed twice), with the same figures
@@ -114,6 +121,7 @@ def compute(inputs, period, settings, upstream) -> dict:
         "untested_slices": int((~slices["tested"]).sum()) if slices is not None else None,
         "currency": report["currency"],
         "assumptions": list(settings["analysis"].get("assumptions") or []),
+        "churn_labels": churn_labels(upstream.get("churn_labels.csv")),
     }
     return {"summary.json": summary}
 
