@@ -35,6 +35,15 @@ def run(*args: str | Path, **kw) -> None:
     subprocess.run([str(a) for a in args], check=True, cwd=ROOT, **kw)
 
 
+# Installed for the tests only, without their declared dependencies:
+# lifelines is the second implementation that tests/test_survival.py checks
+# Kaplan-Meier, log-rank and Cox against. lifelines 0.30.3 declares
+# pandas<3.0, which would make pip downgrade pandas; its fitters work with
+# pandas 3.1 (the test proves it on every run), so it is installed --no-deps
+# with the two packages it needs that vga does not already bring.
+TEST_ONLY = ["lifelines==0.30.3", "autograd==1.9.1", "autograd-gamma==0.5.0"]
+
+
 def ensure_environment() -> None:
     """Create .venv and install the package (editable) with its dev extras.
 
@@ -42,7 +51,7 @@ def ensure_environment() -> None:
     """
     if sys.version_info < (3, 11):
         sys.exit(f"vga needs Python 3.11 or newer; this is {sys.version.split()[0]}")
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + repr(TEST_ONLY).encode()).hexdigest()
     if PY.exists() and STAMP.exists() and STAMP.read_text() == wanted:
         return
     if not PY.exists():
@@ -51,6 +60,7 @@ def ensure_environment() -> None:
     say("installing vga and its dependencies (first time only; a few minutes)")
     run(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
     run(PY, "-m", "pip", "install", "--quiet", "-e", ".[dev]")
+    run(PY, "-m", "pip", "install", "--quiet", "--no-deps", *TEST_ONLY)
     run(PY, "-m", "ipykernel", "install", "--sys-prefix", "--name", "python3")
     STAMP.write_text(wanted)
 

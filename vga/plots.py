@@ -192,3 +192,62 @@ def usage_trend(trend: pd.DataFrame, axes=None):
     for ax in axes:
         ax.tick_params(axis="x", rotation=45, labelsize=8)
     return axes
+
+
+def survival_curves(curves: pd.DataFrame, at_risk: dict, dimension: str, ax):
+    """Kaplan-Meier curves of one dimension (``survival.csv`` rows), as steps
+    from 1 at day 0 with their 95% bands, and the accounts at risk at each
+    year written under the axis. ``at_risk``: survival.json's ``at_risk``."""
+    palette = sns.color_palette("colorblind", 10)
+    groups = list(dict.fromkeys(curves.loc[curves["dimension"] == dimension, "group"]))
+    for color, group in zip(palette, groups):
+        part = curves[(curves["dimension"] == dimension) & (curves["group"] == group)]
+        x = np.concatenate([[0.0], part["time_days"].to_numpy(float)])
+        y = np.concatenate([[1.0], part["survival"].to_numpy(float)])
+        label = "all accounts" if group == "all" else str(group)
+        ax.step(x, y, where="post", color=color, label=label)
+        low = np.concatenate([[1.0], part["ci_lower"].to_numpy(float)])
+        high = np.concatenate([[1.0], part["ci_upper"].to_numpy(float)])
+        ax.fill_between(x, low, high, step="post", color=color, alpha=0.12)
+    ax.set(xlabel="days since contract start", ylabel="share of accounts still customers", ylim=(0, 1.02))
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    times = at_risk.get("times") or []
+    rows = [r for r in at_risk.get("rows", []) if r["dimension"] == dimension]
+    if times:
+        ax.set_xticks(times, [f"{t:,}" for t in times])
+        ax.set_xlim(0, max(times[-1], float(curves["time_days"].max() if len(curves) else 0)) * 1.02 or 1)
+        # The at-risk table under the axis: one line per curve, each count
+        # under its tick (x in days, y in axes units below the axis).
+        from matplotlib.transforms import blended_transform_factory
+
+        under = blended_transform_factory(ax.transData, ax.transAxes)
+        ax.text(0, -0.2, "accounts at risk", transform=ax.transAxes, fontsize=7, weight="bold", ha="right")
+        for i, (color, r) in enumerate(zip(palette, rows[:6])):
+            y = -0.27 - 0.07 * i
+            ax.text(-0.08, y, "all" if r["group"] == "all" else str(r["group"])[:18], transform=ax.transAxes,
+                    fontsize=7, ha="right", color=color)
+            for t, c in zip(times, r["counts"]):
+                ax.text(t, y, f"{c:,}", transform=under, fontsize=7, ha="center", color=color)
+    ax.legend(loc="lower left", fontsize=8)
+    return ax
+
+
+def hazard_ratios(cox: pd.DataFrame, ax, alpha: float = 0.05):
+    """Hazard ratios with 95% intervals on a log axis (``cox.csv`` with a
+    ``q_value`` column): dark where q < alpha, grey elsewhere."""
+    y = np.arange(len(cox))
+    dark = cox["q_value"].astype(float) < alpha
+    colors = np.where(dark, "#c62828", "#90a4ae")
+    ax.hlines(y, cox["ci_lower"], cox["ci_upper"], colors=colors, lw=2)
+    ax.scatter(cox["hazard_ratio"], y, color=colors, zorder=3)
+    ax.axvline(1, color="#333", lw=1)
+    ax.set_xscale("log")
+    low, high = float(cox["ci_lower"].min()), float(cox["ci_upper"].max())
+    ticks = [t for t in (0.1, 0.25, 0.5, 1, 2, 4, 10) if low / 1.5 <= t <= high * 1.5] or [1]
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.xaxis.set_minor_formatter(plt.NullFormatter())
+    ax.set_yticks(y, list(cox["term"]))
+    ax.invert_yaxis()
+    ax.tick_params(axis="y", labelsize=8)
+    ax.set(xlabel="hazard ratio (log scale; above 1: churn sooner)")
+    return ax

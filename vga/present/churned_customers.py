@@ -180,3 +180,113 @@ def findings(view):
     lines.insert(0, f"{pct(facts['decision_churn_rate'])} of the {count(total)} renewal decisions of {_window(facts)} "
                     "were decisions to leave.")
     return stack(*[finding(line) for line in lines])
+
+
+def _survival_reason(view):
+    facts = view["survival.json"]
+    if facts.get("reason"):
+        return note(f"No survival curves: {facts['reason']}.", "skip")
+    return None
+
+
+def _survival_at(curves, dimension, group, day):
+    """S(day) of one curve of survival.csv (1 before its first event)."""
+    part = curves[(curves["dimension"] == dimension) & (curves["group"] == group) & (curves["time_days"] <= day)]
+    return 1.0 if part.empty else float(part["survival"].iloc[-1])
+
+
+def survival(view):
+    """How long accounts stay: Kaplan-Meier curves overall and for the
+    dimension whose groups differ most, with log-rank tests."""
+    if _survival_reason(view):
+        return _survival_reason(view)
+    facts, curves, tests = view["survival.json"], view["survival.csv"], view["survival_tests.csv"]
+    alpha = view.settings["analysis"]["alpha"]
+    lines = [f"{count(facts['subjects'])} accounts are followed from their contract start to {facts['as_of']}; "
+             f"{count(facts['events'])} of them churned in that time."]
+    one_year = _survival_at(curves, "all", "all", 365)
+    lines.append(f"{pct(one_year)} of accounts were still customers a year after their contract started"
+                 + (f"; half had left by day {count(facts['median_days'])}." if facts.get("median_days") is not None
+                    else "; more than half were still customers at the longest follow-up."))
+    if facts["left_out"]:
+        lines.append(f"{count(facts['left_out'])} accounts are left out: no contract_start, or one after the as-of "
+                     f"date (for example {', '.join(facts['left_out_examples'][:3])}).")
+    panels = ["all"]
+    if tests is not None and len(tests):
+        strongest = tests.sort_values("p_value").iloc[0]
+        panels.append(strongest["dimension"])
+        differs = strongest["p_value"] < alpha
+        lines.append(f"By {strongest['dimension']}, the curves {'differ' if differs else 'do not differ clearly'} "
+                     f"(log-rank test over {count(strongest['groups'])} groups, {stat('p', strongest['p_value'])}).")
+    fig, axes = plots.new_figure(5.5 * len(panels), 5.2, columns=len(panels))
+    for ax, dim in zip(list(axes) if len(panels) > 1 else [axes], panels):
+        plots.survival_curves(curves, facts["at_risk"], dim, ax)
+        ax.set_title("all accounts" if dim == "all" else f"by {dim}")
+    fig.subplots_adjust(bottom=0.42, left=0.16, wspace=0.35)
+    parts = [stack(*[finding(line) for line in lines]),
+             figure(fig, "Step charts of the share of accounts still customers by days since contract start, "
+                         + ("overall and by " + panels[1] if len(panels) > 1 else "overall")
+                         + ", with 95% bands and the number of accounts at risk under each year",
+                    "Kaplan-Meier estimate; the band is Greenwood's 95% interval on the log(-log) scale. A curve "
+                    "steps down when accounts churn; the counts under the axis are the accounts still followed.")]
+    if tests is not None and len(tests):
+        parts.append(table(tests.sort_values("p_value"), {"statistic": lambda v: number(v, 2), "p_value": p_value},
+                           names={"groups": "groups compared", "statistic": "log-rank statistic",
+                                  "p_value": "p value"}))
+    return stack(*parts)
+
+
+def _term_words(term: str, reference: dict, days: int) -> str:
+    """'accounts that missed integration_connected in their first 180 days' style."""
+    dim, _, value = term.partition("[")
+    value = value.rstrip("]")
+    if dim == "milestone_missed":
+        return f"accounts that had not completed '{value}' {days} days after their contract start"
+    base = reference.get(dim)
+    return f"accounts with {dim} '{value}'" + (f" (against '{base}')" if base else "")
+
+
+def survival_drivers(view):
+    """What shortens the time to churn: the Cox model's hazard ratios, in words."""
+    if _survival_reason(view):
+        return None
+    facts, cox = view["survival.json"], view["cox.csv"]
+    if cox is None or cox.empty:
+        return note(f"No Cox model: {facts.get('cox_reason') or 'nothing to fit'}.", "skip")
+    alpha = view.settings["analysis"]["alpha"]
+    q_values = facts.get("cox_q_values") or {}
+    cox = cox.assign(q_value=cox["term"].map(q_values))
+    lines = []
+    for _, r in cox[cox["q_value"] < alpha].sort_values("hazard_ratio", ascending=False).iterrows():
+        faster = r["hazard_ratio"] >= 1
+        ratio = r["hazard_ratio"] if faster else 1 / r["hazard_ratio"]
+        words = _term_words(r["term"], facts["cox_reference"], facts["onboarding_days"])
+        lines.append(f"{words[0].upper() + words[1:]} "
+                     f"churn {number(ratio, 2)} times as {'fast' if faster else 'slowly'} at any moment "
+                     f"(hazard ratio {number(r['hazard_ratio'], 2)}, 95% interval {number(r['ci_lower'], 2)} to "
+                     f"{number(r['ci_upper'], 2)}, {stat('q', r['q_value'])}).")
+    if not lines:
+        lines.append(f"No term of the model changes the pace of churn clearly after adjusting for the "
+                     f"{count(len(cox))} terms tested.")
+    checks = facts.get("proportional_hazards") or []
+    broken = [c["term"] for c in checks if not c["holds"]]
+    if checks and not broken:
+        lines.append("The model assumes each effect is the same early and late in an account's life; "
+                     f"the data agree for all {count(len(checks))} terms checked.")
+    elif broken:
+        lines.append("The model assumes each effect is the same early and late in an account's life; for "
+                     + ", ".join(f"'{t}'" for t in broken) + " the data say the effect changes with time, so read "
+                     "its ratio as an average over the years.")
+    fig, ax = plots.new_figure(7, 0.35 * len(cox) + 1.5)
+    plots.hazard_ratios(cox, ax, alpha)
+    fig.tight_layout()
+    cox = cox.drop(columns=["subjects", "events"])
+    return stack(stack(*[finding(line) for line in lines]),
+                 figure(fig, "Dot plot of each term's hazard ratio with its 95% interval on a log scale; "
+                             "terms whose interval excludes 1 after adjustment are dark",
+                        f"Cox proportional hazards model of time to churn ({count(facts['subjects'])} accounts, "
+                        f"{count(facts['events'])} churned). Above 1: churn comes sooner."),
+                 table(cox, {"hazard_ratio": lambda v: number(v, 2), "ci_lower": lambda v: number(v, 2),
+                             "ci_upper": lambda v: number(v, 2), "p_value": p_value, "q_value": p_value},
+                       names={"hazard_ratio": "hazard ratio", "ci_lower": "95% interval from", "ci_upper": "to",
+                              "p_value": "p value", "q_value": "q value"}))
