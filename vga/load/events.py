@@ -31,7 +31,7 @@ import pandas as pd
 from ..contract import PERSONAL_COLUMNS, REDACTED, TABLES
 from ..errors import DataError
 from . import messages as msg
-from .files import SqlSource, missing_required_message
+from .files import SqlSource, csv_scan, execute_scan, missing_required_message
 
 _lit = msg.sql_literal
 
@@ -48,7 +48,7 @@ def connect_for_events(work_dir: Path, memory_limit: str = "3GB") -> duckdb.Duck
     return con
 
 
-def _raw_relation(con, path) -> tuple[str, list[str], bool]:
+def _raw_relation(con, path, options: dict | None = None) -> tuple[str, list[str], bool]:
     """SQL for the raw rows as text, with source_row (and source_file).
 
     ``path`` is a file, a folder of Parquet files or a
@@ -77,7 +77,7 @@ def _raw_relation(con, path) -> tuple[str, list[str], bool]:
         folder = False
     elif path.suffix.lower() == ".csv":
         # One thread keeps record order, so row_number() is the record number.
-        probe = f"read_csv({_lit(str(path))}, all_varchar=true, header=true, parallel=false)"
+        probe = csv_scan(path, "usage_events", options or {})  # header checked; encoding, delimiter applied
         source = probe
         folder = False
     else:
@@ -113,7 +113,7 @@ def validate_events(
     table = TABLES["usage_events"]
     work_dir.mkdir(parents=True, exist_ok=True)
     con = connect_for_events(work_dir)
-    raw_sql, raw_columns, folder = _raw_relation(con, path)
+    raw_sql, raw_columns, folder = _raw_relation(con, path, config.get("sources", {}).get("usage_events", {}))
     mapping = config.get("sources", {}).get("usage_events", {}).get("columns", {})
     reverse = {v: k for k, v in mapping.items()}
     contract_of = {c: reverse.get(c, c) for c in raw_columns}
@@ -154,7 +154,8 @@ def validate_events(
             f"CASE WHEN {col['user_id']} = '' THEN {empty['user_id']} END)"
         )
     extra_source = ", source_file" if folder else ""
-    con.execute(f"""
+    # DuckDB reads every row here: a malformed line of an event file is a DataError
+    execute_scan(con, path, f"""
         CREATE TEMP TABLE staged AS
         WITH raw AS ({raw_sql}),
         domains AS ({domain_sql}),

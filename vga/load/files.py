@@ -8,14 +8,23 @@ contract apply the same to CSV, Parquet and Excel.
 
 from __future__ import annotations
 
+import codecs
+import csv
+import datetime
 import hashlib
+import io
+import math
+import re
+import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..contract import TABLES
-from ..errors import DataError
+from ..errors import DataError, UsageError
+from . import messages as msg
 
 EXTENSIONS = ("csv", "parquet", "xlsx")
 
@@ -76,11 +85,17 @@ def read_sql_table(source: SqlSource) -> pd.DataFrame:
         raise DataError(f"{source.where()}: the query failed: {first}") from None
     finally:
         con.close()
-    frame = pd.DataFrame({str(c): _arrow_column_to_text(typed[c]) for c in typed.columns})
-    frame.columns = [str(c).strip() for c in frame.columns]
+    names = _column_names(Path(source.where()), [str(c) for c in typed.columns])
+    frame = pd.DataFrame({n: _arrow_column_to_text(typed.iloc[:, i]) for i, n in enumerate(names)},
+                         index=typed.index)
     frame = frame.astype(object).apply(lambda col: col.astype(str).str.strip()) if len(frame.columns) else frame
     frame.insert(0, "source_row", np.arange(1, len(frame) + 1, dtype=np.int64))
-    return frame.reset_index(drop=True)
+    frame = frame.reset_index(drop=True)
+    # columns the query returned typed (numbers, dates): the file conventions do not apply to them
+    frame.attrs["typed_columns"] = [n for i, n in enumerate(names)
+                                    if not (pd.api.types.is_object_dtype(typed.dtypes.iloc[i])
+                                            or pd.api.types.is_string_dtype(typed.dtypes.iloc[i]))]
+    return frame
 
 
 def find_sources(data_dir: Path, config: dict) -> dict[str, Path]:
@@ -114,6 +129,9 @@ def find_sources(data_dir: Path, config: dict) -> dict[str, Path]:
             )
         if candidates:
             found[name] = candidates[0]
+    for name, path in found.items():
+        if not isinstance(path, SqlSource):
+            check_not_empty(path, name)
     if "accounts" not in found:
         raise DataError(
             f"no accounts table in {data_dir}: expected accounts.csv, accounts.parquet or accounts.xlsx "
@@ -123,55 +141,478 @@ def find_sources(data_dir: Path, config: dict) -> dict[str, Path]:
 
 
 def _arrow_column_to_text(values: pd.Series) -> pd.Series:
-    """Render a typed column (from Parquet) as the text a CSV would hold."""
+    """Render a typed column (from Parquet or a query) as the text a CSV would hold."""
     missing = values.isna()
     if pd.api.types.is_datetime64_any_dtype(values):
         text = values.map(lambda v: v.isoformat() if pd.notna(v) else "")
     elif pd.api.types.is_bool_dtype(values):
         text = values.map(lambda v: "true" if v is True or v == True else "false")  # noqa: E712
     else:
-        text = values.astype(object).map(lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v))
+        text = values.astype(object).map(_typed_value_text)
     return text.where(~missing, "").astype(object)
 
 
-def read_text_table(path: Path) -> pd.DataFrame:
-    """Read one file as text: every cell a trimmed str, plus ``source_row``
-    (1-based record number, header not counted)."""
-    path = Path(path)
+def _typed_value_text(v) -> str:
+    if isinstance(v, bytes):
+        return v.decode("utf-8", "backslashreplace")
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return v.isoformat() if hasattr(v, "isoformat") else str(v)
+
+
+@dataclass
+class RawTable:
+    """One file read as text, before any rule of the contract.
+
+    ``frame`` holds every cell as trimmed text under the file's own column
+    names, plus ``source_row``. ``typed`` marks, per column, the cells the
+    file held as a typed value (an Excel or Parquet number, date or boolean)
+    rather than as text: a file's number convention (``decimal``,
+    ``thousands``) and declared date formats apply to text only. ``formulas``
+    marks .xlsx formula cells with no saved result (their text is the
+    formula). ``malformed`` holds, per row index, why a CSV record could not
+    be split into the header's columns: such a row is quarantined.
+    """
+
+    frame: pd.DataFrame
+    typed: dict[str, np.ndarray] = field(default_factory=dict)
+    formulas: dict[str, np.ndarray] = field(default_factory=dict)
+    malformed: dict[int, tuple[str, str]] = field(default_factory=dict)
+
+
+# Settings of a source file ([sources.<table>] encoding, delimiter).
+
+#: Python codec names DuckDB's CSV reader (events) can read, as DuckDB names them.
+_DUCKDB_ENCODINGS = {"utf-8": "utf-8", "utf-8-sig": "utf-8", "ascii": "utf-8", "utf-16": "utf-16",
+                     "iso8859-1": "latin-1"}
+
+
+def text_encoding(table: str, options: dict) -> str:
+    """The Python codec of ``[sources.<table>] encoding`` (default UTF-8)."""
+    name = options.get("encoding") or "utf-8"
     try:
-        return _read_one(path)
-    except DataError:
+        info = codecs.lookup(name) if isinstance(name, str) else None
+    except LookupError:
+        info = None
+    if info is None or not getattr(info, "_is_text_encoding", True):
+        raise UsageError(
+            f"[sources.{table}] encoding = {name!r} is not a text encoding Python knows; use for example "
+            '"utf-8", "cp1252" (Excel on Windows), "latin-1" or "utf-16"'
+        )
+    return info.name
+
+
+def csv_delimiter(table: str, options: dict) -> str:
+    """The one character of ``[sources.<table>] delimiter`` (default ``,``)."""
+    delimiter = options.get("delimiter", ",")
+    if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in "\"\r\n":
+        raise UsageError(
+            f"[sources.{table}] delimiter = {delimiter!r}: expected one character, for example "
+            '";" or "\\t" (a tab)'
+        )
+    return delimiter
+
+
+def _required(table: str | None) -> str:
+    return ", ".join(TABLES[table].required) if table in TABLES else "the contract's columns"
+
+
+def _empty_message(path: Path, table: str | None, what: str = "the file is empty (0 bytes)") -> str:
+    expected = "a header row" if path.suffix.lower() in (".csv", ".xlsx") else "columns"
+    hint = "" if table in (None, "accounts") else f"; remove it if there is no {table} data"
+    return f"{path}: {what}; expected {expected} naming at least {_required(table)}{hint}"
+
+
+def _column_names(path: Path, header: list[str]) -> list[str]:
+    """Trimmed header names; an empty one is ``unnamed_<n>``; a name given
+    twice stops the run (which of the two holds the data is unknowable)."""
+    names = [str(h).strip() or f"unnamed_{i + 1}" for i, h in enumerate(header)]
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if name in seen:
+            raise DataError(
+                f"{path}: column '{msg.shown(None, name)}' appears twice in the header (columns {seen[name] + 1} "
+                f"and {i + 1}); "
+                "rename or remove one of them"
+            )
+        seen[name] = i
+    return names
+
+
+def check_not_empty(path: Path, table: str) -> None:
+    """Stop on a 0-byte file (or a 0-byte part of a folder of Parquet files)."""
+    files = sorted(Path(path).glob("*.parquet")) if Path(path).is_dir() else [Path(path)]
+    for f in files:
+        if f.is_file() and f.stat().st_size == 0:
+            raise DataError(_empty_message(f, table))
+
+
+# Reading one file.
+
+def read_table(path, table: str | None = None, options: dict | None = None) -> RawTable:
+    """Read one source (a file or a ``sql`` source) as text, see :class:`RawTable`.
+
+    ``options`` are the ``[sources.<table>]`` settings; ``encoding`` and
+    ``delimiter`` apply to CSV files. An unreadable file is a
+    :class:`DataError` naming the file (and the row, where there is one).
+    """
+    if isinstance(path, SqlSource):
+        frame = read_sql_table(path)
+        typed = {c: np.full(len(frame), True) for c in frame.attrs.pop("typed_columns", [])}
+        return RawTable(frame, typed)
+    path = Path(path)
+    options = options or {}
+    if path.is_file() and path.stat().st_size == 0:
+        raise DataError(_empty_message(path, table))
+    suffix = path.suffix.lower()
+    if suffix == ".csv":  # settings first: a bad setting is the configuration's fault, not the file's
+        encoding, delimiter = text_encoding(table or "<table>", options), csv_delimiter(table or "<table>", options)
+    try:
+        if suffix == ".csv":
+            raw = _read_csv(path, table, encoding, delimiter)
+        elif suffix == ".parquet":
+            raw = _read_parquet(path)
+        elif suffix == ".xlsx":
+            raw = _read_xlsx(path, table)
+        else:
+            raise DataError(f"{path}: unsupported file type '{suffix}'; use .csv, .parquet or .xlsx")
+    except (DataError, UsageError):
         raise
     except Exception as exc:  # any reader failure: one clear message
-        kind = path.suffix.lstrip(".") or "a table"
-        raise DataError(f"{path}: cannot be read as {kind} ({type(exc).__name__}: {exc})") from None
+        kind = suffix.lstrip(".") or "a table"
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise DataError(f"{path}: cannot be read as {kind} ({type(exc).__name__}: {detail})") from None
+    raw.frame.insert(0, "source_row", np.arange(1, len(raw.frame) + 1, dtype=np.int64))
+    raw.frame = raw.frame.reset_index(drop=True)
+    return raw
 
 
-def _read_one(path: Path) -> pd.DataFrame:
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        frame = pd.read_csv(
-            path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8-sig", skipinitialspace=False
-        )
-    elif suffix == ".parquet":
-        typed = pd.read_parquet(path)
-        frame = pd.DataFrame({c: _arrow_column_to_text(typed[c]) for c in typed.columns})
-    elif suffix == ".xlsx":
-        frame = pd.read_excel(path, sheet_name=0, dtype=str, na_filter=False, keep_default_na=False)
-        frame = frame.fillna("")
+def read_text_table(path: Path, table: str | None = None, options: dict | None = None) -> pd.DataFrame:
+    """Read one file as text: every cell a trimmed str, plus ``source_row``
+    (1-based record number, header not counted)."""
+    return read_table(path, table, options).frame
+
+
+def _text_frame(names: list[str], rows: list[list[str]]) -> pd.DataFrame:
+    columns = list(zip(*rows)) if rows else [()] * len(names)
+    return pd.DataFrame({name: pd.Series(list(col), dtype=object) for name, col in zip(names, columns)},
+                        index=pd.RangeIndex(len(rows)))
+
+
+# CSV: decoded here (so an undecodable byte is found and named), split by
+# Python's csv module (every record, however ragged, is seen).
+
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # very long cells are values, not errors
+
+_MARK = "\ue000"  # stands for an undecodable byte while locating it
+
+
+def _csv_reader(text: str, delimiter: str, strict: bool = False):
+    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True,
+                      strict=strict)
+
+
+def _byte_order_mark(path: Path, data: bytes, codec: str, table: str | None) -> tuple[bytes, str]:
+    """A UTF-8 byte-order mark says what the file is (and is dropped); a
+    UTF-16 one where another encoding is set is named in a message."""
+    if data.startswith(codecs.BOM_UTF8) and not codec.startswith(("utf-16", "utf-32")):
+        return data[len(codecs.BOM_UTF8):], "utf-8"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and not codec.startswith(("utf-16", "utf-32")):
+        raise DataError(f"{path}: the file is UTF-16 text (it starts with a UTF-16 byte-order mark); "
+                        f'set encoding = "utf-16" under [sources.{table}] in vga.toml')
+    return data, codec
+
+
+def _decode(path: Path, data: bytes, codec: str, delimiter: str, table: str | None) -> str:
+    data, codec = _byte_order_mark(path, data, codec, table)
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as exc:
+        raise DataError(_undecodable_message(path, data, codec, exc, delimiter, table)) from None
+
+
+def _undecodable_message(path: Path, data: bytes, codec: str, exc: UnicodeDecodeError, delimiter: str,
+                         table: str | None) -> str:
+    """'accounts.csv row 3, column 'account_name': byte 0xE9 is not UTF-8; ...'"""
+    prefix = data[:exc.start].decode(codec, errors="replace") + _MARK
+    header, row, column = None, -1, None
+    for record in _csv_reader(prefix, delimiter):
+        if not record:
+            continue
+        row += 1  # 0: the header
+        header = record if header is None else header
+        hit = next((i for i, cell in enumerate(record) if _MARK in cell), None)
+        if hit is not None:
+            if row > 0 and hit < len(header):
+                column = header[hit].strip() or None
+            break
+    label = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8"}.get(codec, codec)
+    where = "the header row" if row == 0 else f"row {row}" + (f", column '{column}'" if column else "")
+    byte = f"0x{data[exc.start]:02X}"
+    if codec in ("utf-8", "utf-8-sig") and table == "usage_events":  # read by DuckDB: no cp1252 there
+        hint = ('save it as UTF-8 ("CSV UTF-8" in Excel), or set encoding = "latin-1" under '
+                "[sources.usage_events] in vga.toml if it is Latin-1 text")
+    elif codec in ("utf-8", "utf-8-sig"):
+        hint = (f'if it was saved by Excel or another Windows program, set encoding = "cp1252" under '
+                f'[sources.{table}] in vga.toml (or save it again as "CSV UTF-8")')
     else:
-        raise DataError(f"{path}: unsupported file type '{suffix}'; use .csv, .parquet or .xlsx")
-    frame.columns = [str(c).strip() for c in frame.columns]
-    frame = frame.astype(object).apply(lambda col: col.astype(str).str.strip())
-    frame.insert(0, "source_row", np.arange(1, len(frame) + 1, dtype=np.int64))
-    return frame.reset_index(drop=True)
+        hint = f"set the file's real encoding under [sources.{table}] encoding in vga.toml"
+    return f"{path}: {where} holds byte {byte}, which is not {label} text; {hint}"
+
+
+def _read_csv(path: Path, table: str | None, encoding: str, delimiter: str) -> RawTable:
+    text = _decode(path, path.read_bytes(), encoding, delimiter, table)
+    reader = _csv_reader(text, delimiter)
+    header, rows, first_lines, previous = None, [], [], 0
+    for record in reader:
+        start, previous = previous + 1, reader.line_num
+        if not record:  # a blank line is not a record
+            continue
+        if header is None:
+            header = record
+            continue
+        rows.append(record)
+        first_lines.append(start)
+    if header is None:
+        raise DataError(_empty_message(path, table, "the file holds no header row"))
+    if rows and any("\n" in cell or "\r" in cell for cell in rows[-1]):
+        _check_closed(path, text, delimiter, first_lines[-1], len(rows))
+    names = _column_names(path, header)
+    width = len(names)
+    needed = max((i + 1 for i, h in enumerate(header) if h.strip()), default=width)
+    malformed: dict[int, tuple[str, str]] = {}
+    for i, record in enumerate(rows):
+        if len(record) > width:
+            extra = record[width:]
+            if any(cell.strip() for cell in extra):
+                malformed[i] = msg.field_count(len(record), width, [cell.strip() for cell in extra])
+            record = record[:width]
+        elif len(record) < needed:
+            malformed[i] = msg.field_count(len(record), width, [])
+        rows[i] = [cell.strip() for cell in record] + [""] * (width - len(record))
+    return RawTable(_text_frame(names, rows), malformed=malformed)
+
+
+def _check_closed(path: Path, text: str, delimiter: str, first_line: int, row: int) -> None:
+    """Stop on a quoted value left open at the end of the file: it swallowed
+    every line after it, so rows cannot be told apart."""
+    tail = "".join(io.StringIO(text, newline="").readlines()[first_line - 1:])
+    try:
+        for _ in _csv_reader(tail, delimiter, strict=True):
+            pass
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            raise DataError(
+                f"{path}: row {row} (line {first_line}) opens a quoted value that is never closed, so every "
+                'line after it would be one value; remove the stray " or close the quote'
+            ) from None
+
+
+def csv_header(path: Path, table: str, options: dict) -> list[str]:
+    """The header of a CSV file as :func:`read_table` names its columns,
+    read from the file's start only (for event files read by DuckDB)."""
+    encoding, delimiter = text_encoding(table, options), csv_delimiter(table, options)
+    with open(path, "rb") as fh:
+        head = fh.read(4 << 20)
+    whole = len(head) < (4 << 20)
+    head, encoding = _byte_order_mark(path, head, encoding, table)
+    try:
+        text = codecs.getincrementaldecoder(encoding)().decode(head, final=whole)
+    except UnicodeDecodeError as exc:
+        raise DataError(_undecodable_message(path, head, encoding, exc, delimiter, table)) from None
+    header = next((record for record in _csv_reader(text, delimiter) if record), None)
+    if header is None:
+        raise DataError(_empty_message(path, table, "the file holds no header row"))
+    return _column_names(path, header)
+
+
+def csv_scan(path: Path, table: str, options: dict) -> str:
+    """DuckDB's ``read_csv(...)`` for an event file: the header checked and
+    named as for other tables, every column text, the ``encoding`` and
+    ``delimiter`` settings applied, records in file order (one thread)."""
+    encoding = text_encoding(table, options)
+    duck = _DUCKDB_ENCODINGS.get(encoding)
+    if duck is None:
+        raise DataError(
+            f"{path}: event files are read by DuckDB, which reads UTF-8, UTF-16 and Latin-1 text only, not "
+            f'{options.get("encoding")!r}; save the file as UTF-8 ("CSV UTF-8" in Excel) or give the events as '
+            "Parquet"
+        )
+    names = csv_header(path, table, options)
+    lit = msg.sql_literal
+    columns = "{" + ", ".join(f"{lit(n)}: 'VARCHAR'" for n in names) + "}"
+    scan = (f"read_csv({lit(str(path))}, header=true, auto_detect=false, columns={columns}, "
+            f"delim={lit(csv_delimiter(table, options))}, quote='\"', escape='\"', encoding={lit(duck)}, "
+            "parallel=PARALLEL)")
+    _check_quotes_closed(path, encoding, scan.replace("parallel=PARALLEL", "parallel=true"))
+    return scan.replace("parallel=PARALLEL", "parallel=false")
+
+
+def _check_quotes_closed(path: Path, encoding: str, parallel_scan: str) -> None:
+    """DuckDB's one-thread CSV scan drops, without a word, the records after
+    a quote left open at the end of the file; its parallel scan reports it.
+    An odd number of quote characters is the sign (UTF-16 is always checked)."""
+    import duckdb
+
+    if encoding.startswith("utf-8") or encoding in ("ascii", "iso8859-1"):
+        quotes = 0
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 24), b""):
+                quotes += block.count(b'"')
+        if quotes % 2 == 0:
+            return
+    con = duckdb.connect()
+    try:
+        con.execute(f"SELECT count(*) FROM {parallel_scan}").fetchone()
+    except duckdb.Error as exc:
+        raise DataError(scan_error_message(path, exc)) from None
+    finally:
+        con.close()
+
+
+def execute_scan(con, path, sql: str):
+    """Run ``sql``, which scans the event file ``path`` with DuckDB: a
+    malformed line found there is a :class:`DataError` naming the line."""
+    import duckdb
+
+    try:
+        return con.execute(sql)
+    except duckdb.Error as exc:
+        raise DataError(scan_error_message(path, exc)) from None
+
+
+def scan_error_message(path, exc: Exception) -> str:
+    """One line for a DuckDB failure while scanning an event file."""
+    text = str(exc)
+    line = re.search(r"CSV Error on Line: (\d+)", text)
+    counts = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
+    if "Invalid unicode" in text or "byte sequence mismatch" in text:
+        detail = ("is not UTF-8 text; save the file as UTF-8, or set encoding = \"latin-1\" or \"utf-16\" "
+                  "under [sources.usage_events] in vga.toml")
+    elif counts:
+        detail = f"has {counts.group(2)} fields where the header has {counts.group(1)}"
+    elif "unterminated quote" in text.lower():
+        detail = 'has a quoted value that is never closed (a stray ")'
+    elif "Maximum line size" in text:
+        detail = "is longer than the 2 MB a line of an event file may hold"
+    else:
+        first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+        return f"{path}: cannot be read ({first})"
+    where = f"line {line.group(1)} (the header is line 1)" if line else "a line"
+    return f"{path}: {where} {detail}"
+
+
+# .xlsx: the first sheet, with openpyxl: saved results of formulas, typed cells kept apart.
+
+def _cell_text(value) -> tuple[str, bool]:
+    """A cell as text, and whether it was typed (not text) in the sheet."""
+    if value is None:
+        return "", False
+    if isinstance(value, str):
+        return value.strip(), False
+    if isinstance(value, bool):
+        return ("true" if value else "false"), True
+    if isinstance(value, int):
+        return str(value), True
+    if isinstance(value, float):
+        if math.isfinite(value) and value.is_integer() and abs(value) < 1e15:
+            return str(int(value)), True
+        return repr(value), True
+    if isinstance(value, datetime.datetime):
+        return str(value), True  # 2026-03-31 00:00:00
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat(), True
+    return str(value).strip(), True
+
+
+def _sheet_rows(path: Path, data_only: bool) -> tuple[list[tuple], set[tuple[int, int]]]:
+    """The first sheet's values, and where a cell is written but holds no
+    value (with ``data_only``: a formula with no saved result, or a styled
+    empty cell)."""
+    import openpyxl
+    from openpyxl.cell.read_only import EmptyCell
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=data_only)
+    rows, unsaved = [], set()
+    try:
+        for i, row in enumerate(book.worksheets[0].iter_rows() if book.worksheets else []):
+            rows.append(tuple(c.value for c in row))
+            unsaved.update((i, j) for j, c in enumerate(row) if c.value is None and not isinstance(c, EmptyCell))
+    finally:
+        book.close()
+    return rows, unsaved
+
+
+def _read_xlsx(path: Path, table: str | None) -> RawTable:
+    values, unsaved = _sheet_rows(path, data_only=True)
+    kept = [(i, r) for i, r in enumerate(values) if any(_cell_text(v)[0] for v in r)]
+    if not kept:
+        raise DataError(_empty_message(path, table, "the first sheet holds no rows"))
+    width = max(len(r) for _, r in kept)
+    (_, header), data = kept[0], kept[1:]
+    names = _column_names(path, [_cell_text(v)[0] for v in header] + [""] * (width - len(header)))
+    rows, typed, formula = [], np.zeros((len(data), width), bool), np.zeros((len(data), width), bool)
+    for k, (_, r) in enumerate(data):
+        cells = [_cell_text(v) for v in r] + [("", False)] * (width - len(r))
+        rows.append([c[0] for c in cells])
+        typed[k] = [c[1] for c in cells]
+    sheet_row = {i: k for k, (i, _) in enumerate(data)}
+    empty = [(sheet_row[i], j) for i, j in unsaved if i in sheet_row]
+    if empty:  # a formula with no saved result reads as empty: show the formula instead
+        formulas, _ = _sheet_rows(path, data_only=False)
+        for k, j in empty:
+            line = formulas[data[k][0]]
+            cell = line[j] if j < len(line) else None
+            if isinstance(cell, str) and cell.startswith("="):
+                rows[k][j], formula[k, j] = cell.strip(), True
+            elif cell is not None and not isinstance(cell, str):  # e.g. an array formula
+                rows[k][j], formula[k, j] = "=" + str(getattr(cell, "text", cell)).lstrip("="), True
+    frame = _text_frame(names, rows)
+    return RawTable(frame, {n: typed[:, j] for j, n in enumerate(names)},
+                    {n: formula[:, j] for j, n in enumerate(names) if formula[:, j].any()})
+
+
+# Parquet: typed columns rendered as the text a CSV would hold.
+
+def _read_parquet(path: Path) -> RawTable:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    parquet = pq.ParquetFile(path)
+    names = _column_names(path, parquet.schema_arrow.names)
+    table = parquet.read()
+    frame, typed = {}, {}
+    for i, name in enumerate(names):
+        column = table.column(i)
+        kind = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
+        is_text = pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_null(kind) or (
+            hasattr(pa.types, "is_string_view") and pa.types.is_string_view(kind))
+        values = column.to_pandas(timestamp_as_object=True, date_as_object=True)
+        frame[name] = _arrow_column_to_text(values).str.strip() if len(values) else values.astype(object)
+        typed[name] = np.full(len(values), not is_text)
+    return RawTable(pd.DataFrame(frame, index=pd.RangeIndex(table.num_rows)), typed)
 
 
 def missing_required_message(table: str, path: Path, found: list[str], missing: list[str]) -> str:
-    """The one message for required columns absent from a file."""
+    """The one message for required columns absent from a file, with a hint
+    when the header looks split by another delimiter or differs only in case."""
     col = missing[0]
+    hints = []
+    joined = "".join(str(f) for f in found)
+    is_csv = str(getattr(path, "suffix", "")).lower() == ".csv"
+    separators = [s for s in (";", "\t", "|", ",") if s in joined] if is_csv else []
+    if separators:
+        sep = max(separators, key=joined.count)
+        shown = "\\t" if sep == "\t" else sep
+        hints.append(f'the header holds "{shown}": if that separates the columns, set delimiter = "{shown}" '
+                     f"under [sources.{table}] in vga.toml")
+    near = [f for f in found for m in missing if str(f).strip().lower() == m and f != m]
+    if near:
+        hints.append(f"column names are matched exactly: found '{msg.shown(None, near[0])}'")
+    found = [msg.shown(None, f, 200) for f in found]
     return (
         f"column '{col}' missing from {path.name}{'/' if path.is_dir() else ''}; found [{', '.join(found)}]; "
         f"map it in vga.toml under [sources.{table}.columns] as {col} = \"<your column name>\""
         + (f" (also missing: {', '.join(missing[1:])})" if len(missing) > 1 else "")
+        + "".join(f"; {h}" for h in hints)
     )

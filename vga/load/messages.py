@@ -12,6 +12,8 @@ the same wherever it was checked.
 
 from __future__ import annotations
 
+import re
+
 from ..contract import REDACTED, Column
 
 #: ISO 8601 date or timestamp, with an optional offset (the contract's shape).
@@ -50,9 +52,24 @@ def expectation(col: Column, date_format: str | None = None) -> str:
     return "text"
 
 
-def shown(col: Column | None, value) -> str:
-    """A cell as it may appear in a message: personal values redacted."""
-    return REDACTED if col is not None and col.personal else str(value)
+#: Longest value a message shows (the quarantine keeps the whole value).
+SHOWN_LIMIT = 80
+#: Characters written out in messages: controls, line separators, and the
+#: bidirectional overrides that would reorder what a terminal shows.
+_CONTROL = ({c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))}
+            | {c: f"\\u{c:04x}" for c in (0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+            | {0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"})
+
+
+def shown(col: Column | None, value, limit: int = SHOWN_LIMIT) -> str:
+    """A cell as it may appear in a message: personal values redacted,
+    control characters written out (a message is one line), long values cut."""
+    if col is not None and col.personal:
+        return REDACTED
+    text = str(value).translate(_CONTROL)
+    if len(text) > limit:
+        text = f"{text[:limit - 1]}… ({len(str(value)):,} characters)"
+    return text
 
 
 # Each template returns (kind, text).
@@ -62,9 +79,50 @@ def required_empty(column: str) -> tuple[str, str]:
     return text, text
 
 
-def invalid(column: str, expected: str, value: str, *, blanked: bool = False) -> tuple[str, str]:
+def invalid(column: str, expected: str, value: str, *, blanked: bool = False, hint: str = "") -> tuple[str, str]:
+    """``hint`` (what the value looks like, what to do) is added to the text, not the kind."""
     kind = f"{column}: not {expected}" + ("; blanked" if blanked else "")
-    return kind, f"{column}: expected {expected}, found '{value}'" + ("; blanked" if blanked else "")
+    return kind, (f"{column}: expected {expected}, found '{value}'" + (f" ({hint})" if hint else "")
+                  + ("; blanked" if blanked else ""))
+
+
+def field_count(found: int, expected: int, extra: list[str]) -> tuple[str, str]:
+    """A CSV record that does not split into the header's columns."""
+    kind = "record has more fields than the header" if found > expected else "record has fewer fields than the header"
+    if found > expected:
+        values = ", ".join(f"'{shown(None, v)}'" for v in extra[:3]) + (", …" if len(extra) > 3 else "")
+        return kind, (f"the record has {found} fields where the header has {expected} (extra values: {values}); "
+                      "a delimiter inside an unquoted value? quote the value")
+    return kind, (f"the record has {found} field{'s' if found != 1 else ''} where the header has {expected}; "
+                  "a line break inside an unquoted value, or a cut line?")
+
+
+# Hints added to an invalid value's text.
+
+#: A date written another way (31/12/2026, 12.31.2026, 31-12-2026): worth a hint.
+OTHER_DATE_SHAPE = r"\d{1,4}[/.]\d{1,2}[/.]\d{1,4}|\d{1,2}-\d{1,2}-\d{2,4}"
+DATE_OUT_OF_RANGE = "outside 1678-2261, the dates that can be held"
+EXCEL_SERIAL = "an Excel date serial number? format those cells as dates in Excel"
+UNSAVED_FORMULA = "a formula with no saved result: open the file in Excel and save it"
+
+
+def number_hint(value: str, table: str, convention: bool) -> str:
+    """What to do about a number that did not parse, when it is plain why."""
+    if not re.search(r"[0-9]", value):
+        return ""
+    if any(c in value for c in "$€£¥₹"):
+        return "numbers are plain, without a currency symbol"
+    if value.endswith("%"):
+        return "numbers are plain, without a percent sign"
+    grouped = re.fullmatch("[+-]?[0-9][0-9.,' \u00a0\u202f]*", value) and re.search("[, '\u00a0\u202f]", value)
+    if grouped and not convention:
+        return (f'if the file writes numbers as 1.234,5 or 1,234.5, set decimal and thousands under '
+                f"[sources.{table}] in vga.toml")
+    return ""
+
+
+def date_hint(column: str, table: str) -> str:
+    return f'other formats need [sources.{table}.date_formats], e.g. {column} = "%d/%m/%Y"'
 
 
 def date_order(earlier: str, later: str, earlier_value: str, later_value: str) -> tuple[str, str]:

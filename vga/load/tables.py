@@ -24,9 +24,9 @@ import pandas as pd
 from ..contract import PERSONAL_COLUMNS, REDACTED, TABLES, Table, derived_outcome
 from ..errors import DataError
 from . import messages as msg
-from .files import SqlSource, missing_required_message, read_sql_table, read_text_table
+from .files import RawTable, SqlSource, missing_required_message, read_table
 from .outcome import TableLoad
-from .parse import parse_column
+from .parse import parse_column_with_hints
 
 
 class Reasons:
@@ -46,25 +46,36 @@ class Reasons:
             self.cells.append((int(i), column, value_of(i), reason_of(i)))
 
 
-def _validate_values(table: Table, text: pd.DataFrame, options: dict) -> tuple[pd.DataFrame, Reasons]:
+def _validate_values(table: Table, text: pd.DataFrame, options: dict, raw: RawTable | None = None,
+                     origin: dict[str, str] | None = None, excel: bool = False) -> tuple[pd.DataFrame, Reasons]:
+    """Value checks. ``raw`` and ``origin`` (contract name -> file column)
+    say which cells the file held typed or as unsaved formulas."""
     parsed = pd.DataFrame(index=text.index)
     found = Reasons()
+    origin = origin or {}
     for name in text.columns:
         col = table.column(name)
         if col is None or name in ("source_row", "source_file"):
             continue
         date_format = options.get("date_formats", {}).get(name)
-        col_options = {"decimal": options.get("decimal"), "thousands": options.get("thousands"), "date_format": date_format}
-        values, bad = parse_column(text[name], col, col_options)
+        source_name = origin.get(name, name)
+        col_options = {
+            "decimal": options.get("decimal"), "thousands": options.get("thousands"), "date_format": date_format,
+            "typed": raw.typed.get(source_name) if raw else None,
+            "formula": raw.formulas.get(source_name) if raw else None, "excel": excel, "table": table.name,
+        }
+        values, bad, hints = parse_column_with_hints(text[name], col, col_options)
         expected = msg.expectation(col, date_format)
         if col.required:
             found.quarantine(text.index[text[name] == ""], lambda i, n=name: msg.required_empty(n))
             found.quarantine(
-                text.index[bad], lambda i, n=name, c=col, e=expected: msg.invalid(n, e, msg.shown(c, text.at[i, n])))
+                text.index[bad],
+                lambda i, n=name, c=col, e=expected, h=hints: msg.invalid(n, e, msg.shown(c, text.at[i, n]), hint=h[i]))
         else:
             found.blank(
                 text.index[bad], name, lambda i, n=name, c=col: msg.shown(c, text.at[i, n]),
-                lambda i, n=name, c=col, e=expected: msg.invalid(n, e, msg.shown(c, text.at[i, n]), blanked=True),
+                lambda i, n=name, c=col, e=expected, h=hints: msg.invalid(
+                    n, e, msg.shown(c, text.at[i, n]), blanked=True, hint=h[i]),
             )
         parsed[name] = values
     return parsed, found
@@ -137,21 +148,51 @@ class Staged:
     personal_raw: set[str]
 
 
+def _contract_columns(name: str, path, raw: pd.DataFrame, mapping: dict) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The file's columns under contract names (``[sources.<table>.columns]``:
+    contract name -> name in the file). Returns the frame and, per column,
+    the file column it came from. A file column named like a contract column
+    that the mapping takes from elsewhere is kept as ``<name> (unmapped)``;
+    one file column may feed several contract columns."""
+    file_columns = [c for c in raw.columns if c not in ("source_row", "source_file")]
+    absent = [(c, f) for c, f in mapping.items() if f not in file_columns]
+    if absent:
+        contract_name, file_name = absent[0]
+        where = getattr(path, "name", str(path))
+        raise DataError(
+            f"vga.toml maps {contract_name} to '{file_name}' under [sources.{name}.columns], but {where} has no "
+            f"column '{file_name}'; found [{', '.join(msg.shown(None, c, 200) for c in file_columns)}]"
+        )
+    targets: dict[str, list[str]] = {}  # file column -> the contract columns it feeds
+    for contract_name, file_name in mapping.items():
+        targets.setdefault(file_name, []).append(contract_name)
+    columns, origin = {"source_row": raw["source_row"]}, {}
+    if "source_file" in raw.columns:
+        columns["source_file"] = raw["source_file"]
+    for c in file_columns:  # in the file's order
+        for target in targets.get(c) or [f"{c} (unmapped)" if c in mapping else c]:
+            columns[target], origin[target] = raw[c], c
+    return pd.DataFrame(columns, index=raw.index), origin
+
+
 def stage_table(name: str, path: Path, config: dict) -> Staged:
     """Read ``path`` and apply the value checks, table rules and row rules."""
     table = TABLES[name]
     options = config.get("sources", {}).get(name, {})
-    raw = read_sql_table(path) if isinstance(path, SqlSource) else read_text_table(path)
+    source = read_table(path, name, options)
+    raw = source.frame
     mapping = options.get("columns", {})  # contract name -> name in the file
-    reverse = {v: k for k, v in mapping.items()}
-    text = raw.rename(columns=reverse)
+    text, origin = _contract_columns(name, path, raw, mapping)
     missing = [c for c in table.required if c not in text.columns]
     if missing:
         shown = [c for c in raw.columns if c not in ("source_row", "source_file")]
         raise DataError(missing_required_message(name, path, shown, missing))
     personal_raw = {mapping.get(c, c) for c in PERSONAL_COLUMNS}
-    parsed, found = _validate_values(table, text, options)
+    excel = not isinstance(path, SqlSource) and Path(path).suffix.lower() == ".xlsx"
+    parsed, found = _validate_values(table, text, options, source, origin, excel)
     _table_rules(table, text, parsed, found)
+    for i, reason in source.malformed.items():  # a record that does not fit the header: that is its one reason
+        found.rows[int(i)] = [reason]
     keep = pd.Series(True, index=text.index)
     keep[list(found.rows)] = False
     keep = _row_rules(table, text, parsed, keep, found)
@@ -162,7 +203,8 @@ def stage_table(name: str, path: Path, config: dict) -> Staged:
 def check_references(stage: Staged, account_ids: set[str]) -> None:
     parsed = stage.parsed
     bad = stage.keep & ~parsed["account_id"].isin(account_ids)
-    stage.found.quarantine(parsed.index[bad], lambda i: msg.unknown_account(parsed.at[i, "account_id"]))
+    stage.found.quarantine(parsed.index[bad],
+                           lambda i: msg.unknown_account(msg.shown(None, parsed.at[i, "account_id"])))
     stage.keep = stage.keep & ~bad
 
 
