@@ -3,18 +3,21 @@
 Exit status: 0 success; 1 the data fails (strict mode with quarantined rows
 or blanked cells, no accounts table, an unreadable file or a missing
 required column); 2 usage error (unknown option, malformed period, an
-existing period folder without ``--force``). Failures print one message
-without a traceback; ``--debug`` shows it.
+existing period folder without ``--force``) or a reports folder the run
+cannot write to (another run of the period holds it; read-only, no
+permission, disk full); 130 interrupted (Ctrl-C), 143 stopped by SIGTERM.
+Failures print one message without a traceback; ``--debug`` shows it.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import traceback
 from pathlib import Path
 
-from .errors import UsageError, VgaError
+from .errors import OutputError, UsageError, VgaError, write_fault
 
 
 class _Parser(argparse.ArgumentParser):
@@ -34,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--accounts", type=int, default=1500, help="number of accounts (default 1500)")
     s.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     s.add_argument("--minimal", action="store_true", help="only accounts (with health and usage scores) and renewals")
+    s.add_argument("--no-effects", dest="effects", action="store_false",
+                   help="plant no effect (the same company, every account alike): an analysis must flag nothing")
     s.add_argument("--force", action="store_true", help="replace a non-empty folder that is not an earlier sample")
 
     v = sub.add_parser("validate", help="check a data folder against the contract")
@@ -66,10 +71,13 @@ def cmd_sample(args) -> int:
         if not (out / "truth.json").is_file() and not args.force:
             raise UsageError(f"{out} is not empty and holds no earlier sample; pass --force to replace it")
         shutil.rmtree(out)
-    truth = write_sample(out, accounts=args.accounts, seed=args.seed, minimal=args.minimal)
+    truth = write_sample(out, accounts=args.accounts, seed=args.seed, minimal=args.minimal, effects=args.effects)
     rows = sum(truth["rows_written"].values())
     print(f"wrote {len(truth['rows_written'])} tables ({rows:,} rows) for {args.accounts} accounts to {out}")
-    print(f"planted effects are listed in {out / 'truth.json'}")
+    if args.effects:
+        print(f"planted effects are listed in {out / 'truth.json'}")
+    else:
+        print(f"no effect is planted (see {out / 'truth.json'}): an analysis of this sample should flag nothing")
     return 0
 
 
@@ -109,20 +117,67 @@ def cmd_run(args) -> int:
     return 0
 
 
+class _Stopped(KeyboardInterrupt):
+    """SIGTERM (a scheduler's timeout, ``kill``): unwound like Ctrl-C, so the
+    run cleans up after itself."""
+
+
+def _on_sigterm(signum, frame):
+    raise _Stopped()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        previous = (signal.signal(signal.SIGTERM, _on_sigterm),)
+    except ValueError:  # not the main thread: leave signals alone
+        previous = None
     try:
         code = {"sample": cmd_sample, "validate": cmd_validate, "run": cmd_run}[args.command](args)
     except VgaError as exc:
         if args.debug:
             traceback.print_exc()
+        if isinstance(exc, OutputError):
+            _quiet_failed_writes()
         print(f"vga: {_scrubbed(str(exc), args)}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("vga: interrupted; earlier reports are untouched", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        if args.debug:
+            traceback.print_exc()
+        how, code = ("stopped by SIGTERM", 128 + signal.SIGTERM) if isinstance(exc, _Stopped) else ("interrupted", 130)
+        after = "; earlier reports are untouched" if args.command == "run" else ""
+        print(f"vga: {how}{after}", file=sys.stderr)
+        return code
+    except OSError as exc:  # a failure no layer below put into words: still one line
+        if args.debug:
+            traceback.print_exc()
+        fault = write_fault(exc, getattr(args, "out", None) or ".")
+        if fault:
+            _quiet_failed_writes()
+        print(f"vga: {_scrubbed(str(fault or exc), args)}", file=sys.stderr)
+        return fault.exit_code if fault else 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous[0] if previous[0] is not None else signal.SIG_DFL)
     return code
+
+
+def _quiet_failed_writes() -> None:
+    """After a write failed for want of space or permission, files left
+    half-written fail again when they are garbage-collected at exit
+    ("Exception ignored in ... __del__"): not news, so not shown; any other
+    such error still is."""
+    import errno
+
+    default = sys.unraisablehook
+    repeats = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM}
+
+    def hook(unraisable):
+        if not (isinstance(unraisable.exc_value, OSError) and unraisable.exc_value.errno in repeats):
+            default(unraisable)
+
+    sys.unraisablehook = hook
 
 
 def _scrubbed(text: str, args) -> str:

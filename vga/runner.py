@@ -9,14 +9,27 @@ there only when it succeeded, so a failed run leaves earlier reports
 untouched. Layout (outputs spec)::
 
     <out>/<period>/report.html, notebooks/, results/, quarantine/, manifest.json
+
+Faults. A run holds ``<out>/.<period>.lock`` (``flock``) from before it
+loads until it is done, so a second run of the same period into the same
+folder refuses at once (:class:`~vga.errors.OutputError`, naming the pid and
+host that holds it); the kernel drops the lock of a killed run. The run
+writes to ``<out>/.<period>.<pid>.partial`` and swaps it with the period
+folder in one atomic rename, so a run stopped at any moment (Ctrl-C, kill
+-9) leaves the earlier report as it was; what a killed run left
+behind is removed by the next run of the period. A read-only, unwritable or
+full reports folder stops the run with one message naming the folder.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import platform
 import shutil
+import socket
+import sys
 import time
 from datetime import datetime, timezone
 from importlib import metadata
@@ -25,7 +38,7 @@ from pathlib import Path
 from . import pipeline
 from .config import config_hash, load_config, redacted, scrub
 from .coverage import assess
-from .errors import UsageError
+from .errors import OutputError, UsageError, write_fault
 from .load import load_folder, previous_quadrants, to_inputs
 from .periods import parse_period
 from .steps import STEPS
@@ -121,23 +134,48 @@ def run_period(
 ) -> Path:
     """Run the series for ``period`` and return the finished run folder.
 
-    Input problems come first: a bad period or configuration
-    (:class:`UsageError`) and unusable data (:class:`DataError`) are raised
-    before the output folder is looked at. ``redact`` replaces account and
+    A bad period or configuration (:class:`UsageError`) is raised before
+    the output folder is looked at. Then the period's lock is taken: another
+    run of the period writing to ``out``, or an ``out`` that cannot be
+    written (read-only, no permission, full), raises :class:`OutputError`
+    (as does a write that fails later). Unusable data raises
+    :class:`DataError`. ``redact`` replaces account and
     team names by stable pseudonyms everywhere in the run folder
     (:mod:`vga.redact`). Then an existing period folder
     without ``force`` (:class:`UsageError`); a failing notebook raises
-    :class:`VgaError`. In every failure existing reports are left as they were.
+    :class:`VgaError`. In every failure, and when the run is interrupted or
+    killed, existing reports are left as they were.
     """
     started = time.time()
     p = parse_period(period)
     data_dir = Path(data_dir).resolve()
     out = Path(out).resolve()
-    final = out / p.label
     config = load_config(config_path, data_dir)
+    lock = None
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        lock = _take_lock(out, p.label)
+        _clear_leftovers(out, p.label, quiet)
+        return _run_locked(data_dir, p, config, config_path, out, started, force=force, strict=strict, quiet=quiet,
+                           debug=debug, redact=redact)
+    except OutputError:
+        raise
+    except Exception as exc:
+        fault = write_fault(exc, out, after="earlier reports are untouched")
+        if fault is None:
+            raise
+        raise fault from exc
+    finally:
+        if lock is not None:
+            _release_lock(lock)
+
+
+def _run_locked(data_dir: Path, p, config: dict, config_path, out: Path, started: float, *, force: bool, strict: bool,
+                quiet: bool, debug: bool, redact: bool) -> Path:
+    """The run proper, with the period's lock held."""
     from .kernels import KernelPool, execute
 
-    out.mkdir(parents=True, exist_ok=True)
+    final = out / p.label
     tmp = out / f".{p.label}.{os.getpid()}.partial"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()  # honours the umask: a shared report stays readable
@@ -227,29 +265,151 @@ def run_period(
         pool = None
         shutil.rmtree(tmp / WORK)
         _move_into_place(tmp, final)
-    except BaseException:
+    except BaseException as exc:
         if bar is not None:
             bar.close()
         if pool is not None:
             pool.close()
         # Accepted events (with user ids) never outlive the run; executed
-        # notebooks of a failed run are kept to read what went wrong.
+        # notebooks of a failed run are kept to read what went wrong, but
+        # not those of an interrupted run or one that could not write.
         shutil.rmtree(tmp / WORK, ignore_errors=True)
-        if tmp.exists() and not any((tmp / "notebooks").glob("*.ipynb")):
+        keep = isinstance(exc, Exception) and write_fault(exc, out) is None
+        if tmp.exists() and not (keep and any((tmp / "notebooks").glob("*.ipynb"))):
             shutil.rmtree(tmp, ignore_errors=True)
         raise
-    for stale in out.glob(f".{p.label}.*.partial"):  # leftovers of earlier failed runs
-        shutil.rmtree(stale, ignore_errors=True)
     _say(f"[vga] done in {time.time() - started:.1f} s", quiet)
     return final
 
 
 def _move_into_place(tmp: Path, final: Path) -> None:
-    """Replace ``final`` with ``tmp`` so that a reader never sees half a run."""
+    """Replace ``final`` with ``tmp`` so that a reader never sees half a run,
+    nor a moment without a report: both folders are swapped in one atomic
+    rename where the system can (Linux ``renameat2(RENAME_EXCHANGE)``).
+    Elsewhere the old folder is first renamed aside; a run killed between
+    the two renames leaves it there, and the next run puts it back."""
+    if final.exists() and _exchange(tmp, final):
+        shutil.rmtree(tmp, ignore_errors=True)  # now the old run; if killed here, the next run removes it
+        return
     old = None
     if final.exists():
-        old = final.with_name(f".{final.name}.old-{int(time.time())}")
+        old = final.with_name(f".{final.name}.old-{os.getpid()}")
         final.rename(old)
     tmp.rename(final)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two folders atomically; False when the system cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        call = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    call.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    at_fdcwd, rename_exchange = -100, 2
+    if call(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
+def _take_lock(out: Path, label: str) -> tuple[int, Path] | None:
+    """Hold ``out/.<label>.lock`` for this run, or refuse at once when
+    another live run holds it. ``flock`` is dropped by the kernel when its
+    holder dies, so a killed run never blocks the next one. The file names
+    its holder (pid, host, start) for the refusal message and is removed
+    when the run ends. (No ``fcntl``, as on Windows: no lock.)"""
+    try:
+        import fcntl
+    except ImportError:
+        return None
+
+    path = out / f".{label}.lock"
+    while True:
+        writable = True
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)  # the umask decides, as for the report
+        except PermissionError:
+            writable = False
+            try:  # a killed run of another user left it: a lock needs no write access
+                fd = os.open(path, os.O_RDONLY)
+            except FileNotFoundError:
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path)) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _lock_holder(fd)
+            os.close(fd)
+            raise OutputError(
+                f"another run of {label} is writing to {out} ({holder}); wait for it to finish, "
+                f"or pass --out to write elsewhere") from None
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP):
+                raise OutputError(f"cannot lock {path}: the file system of {out} does not support file locks; "
+                                  f"pass --out with a local folder") from None
+            raise
+        # The run that held it may have removed the file just before letting
+        # go: then this lock is on a file nobody else sees; take the new one.
+        try:
+            held = os.fstat(fd)
+            now = os.stat(path)
+            if (held.st_dev, held.st_ino) == (now.st_dev, now.st_ino):
+                break
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+    try:
+        if writable:
+            stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"pid {os.getpid()} on host {socket.gethostname()}, started {stamp}\n".encode(), 0)
+    except BaseException:
+        _release_lock((fd, path))
+        raise
+    return fd, path
+
+
+def _lock_holder(fd: int) -> str:
+    """Who holds a lock, as its holder wrote it (it may be writing it now)."""
+    for _ in range(20):
+        text = os.pread(fd, 300, 0).decode("utf-8", "replace").strip()
+        if text:
+            return text
+        time.sleep(0.05)
+    return "holder unknown"
+
+
+def _release_lock(lock: tuple[int, Path]) -> None:
+    fd, path = lock
+    try:
+        path.unlink()  # while still held: a run that opened it now sees it gone and takes a new one
+    except OSError:
+        pass
+    os.close(fd)
+
+
+def _clear_leftovers(out: Path, label: str, quiet: bool) -> None:
+    """Tidy what earlier runs of the period left when they were killed or
+    failed (this run holds the lock, so none of them is still running): put
+    back a period folder a run was killed while replacing, then remove
+    partial runs and old folders."""
+    final = out / label
+    olds = sorted(out.glob(f".{label}.old-*"), key=lambda p: p.stat().st_mtime)
+    if olds and not final.exists():
+        back = olds.pop()
+        back.rename(final)
+        _say(f"[vga] put back {final}: a run was stopped while replacing it", quiet)
+    stale = olds + sorted(out.glob(f".{label}.*.partial"))
+    for folder in stale:
+        shutil.rmtree(folder, ignore_errors=True)
+    if stale:
+        _say(f"[vga] removed {len(stale)} folder(s) left by earlier stopped or failed runs of {label}: "
+             + ", ".join(f.name for f in stale), quiet)
