@@ -21,6 +21,12 @@ Planted effects (all listed in ``truth.json``):
 
 Nothing else affects churn: segment, vertical, channel partner and the
 other CSMs are assigned at random.
+
+With ``effects=False`` (``vga sample --no-effects``) the same company is
+drawn with the same random numbers, but (a) to (f) are switched off: every
+account churns and expands with the same probability, whatever its quadrant,
+region, CSM, milestones or features, and usage does not decline before
+churn. An analysis of that sample must flag nothing. The bad rows (g) stay.
 """
 
 from __future__ import annotations
@@ -121,8 +127,14 @@ def _iso(ts) -> np.ndarray:
     return np.datetime_as_string(np.asarray(ts, dtype="datetime64[s]"), unit="s")
 
 
-def generate(accounts: int = 1500, seed: int = 7, minimal: bool = False) -> tuple[dict[str, pd.DataFrame], dict]:
-    """Build the sample tables (as text frames) and the truth record."""
+#: Churn and expansion per annual renewal when no effect is planted.
+NO_EFFECT_CHURN, NO_EFFECT_EXPANSION = 0.12, 0.15
+
+
+def generate(accounts: int = 1500, seed: int = 7, minimal: bool = False,
+             effects: bool = True) -> tuple[dict[str, pd.DataFrame], dict]:
+    """Build the sample tables (as text frames) and the truth record;
+    ``effects=False`` plants none of (a) to (f) (see the module's text)."""
     if accounts < 60:
         raise ValueError("the sample needs at least 60 accounts to plant its effects")
     rng = np.random.default_rng(seed)
@@ -166,6 +178,9 @@ def generate(accounts: int = 1500, seed: int = 7, minimal: bool = False) -> tupl
     churn_p = np.minimum(churn_p, 0.9)
     churn_p[csm == SMALL_BOOK_CSM] = SMALL_BOOK_CHURN
     expand_p = np.where(adopts_automations, 0.35, 0.08)
+    if not effects:  # the same draws, no effect: every account alike
+        churn_p = np.full(n, NO_EFFECT_CHURN)
+        expand_p = np.full(n, NO_EFFECT_EXPANSION)
 
     base_arr = np.round(
         np.select(
@@ -197,7 +212,7 @@ def generate(accounts: int = 1500, seed: int = 7, minimal: bool = False) -> tupl
             roll = rng.random()
             reason = ""
             # The small CSM book was healthy until the retention window.
-            p_churn = 0.0 if (csm[i] == SMALL_BOOK_CSM and anniversary.date() <= WINDOW_START) else churn_p[i]
+            p_churn = 0.0 if (effects and csm[i] == SMALL_BOOK_CSM and anniversary.date() <= WINDOW_START) else churn_p[i]
             if roll < p_churn:
                 after = 0.0
                 reason = rng.choice(["budget", "competitor", "missing_feature", "poor_support", "champion_left"])
@@ -271,6 +286,10 @@ def generate(accounts: int = 1500, seed: int = 7, minimal: bool = False) -> tupl
             "health_high_share": float(health_high.mean()),
         },
     }
+    if not effects:
+        truth["planted"] = {"none": {"churn_probability": NO_EFFECT_CHURN, "expansion_probability": NO_EFFECT_EXPANSION,
+                                     "description": "no effect planted: nothing may be flagged"}}
+    truth["effects"] = effects
     if minimal:
         accounts_df["health_score"] = np.round(np.clip(np.where(health_high, rng.normal(74, 9, n), rng.normal(33, 9, n)), 0, 100), 1)
         accounts_df["usage_score"] = np.round(np.clip(np.where(usage_high, rng.normal(76, 10, n), rng.normal(28, 10, n)), 0, 100), 1)
@@ -283,9 +302,10 @@ def generate(accounts: int = 1500, seed: int = 7, minimal: bool = False) -> tupl
     tables = {"accounts": accounts_df, "renewals": renewals}
     users = _users(rng, ids, segment, domain)
     tables["users"] = users
-    tables["usage_events"], truth["planted"]["usage_decline"]["note"] = _events(
-        rng, ids, users, domain, usage_high, adopts_automations, begin, end_of_life, churn_day
-    ), "session rate falls linearly from 1x to 0.15x over the last four months before churn"
+    tables["usage_events"] = _events(rng, ids, users, domain, usage_high, adopts_automations, begin, end_of_life,
+                                     churn_day, decline=effects)
+    if effects:
+        truth["planted"]["usage_decline"]["note"] = "session rate falls linearly from 1x to 0.15x over the last four months before churn"
     tables["workflow_runs"] = _workflows(rng, ids, usage_high, begin, end_of_life)
     # About one account in ten is not covered by the CS platform: its health
     # comes from the documented composite of surveys, tickets and touchpoints.
@@ -324,7 +344,8 @@ def _users(rng, ids, segment, domain) -> pd.DataFrame:
     return pd.DataFrame({"user_id": user_id, "account_id": ids[acc], "email": email, "role": role})
 
 
-def _events(rng, ids, users, domain, usage_high, automations, begin, end_of_life, churn_day) -> pd.DataFrame:
+def _events(rng, ids, users, domain, usage_high, automations, begin, end_of_life, churn_day,
+            decline: bool = True) -> pd.DataFrame:
     n = len(ids)
     span = (end_of_life - begin).astype(int)
     # Sessions per day, declining before churn (effect f).
@@ -337,7 +358,7 @@ def _events(rng, ids, users, domain, usage_high, automations, begin, end_of_life
             continue
         days = np.arange(span[i] + 1)
         r = np.full(days.shape, rate[i])
-        if not np.isnat(churn_day[i]):
+        if decline and not np.isnat(churn_day[i]):
             to_churn = (churn_day[i] - begin[i]).astype(int) - days
             factor = np.where(to_churn < decline_days, 0.15 + 0.85 * to_churn / decline_days, 1.0)
             r = r * np.clip(factor, 0.15, 1.0)
@@ -649,14 +670,16 @@ def _plant_bad_rows(rng, t: dict[str, pd.DataFrame], ids) -> dict:
 FORMATS = {"training": "xlsx", "health_scores": "parquet"}
 
 
-def write_sample(out: str | Path, accounts: int = 1500, seed: int = 7, minimal: bool = False) -> dict:
-    """Write the sample data folder and ``truth.json``; return the truth."""
+def write_sample(out: str | Path, accounts: int = 1500, seed: int = 7, minimal: bool = False,
+                 effects: bool = True) -> dict:
+    """Write the sample data folder and ``truth.json``; return the truth
+    (``effects=False``: no effect planted, see :func:`generate`)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    tables, truth = generate(accounts=accounts, seed=seed, minimal=minimal)
+    tables, truth = generate(accounts=accounts, seed=seed, minimal=minimal, effects=effects)
     files = {}
     for name, frame in tables.items():
         if name == "usage_events":
