@@ -64,6 +64,17 @@ def sample_inputs(sample_data):
 
 
 @pytest.fixture(scope="session")
+def sample_outputs(sample_dir, sample_inputs):
+    """Every step's outputs on the sample, computed once (no notebooks)."""
+    from vga import pipeline
+    from vga.config import load_config
+    from vga.periods import parse_period
+
+    outputs, _ = pipeline.compute(sample_inputs, parse_period("2026Q3"), load_config(None, sample_dir))
+    return outputs
+
+
+@pytest.fixture(scope="session")
 def postgres_url(tmp_path_factory):
     """A PostgreSQL server: the one .ci/run started (VGA_TEST_POSTGRES_URL),
     else a throwaway one started here when the server is installed. Under CI

@@ -86,6 +86,20 @@ DEFAULTS: dict = {
         "max_age_days": {"nps": 365, "csat": 180, "support": 90, "touchpoints": 120},
     },
     "warehouse": {"url": "", "url_env": "", "events_table": "usage_events"},
+    # Step 3's early-warning backtest (vga/early_warning.py): each signal's thresholds.
+    "early_warning": {
+        "usage_drop_share": 0.5,  # events in the last 30 days below this share of the 90 days before's average
+        "usage_min_events": 10,  # ...when that average is at least this many events per 30 days...
+        "usage_drop_days": 14,  # ...on this many days in a row
+        "health_drop_points": 15,  # health score down by this many points in 90 days
+        "ticket_spike_min": 3,  # at least this many tickets opened in 30 days...
+        "ticket_spike_factor": 2.0,  # ...and this many times the 90 days before's average
+    },
+    # Step 4's renewal and expansion models (vga/models.py).
+    "models": {
+        "min_events_per_term": 10,  # fewer churned (or retained) decisions per term: no model, and the report says so
+        "test_share": 0.3,  # the newest share of decisions, by date, held out for the out-of-time validation
+    },
     "programme": {"sponsor": "", "task_force": [], "workstreams": []},
     # Other churn labels an export carries (label = DuckDB query over the data
     # folder returning account_id): counted against the figures' churn in the

@@ -249,8 +249,9 @@ def behaviour_features(decisions: pd.DataFrame, inputs, settings: dict, lead: in
     onboarding = inputs.table("onboarding")
     if onboarding is not None and len(onboarding):
         for milestone in sorted(onboarding["milestone"].dropna().unique()):
-            rows = onboarding[onboarding["milestone"] == milestone].drop_duplicates("account_id", keep="last")
-            done_at = out["account_id"].map(rows.set_index("account_id")["completed_at"])
+            rows = onboarding[onboarding["milestone"] == milestone]
+            # several rows for one milestone: done from its earliest completion on (a later row never undoes it)
+            done_at = out["account_id"].map(pd.to_datetime(rows["completed_at"]).groupby(rows["account_id"]).min())
             has_row = out["account_id"].isin(set(rows["account_id"]))
             flag = pd.Series(pd.array(pd.to_datetime(done_at).lt(end).to_numpy(), dtype="boolean"), index=out.index)
             flag[~has_row] = pd.NA

@@ -233,3 +233,144 @@ def fix_loop(fixes: pd.DataFrame, as_of: date, window_start: date | None = None)
     if window_start is not None:
         out["raised_in_window"] = int((raised_at > pd.Timestamp(window_start)).sum())
     return out
+
+
+# --------------------------------------------------------------------------
+# Intervention effect: difference in differences against matched controls.
+
+EFFECT_AFTER_DAYS = 90  # "after" is the first grid day at least this many days after the start
+EFFECT_MATCHES = 3  # controls per treated account (nearest, with replacement)
+EFFECT_COLUMNS = [
+    "playbook", "measure", "treated", "controls", "treated_before", "treated_after", "controls_before",
+    "controls_after", "effect", "ci_lower", "ci_upper", "p_value", "q_value", "flagged", "tested",
+]
+MEASURES = {"health_score": "health score", "usage_score": "usage score"}
+
+
+def score_grid_days(interventions: pd.DataFrame, as_of: date) -> list[date]:
+    """The days scores are taken on for the effect: each month's last day
+    from the month before the first intervention to the as-of date."""
+    first = pd.to_datetime(interventions["started_at"]).min()
+    if pd.isna(first):
+        return []
+    days = pd.date_range(first - pd.offsets.MonthEnd(1), pd.Timestamp(as_of), freq="ME")
+    return [d.date() for d in days]
+
+
+def intervention_effect(interventions: pd.DataFrame, scores: pd.DataFrame, as_of: date, min_n: int = 10,
+                        alpha: float = 0.05, after_days: int = EFFECT_AFTER_DAYS,
+                        matches: int = EFFECT_MATCHES) -> pd.DataFrame:
+    """Health and usage before and after each playbook, against comparable
+    accounts that did not get one (difference in differences with matched
+    controls), per playbook and for all playbooks together.
+
+    ``scores`` holds ``account_id``, ``day`` (the days of
+    :func:`score_grid_days`), ``health_score``, ``usage_score`` and
+    ``active`` (ARR above 0 that day), point-in-time.
+
+    For each account's first intervention of a playbook started on day s:
+    *before* is the last grid day before s, *after* the first grid day at
+    least ``after_days`` after s (on or before the as-of date; later starts
+    are not measured yet). Its controls are the ``matches`` accounts nearest
+    in (health, usage) on the before day (Euclidean, on the 0..100 scales;
+    with replacement) among those active then, with both scores known on
+    both days, and with no intervention of any playbook started from 90 days
+    before the before day to the after day. The effect for the account is
+    its change minus its controls' mean change; a playbook's effect is the
+    mean over its accounts with a 95% t-interval and a one-sample t-test
+    (BH over the whole table, the rows for all playbooks together included). Fewer than ``min_n`` treated accounts: shown, not
+    tested. An estimate, not proof: the team chooses which accounts get a
+    playbook, for reasons the scores may not hold.
+    """
+    from statsmodels.stats.multitest import multipletests
+    from statsmodels.stats.weightstats import DescrStatsW
+
+    if interventions is None or interventions.empty or scores.empty:
+        return pd.DataFrame(columns=EFFECT_COLUMNS)
+    grid = np.array(sorted(pd.to_datetime(scores["day"]).unique()), dtype="datetime64[ns]")
+    s = scores.assign(day=pd.to_datetime(scores["day"]), account_id=scores["account_id"].astype(str))
+    iv = interventions.assign(account_id=interventions["account_id"].astype(str),
+                              started_at=pd.to_datetime(interventions["started_at"]))
+    iv = iv[iv["started_at"] <= pd.Timestamp(as_of)]
+    episodes = iv.sort_values("started_at").drop_duplicates(["account_id", "playbook"])
+    before_ix = np.searchsorted(grid, episodes["started_at"].to_numpy("datetime64[ns]"), side="left") - 1
+    after_ix = np.searchsorted(grid, (episodes["started_at"] + pd.Timedelta(days=after_days)).to_numpy("datetime64[ns]"),
+                               side="left")
+    ok = (before_ix >= 0) & (after_ix < len(grid))
+    episodes = episodes[ok].assign(before=grid[before_ix[ok]], after=grid[after_ix[ok]])
+    days = pd.DatetimeIndex(grid)
+    wide = {m: s.pivot(index="account_id", columns="day", values=m).reindex(columns=days).astype(float)
+            for m in MEASURES}
+    active = s.pivot(index="account_id", columns="day", values="active").reindex(columns=days)
+    active = active.astype("boolean").fillna(False).astype(bool)
+    starts = iv.groupby("account_id")["started_at"].apply(np.array)
+    use_usage = wide["usage_score"].notna().any().any()
+    changes = {m: [] for m in MEASURES}
+    labels, control_ids = [], []
+    for ep in episodes.itertuples():
+        b, a = pd.Timestamp(ep.before), pd.Timestamp(ep.after)
+        if not active[b].get(ep.account_id, False):
+            continue
+        known = pd.Series(True, index=wide["health_score"].index)
+        for m in (MEASURES if use_usage else ["health_score"]):
+            known &= wide[m][b].notna() & wide[m][a].notna()
+        if not known.get(ep.account_id, False):
+            continue
+        quiet = pd.Series(True, index=known.index)
+        window_start, window_end = b - pd.Timedelta(days=90), a
+        for acc, days in starts.items():
+            if acc in quiet.index and ((days > np.datetime64(window_start)) & (days <= np.datetime64(window_end))).any():
+                quiet[acc] = False
+        pool = known & quiet & active[b].reindex(known.index, fill_value=False)
+        pool = pool[pool].index
+        if len(pool) < matches:
+            continue
+        dims = ["health_score", "usage_score"] if use_usage else ["health_score"]
+        here = np.array([wide[m].at[ep.account_id, b] for m in dims])
+        there = np.column_stack([wide[m].loc[pool, b].to_numpy(float) for m in dims])
+        nearest = pool[np.argsort(np.sqrt(((there - here) ** 2).sum(axis=1)), kind="stable")[:matches]]
+        for m in MEASURES:
+            if m == "usage_score" and not use_usage:
+                changes[m].append((np.nan,) * 5)
+                continue
+            t_before, t_after = wide[m].at[ep.account_id, b], wide[m].at[ep.account_id, a]
+            c_before, c_after = wide[m].loc[nearest, b].mean(), wide[m].loc[nearest, a].mean()
+            changes[m].append((t_before, t_after, c_before, c_after, (t_after - t_before) - (c_after - c_before)))
+        labels.append(ep.playbook)
+        control_ids.append(set(nearest))
+    rows = []
+    labels = np.array(labels, dtype=object)
+    for playbook in [*sorted(set(labels)), "all playbooks"]:
+        pick = np.ones(len(labels), dtype=bool) if playbook == "all playbooks" else labels == playbook
+        if playbook == "all playbooks" and len(set(labels)) < 2:
+            continue
+        for m in MEASURES:
+            values = np.array([changes[m][i] for i in np.flatnonzero(pick)], dtype=float).reshape(-1, 5)
+            values = values[~np.isnan(values[:, 4])]
+            n = len(values)
+            row = {"playbook": playbook, "measure": MEASURES[m], "treated": n,
+                   "controls": len(set().union(*[control_ids[i] for i in np.flatnonzero(pick)])) if n else 0,
+                   "treated_before": np.nan, "treated_after": np.nan, "controls_before": np.nan,
+                   "controls_after": np.nan, "effect": np.nan, "ci_lower": np.nan, "ci_upper": np.nan,
+                   "p_value": np.nan, "tested": False}
+            if n:
+                means = values.mean(axis=0)
+                row.update(treated_before=means[0], treated_after=means[1], controls_before=means[2],
+                           controls_after=means[3], effect=means[4])
+            if n >= min_n:
+                if np.std(values[:, 4]) == 0:  # every account changed exactly as its matches: no spread to test
+                    low = high = float(values[0, 4])
+                    p = 1.0 if low == 0 else 0.0
+                else:
+                    stats = DescrStatsW(values[:, 4])
+                    (low, high), p = stats.tconfint_mean(alpha=0.05), stats.ttest_mean(0)[1]
+                row.update(ci_lower=float(low), ci_upper=float(high), p_value=float(p), tested=True)
+            rows.append(row)
+    table = pd.DataFrame(rows, columns=[c for c in EFFECT_COLUMNS if c not in ("q_value", "flagged")])
+    table["q_value"] = np.nan
+    tested = table["tested"].astype(bool)
+    if tested.any():  # every row of the table, the pooled ones too, adjusted together
+        table.loc[tested, "q_value"] = multipletests(table.loc[tested, "p_value"].to_numpy(float), method="fdr_bh")[1]
+    table["flagged"] = tested & (table["q_value"] < alpha)
+    table["tested"] = tested
+    return table[EFFECT_COLUMNS]

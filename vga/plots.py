@@ -251,3 +251,113 @@ def hazard_ratios(cox: pd.DataFrame, ax, alpha: float = 0.05):
     ax.tick_params(axis="y", labelsize=8)
     ax.set(xlabel="hazard ratio (log scale; above 1: churn sooner)")
     return ax
+
+
+def warning_rates(warnings: pd.DataFrame, ax):
+    """Per signal (``early_warning.csv``): the share of churned decisions it
+    warned about and the share of retained ones it fired for, with their 95%
+    intervals, as paired horizontal bars."""
+    rows = warnings.reset_index(drop=True)
+    y = np.arange(len(rows))
+    for offset, rate, low, high, color, label in (
+            (-0.2, "recall", "recall_ci_lower", "recall_ci_upper", "#c62828", "churned decisions warned"),
+            (0.2, "false_alarm_rate", "false_alarm_ci_lower", "false_alarm_ci_upper", "#90a4ae",
+             "retained decisions it fired for (false alarms)")):
+        values = rows[rate].astype(float).fillna(0).to_numpy()
+        err = np.vstack([values - rows[low].astype(float).fillna(0).to_numpy(),
+                         rows[high].astype(float).fillna(0).to_numpy() - values]).clip(min=0)
+        ax.barh(y + offset, values, height=0.38, color=color, xerr=err, error_kw={"lw": 1, "capsize": 2}, label=label)
+    ax.set_yticks(y, list(rows["signal_name"]))
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.set(xlabel="share of decisions it fired for in the 180 days before")
+    ax.legend(loc="lower right", fontsize=7)
+    ax.tick_params(axis="y", labelsize=8)
+    return ax
+
+
+def warning_leads(per_decision: pd.DataFrame, signals: dict[str, str], ax):
+    """Lead times (days from the first firing to the decision) of each signal
+    over the churned decisions it warned about: a box per signal, points on top."""
+    churned = per_decision[per_decision["outcome"] == "churned"]
+    data = [churned[s].dropna().to_numpy(float) for s in signals]
+    y = np.arange(len(data))
+    shown = [i for i, d in enumerate(data) if len(d)]
+    if shown:
+        ax.boxplot([data[i] for i in shown], positions=[y[i] for i in shown], vert=False, widths=0.5,
+                   showfliers=False, medianprops={"color": "#c62828"})
+    for i, d in enumerate(data):
+        jitter = (np.random.default_rng(i).random(len(d)) - 0.5) * 0.3
+        ax.scatter(d, y[i] + jitter, s=4, color="#37474f", alpha=0.35)
+    ax.set_yticks(y, list(signals.values()))
+    ax.set_ylim(len(data) - 0.5, -0.5)
+    ax.set_xlim(0, 185)
+    ax.set(xlabel="days of warning before the churn decision")
+    ax.tick_params(axis="y", labelsize=8)
+    return ax
+
+
+def calibration_plot(bins: list[dict], ax):
+    """Predicted against observed rate per bin (``model_validation.json``'s
+    ``calibration``), point size by n, with the diagonal of perfect calibration."""
+    predicted = np.array([b["predicted"] for b in bins], dtype=float)
+    observed = np.array([b["observed"] for b in bins], dtype=float)
+    n = np.array([b["n"] for b in bins], dtype=float)
+    ax.plot([0, 1], [0, 1], color="#90a4ae", lw=1, ls="--", label="perfect calibration")
+    ax.plot(predicted, observed, color="#1565c0", lw=1)
+    ax.scatter(predicted, observed, s=20 + 80 * n / max(n.max(), 1), color="#1565c0", zorder=3,
+               label="decisions after the cut-off, by predicted band")
+    ax.set(xlim=(0, 1), ylim=(0, 1.02), xlabel="predicted probability of renewing",
+           ylabel="share that renewed")
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.legend(loc="upper left", fontsize=7)
+    return ax
+
+
+def odds_ratios(terms: pd.DataFrame, ax, alpha: float = 0.05):
+    """Odds ratios with 95% intervals on a log axis (``model_terms.csv`` rows):
+    dark where q < alpha."""
+    y = np.arange(len(terms))
+    dark = terms["q_value"].astype(float) < alpha
+    colors = np.where(dark, "#1565c0", "#90a4ae")
+    ax.hlines(y, terms["ci_lower"], terms["ci_upper"], colors=colors, lw=2)
+    ax.scatter(terms["odds_ratio"], y, color=colors, zorder=3)
+    ax.axvline(1, color="#333", lw=1)
+    ax.set_xscale("log")
+    low, high = float(terms["ci_lower"].min()), float(terms["ci_upper"].max())
+    ticks = [t for t in (0.1, 0.25, 0.5, 1, 2, 4, 10, 25) if low / 1.5 <= t <= high * 1.5] or [1]
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.xaxis.set_minor_formatter(plt.NullFormatter())
+    ax.set_yticks(y, [str(t) for t in terms["term_name"]])
+    ax.invert_yaxis()
+    ax.tick_params(axis="y", labelsize=8)
+    ax.set(xlabel="odds ratio (log scale; above 1: more likely)")
+    return ax
+
+
+def adoption_lines(adoption: pd.DataFrame, ax):
+    """Mean core-feature adoption 90, 60 and 30 days before the decision per
+    outcome (``adoption_by_outcome.csv``, measure ``core_adoption``), with
+    95% intervals; small groups drawn dashed, without an interval."""
+    colors = {"renewed": "#1565c0", "expanded": "#2e7d32", "downgraded": "#ef6c00", "churned": "#c62828"}
+    core = adoption[adoption["measure"] == "core_adoption"]
+    for outcome, color in colors.items():
+        part = core[core["outcome"] == outcome].sort_values("lead_days", ascending=False)
+        if part.empty or part["value"].isna().all():
+            continue
+        x = part["lead_days"].to_numpy(float)
+        small = bool(part["small"].any())
+        ax.plot(x, part["value"], marker="o", color=color, ls="--" if small else "-",
+                label=outcome + (" (few decisions)" if small else ""))
+        if not small:
+            ax.fill_between(x, part["ci_lower"].astype(float), part["ci_upper"].astype(float), color=color, alpha=0.12)
+    ax.set_xlim(95, 25)
+    ax.set_xticks([90, 60, 30])
+    from matplotlib.ticker import PercentFormatter
+
+    ax.set(xlabel="days before the renewal decision", ylabel="core features used (share)")
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.legend(fontsize=8)
+    return ax

@@ -377,13 +377,25 @@ def scores_for_pairs(inputs, pairs: pd.DataFrame, settings: dict) -> pd.DataFram
             keys = inside["pair"].astype(str)
             scored = usage_scores(keys, activity, workflows, settings)
             out.loc[inside.index, "usage_score"] = scored.set_index("account_id")["usage_score"].reindex(keys).to_numpy()
+    out["health_score"] = health_scores_for_pairs(inputs, out, settings).to_numpy()
+    return out.drop(columns="pair")
+
+
+def health_scores_for_pairs(inputs, pairs: pd.DataFrame, settings: dict) -> pd.Series:
+    """The health score of :func:`scores_for_pairs` alone, position-aligned
+    with ``pairs`` (``account_id``, ``day``): the latest ``health_scores``
+    row on or before the day, else the documented composite; NaN where
+    neither can be computed."""
+    out = pairs[["account_id", "day"]].reset_index(drop=True).copy()
+    out["day"] = pd.to_datetime(out["day"]).dt.normalize()
+    out["pair"] = np.arange(len(out))
     out["health_score"] = health_for_pairs(inputs.table("health_scores"), out).reindex(out["pair"]).to_numpy()
     voice = [inputs.table(t) for t in ("surveys", "support_tickets", "touchpoints")]
     missing = out["health_score"].isna()
     if any(v is not None for v in voice) and missing.any():
         composite = health_composite_pairs(*voice, out[missing], settings).set_index("pair")["health_score"]
         out.loc[missing, "health_score"] = out.loc[missing, "pair"].map(composite).to_numpy()
-    return out.drop(columns="pair")
+    return pd.Series(out["health_score"].to_numpy(float), index=pairs.index)
 
 
 def _workflows_for_pairs(runs: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:

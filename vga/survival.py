@@ -199,24 +199,36 @@ def proportional_hazards_check(subjects: pd.DataFrame, design: pd.DataFrame, alp
 ONBOARDING_DAYS = 180  # a milestone completed later than this after contract_start counts as missed
 
 
-def milestones_missed(subjects: pd.DataFrame, onboarding: pd.DataFrame | None,
+def milestones_missed(subjects: pd.DataFrame, onboarding: pd.DataFrame | None, as_of: date | None = None,
                       days: int = ONBOARDING_DAYS) -> pd.DataFrame:
     """Cox covariates from onboarding: per milestone, ``milestone_missed[<name>]``
     = 1 when the account did not complete it within ``days`` of its
     ``contract_start`` (0 when it did; empty where the account has no row for
-    that milestone). Known ``days`` after the start, whatever came later."""
+    that milestone). Known ``days`` after the start, whatever came later;
+    point-in-time: a completion dated after ``as_of`` is not seen, and an
+    account whose first ``days`` end after ``as_of`` without the milestone
+    is empty (it may still complete it in time)."""
     if onboarding is None or onboarding.empty:
         return pd.DataFrame(index=subjects.index)
     o = onboarding[["account_id", "milestone"]].copy()
     o["completed_at"] = pd.to_datetime(onboarding["completed_at"]) if "completed_at" in onboarding.columns else pd.NaT
     start = subjects.set_index("account_id")["contract_start"]
     o = o[o["account_id"].isin(start.index)]
-    o["in_time"] = o["completed_at"].notna() & (o["completed_at"] <= o["account_id"].map(start) + pd.Timedelta(days=days))
+    deadline = o["account_id"].map(start) + pd.Timedelta(days=days)
+    seen = o["completed_at"].notna()
+    if as_of is not None:
+        seen &= o["completed_at"] < pd.Timestamp(as_of) + pd.Timedelta(days=1)
+    o["in_time"] = seen & (o["completed_at"] <= deadline)
     done = o.groupby(["account_id", "milestone"])["in_time"].any().unstack("milestone")
+    undecided = (start + pd.Timedelta(days=days)) > pd.Timestamp(as_of) if as_of is not None else None
     out = {}
     for milestone in sorted(done.columns):
         flag = subjects["account_id"].map(done[milestone])
-        out[f"milestone_missed[{milestone}]"] = (~flag.astype("boolean")).astype("Float64").astype(float)
+        missed = (~flag.astype("boolean")).astype("Float64")
+        if undecided is not None:
+            open_yet = subjects["account_id"].map(undecided).fillna(False).astype(bool) & (missed == 1).fillna(False)
+            missed[open_yet.to_numpy()] = pd.NA
+        out[f"milestone_missed[{milestone}]"] = missed.astype(float)
     return pd.DataFrame(out, index=subjects.index)
 
 

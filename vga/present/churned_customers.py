@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from .. import plots
 from ..decisions import LEADS, SIGNALS
-from .blocks import stat, count, figure, finding, kpis, money, note, number, p_value, pct, stack, table
+from .blocks import count, figure, finding, kpis, missing, money, note, number, p_value, pct, stack, stat, table
 
 
 def _reason(view):
@@ -290,3 +290,91 @@ def survival_drivers(view):
                              "ci_upper": lambda v: number(v, 2), "p_value": p_value, "q_value": p_value},
                        names={"hazard_ratio": "hazard ratio", "ci_lower": "95% interval from", "ci_upper": "to",
                               "p_value": "p value", "q_value": "q value"}))
+
+
+def _days(value, span: int = 180) -> str:
+    """A lead in days; the span's full length reads 'or more' (the signal
+    already held on the first day checked)."""
+    if missing(value):
+        return "–"
+    return f"{count(value)} days or more" if value >= span else f"{count(value)} days"
+
+
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def warning_sentence(r) -> str:
+    """One signal's backtest in a sentence, with its n."""
+    if missing(r["recall"]):
+        return f"{_upper_first(r['signal_name'])}: not checked, its data was not given."
+    text = (f"{_upper_first(r['signal_name'])} warned about {count(r['fired_before_churn'])} of "
+            f"{count(r['churned_decisions'])} churn decisions ({pct(r['recall'])})")
+    if r["fired_before_churn"]:
+        text += (f", a median of {_days(r['lead_days_median'])} ahead (from {_days(r['lead_days_min'])} to "
+                 f"{_days(r['lead_days_max'])})")
+    text += (f", and fired before {count(r['fired_before_retained'])} of {count(r['retained_decisions'])} "
+             f"renewals ({pct(r['false_alarm_rate'])} false alarms)")
+    if not r["tested"]:
+        return text + "; too few decisions to test whether it tells them apart."
+    verdict = "it tells churn from renewal" if r["flagged"] else "it does not tell churn from renewal reliably"
+    return text + f"; {verdict} ({stat('q', r['q_value'])})."
+
+
+def health_score_verdict(r, threshold: float) -> str:
+    """Whether the CS team's own health score would have warned us, and when."""
+    if missing(r["recall"]):
+        return "No health score history was given, so whether it would have warned us cannot be checked."
+    head = (f"Would the health score have warned us? A score below {number(threshold)} flagged "
+            f"{pct(r['recall'])} of the accounts that later churned")
+    if r["fired_before_churn"]:
+        head += f", a median of {_days(r['lead_days_median'])} before they left"
+    head += f", but also {pct(r['false_alarm_rate'])} of the renewals"
+    if not r["tested"]:
+        return head + "; too few decisions to judge it."
+    if r["flagged"]:
+        lift = r["recall"] / r["false_alarm_rate"] if r["false_alarm_rate"] else float("inf")
+        return head + (f": it is worth watching, flagging churners {number(lift, 1)} times as often as renewals "
+                       f"({stat('q', r['q_value'])}).")
+    return head + f": it does not separate them reliably ({stat('q', r['q_value'])}), so do not rely on it alone."
+
+
+def early_warnings(view):
+    """Each signal backtested over the look-back: who it warned about, how
+    early, how often it cried wolf; the health score judged the same way."""
+    if _reason(view):
+        return None
+    facts, warnings = view["early_warning.json"], view["early_warning.csv"]
+    if warnings is None or warnings.empty:
+        return note(f"No early-warning backtest: {facts.get('reason') or 'no decisions to test on'}.", "skip")
+    per_decision = view["early_warning_decisions.csv"]
+    checked = warnings[warnings["recall"].notna()]
+    lines = [warning_sentence(r) for _, r in warnings.iterrows() if r["signal"] != "health_below_threshold"]
+    score = warnings[warnings["signal"] == "health_below_threshold"].iloc[0]
+    parts = [finding(health_score_verdict(score, facts["health_threshold"]))]
+    parts += [finding(line) for line in lines]
+    if len(checked):
+        fig, axes = plots.new_figure(11, 0.55 * len(checked) + 1.8, columns=2)
+        plots.warning_rates(checked, axes[0])
+        plots.warning_leads(per_decision, dict(zip(checked["signal"], checked["signal_name"])), axes[1])
+        axes[1].set_yticklabels([])
+        fig.tight_layout()
+        parts.append(figure(fig, "Paired bars of the share of churned and of retained decisions each signal fired "
+                                 "for, with 95% intervals, beside box plots of how many days ahead it warned",
+                            "Each signal checked on every day of the 180 before a decision, with nothing dated "
+                            "later. Left: red, churn decisions it warned about; grey, renewals it fired for. Right: "
+                            "days from its first firing to the churn decision."))
+    shown = warnings[["signal_name", "churned_decisions", "fired_before_churn", "recall", "lead_days_median",
+                      "lead_days_min", "lead_days_max", "retained_decisions", "fired_before_retained",
+                      "false_alarm_rate", "q_value", "flagged"]]
+    parts.append(table(shown, {"recall": pct, "false_alarm_rate": pct, "q_value": p_value,
+                               "lead_days_median": number, "lead_days_min": number, "lead_days_max": number},
+                       names={"signal_name": "signal", "churned_decisions": "churn decisions",
+                              "fired_before_churn": "warned", "recall": "share warned",
+                              "lead_days_median": "median days ahead", "lead_days_min": "fewest",
+                              "lead_days_max": "most", "retained_decisions": "renewals",
+                              "fired_before_retained": "false alarms", "false_alarm_rate": "false-alarm share",
+                              "q_value": "q value", "flagged": "tells them apart"}))
+    parts.append(note("How each signal is defined: " + "; ".join(
+        f"{r['signal_name']}: {r['definition']}" for _, r in warnings.iterrows()) + "."))
+    return stack(*parts)

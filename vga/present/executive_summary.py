@@ -6,7 +6,7 @@ import pandas as pd
 
 from .. import plots
 from .blocks import bullets, count, figure, finding, kpis, money, note, pct, stack, table
-from .churned_customers import churn_label_sentence, churn_labels_agree
+from .churned_customers import churn_label_sentence, churn_labels_agree, health_score_verdict, warning_sentence
 from .quadrant_view import QUADRANT_TEXT
 
 
@@ -53,6 +53,11 @@ def story(view):
         lines.append(f"Do first: {w['action'].rstrip('.')} ({w['gap']}; owner {w['owner']}; {money(w['arr_at_stake'])} at stake).")
     if not churn_labels_agree(s.get("churn_labels") or []):
         lines.append(churn_label_sentence(s["churn_labels"], s["as_of"]))
+    warned = s.get("early_warning") or {}
+    if warned.get("health_score") and warned["health_score"].get("recall") is not None:
+        lines.append(health_score_verdict(warned["health_score"], s.get("health_threshold", 50.0)))
+    if warned.get("best_signal"):
+        lines.append("The clearest early warning: " + warning_sentence(warned["best_signal"]))
     if not lines:
         return note("The data does not allow a summary for this period; see the warnings above.", "warn")
     return stack(*[finding(line) for line in lines])

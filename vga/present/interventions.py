@@ -204,6 +204,49 @@ def outcomes(view):
     return stack(*parts)
 
 
+def effect_sentence(r, after_days: int) -> str:
+    """One playbook's difference in differences in words, with its n."""
+    who = "All playbooks together" if r["playbook"] == "all playbooks" else f"'{r['playbook']}'"
+    head = (f"{who}: the {r['measure']} of {count(r['treated'])} accounts went from {number(r['treated_before'], 1)} "
+            f"to {number(r['treated_after'], 1)} from just before it started to {after_days} days or more after, against "
+            f"{number(r['controls_before'], 1)} to {number(r['controls_after'], 1)} for matched accounts without one")
+    if not r["tested"]:
+        return head + f"; too few accounts to estimate an effect (n = {count(r['treated'])})."
+    verdict = ("a clear difference" if r["flagged"] else "no clear effect")
+    return (head + f": an effect of {r['effect']:+.1f} points (95% interval {r['ci_lower']:+.1f} to "
+            f"{r['ci_upper']:+.1f}, {stat('q', r['q_value'])}), {verdict}.")
+
+
+def effect(view):
+    """Health and usage before and after each playbook against matched
+    accounts without one (difference in differences)."""
+    facts = _facts(view)
+    if "interventions" in facts["reasons"]:
+        return None
+    table_effect = view["intervention_effect.csv"]
+    if table_effect is None or table_effect.empty:
+        return note("No intervention effect: no intervention started at least "
+                    f"{facts.get('effect_after_days', 90)} days before the as-of date with scores before and after "
+                    "it, and matching accounts without one.", "skip")
+    after = facts.get("effect_after_days", 90)
+    lines = [finding(effect_sentence(r, after)) for _, r in table_effect.iterrows()
+             if r["playbook"] != "all playbooks" or r["tested"]]
+    shown = table_effect.drop(columns=["tested"])
+    one = {c: (lambda v: number(v, 1)) for c in ("treated_before", "treated_after", "controls_before",
+                                                 "controls_after", "effect", "ci_lower", "ci_upper")}
+    return stack(*lines, table(shown, one | {"p_value": p_value, "q_value": p_value},
+                               names={"treated": "accounts with it", "controls": "matched accounts",
+                                      "treated_before": "with: before", "treated_after": "with: after",
+                                      "controls_before": "matched: before", "controls_after": "matched: after",
+                                      "effect": "effect (points)", "ci_lower": "95% interval from", "ci_upper": "to",
+                                      "p_value": "p value", "q_value": "q value", "flagged": "clear effect"}),
+                 note(f"How this is measured: for each account's first use of a playbook, its score at the month end "
+                      f"before it started and {after} days or more later, against the "
+                      f"{facts.get('effect_matches', 3)} accounts without any intervention nearest to it in health and "
+                      "usage then (difference in differences). Still an estimate: the team picks accounts for "
+                      "reasons the scores may not hold.", "warn"))
+
+
 def fixes(view):
     """The loop from complaint to shipped and confirmed fix."""
     facts = _facts(view)

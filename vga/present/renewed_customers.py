@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import plots
-from .blocks import stat, figure, finding, note, number, p_value, pct, stack, table
+from .blocks import count, figure, finding, note, number, p_value, pct, stack, stat, table
 
 COMPARISONS = {
     "retained vs churned": "renewed or expanded decisions against churned ones",
@@ -116,3 +116,137 @@ def findings(view):
     lines.append(f"Each behaviour is measured {lead} days before the decision with nothing dated later; these are "
                  "associations, not proof of cause.")
     return stack(*[finding(line) for line in lines])
+
+
+def _ratio_words(r) -> str:
+    return (f"odds ratio {number(r['odds_ratio'], 2)}, 95% interval {number(r['ci_lower'], 2)} to "
+            f"{number(r['ci_upper'], 2)}, {stat('q', r['q_value'])}")
+
+
+def _model_reason(view, model: str):
+    facts = view["renewal_model.json"]
+    reason = facts.get("reason") or facts[model].get("reason")
+    return note(f"No {model} model: {reason}.", "skip") if reason else None
+
+
+def validation_sentence(v: dict) -> str:
+    """How the renewal model did on decisions it had not seen, in words."""
+    if v.get("auc") is None:
+        return f"The renewal model could not be checked on newer decisions: {v.get('reason')}."
+    skill = v["brier"] < v["brier_base_rate"]
+    ranks = "ranks accounts well" if v["auc"] >= 0.75 else "ranks accounts better than chance" if v["auc"] > 0.55 \
+        else "ranks accounts no better than chance"
+    return (f"Fitted on the {count(v['n_train'])} decisions up to {v['cutoff_date']} and tried on the "
+            f"{count(v['n_test'])} after it ({count(v['events_test'])} churned), the model {ranks} (AUC "
+            f"{number(v['auc'], 2)}: the chance that a renewing account scores above a churning one). Its "
+            f"probabilities are {'more' if skill else 'no more'} accurate than always predicting the past renewal "
+            f"rate (Brier score {number(v['brier'], 3)} against {number(v['brier_base_rate'], 3)}; lower is better)"
+            + ("." if skill else ": use it to rank accounts, not to forecast how many will renew."))
+
+
+def renewal_model(view):
+    """What predicts renewal and expansion: odds ratios, then how the renewal
+    model did on newer decisions (out of time), with its calibration."""
+    if _model_reason(view, "renewal") and _model_reason(view, "expansion"):
+        return stack(_model_reason(view, "renewal"), _model_reason(view, "expansion"))
+    terms, v = view["model_terms.csv"], view["model_validation.json"]
+    alpha = view.settings["analysis"]["alpha"]
+    parts, lines = [], []
+    for model, verb in (("renewal", "renew"), ("expansion", "expand")):
+        rows = terms[terms["model"] == model] if terms is not None else pd.DataFrame()
+        if rows.empty:
+            parts.append(_model_reason(view, model))
+            continue
+        strong = rows[rows["flagged"]].sort_values("q_value")
+        for _, r in strong.head(4).iterrows():
+            more = r["odds_ratio"] >= 1
+            lines.append(f"{model.capitalize()}: {r['term_name']} goes with {'higher' if more else 'lower'} odds to "
+                         f"{verb} ({_ratio_words(r)}; {count(r['n'])} decisions).")
+        if strong.empty:
+            lines.append(f"{model.capitalize()}: no term changes the odds to {verb} clearly "
+                         f"({count(rows['n'].iloc[0])} decisions, {count(rows['events'].iloc[0])} "
+                         f"{'churned' if model == 'renewal' else 'expanded'}).")
+    parts.insert(0, stack(*[finding(line) for line in lines]))
+    if terms is not None and len(terms):
+        fig, ax = plots.new_figure(7.5, 0.34 * len(terms) + 1.6)
+        plots.odds_ratios(terms.assign(term_name=terms["model"] + ": " + terms["term_name"]), ax, alpha)
+        fig.tight_layout()
+        parts.append(figure(fig, "Dot plot of each model term's odds ratio with its 95% interval on a log scale",
+                            "Logistic models on the features 90 days before each decision. Renewal: odds of not "
+                            "churning; expansion: odds of expanding rather than renewing flat. Dark: q below alpha."))
+        parts.append(table(terms.drop(columns=["term"]), {"odds_ratio": lambda x: number(x, 2),
+                                                           "ci_lower": lambda x: number(x, 2),
+                                                           "ci_upper": lambda x: number(x, 2),
+                                                           "p_value": p_value, "q_value": p_value},
+                           names={"term_name": "term", "odds_ratio": "odds ratio", "ci_lower": "95% interval from",
+                                  "ci_upper": "to", "p_value": "p value", "q_value": "q value",
+                                  "flagged": "significant", "n": "decisions", "events": "churned or expanded"}))
+    parts.append(finding(validation_sentence(v)))
+    if v.get("calibration"):
+        fig, ax = plots.new_figure(5, 4.2)
+        plots.calibration_plot(v["calibration"], ax)
+        fig.tight_layout()
+        parts.append(figure(fig, "Calibration plot: predicted renewal probability against the share that renewed, "
+                                 "per band of decisions after the cut-off",
+                            f"Out-of-time check: fitted on decisions up to {v['cutoff_date']}, scored on the "
+                            f"{count(v['n_test'])} later ones. On the dashed line, predictions match what happened."))
+    return stack(*parts)
+
+
+def renewal_scores(view, rows: int = 15):
+    """The active accounts least likely to renew, with what lowers their odds."""
+    scores = view["renewal_scores.csv"]
+    if scores is None or scores["renewal_probability"].isna().all():
+        return _model_reason(view, "renewal")
+    shown = scores.dropna(subset=["renewal_probability"]).head(rows)
+    shown = shown[["account_id", "account_name", "next_decision_date", "renewal_probability", "top_drivers",
+                   "expansion_probability"]]
+    if (shown["account_name"] == "").all():
+        shown = shown.drop(columns="account_name")
+    return stack(
+        finding(f"Of {count(len(scores))} active accounts, {count((scores['renewal_probability'] < 0.5).sum())} "
+                "are more likely to leave than to stay at their next decision, by the model; the least likely "
+                f"({pct(shown['renewal_probability'].iloc[0])} to "
+                f"{pct(shown['renewal_probability'].iloc[-1])}) are below, with what lowers their odds most. "
+                "Every account is in results/renewal_scores.csv."),
+        table(shown, {"renewal_probability": pct, "expansion_probability": pct},
+              names={"account_id": "account id", "account_name": "account", "next_decision_date": "next renewal", "renewal_probability": "chance to renew",
+                     "top_drivers": "what lowers it most", "expansion_probability": "chance to expand"}))
+
+
+def adoption(view):
+    """Core-feature adoption 90, 60 and 30 days before the decision, by outcome."""
+    data = view["adoption_by_outcome.csv"]
+    if data is None or data.empty:
+        core = view["renewed_customers.json"].get("core_features")
+        why = ("no core features are configured ([usage] core_features)" if not core
+               else "no usage events were given")
+        return note(f"No adoption by outcome: {why}.", "skip")
+    core = data[data["measure"] == "core_adoption"]
+    lines = []
+    for lead in (90, 30):
+        at = core[core["lead_days"] == lead].set_index("outcome")
+        if {"renewed", "churned"} <= set(at.index) and at.loc[["renewed", "churned"], "value"].notna().all():
+            lines.append(f"{lead} days before the decision, accounts that renewed used "
+                         f"{pct(at.at['renewed', 'value'])} of the core features (n = {count(at.at['renewed', 'decisions'])}), "
+                         f"accounts that churned {pct(at.at['churned', 'value'])} (n = {count(at.at['churned', 'decisions'])}).")
+    small = core[core["small"]]
+    if len(small):
+        lines.append("Groups of fewer than " + f"{count(view.settings['analysis']['min_accounts'])} decisions are shown "
+                     "with their n and no interval: " + ", ".join(sorted(set(small["outcome"]))) + ".")
+    fig, ax = plots.new_figure(6.5, 4)
+    plots.adoption_lines(data, ax)
+    fig.tight_layout()
+    wide = core.pivot(index="outcome", columns="lead_days", values="value").reindex(
+        [o for o in ("renewed", "expanded", "downgraded", "churned") if o in set(core["outcome"])])
+    counts = core.pivot(index="outcome", columns="lead_days", values="decisions").reindex(wide.index)
+    shown = pd.DataFrame({"outcome": wide.index,
+                          **{f"{lead} days before": [f"{pct(v)} (n = {count(n)})" for v, n in
+                                                     zip(wide[lead], counts[lead])]
+                             for lead in sorted(wide.columns, reverse=True)}})
+    return stack(stack(*[finding(line) for line in lines]),
+                 figure(fig, "Line chart of the mean share of core features used 90, 60 and 30 days before the "
+                             "renewal decision, one line per outcome, with 95% intervals",
+                        "Core features: [usage] core_features; each point uses the 90 days to that day, with nothing "
+                        "dated later."),
+                 table(shown))

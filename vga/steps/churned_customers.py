@@ -64,7 +64,8 @@ def compute(inputs, period, settings, upstream) -> dict:
 STEP = Step(
     key="churned_customers", number=3, title="Churned customers", notebook="03_churned_customers", compute=compute,
     settings=("analysis", "usage", "health"),
-    shows=("survival.json", "survival.csv", "survival_tests.csv", "cox.csv"),
+    shows=("survival.json", "survival.csv", "survival_tests.csv", "cox.csv", "early_warning.json", "early_warning.csv",
+           "early_warning_decisions.csv"),
     outputs=(
         Output("decisions.csv", "one row per renewal decision of the look-back, with its signals 30, 60 and 90 days before",
                {"account_id": "str", "decision_date": "date", "outcome": "str", "arr_before": "float",

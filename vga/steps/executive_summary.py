@@ -79,6 +79,30 @@ def churn_labels(agreement) -> list[dict]:
     return [{k: (str(v) if k == "label" else int(v)) for k, v in row.items()} for row in agreement.to_dict("records")]
 
 
+def early_warnings(table) -> dict:
+    """The backtest's headline for the summary: the health score as a
+    warning, and the signal that tells churn from renewal best (the largest
+    gap between its two rates among the flagged ones); empty without one."""
+    if table is None or table.empty:
+        return {}
+    keep = ["signal", "signal_name", "churned_decisions", "fired_before_churn", "recall", "lead_days_median",
+            "lead_days_min", "lead_days_max",
+            "retained_decisions", "fired_before_retained", "false_alarm_rate", "q_value", "flagged", "tested"]
+
+    def plain(row):
+        return {k: (None if v != v else v.item() if hasattr(v, "item") else v) for k, v in row[keep].items()}
+
+    out = {}
+    score = table[table["signal"] == "health_below_threshold"]
+    if len(score):
+        out["health_score"] = plain(score.iloc[0])
+    flagged = table[table["flagged"] & (table["signal"] != "health_below_threshold")]
+    if len(flagged):
+        best = flagged.assign(gap=flagged["recall"] - flagged["false_alarm_rate"]).sort_values("gap").iloc[-1]
+        out["best_signal"] = plain(best)
+    return out
+
+
 def compute(inputs, period, settings, upstream) -> dict:
     """The headline figures, from the outputs of the retention, quadrant and
     data-gathering steps (nothing is computed twice), with the same figures
@@ -122,13 +146,16 @@ def compute(inputs, period, settings, upstream) -> dict:
         "currency": report["currency"],
         "assumptions": list(settings["analysis"].get("assumptions") or []),
         "churn_labels": churn_labels(upstream.get("churn_labels.csv")),
+        "early_warning": early_warnings(upstream.get("early_warning.csv")),
+        "health_threshold": float(settings["analysis"]["health_threshold"]),
     }
     return {"summary.json": summary}
 
 
 STEP = Step(
     key="executive_summary", number=11, title="Executive summary", notebook="11_executive_summary", compute=compute,
-    needs=("retention", "quadrant_view", "data_gathering", "pattern_slicing", "quick_wins", "churned_customers"),
+    needs=("retention", "quadrant_view", "data_gathering", "pattern_slicing", "quick_wins", "churned_customers",
+           "early_warning"),
     settings=("analysis", "report"),
     shows=("quadrants.csv", "slices.csv"),
     outputs=(Output("summary.json", "the headline figures (see the metric definitions), the same as of the previous "

@@ -33,7 +33,8 @@ def compute(inputs, period, settings, upstream) -> dict:
     if not facts["covered"]:
         for part in ("target", "interventions", "fixes"):
             reasons[part] = facts["reason"]
-        return {"interventions.json": out, "interventions.csv": None, "health_transitions.csv": None}
+        return {"interventions.json": out, "interventions.csv": None, "health_transitions.csv": None,
+                "intervention_effect.csv": None}
 
     table = ivx.with_previous_colors(upstream["quadrants.csv"], inputs.previous_quadrants)
     sources = table.loc[table["previous_color_source"] != "", "previous_color_source"].value_counts()
@@ -50,7 +51,7 @@ def compute(inputs, period, settings, upstream) -> dict:
         out["moved_down"] = int((table_up["health_color"].map(ivx.RANK) < table_up["previous_color"].map(ivx.RANK)).sum())
         out["colored_both_times"] = int(len(table_up))
 
-    playbooks = None
+    playbooks = effect = None
     raw = inputs.table("interventions")
     if raw is None:
         reasons["interventions"] = HOW_TO_INTERVENTIONS
@@ -69,6 +70,8 @@ def compute(inputs, period, settings, upstream) -> dict:
         out["overdue_list"] = [{"account_id": str(r.account_id), "playbook": r.playbook, "owner": r.owner,
                                 "target_date": r.target_date.date().isoformat(), "arr": float(arr.get(str(r.account_id), 0.0))}
                                for r in overdue.itertuples()]
+        effect = _effect(inputs, raw, period, settings)
+        out["effect_after_days"], out["effect_matches"] = ivx.EFFECT_AFTER_DAYS, ivx.EFFECT_MATCHES
         if sources.sum():
             outcome = ivx.outcome_association(table, iv, period.window_start, period.as_of,
                                               int(analysis["min_accounts"]))
@@ -81,12 +84,33 @@ def compute(inputs, period, settings, upstream) -> dict:
         reasons["fixes"] = HOW_TO_FIXES
     else:
         out["fixes"] = ivx.fix_loop(fixes, period.as_of, period.window_start)
-    return {"interventions.json": out, "interventions.csv": playbooks, "health_transitions.csv": transitions}
+    return {"interventions.json": out, "interventions.csv": playbooks, "health_transitions.csv": transitions,
+            "intervention_effect.csv": effect}
+
+
+def _effect(inputs, raw, period, settings):
+    """Scores of every account on the effect's grid of month ends, then the
+    difference in differences (:func:`vga.interventions.intervention_effect`)."""
+    import pandas as pd
+
+    from ..retention import arr_for_pairs
+    from ..scores import scores_for_pairs
+
+    days = ivx.score_grid_days(raw, period.as_of)
+    if not days:
+        return None
+    ids = inputs.table("accounts")["account_id"].astype(str).drop_duplicates()
+    pairs = pd.DataFrame({"account_id": [a for _ in days for a in ids], "day": [pd.Timestamp(d) for d in days
+                                                                              for _ in ids]})
+    scores = scores_for_pairs(inputs, pairs, settings)
+    scores["active"] = arr_for_pairs(inputs.table("accounts"), inputs.table("renewals"), pairs).to_numpy() > 0
+    analysis = settings["analysis"]
+    return ivx.intervention_effect(raw, scores, period.as_of, int(analysis["min_accounts"]), float(analysis["alpha"]))
 
 
 STEP = Step(
     key="interventions", number=9, title="MVP and intervention tracking", notebook="09_interventions",
-    compute=compute, needs=("quadrant_view",), settings=("analysis", "interventions"),
+    compute=compute, needs=("quadrant_view",), settings=("analysis", "interventions", "usage", "health"),
     outputs=(
         Output("interventions.json", "colour target and progress, colour moves, interventions by owner, overdue, "
                                      "association with colour movement, the fix loop; reasons where data is missing"),
@@ -95,5 +119,10 @@ STEP = Step(
                optional=True),
         Output("health_transitions.csv", "per previous and current health colour: active accounts and ARR",
                {"previous_color": "str", "color": "str", "accounts": "int", "arr": "float"}, optional=True),
+        Output("intervention_effect.csv", "per playbook and measure: health and usage before and after, against "
+                                          "matched accounts without one (difference in differences), 95% interval",
+               {c: ("str" if c in ("playbook", "measure") else "bool" if c in ("flagged", "tested")
+                    else "int" if c in ("treated", "controls") else "float") for c in ivx.EFFECT_COLUMNS},
+               optional=True),
     ),
 )

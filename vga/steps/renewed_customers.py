@@ -3,6 +3,7 @@ decision that churned customers did not, each difference with its interval."""
 
 from __future__ import annotations
 
+from ..adoption import ADOPTION_COLUMNS, adoption_by_outcome, adoption_features
 from ..decisions import behaviour_comparison, behaviour_features
 from .churned_customers import COMPARISON_TYPES
 from . import Output, Step
@@ -19,23 +20,40 @@ def compute(inputs, period, settings, upstream) -> dict:
                                       "accounts_by_group": facts.get("accounts_by_group"),
                                       "tables": {t: inputs.has(t) for t in
                                                  ("usage_events", "onboarding", "training", "support_tickets")}},
-           "behaviours.csv": None}
+           "behaviours.csv": None, "adoption_by_outcome.csv": None}
     if facts.get("reason") or decisions is None or decisions.empty:
         out["renewed_customers.json"]["reason"] = facts.get("reason") or "no renewal decisions in the look-back window"
         return out
     features = behaviour_features(decisions, inputs, settings, lead=BEHAVIOUR_LEAD)
     table = behaviour_comparison(features, alpha=settings["analysis"]["alpha"])
     out["behaviours.csv"] = table if len(table) else None
+    core = list(settings["usage"]["core_features"])
+    out["renewed_customers.json"]["core_features"] = core
+    if inputs.events is not None and core:
+        from ..coverage import table_dates
+
+        first, last = table_dates(inputs.sources, "usage_events")
+
+        def covered(day):  # the 90 days to the day lie inside the events
+            return first is not None and (day - first).days >= 89 and (last is None or day <= last)
+
+        adoption = adoption_features(decisions, inputs.events.table(), core, covered)
+        out["adoption_by_outcome.csv"] = adoption_by_outcome(adoption, core, int(settings["analysis"]["min_accounts"]))
     return out
 
 
 STEP = Step(
     key="renewed_customers", number=4, title="Renewed and expanded customers", notebook="04_renewed_customers",
     compute=compute, needs=("churned_customers",), settings=("analysis", "usage", "health"),
+    shows=("renewal_model.json", "model_validation.json", "model_terms.csv", "renewal_scores.csv"),
     outputs=(
         Output("renewed_customers.json", "the lead used, decisions by outcome, which behaviour tables were given"),
         Output("behaviours.csv", "each behaviour: retained against churned and expanded against renewed, "
                                  "difference, 95% interval, p and q values",
                {"comparison": "str", "measure": "str", **COMPARISON_TYPES}, optional=True),
+        Output("adoption_by_outcome.csv", "core-feature adoption 90, 60 and 30 days before each decision, by "
+                                          "outcome, with 95% intervals",
+               {c: ("str" if c in ("outcome", "measure") else "bool" if c == "small" else "int"
+                    if c in ("lead_days", "decisions") else "float") for c in ADOPTION_COLUMNS}, optional=True),
     ),
 )
