@@ -44,14 +44,23 @@ def run(*args: str | Path, **kw) -> None:
 TEST_ONLY = ["lifelines==0.30.3", "autograd==1.9.1", "autograd-gamma==0.5.0"]
 
 
-def ensure_environment() -> None:
-    """Create .venv and install the package (editable) with its dev extras.
+def extras() -> list[str]:
+    """The package's extras to install: always ``dev``, plus those named in
+    ``VGA_EXTRAS`` (comma-separated, e.g. ``spark``; ``.ci/run`` sets it)."""
+    named = [e.strip() for e in os.environ.get("VGA_EXTRAS", "").split(",") if e.strip()]
+    return ["dev", *[e for e in named if e != "dev"]]
 
-    Reinstalls only when pyproject.toml changed since the last install.
+
+def ensure_environment() -> None:
+    """Create .venv and install the package (editable) with its dev extras
+    (and those of ``VGA_EXTRAS``).
+
+    Reinstalls only when pyproject.toml or the extras changed since the last install.
     """
     if sys.version_info < (3, 11):
         sys.exit(f"vga needs Python 3.11 or newer; this is {sys.version.split()[0]}")
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + repr(TEST_ONLY).encode()).hexdigest()
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + repr(TEST_ONLY).encode()
+                            + repr(extras()).encode()).hexdigest()
     if PY.exists() and STAMP.exists() and STAMP.read_text() == wanted:
         return
     if not PY.exists():
@@ -59,7 +68,7 @@ def ensure_environment() -> None:
         venv.EnvBuilder(with_pip=True).create(VENV)
     say("installing vga and its dependencies (first time only; a few minutes)")
     run(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-    run(PY, "-m", "pip", "install", "--quiet", "-e", ".[dev]")
+    run(PY, "-m", "pip", "install", "--quiet", "-e", f".[{','.join(extras())}]")
     run(PY, "-m", "pip", "install", "--quiet", "--no-deps", *TEST_ONLY)
     run(PY, "-m", "ipykernel", "install", "--sys-prefix", "--name", "python3")
     STAMP.write_text(wanted)

@@ -85,7 +85,8 @@ DEFAULTS: dict = {
         "weights": {"nps": 1.0, "csat": 1.0, "support": 1.0, "touchpoints": 1.0},
         "max_age_days": {"nps": 365, "csat": 180, "support": 90, "touchpoints": 120},
     },
-    "warehouse": {"url": "", "url_env": "", "events_table": "usage_events"},
+    "warehouse": {"url": "", "url_env": "", "events_table": "usage_events",
+                  "events_path": ""},  # or Parquet files the engine reads (a lake folder, s3://...), instead of a table
     # Step 3's early-warning backtest (vga/early_warning.py): each signal's thresholds.
     "early_warning": {
         "usage_drop_share": 0.5,  # events in the last 30 days below this share of the 90 days before's average
@@ -278,6 +279,41 @@ def warehouse_url(config: dict) -> str:
             raise UsageError(f"[warehouse] url_env names the environment variable {variable}, which is not set")
         return value
     return ""
+
+
+def open_warehouse(url: str):
+    """An Ibis connection to the warehouse at ``url``.
+
+    ``pyspark://`` URLs start a Spark session (or join the running one):
+    query parameters are Spark settings (``pyspark://?spark.master=local[2]``,
+    ``spark.remote=sc://host:15002`` for Spark Connect), a path is the SQL
+    warehouse folder. The session keeps time in UTC, as the data contract
+    does. Any other URL goes to ``ibis.connect`` (PostgreSQL, Snowflake,
+    BigQuery, Trino, Databricks...)."""
+    import ibis
+
+    parts = urlsplit(url)
+    if parts.scheme != "pyspark":
+        return ibis.connect(url)
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise UsageError("[warehouse] url is a pyspark:// URL, but PySpark is not installed: install vga with its "
+                         "Spark extra (pip install -e '.[spark]') and Java 17") from None
+    from urllib.parse import parse_qsl
+
+    settings = dict(parse_qsl(parts.query))
+    builder = SparkSession.builder
+    remote = settings.pop("spark.remote", None)
+    if remote:
+        builder = builder.remote(remote)
+    if parts.path not in ("", "/"):
+        settings.setdefault("spark.sql.warehouse.dir", parts.path)
+    # The contract's timestamps are UTC; Spark's are in the session's zone.
+    settings.setdefault("spark.sql.session.timeZone", "UTC")
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    return ibis.pyspark.connect(builder.getOrCreate())
 
 
 def redact_url(url: str) -> str:

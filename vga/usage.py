@@ -50,7 +50,9 @@ def connect(config: dict | None = None):
     """An Ibis connection: the configured warehouse URL, else in-memory DuckDB."""
     url = ((config or {}).get("warehouse") or {}).get("url")
     if url:
-        return ibis.connect(url)
+        from .config import open_warehouse
+
+        return open_warehouse(url)
     con = ibis.duckdb.connect()
     # Order of rows is never relied upon; dropping it lets DuckDB stream.
     con.raw_sql("SET preserve_insertion_order = false")
@@ -92,6 +94,18 @@ def _popcount(mask, bits: int):
     return reduce(lambda a, b: a + b, [((mask >> i) & 1) for i in range(bits)])
 
 
+#: Backends whose Ibis compiler has no bitwise-or aggregate: stage 1 keeps
+#: the feature as a key there (the same figures, more rows).
+NO_BIT_OR = {"pyspark"}
+
+
+def _backend_name(table: ibis.Table) -> str:
+    try:
+        return table._find_backend().name
+    except Exception:  # an unbound table (tests, memtables): DuckDB runs it
+        return "duckdb"
+
+
 def _bits(names: list[str]) -> dict[str, int]:
     return {name: 1 << i for i, name in enumerate(names)}
 
@@ -107,7 +121,7 @@ def collapse(events: ibis.Table, features: list[str]) -> tuple[ibis.Table, bool]
     t = events
     keys = {"account_id": t.account_id, "day": t.timestamp.date(), "user_id": t.user_id}
     keys["session_id"] = t.session_id if "session_id" in t.columns else ibis.null("string")
-    use_masks = len(features) <= MASK_BITS
+    use_masks = len(features) <= MASK_BITS and _backend_name(t) not in NO_BIT_OR
     aggs = {"events": t.count()}
     if use_masks:
         aggs["feature_mask"] = t.feature.substitute(_bits(features), else_=0).cast("int64").bit_or()
@@ -131,7 +145,8 @@ def _measures(stage1: ibis.Table, by_month: bool, features: list[str], core: lis
         "active_users": s.user_id.nunique(),
         "sessions": session.nunique(),
     }
-    if by_month:
+    day_mask = by_month and _backend_name(s) not in NO_BIT_OR
+    if day_mask:
         # A month has at most 31 days: count them with a day bitmask, exact and
         # much cheaper than a distinct count.
         # (a CASE, not a shift: PostgreSQL has no integer << bigint)
@@ -154,7 +169,7 @@ def _measures(stage1: ibis.Table, by_month: bool, features: list[str], core: lis
             s.feature.isin(core).ifelse(s.feature, ibis.null("string")).nunique() if core else ibis.literal(0).max()
         )
         out = s.group_by(keys).aggregate(**aggs)
-    if by_month:
+    if day_mask:
         out = out.mutate(active_days=_popcount(out.day_mask, 31)).drop("day_mask")
     adoption = (out.core_features_used.cast("float64") / len(core)) if core else ibis.null("float64")
     return out.mutate(

@@ -33,9 +33,9 @@ from urllib.parse import urlsplit
 import ibis
 import pandas as pd
 
-from ..config import redact_url, warehouse_url
+from ..config import open_warehouse, redact_url, warehouse_url
 from ..contract import PERSONAL_COLUMNS, REDACTED, TABLES
-from ..errors import DataError
+from ..errors import DataError, UsageError
 from . import messages as msg
 from .files import missing_required_message
 from .outcome import TableLoad
@@ -71,7 +71,9 @@ def connect(config: dict):
                 "in vga.toml (or the variable named by url_env), the network, and that the server runs"
             ) from None
     try:
-        return ibis.connect(url)
+        return open_warehouse(url)
+    except UsageError:
+        raise
     except Exception as exc:  # the driver's own message, with any password taken out
         text = str(exc).replace(url, redact_url(url)).splitlines()[0] if str(exc) else type(exc).__name__
         password = parts.password
@@ -83,12 +85,20 @@ def connect(config: dict):
 def validate_warehouse_events(config: dict, accounts: pd.DataFrame, users: pd.DataFrame | None, con=None):
     """The accepted events (an Ibis expression) and their :class:`TableLoad`."""
     con = con if con is not None else connect(config)
-    name = (config.get("warehouse") or {}).get("events_table") or "usage_events"
+    section = config.get("warehouse") or {}
+    path = (section.get("events_path") or "").strip()
+    name = section.get("events_table") or "usage_events"
     try:
-        raw = con.table(name)
-    except Exception:
+        # Parquet files where the engine reads them (a lake folder, object storage), or a table
+        raw = con.read_parquet(path) if path else con.table(name)
+    except Exception as exc:
+        if path:
+            raise DataError(f"the warehouse at {redact_url(warehouse_url(config))} cannot read the Parquet files at "
+                            f"{path} ([warehouse] events_path in vga.toml): {str(exc).splitlines()[0][:200]}") from None
         raise DataError(f"the warehouse at {redact_url(warehouse_url(config))} has no table '{name}' "
                         "([warehouse] events_table in vga.toml)") from None
+    if path:
+        name = path
     mapping = config.get("sources", {}).get("usage_events", {}).get("columns", {})
     reverse = {v: k for k, v in mapping.items()}
     contract_of = {c: reverse.get(c, c) for c in raw.columns}
