@@ -19,9 +19,9 @@ PACKAGE = ROOT / "vga"
 #: Modules that compute: they take frames and return frames.
 ANALYSIS = ["retention", "usage", "scores", "quadrant", "slicing", "coverage", "inputs", "periods", "contract",
             "steps", "decisions", "compare", "themes", "voice", "quick_wins", "interventions", "journey", "spreadsheet",
-            "redact"]
+            "redact", "survival", "early_warning", "models", "adoption"]
 #: What analysis must never depend on.
-OUTER = {"load", "runner", "cli", "notebook", "kernels", "report", "present", "pipeline"}
+OUTER = {"load", "runner", "cli", "notebook", "kernels", "report", "present", "pipeline", "refresh"}
 
 
 def _imports(path: Path) -> set[str]:

@@ -59,6 +59,11 @@ TERMINATED = "vga: stopped by SIGTERM; earlier reports are untouched"
 # Helpers: the command line in its own process group, watched line by line.
 
 
+def _entries(out: Path) -> list[str]:
+    """What a reports folder holds, beside the incremental store every run keeps there."""
+    return sorted(p.name for p in out.iterdir() if p.name != runner.STORE_DIR)
+
+
 class Cli:
     """``vga run`` in a subprocess, in its own session (a terminal's Ctrl-C
     goes to the whole foreground process group: ``killpg``), stdout read
@@ -342,7 +347,7 @@ def test_a_rerun_after_killed_runs_succeeds_and_clears_what_they_left(at_once):
     assert partials and f".{PERIOD}.lock" in stale  # what the killed runs left
     assert winner.saw(f"[vga] removed {len(partials)} folder(s) left by earlier stopped or failed runs of {PERIOD}: "
                       + ", ".join(partials)), winner.output()
-    assert sorted(p.name for p in out.iterdir()) == [PERIOD], "partial runs or the lock were left behind"
+    assert _entries(out) == [PERIOD], "partial runs or the lock were left behind"
 
 
 # --------------------------------------------------------------------------
@@ -374,7 +379,7 @@ def test_a_read_only_reports_folder_says_so_in_one_line(report, minimal, tmp_pat
     assert run.one_line_error() == (
         f"vga: cannot write to {out}: the file system is read-only; pass --out with a folder you can write to, "
         "or have the file system mounted read-write; earlier reports are untouched")
-    assert snapshot(out / PERIOD) == before and sorted(p.name for p in out.iterdir()) == [PERIOD]
+    assert snapshot(out / PERIOD) == before and _entries(out) == [PERIOD]
     # A folder still to be made, under a read-only one: named where it fails.
     run = Cli(minimal, out / "new" / "reports", prefix=_read_only_prefix(out))
     assert run.finish() == 2, run.output()
@@ -411,7 +416,7 @@ def test_a_reports_folder_this_user_cannot_write_says_so_in_one_line(report, min
         assert run.one_line_error() == (
             f"vga: cannot write to {out}: permission denied for this user; pass --out with a folder you can write "
             "to, or ask the folder's owner for write access; earlier reports are untouched")
-        assert snapshot(out / PERIOD) == before and sorted(p.name for p in out.iterdir()) == [PERIOD]
+        assert snapshot(out / PERIOD) == before and _entries(out) == [PERIOD]
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
@@ -462,7 +467,7 @@ def test_a_full_disk_says_so_in_one_line_and_leaves_the_earlier_report(report, m
         r"earlier reports are untouched", message), message
     assert run.saw("[vga] loading") == (where == "mid-run"), run.output()
     assert snapshot(out / PERIOD) == before
-    assert sorted(p.name for p in out.iterdir()) == [PERIOD, "filler"], "the partial run or the lock was left"
+    assert _entries(out) == [PERIOD, "filler"], "the partial run or the lock was left"
 
 
 def test_a_file_size_limit_says_so_in_one_line_and_leaves_the_earlier_report(report, minimal, tmp_path):
@@ -483,7 +488,7 @@ def test_a_file_size_limit_says_so_in_one_line_and_leaves_the_earlier_report(rep
         f"vga: cannot write to {out}: a file would grow past the file size limit (ulimit -f); raise the limit, "
         "or pass --out with a folder on another disk, then run again; earlier reports are untouched")
     assert run.saw("[vga] loading"), run.output()
-    assert snapshot(out / PERIOD) == before and sorted(p.name for p in out.iterdir()) == [PERIOD]
+    assert snapshot(out / PERIOD) == before and _entries(out) == [PERIOD]
 
 
 # --------------------------------------------------------------------------

@@ -53,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default="reports", help="reports folder (default: reports)")
     r.add_argument("--force", action="store_true", help="replace an existing period folder")
     r.add_argument("--strict", action="store_true", help="fail on any quarantined row or blanked cell")
+    r.add_argument("--rebuild", action="store_true",
+                   help="empty the incremental store first: validate every event file and aggregate every month again")
     r.add_argument("--redact", action="store_true",
                    help="replace account, CSM and sales-rep names by stable pseudonyms, for wide sharing")
     r.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show a traceback and the notebook kernels' own log on failure")
@@ -112,7 +114,7 @@ def cmd_run(args) -> int:
     from .runner import run_period
 
     final = run_period(args.data, args.period, config_path=args.config, out=args.out, force=args.force,
-                       strict=args.strict, debug=args.debug, redact=args.redact)
+                       strict=args.strict, debug=args.debug, redact=args.redact, rebuild=args.rebuild)
     print(f"report: {final / 'report.html'}")
     return 0
 

@@ -70,6 +70,10 @@ class Inputs:
     previous_quadrants: pd.DataFrame | None = None
     #: other churn labels of the export (``[churn_labels]``): label, account_id, known
     churn_labels: pd.DataFrame | None = None
+    #: per account and whole calendar month, the usage measures of
+    #: :func:`vga.usage.monthly_usage`, kept by the incremental store
+    #: (:mod:`vga.refresh`); None: computed from the events when needed
+    monthly_usage: pd.DataFrame | None = None
 
     def table(self, name: str) -> pd.DataFrame | None:
         """The accepted rows of ``name``, or None when it was not given."""

@@ -131,8 +131,14 @@ def run_period(
     quiet: bool = False,
     debug: bool = False,
     redact: bool = False,
+    rebuild: bool = False,
 ) -> Path:
     """Run the series for ``period`` and return the finished run folder.
+
+    Validated events and monthly usage are kept between runs in
+    ``<out>/.vga-store`` (:mod:`vga.load.store`, :mod:`vga.refresh`): a
+    refresh validates and aggregates only what changed. ``rebuild`` empties
+    that store first (the figures are the same either way).
 
     A bad period or configuration (:class:`UsageError`) is raised before
     the output folder is looked at. Then the period's lock is taken: another
@@ -157,7 +163,7 @@ def run_period(
         lock = _take_lock(out, p.label)
         _clear_leftovers(out, p.label, quiet)
         return _run_locked(data_dir, p, config, config_path, out, started, force=force, strict=strict, quiet=quiet,
-                           debug=debug, redact=redact)
+                           debug=debug, redact=redact, rebuild=rebuild)
     except OutputError:
         raise
     except Exception as exc:
@@ -166,12 +172,13 @@ def run_period(
             raise
         raise fault from exc
     finally:
+        _release_store()
         if lock is not None:
             _release_lock(lock)
 
 
 def _run_locked(data_dir: Path, p, config: dict, config_path, out: Path, started: float, *, force: bool, strict: bool,
-                quiet: bool, debug: bool, redact: bool) -> Path:
+                quiet: bool, debug: bool, redact: bool, rebuild: bool) -> Path:
     """The run proper, with the period's lock held."""
     from .kernels import KernelPool, execute
 
@@ -189,8 +196,9 @@ def _run_locked(data_dir: Path, p, config: dict, config_path, out: Path, started
         timings: dict = {}
         _say(f"[vga] loading {data_dir}", quiet)
         t0 = time.time()
+        store = _open_store(out, rebuild, quiet) if _has_events(data_dir, config) else None
         loaded = load_folder(data_dir, config, strict=strict, work_dir=tmp / WORK,
-                             progress=lambda load: _say(_table_line(load), quiet))
+                             progress=lambda load: _say(_table_line(load), quiet), store=store)
         timings["load"] = round(time.time() - t0, 3)
         if final.exists() and not force:
             raise UsageError(f"{final} already exists; pass --force to replace it, or --out to write elsewhere")
@@ -198,6 +206,9 @@ def _run_locked(data_dir: Path, p, config: dict, config_path, out: Path, started
         for warning in coverage.warnings():
             _say(f"[vga] warning: {warning}", quiet)
         inputs = to_inputs(loaded, previous_quadrants(out, p.previous_label))
+        t0 = time.time()
+        refreshed = _refresh_monthly(store, loaded, inputs, config, quiet)
+        timings["monthly_usage"] = round(time.time() - t0, 3)
         loaded.write_quarantine(tmp / "quarantine")
         if redact:
             from .redact import redact_folder, redact_inputs
@@ -258,6 +269,7 @@ def _run_locked(data_dir: Path, p, config: dict, config_path, out: Path, started
             "versions": _versions(),
             "platform": platform.platform(),
             "timings_seconds": timings | {"total": round(time.time() - started, 3)},
+            "incremental_store": refreshed,
         }
         text = scrub(json.dumps(manifest, indent=2, default=str), config)
         (tmp / "manifest.json").write_text(text, encoding="utf-8")
@@ -280,6 +292,91 @@ def _run_locked(data_dir: Path, p, config: dict, config_path, out: Path, started
         raise
     _say(f"[vga] done in {time.time() - started:.1f} s", quiet)
     return final
+
+
+#: The incremental store, beside the period folders of a reports folder.
+STORE_DIR = ".vga-store"
+
+
+def _open_store(out: Path, rebuild: bool, quiet: bool):
+    """The reports folder's incremental store, held for this run (runs of
+    other periods into the same folder wait for it), emptied first with
+    ``rebuild``."""
+    from .load.store import EventStore
+
+    root = out / STORE_DIR
+    root.mkdir(exist_ok=True, mode=0o700)
+    _hold_store(root, quiet)
+    if rebuild:
+        for child in root.iterdir():
+            if child.name != "lock":
+                shutil.rmtree(child) if child.is_dir() else child.unlink()
+        _say("[vga] --rebuild: the incremental store was emptied; every event file is validated and every "
+             "month aggregated again", quiet)
+    return EventStore(root)
+
+
+_STORE_LOCKS: list[int] = []
+
+
+def _hold_store(root: Path, quiet: bool) -> None:
+    """An exclusive ``flock`` on the store for the rest of this process's
+    run (released when the process ends or the run finishes)."""
+    try:
+        import fcntl
+    except ImportError:
+        return
+    fd = os.open(root / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        _say(f"[vga] waiting for the incremental store {root}: another run of this reports folder is using it", quiet)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    _STORE_LOCKS.append(fd)
+
+
+def _release_store() -> None:
+    while _STORE_LOCKS:
+        os.close(_STORE_LOCKS.pop())
+
+
+def _has_events(data_dir: Path, config: dict) -> bool:
+    """Whether the run has product events (a data folder's or a warehouse's): only then is there a store."""
+    from .config import warehouse_url
+    from .load.files import find_sources
+
+    return "usage_events" in find_sources(data_dir, config) or bool(warehouse_url(config))
+
+
+def _refresh_monthly(store, loaded, inputs, config: dict, quiet: bool) -> dict:
+    """Monthly usage through the store (:mod:`vga.refresh`): months whose
+    events are unchanged are read back, the others aggregated. Returns what
+    the manifest records: parts and months reused or redone."""
+    from . import refresh
+
+    if store is None:
+        return {}
+    facts: dict = {"root": str(store.root)}
+    events = loaded.tables.get("usage_events")
+    if events is None or inputs.events is None:
+        return facts
+    parts = (events.notes.get("store") or {}).get("parts")
+    if parts is not None:
+        contributors = refresh.contributors_from_parts(parts)
+        facts["event_files"] = {"reused": store.reused, "validated": store.validated}
+    else:  # a warehouse table: months by their fingerprint, computed there
+        contributors = refresh.warehouse_fingerprints(inputs.events.table())
+    inputs.monthly_usage, months = refresh.monthly_from_store(store.root, inputs.events.table(), contributors,
+                                                              config["usage"]["core_features"])
+    facts["months"] = months
+    if parts is not None:
+        _say(f"[vga] incremental store: {len(store.reused)} of {len(parts)} event file(s) reused, "
+             f"{len(store.validated)} validated; {len(months['reused'])} of {len(contributors)} month(s) reused, "
+             f"{len(months['aggregated'])} aggregated", quiet)
+    else:
+        _say(f"[vga] incremental store: {len(months['reused'])} of {len(contributors)} month(s) of warehouse events "
+             f"reused, {len(months['aggregated'])} aggregated", quiet)
+    return facts
 
 
 def _move_into_place(tmp: Path, final: Path) -> None:

@@ -61,8 +61,8 @@ def connect(config: dict | None = None):
 
 def as_table(con, events) -> ibis.Table:
     """An Ibis table over ``events``: a data frame, an Ibis table, the name of
-    a table in the connection, or a path (a Parquet file, a folder of
-    Parquet files, or a CSV file)."""
+    a table in the connection, a path (a Parquet file, a folder of Parquet
+    files, or a CSV file) or a list of Parquet files."""
     if isinstance(events, ibis.Table):
         return events
     if isinstance(events, pd.DataFrame):
@@ -72,6 +72,8 @@ def as_table(con, events) -> ibis.Table:
             if c != "timestamp":
                 frame[c] = frame[c].astype(object)
         return con.create_table("vga_events", frame, temp=True, overwrite=True)
+    if isinstance(events, (list, tuple)):  # several Parquet files (the incremental store's parts)
+        return con.read_parquet([str(p) for p in events])
     text = str(events)
     if "/" not in text and "." not in text and text in con.list_tables():
         return con.table(text)

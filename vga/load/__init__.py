@@ -38,7 +38,7 @@ __all__ = ["load_folder", "to_inputs", "previous_quadrants", "find_sources", "re
 
 def load_folder(
     data_dir: str | Path, config: dict | None = None, *, strict: bool = False, work_dir: str | Path | None = None,
-    progress=None,
+    progress=None, store=None,
 ) -> Loaded:
     """Load every contract table found in ``data_dir`` (and the warehouse
     events, when configured).
@@ -49,6 +49,9 @@ def load_folder(
     given). With ``strict``, any quarantined row or blanked cell raises
     :class:`DataError` naming file, row, column and reason. ``progress`` is
     called with each table's :class:`TableLoad` as it is finished.
+    ``store`` (an :class:`~vga.load.store.EventStore`) keeps validated
+    events between runs: a refresh validates only the event files that
+    changed (:mod:`vga.load.store`).
     """
     data_dir = Path(data_dir)
     config = config if config is not None else load_config(None, data_dir)
@@ -81,7 +84,8 @@ def load_folder(
     users = loaded["users"].accepted if "users" in loaded else None
     warehouse_events = None
     if "usage_events" in sources:
-        done("usage_events", _load_events(sources["usage_events"], config, loaded["accounts"].accepted, users, work_dir))
+        done("usage_events", _load_events(sources["usage_events"], config, loaded["accounts"].accepted, users, work_dir,
+                                          store))
     elif url:
         from .warehouse import validate_warehouse_events
 
@@ -103,23 +107,30 @@ def load_folder(
     return result
 
 
-def _load_events(path: Path, config: dict, accounts, users, work_dir) -> TableLoad:
-    """Events through DuckDB (:mod:`vga.load.events`), never through pandas."""
+def _load_events(path: Path, config: dict, accounts, users, work_dir, store=None) -> TableLoad:
+    """Events through DuckDB (:mod:`vga.load.events`), never through pandas;
+    through the incremental store (:mod:`vga.load.store`) when one is given."""
     from .events import validate_events
 
     if work_dir is None:
         work_dir = Path(tempfile.mkdtemp(prefix="vga-events-"))
         atexit.register(shutil.rmtree, work_dir, ignore_errors=True)
-    if isinstance(path, SqlSource):
-        result, files = validate_events(path, config, accounts, users, Path(work_dir)), path.files
+    source = path if isinstance(path, SqlSource) else Path(path)
+    if store is not None:
+        from .store import validate_with_store
+
+        result = validate_with_store(store, source, config, accounts, users, Path(work_dir))
     else:
-        result = validate_events(Path(path), config, accounts, users, Path(work_dir))
-        files = sorted(Path(path).glob("*.parquet")) if Path(path).is_dir() else [Path(path)]
+        result = validate_events(source, config, accounts, users, Path(work_dir))
+    files = path.files if isinstance(path, SqlSource) else (
+        sorted(Path(path).glob("*.parquet")) if Path(path).is_dir() else [Path(path)])
+    notes = {"resolved_by": result["resolved_by"], "unresolved": result["unresolved"]}
+    if store is not None:
+        notes["store"] = {"parts": result["parts"], "reused": list(store.reused), "validated": list(store.validated)}
     return TableLoad(
         "usage_events", str(path), files, pd.DataFrame(), result["quarantined"],
         pd.DataFrame(columns=["source_row", "column", "value", "reason", "reason_kind"]), result["rows_read"],
-        {"resolved_by": result["resolved_by"], "unresolved": result["unresolved"]},
-        accepted_path=result["accepted_path"], accepted_rows=result["rows_accepted"],
+        notes, accepted_path=result["accepted_path"], accepted_rows=result["rows_accepted"],
         first_date=result["first_date"], last_date=result["last_date"],
     )
 

@@ -103,12 +103,25 @@ def validate_events(
     accounts: pd.DataFrame,
     users: pd.DataFrame | None,
     work_dir: Path,
+    *,
+    accepted_path: Path | None = None,
+    source_file: str | None = None,
+    identity: tuple[Path, str] | None = None,
 ) -> dict:
     """Validate, resolve and write the events; return counts and quarantine.
 
     Returns a dict with ``rows_read``, ``rows_accepted``, ``accepted_path``,
-    ``quarantined`` (a data frame), ``resolved_by`` (counts per route) and
-    ``unresolved``.
+    ``quarantined`` (a data frame), ``resolved_by`` (counts per route),
+    ``unresolved``, ``first_date``, ``last_date`` and ``months`` (the first
+    days of the months with accepted events).
+
+    For the incremental store (:mod:`vga.load.store`): ``accepted_path``
+    names the Parquet file to write; ``source_file`` adds that file name as
+    ``source_file`` to accepted and quarantined rows (one part of a folder);
+    ``identity = (path, salt)`` also writes the identity keys the rows were
+    resolved by (:func:`vga.load.store.identity_signature`), and writes
+    ``user_id`` as its salted sha256 (the store outlives the run; distinct
+    counts are unchanged).
     """
     table = TABLES["usage_events"]
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -192,10 +205,23 @@ def validate_events(
           END AS reason_kind
         FROM staged s
     """)
-    accepted_path = work_dir / "usage_events.parquet"
+    accepted_path = accepted_path or work_dir / "usage_events.parquet"
+    if source_file is not None:
+        extra_source = f", {_lit(source_file)} AS source_file"
+    user_out = col["user_id"]
+    if identity is not None:
+        keys_path, salt = identity
+        user_out = f"sha256({_lit(salt)} || {col['user_id']})"
+        # What resolution depends on: each row's given account, user and e-mail
+        # domain (user ids salted): the store re-checks these against the next
+        # run's accounts and users instead of reading the file again.
+        con.execute(f"""
+            COPY (SELECT DISTINCT given_account, sha256({_lit(salt)} || {col['user_id']}) AS user_key, email_domain
+                  FROM staged WHERE value_reason IS NULL) TO {_lit(str(keys_path))} (FORMAT parquet)
+        """)
     con.execute(f"""
         COPY (
-          SELECT ts_utc AS timestamp, resolved_account AS account_id, {col['user_id']} AS user_id,
+          SELECT ts_utc AS timestamp, resolved_account AS account_id, {user_out} AS user_id,
                  {opt('session_id')} AS session_id, {col['feature']} AS feature,
                  resolved_by AS account_resolved_by, source_row{extra_source}
           FROM verdict WHERE reason IS NULL
@@ -206,8 +232,10 @@ def validate_events(
         (f"CASE WHEN {_q(c)} <> '' THEN '{REDACTED}' ELSE '' END AS {_q(c)}" if c in personal_raw else _q(c))
         for c in raw_columns
     )
+    file_column = f"{_lit(source_file)} AS source_file, " if source_file is not None else (
+        "source_file, " if folder else "")
     quarantined = con.execute(
-        f"SELECT {'source_file, ' if folder else ''}source_row, {shown}, reason, reason_kind FROM verdict "
+        f"SELECT {file_column}source_row, {shown}, reason, reason_kind FROM verdict "
         f"WHERE reason IS NOT NULL ORDER BY {'source_file, ' if folder else ''}source_row"
     ).df()
     rows_read, rows_accepted, first, last = con.execute(
@@ -217,6 +245,9 @@ def validate_events(
         "SELECT resolved_by, count(*) FROM verdict WHERE reason IS NULL GROUP BY 1").fetchall())
     unresolved = con.execute(
         "SELECT count(*) FROM verdict WHERE value_reason IS NULL AND resolved_account IS NULL").fetchone()[0]
+    months = [r[0] for r in con.execute(
+        "SELECT DISTINCT CAST(date_trunc('month', ts_utc) AS DATE) FROM verdict WHERE reason IS NULL ORDER BY 1"
+    ).fetchall()]
     con.close()
     quarantined["source_row"] = quarantined["source_row"].astype("int64")
     return {
@@ -228,4 +259,5 @@ def validate_events(
         "unresolved": int(unresolved),
         "first_date": None if first is None else pd.Timestamp(first).normalize(),
         "last_date": None if last is None else pd.Timestamp(last).normalize(),
+        "months": [m.isoformat() for m in months],
     }

@@ -28,8 +28,9 @@ class TableLoad:
     blanked: pd.DataFrame  # source_row, column, value, reason, reason_kind
     rows_read: int
     notes: dict = field(default_factory=dict)
-    #: Event-scale tables keep their accepted rows on disk (or in the warehouse).
-    accepted_path: Path | None = None
+    #: Event-scale tables keep their accepted rows on disk (or in the warehouse):
+    #: one Parquet file, or the store's parts (a list of files).
+    accepted_path: Path | list[Path] | None = None
     accepted_rows: int | None = None
     #: The earliest and latest date in the table's ``occurred`` column, among accepted rows.
     first_date: pd.Timestamp | None = None
@@ -82,7 +83,11 @@ class Loaded:
     def events_frame(self) -> pd.DataFrame | None:
         """The accepted events in memory: for small data and tests only."""
         path = self.events_path()
-        return None if path is None else pd.read_parquet(path)
+        if path is None:
+            return None
+        if isinstance(path, list):  # parts kept by the incremental store
+            return pd.concat([pd.read_parquet(p) for p in path], ignore_index=True)
+        return pd.read_parquet(path)
 
     def data_quality(self) -> dict:
         return {name: t.quality for name, t in self.tables.items()}

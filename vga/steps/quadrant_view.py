@@ -105,9 +105,12 @@ def usage_trend(inputs, as_of: date, core_features) -> pd.DataFrame | None:
     and core adoption over accounts with use. None without events."""
     if inputs.events is None:
         return None
-    events = inputs.events.table()
-    events = events.filter(events.timestamp < _after(as_of))
-    monthly = monthly_usage(events, core_features).to_pandas()
+    if inputs.monthly_usage is not None:  # whole months, kept by the incremental store
+        monthly = inputs.monthly_usage.copy()
+    else:
+        events = inputs.events.table()
+        events = events.filter(events.timestamp < _after(as_of))
+        monthly = monthly_usage(events, core_features).to_pandas()
     monthly["month"] = pd.to_datetime(monthly["month"])
     first, last = table_dates(inputs.sources, "usage_events")
     monthly = monthly[covered_months(monthly["month"], first, last, as_of)]
