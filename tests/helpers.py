@@ -28,3 +28,19 @@ def assert_balanced(dataset) -> None:
     for name, t in dataset.tables.items():
         q = t.quality
         assert q["rows_read"] == q["rows_accepted"] + q["rows_quarantined"], name
+
+
+def assert_same_rows(a, b, keys: list[str]) -> None:
+    """Two engines' results are the same rows: same columns, numbers equal
+    to 1e-12 (booleans as 0/1), text equal, after sorting by ``keys``."""
+    import numpy as np
+    import pandas as pd
+
+    a = a.sort_values(keys).reset_index(drop=True)
+    b = b.sort_values(keys).reset_index(drop=True)
+    assert list(a.columns) == list(b.columns) and len(a) == len(b) > 0
+    for col in a.columns:
+        if pd.api.types.is_numeric_dtype(a[col]) or pd.api.types.is_bool_dtype(a[col]):
+            assert np.allclose(a[col].astype(float), b[col].astype(float), rtol=1e-12, equal_nan=True), col
+        else:
+            assert (a[col].astype(str) == b[col].astype(str)).all(), col

@@ -26,6 +26,8 @@ from vga.periods import parse_period
 from vga.sample import write_sample
 from vga.scores import scores_for_pairs
 
+from .helpers import assert_same_rows
+
 pytestmark = pytest.mark.spark
 
 
@@ -71,17 +73,6 @@ def tables(spark, small):
     return usage.as_table(usage.connect(), small.events_path()), spark.read_parquet(str(small.events_path()))
 
 
-def _same(a: pd.DataFrame, b: pd.DataFrame, keys: list[str]) -> None:
-    a = a.sort_values(keys).reset_index(drop=True)
-    b = b.sort_values(keys).reset_index(drop=True)
-    assert list(a.columns) == list(b.columns) and len(a) == len(b) > 0
-    for col in a.columns:
-        if pd.api.types.is_numeric_dtype(a[col]) or pd.api.types.is_bool_dtype(a[col]):
-            assert np.allclose(a[col].astype(float), b[col].astype(float), rtol=1e-12, equal_nan=True), col
-        else:
-            assert (a[col].astype(str) == b[col].astype(str)).all(), col
-
-
 def _days(frame, column):
     return frame.assign(**{column: pd.to_datetime(frame[column]).dt.strftime("%Y-%m-%d")})
 
@@ -97,14 +88,14 @@ def test_usage_measures_are_identical(tables, small):
     core = small.config["usage"]["core_features"]
     features = usage.distinct_features(duck)
     assert usage.distinct_features(sp) == features and usage.top_features(sp, 5) == usage.top_features(duck, 5)
-    _same(_days(usage.monthly_usage(duck, core, features).to_pandas(), "month"),
+    assert_same_rows(_days(usage.monthly_usage(duck, core, features).to_pandas(), "month"),
           _days(usage.monthly_usage(sp, core, features).to_pandas(), "month"), ["account_id", "month"])
     for day in (date(2025, 9, 30), date(2026, 9, 30)):
-        _same(usage.window_usage(duck, day, 90, core, features).to_pandas(),
+        assert_same_rows(usage.window_usage(duck, day, 90, core, features).to_pandas(),
               usage.window_usage(sp, day, 90, core, features).to_pandas(), ["account_id"])
-    _same(usage.first_value(duck, ["sharing"]).to_pandas(), usage.first_value(sp, ["sharing"]).to_pandas(),
+    assert_same_rows(usage.first_value(duck, ["sharing"]).to_pandas(), usage.first_value(sp, ["sharing"]).to_pandas(),
           ["account_id"])
-    _same(_days(usage.daily_events(duck, date(2025, 6, 1), date(2026, 9, 30)).to_pandas(), "day"),
+    assert_same_rows(_days(usage.daily_events(duck, date(2025, 6, 1), date(2026, 9, 30)).to_pandas(), "day"),
           _days(usage.daily_events(sp, date(2025, 6, 1), date(2026, 9, 30)).to_pandas(), "day"), ["account_id", "day"])
 
 
@@ -115,15 +106,15 @@ def test_point_in_time_windows_and_scores_are_identical(tables, small):
     rng = np.random.default_rng(2)
     pairs = pd.DataFrame({"pair": np.arange(80), "account_id": rng.choice(ids, 80),
                           "day": pd.Timestamp("2025-03-01") + pd.to_timedelta(rng.integers(0, 560, 80), unit="D")})
-    _same(usage.pair_usage(duck, pairs, 90, core), usage.pair_usage(sp, pairs, 90, core), ["pair"])
-    _same(usage.pair_feature_use(duck, pairs, core), usage.pair_feature_use(sp, pairs, core), ["pair"])
+    assert_same_rows(usage.pair_usage(duck, pairs, 90, core), usage.pair_usage(sp, pairs, 90, core), ["pair"])
+    assert_same_rows(usage.pair_feature_use(duck, pairs, core), usage.pair_feature_use(sp, pairs, core), ["pair"])
     local = to_inputs(small)
     remote = to_inputs(small)
     remote.events = Events(expression=sp, where="warehouse")
     a = scores_for_pairs(local, pairs[["account_id", "day"]], small.config)
     b = scores_for_pairs(remote, pairs[["account_id", "day"]], small.config)
     assert a["usage_score"].notna().sum() > 40
-    _same(a.assign(pair=np.arange(len(a))), b.assign(pair=np.arange(len(b))), ["pair"])
+    assert_same_rows(a.assign(pair=np.arange(len(a))), b.assign(pair=np.arange(len(b))), ["pair"])
 
 
 def test_warehouse_events_on_spark_go_through_the_contract_rules(spark_url, small, tmp_path):

@@ -11,7 +11,6 @@ import json
 from datetime import date
 
 import ibis
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -20,6 +19,8 @@ from vga.load import load_folder, to_inputs
 from vga.scores import scores_at
 from vga.periods import parse_period
 from vga.sample import write_sample
+
+from .helpers import assert_same_rows
 
 pytestmark = pytest.mark.postgres
 
@@ -41,17 +42,6 @@ def warehouse(postgres_url, small_sample):
     con.disconnect()
 
 
-def _same(a: pd.DataFrame, b: pd.DataFrame, keys: list[str]) -> None:
-    a = a.sort_values(keys).reset_index(drop=True)
-    b = b.sort_values(keys).reset_index(drop=True)
-    assert list(a.columns) == list(b.columns) and len(a) == len(b) > 0
-    for col in a.columns:
-        if pd.api.types.is_numeric_dtype(a[col]):
-            assert np.allclose(a[col].astype(float), b[col].astype(float), rtol=1e-12, equal_nan=True), col
-        else:
-            assert (a[col].astype(str) == b[col].astype(str)).all(), col
-
-
 def test_events_load_into_postgres_intact(warehouse, small_sample):
     assert warehouse.table("usage_events").count().execute() == len(small_sample.events_frame())
 
@@ -66,11 +56,11 @@ def test_monthly_and_window_aggregation_identical_on_duckdb_and_postgres(warehou
     monthly_pg = usage.monthly_usage(pg, core, features).to_pandas()
     for frame in (monthly_duck, monthly_pg):
         frame["month"] = pd.to_datetime(frame["month"]).dt.strftime("%Y-%m-%d")
-    _same(monthly_duck, monthly_pg, ["account_id", "month"])
+    assert_same_rows(monthly_duck, monthly_pg, ["account_id", "month"])
     for day in (date(2025, 9, 30), date(2026, 9, 30)):
-        _same(usage.window_usage(duck, day, 90, core, features).to_pandas(),
+        assert_same_rows(usage.window_usage(duck, day, 90, core, features).to_pandas(),
               usage.window_usage(pg, day, 90, core, features).to_pandas(), ["account_id"])
-    _same(usage.first_value(duck, ["sharing"]).to_pandas(), usage.first_value(pg, ["sharing"]).to_pandas(), ["account_id"])
+    assert_same_rows(usage.first_value(duck, ["sharing"]).to_pandas(), usage.first_value(pg, ["sharing"]).to_pandas(), ["account_id"])
 
 
 def _without_events(folder, target, url, table="usage_events"):
@@ -93,7 +83,7 @@ def test_a_run_reads_events_where_they_live(warehouse, small_sample, postgres_ur
     assert events.last_date == small_sample.tables["usage_events"].last_date
     remote = scores_at(to_inputs(remote_data), p.as_of, remote_data.config, run_as_of=True)
     assert set(remote["usage_source"]) == {"warehouse"}
-    _same(local[["account_id", "usage_score"]], remote[["account_id", "usage_score"]], ["account_id"])
+    assert_same_rows(local[["account_id", "usage_score"]], remote[["account_id", "usage_score"]], ["account_id"])
 
 
 def test_warehouse_events_go_through_the_contract_rules(postgres_url, small_sample, tmp_path, monkeypatch):

@@ -232,25 +232,31 @@ def survival_curves(curves: pd.DataFrame, at_risk: dict, dimension: str, ax):
     return ax
 
 
-def hazard_ratios(cox: pd.DataFrame, ax, alpha: float = 0.05):
-    """Hazard ratios with 95% intervals on a log axis (``cox.csv`` with a
-    ``q_value`` column): dark where q < alpha, grey elsewhere."""
-    y = np.arange(len(cox))
-    dark = cox["q_value"].astype(float) < alpha
-    colors = np.where(dark, "#c62828", "#90a4ae")
-    ax.hlines(y, cox["ci_lower"], cox["ci_upper"], colors=colors, lw=2)
-    ax.scatter(cox["hazard_ratio"], y, color=colors, zorder=3)
+def ratio_dots(ratio: pd.Series, low: pd.Series, high: pd.Series, labels, q_values: pd.Series, ax, xlabel: str,
+               alpha: float = 0.05, dark_color: str = "#c62828"):
+    """Ratios (hazard or odds) with their 95% intervals as dots and bars on
+    a log axis around 1: dark where q < alpha, grey elsewhere."""
+    y = np.arange(len(ratio))
+    colors = np.where(q_values.astype(float) < alpha, dark_color, "#90a4ae")
+    ax.hlines(y, low, high, colors=colors, lw=2)
+    ax.scatter(ratio, y, color=colors, zorder=3)
     ax.axvline(1, color="#333", lw=1)
     ax.set_xscale("log")
-    low, high = float(cox["ci_lower"].min()), float(cox["ci_upper"].max())
-    ticks = [t for t in (0.1, 0.25, 0.5, 1, 2, 4, 10) if low / 1.5 <= t <= high * 1.5] or [1]
+    lo, hi = float(low.min()), float(high.max())
+    ticks = [t for t in (0.1, 0.25, 0.5, 1, 2, 4, 10, 25) if lo / 1.5 <= t <= hi * 1.5] or [1]
     ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
     ax.xaxis.set_minor_formatter(plt.NullFormatter())
-    ax.set_yticks(y, list(cox["term"]))
+    ax.set_yticks(y, [str(t) for t in labels])
     ax.invert_yaxis()
     ax.tick_params(axis="y", labelsize=8)
-    ax.set(xlabel="hazard ratio (log scale; above 1: churn sooner)")
+    ax.set(xlabel=xlabel)
     return ax
+
+
+def hazard_ratios(cox: pd.DataFrame, ax, alpha: float = 0.05):
+    """Hazard ratios of ``cox.csv`` (with a ``q_value`` column)."""
+    return ratio_dots(cox["hazard_ratio"], cox["ci_lower"], cox["ci_upper"], cox["term"], cox["q_value"], ax,
+                      "hazard ratio (log scale; above 1: churn sooner)", alpha)
 
 
 def warning_rates(warnings: pd.DataFrame, ax):
@@ -317,24 +323,9 @@ def calibration_plot(bins: list[dict], ax):
 
 
 def odds_ratios(terms: pd.DataFrame, ax, alpha: float = 0.05):
-    """Odds ratios with 95% intervals on a log axis (``model_terms.csv`` rows):
-    dark where q < alpha."""
-    y = np.arange(len(terms))
-    dark = terms["q_value"].astype(float) < alpha
-    colors = np.where(dark, "#1565c0", "#90a4ae")
-    ax.hlines(y, terms["ci_lower"], terms["ci_upper"], colors=colors, lw=2)
-    ax.scatter(terms["odds_ratio"], y, color=colors, zorder=3)
-    ax.axvline(1, color="#333", lw=1)
-    ax.set_xscale("log")
-    low, high = float(terms["ci_lower"].min()), float(terms["ci_upper"].max())
-    ticks = [t for t in (0.1, 0.25, 0.5, 1, 2, 4, 10, 25) if low / 1.5 <= t <= high * 1.5] or [1]
-    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
-    ax.xaxis.set_minor_formatter(plt.NullFormatter())
-    ax.set_yticks(y, [str(t) for t in terms["term_name"]])
-    ax.invert_yaxis()
-    ax.tick_params(axis="y", labelsize=8)
-    ax.set(xlabel="odds ratio (log scale; above 1: more likely)")
-    return ax
+    """Odds ratios of ``model_terms.csv`` rows."""
+    return ratio_dots(terms["odds_ratio"], terms["ci_lower"], terms["ci_upper"], terms["term_name"], terms["q_value"],
+                      ax, "odds ratio (log scale; above 1: more likely)", alpha, dark_color="#1565c0")
 
 
 def adoption_lines(adoption: pd.DataFrame, ax):

@@ -32,7 +32,7 @@ from pathlib import Path
 import ibis
 import pandas as pd
 
-from .usage import MEASURES, monthly_usage
+from .usage import MEASURES, monthly_usage_frame
 
 COLUMNS = ["account_id", "month", *MEASURES]
 
@@ -78,7 +78,7 @@ def monthly_from_store(store_root: str | Path, events: ibis.Table, contributors:
             inside = (events.timestamp >= start.to_pydatetime()) & (
                 events.timestamp < (start + pd.offsets.MonthBegin(1)).to_pydatetime())
             wanted = inside if wanted is None else (wanted | inside)
-        rows = monthly_usage(events.filter(wanted), core_features).to_pandas()
+        rows = monthly_usage_frame(events.filter(wanted), core_features)
         rows["month"] = pd.to_datetime(rows["month"])
         for month in fresh:
             part = rows[rows["month"] == pd.Timestamp(month)][COLUMNS].sort_values("account_id")

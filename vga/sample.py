@@ -350,7 +350,6 @@ def _events(rng, ids, users, domain, usage_high, automations, begin, end_of_life
     span = (end_of_life - begin).astype(int)
     # Sessions per day, declining before churn (effect f).
     rate = np.where(usage_high, 10 / 30.4, 3 / 30.4)
-    per_account = []
     decline_days = int(DECLINE_MONTHS * 30.4)
     day_acc, day_off = [], []
     for i in range(n):

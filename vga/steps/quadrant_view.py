@@ -12,7 +12,7 @@ from .. import quadrant as q
 from ..coverage import assess, covered_months, table_dates
 from ..retention import arr_at
 from ..scores import workflow_runs_table, explain_movement, scores_at
-from ..usage import abandonment_steps, monthly_usage
+from ..usage import abandonment_steps, monthly_usage_frame
 from ..decisions import quadrant_churn
 from . import Output, Step
 
@@ -110,7 +110,7 @@ def usage_trend(inputs, as_of: date, core_features) -> pd.DataFrame | None:
     else:
         events = inputs.events.table()
         events = events.filter(events.timestamp < _after(as_of))
-        monthly = monthly_usage(events, core_features).to_pandas()
+        monthly = monthly_usage_frame(events, core_features)
     monthly["month"] = pd.to_datetime(monthly["month"])
     first, last = table_dates(inputs.sources, "usage_events")
     monthly = monthly[covered_months(monthly["month"], first, last, as_of)]
