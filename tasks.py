@@ -86,7 +86,12 @@ def demo() -> None:
 def test(extra: list[str]) -> None:
     ensure_environment()
     env = dict(os.environ, PYTHONHASHSEED="0")
-    result = subprocess.run([str(PY), "-m", "pytest", *extra], cwd=ROOT, env=env)
+    # One worker per core (at most 4), each test file whole on one worker:
+    # a file's fixtures (a Spark session, a sample run) are built once.
+    # Pass -n 0 to run in this process (a debugger, -x, print output).
+    parallel = [] if any(a == "-n" or a.startswith("-n") and a[2:].isdigit() for a in extra) else [
+        "-n", str(max(1, min(4, os.cpu_count() or 1))), "--dist", "loadfile"]
+    result = subprocess.run([str(PY), "-m", "pytest", *parallel, *extra], cwd=ROOT, env=env)
     sys.exit(result.returncode)
 
 

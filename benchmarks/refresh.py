@@ -25,13 +25,12 @@ import json
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from aggregate import DATA, generate, label, machine, parse_size  # noqa: E402
+from aggregate import DATA, generate, machine, parse_size  # noqa: E402
 
 CHILD = r'''
 import json, resource, sys, time

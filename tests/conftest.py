@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import pickle
+import shutil
 from pathlib import Path
 
 import pytest
@@ -15,11 +18,37 @@ from vga.sample import write_sample
 FULL_ACCOUNTS = int(os.environ.get("VGA_TEST_ACCOUNTS", "1500"))
 
 
+def shared(tmp_path_factory, name: str, build):
+    """``build(folder)``'s result, made once per test session even when the
+    suite runs on several workers (pytest-xdist, ``tasks.py test``): the
+    first worker to ask builds it in a folder beside every worker's own
+    temporary folder, under a lock; the others wait and reuse it. The
+    result is a path or anything pickle keeps. Users must not change it."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return build(tmp_path_factory.mktemp(name))
+    root = tmp_path_factory.getbasetemp().parent  # one per session, shared by its workers
+    done = root / f"{name}.pickle"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not done.exists():
+            folder = root / name
+            shutil.rmtree(folder, ignore_errors=True)  # a worker that failed half-way
+            folder.mkdir()
+            result = build(folder)
+            partial = done.with_suffix(".partial")
+            partial.write_bytes(pickle.dumps(result))
+            partial.rename(done)
+    return pickle.loads(done.read_bytes())
+
+
+def _written_sample(folder: Path, **options) -> Path:
+    write_sample(folder, **options)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def sample_dir(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("sample")
-    write_sample(folder, accounts=FULL_ACCOUNTS, seed=7)
-    return folder
+    return shared(tmp_path_factory, "sample", lambda f: _written_sample(f, accounts=FULL_ACCOUNTS, seed=7))
 
 
 @pytest.fixture(scope="session")
@@ -30,21 +59,18 @@ def truth(sample_dir) -> dict:
 @pytest.fixture(scope="session")
 def sample_run(sample_dir, tmp_path_factory) -> Path:
     """One full run of the series on the sample, for output checks."""
-    out = tmp_path_factory.mktemp("reports")
-    return run_period(sample_dir, "2026Q3", out=out, quiet=True)
+    return shared(tmp_path_factory, "reports", lambda out: run_period(sample_dir, "2026Q3", out=out, quiet=True))
 
 
 @pytest.fixture(scope="session")
 def minimal_dir(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("minimal")
-    write_sample(folder, accounts=240, seed=3, minimal=True)
-    return folder
+    return shared(tmp_path_factory, "minimal", lambda f: _written_sample(f, accounts=240, seed=3, minimal=True))
 
 
 @pytest.fixture(scope="session")
 def minimal_run(minimal_dir, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("reports-minimal")
-    return run_period(minimal_dir, "2026Q3", out=out, quiet=True)
+    return shared(tmp_path_factory, "reports-minimal",
+                  lambda out: run_period(minimal_dir, "2026Q3", out=out, quiet=True))
 
 
 @pytest.fixture(scope="session")
@@ -64,14 +90,18 @@ def sample_inputs(sample_data):
 
 
 @pytest.fixture(scope="session")
-def sample_outputs(sample_dir, sample_inputs):
+def sample_outputs(sample_dir, tmp_path_factory):
     """Every step's outputs on the sample, computed once (no notebooks)."""
     from vga import pipeline
     from vga.config import load_config
+    from vga.load import load_folder, to_inputs
     from vga.periods import parse_period
 
-    outputs, _ = pipeline.compute(sample_inputs, parse_period("2026Q3"), load_config(None, sample_dir))
-    return outputs
+    def compute(_folder):
+        inputs = to_inputs(load_folder(sample_dir))
+        return pipeline.compute(inputs, parse_period("2026Q3"), load_config(None, sample_dir))[0]
+
+    return shared(tmp_path_factory, "outputs", compute)
 
 
 @pytest.fixture(scope="session")
@@ -101,3 +131,10 @@ def postgres_url(tmp_path_factory):
     finally:
         subprocess.run([str(script), "stop", str(folder)], check=False)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Slow tests first (a stable sort: files keep their order otherwise).
+    On several workers each file goes whole to one worker in this order, so
+    a long file begun last would keep the others idle at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

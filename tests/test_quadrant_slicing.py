@@ -1,6 +1,5 @@
 import numpy as np
 import pandas as pd
-import pytest
 from scipy.stats import fisher_exact
 from statsmodels.stats.multitest import multipletests
 

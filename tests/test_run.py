@@ -94,15 +94,15 @@ def test_frustrated_power_users_churn_about_twice_champions(sample_data, sample_
     assert p_value < 0.05
 
 
-def test_summary_matches_an_independent_computation(sample_run, sample_dir):
+def test_summary_matches_an_independent_computation(sample_run, sample_dir, tmp_path):
     summary = json.loads((sample_run / "results/summary.json").read_text())
     # The independent reference reads the CSV text; drop rows the contract quarantines first.
     quarantined = {
         t: set(pd.read_csv(sample_run / "quarantine" / f"{t}.csv", dtype=str)["source_row"].astype(int))
         for t in ("accounts", "renewals")
     }
-    folder = sample_run.parent / "clean"
-    folder.mkdir(exist_ok=True)
+    folder = tmp_path / "clean"
+    folder.mkdir()
     for t in ("accounts", "renewals"):
         rows = reference.read(sample_dir, t)
         kept = [r for r in rows if r["_row"] not in quarantined[t]]

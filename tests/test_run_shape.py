@@ -58,7 +58,7 @@ def test_results_read_back_exactly_as_computed(sample_data, sample_inputs, tmp_p
 
 
 @pytest.mark.slow
-def test_a_period_past_the_data_reports_no_figures(minimal_dir, tmp_path):
+def test_a_period_past_the_data_reports_no_figures(minimal_dir, minimal_run, tmp_path):
     """The minimal sample ends on 2026-10-31: 2030Q1 must not read as 'no churn, NRR 100%'."""
     done = vga("run", "--data", minimal_dir, "--period", "2030Q1", "--out", tmp_path)
     assert done.returncode == 0, done.stderr
@@ -78,9 +78,10 @@ def test_a_period_past_the_data_reports_no_figures(minimal_dir, tmp_path):
     assert page.index("Figures as of 2030-03-31 are not reported") < first_section  # the first screen says so
     assert "NRR 100" not in page and "100.0%" not in page
     # And a period the data covers still gives numbers (nothing nulled where nothing is missing).
-    covered = vga("run", "--data", minimal_dir, "--period", "2026-10-31", "--out", tmp_path)
-    assert covered.returncode == 0 and "[vga] warning:" not in covered.stdout
-    assert json.loads((tmp_path / "2026-10-31/results/summary.json").read_text())["nrr"] is not None
+    covered = json.loads((minimal_run / "results/summary.json").read_text())  # 2026Q3, inside the data
+    assert covered["coverage"]["covers_as_of"] is True and covered["warnings"] == []
+    assert covered["null_reasons"].get("retention") is None
+    assert covered["nrr"] is not None and covered["cohort_accounts"] > 0
 
 
 def test_coverage_follows_activity_logs_and_configuration():
@@ -121,31 +122,27 @@ def test_validate_shows_each_kind_of_reason_with_a_real_example(tmp_path):
 
 
 @pytest.mark.slow
-def test_input_problems_come_before_output_problems(tmp_path):
+def test_run_folders_honour_the_umask_the_console_stays_quiet_and_input_problems_come_first(tmp_path):
+    """One run, then two that must not start: a mistyped data folder is
+    named before the existing period is (input problems before output ones)."""
     accounts(tmp_path / "data")
     out = tmp_path / "reports"
-    assert vga("run", "--data", tmp_path / "data", "--period", "2026Q3", "--out", out).returncode == 0
-    mistyped = vga("run", "--data", tmp_path / "dta", "--period", "2026Q3", "--out", out)
-    assert mistyped.returncode == 1 and "does not exist" in mistyped.stderr and "already exists" not in mistyped.stderr
-    again = vga("run", "--data", tmp_path / "data", "--period", "2026Q3", "--out", out)
-    assert again.returncode == 2 and "already exists" in again.stderr
-
-
-@pytest.mark.slow
-def test_run_folders_honour_the_umask_and_the_console_stays_quiet(tmp_path):
-    accounts(tmp_path / "data")
     old = os.umask(0o022)
     try:
-        done = vga("run", "--data", tmp_path / "data", "--period", "2026Q3", "--out", tmp_path / "reports")
+        done = vga("run", "--data", tmp_path / "data", "--period", "2026Q3", "--out", out)
     finally:
         os.umask(old)
     assert done.returncode == 0, done.stderr
-    run = tmp_path / "reports" / "2026Q3"
+    run = out / "2026Q3"
     assert stat.S_IMODE(run.stat().st_mode) == 0o755
     assert stat.S_IMODE((run / "report.html").stat().st_mode) == 0o644
     console = done.stdout + done.stderr
     assert "TCP" not in console and "WARNING" not in console and "Traceback" not in console
-    assert not list((tmp_path / "reports").glob(".*"))  # no leftovers beside the run
+    assert not list(out.glob(".*"))  # no leftovers beside the run
+    mistyped = vga("run", "--data", tmp_path / "dta", "--period", "2026Q3", "--out", out)
+    assert mistyped.returncode == 1 and "does not exist" in mistyped.stderr and "already exists" not in mistyped.stderr
+    again = vga("run", "--data", tmp_path / "data", "--period", "2026Q3", "--out", out)
+    assert again.returncode == 2 and "already exists" in again.stderr
 
 
 def test_a_warehouse_password_never_reaches_a_message(tmp_path):

@@ -22,7 +22,7 @@ from vga.sample import write_sample
 
 from .helpers import assert_same_rows
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

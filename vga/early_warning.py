@@ -250,7 +250,7 @@ def health_signals(grid: DayGrid, health: np.ndarray, threshold: float, red_belo
     }
 
 
-def health_on_grid(grid: DayGrid, decisions: pd.DataFrame, score_pairs) -> np.ndarray:
+def health_on_grid(grid: DayGrid, score_pairs) -> np.ndarray:
     """The health score on each grid day and 30 and 90 days before it:
     an array (decisions, leads, 3). ``score_pairs(pairs)`` returns the
     health score of each (``account_id``, ``day``) pair, point-in-time."""

@@ -31,6 +31,7 @@ every event whose UTC date is after d - window_days and on or before d.
 
 from __future__ import annotations
 
+import itertools
 import os
 from datetime import date, datetime, timedelta
 from functools import reduce
@@ -58,14 +59,30 @@ def connect(config: dict | None = None):
     con = ibis.duckdb.connect()
     # Order of rows is never relied upon; dropping it lets DuckDB stream.
     con.raw_sql("SET preserve_insertion_order = false")
-    con.raw_sql("SET enable_progress_bar = false")  # never into a notebook's output or a log
+    try:  # never into a log; in Jupyter DuckDB refuses the setting without ipywidgets
+        con.raw_sql("SET enable_progress_bar = false")  # and draws no bar there either
+    except Exception:  # duckdb.InvalidInputException
+        pass
     # Out of core: past this much memory DuckDB spills to disk (a billion
     # events aggregate in 3 GB); VGA_MEMORY_LIMIT sets another bound.
+    con.raw_sql(f"SET memory_limit = '{os.environ.get('VGA_MEMORY_LIMIT', '3GB')}'")
+    con.raw_sql(f"SET temp_directory = '{_spill_directory()}'")
+    return con
+
+
+_CONNECTIONS = itertools.count()
+
+
+def _spill_directory() -> Path:
+    """A spill folder of this connection's own. DuckDB releases before the
+    fix of duckdb/duckdb#15173 name spill files alike in every instance, and
+    an instance closing empties the folder of every instance's files, so
+    connections sharing one (a run's kernels, parallel steps, two runs)
+    would break each other's queries. DuckDB creates the folder on the
+    first spill and removes it when the connection closes."""
     import tempfile
 
-    con.raw_sql(f"SET memory_limit = '{os.environ.get('VGA_MEMORY_LIMIT', '3GB')}'")
-    con.raw_sql(f"SET temp_directory = '{Path(tempfile.gettempdir()) / 'vga-duckdb-spill'}'")
-    return con
+    return Path(tempfile.gettempdir()) / f"vga-duckdb-spill-{os.getpid()}-{next(_CONNECTIONS)}"
 
 
 def as_table(con, events) -> ibis.Table:

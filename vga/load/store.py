@@ -79,11 +79,6 @@ class EventStore:
         self.reused: list[str] = []
         self.validated: list[str] = []
 
-    @staticmethod
-    def clear(root: str | Path) -> None:
-        """Empty the store (``--rebuild``)."""
-        shutil.rmtree(root, ignore_errors=True)
-
     def file_hash(self, path: Path) -> str:
         """sha256 of ``path``, recomputed only when its size or modification time changed."""
         stat = path.stat()

@@ -42,7 +42,7 @@ def compute(inputs, period, settings, upstream) -> dict:
         fired["usage_drop"] = usage_drop(grid, daily, first, last, s)
     else:
         fired["usage_drop"] = usage_drop(grid, None, None, None, s)
-    health = health_on_grid(grid, decisions, lambda pairs: health_scores_for_pairs(inputs, pairs, settings))
+    health = health_on_grid(grid, lambda pairs: health_scores_for_pairs(inputs, pairs, settings))
     from_health = health_signals(grid, health, facts["health_threshold"], facts["red_below"], s)
     fired["health_red"], fired["health_drop"] = from_health["health_red"], from_health["health_drop"]
     fired["nps_detractor"] = nps_detractor(grid, inputs.table("surveys"))
