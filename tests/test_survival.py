@@ -111,3 +111,16 @@ def test_too_few_events_are_said_not_fitted():
     none_churned = subjects.assign(churned=False)
     assert sv.kaplan_meier(none_churned["duration_days"], none_churned["churned"]).empty
     assert sv.logrank_tests(none_churned, ["segment"], 10).empty
+
+
+def test_a_group_no_one_left_is_said_instead_of_an_infinite_hazard_ratio():
+    """No account of 'small' churned: its hazard ratio has no finite
+    estimate. The model says so instead of publishing 0 and infinity."""
+    subjects = _random_subjects(4, n=300)
+    subjects.loc[subjects["segment"] == "small", "churned"] = False
+    design = sv.cox_design(subjects, ["segment"], min_accounts=10)
+    cox, reason = sv.cox_model(subjects, design)
+    assert cox.empty and "did not converge" in reason and "(" + str(int(subjects["churned"].sum())) + " churned)" in reason
+    # Where every group has churned accounts the same call fits, with finite intervals.
+    fitted, none = sv.cox_model(_random_subjects(4, n=300), design)
+    assert none is None and len(fitted) == 2 and np.isfinite(fitted[["ci_lower", "ci_upper"]].to_numpy(float)).all()

@@ -138,14 +138,30 @@ def cox_reference(subjects: pd.DataFrame, dimensions: list[str], min_accounts: i
     return {dim: groups[0] for dim in dimensions if (groups := groups_tested(subjects, dim, min_accounts))}
 
 
+def _fit_cox(subjects: pd.DataFrame, design: pd.DataFrame):
+    """statsmodels ``PHReg`` (Breslow ties) of ``duration_days`` and
+    ``churned`` on ``design``: (result, converged). statsmodels says a fit
+    did not converge only by a warning; it is caught here and said in words
+    by the caller instead."""
+    import warnings
+
+    from statsmodels.duration.hazard_regression import PHReg
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        fit = PHReg(subjects["duration_days"].to_numpy(float), design.to_numpy(float),
+                    status=subjects["churned"].to_numpy(float), ties="breslow").fit()
+    return fit, not any(issubclass(w.category, ConvergenceWarning) for w in caught)
+
+
 def cox_model(subjects: pd.DataFrame, design: pd.DataFrame, min_events: int = 10) -> tuple[pd.DataFrame, str | None]:
     """``cox.csv``: statsmodels ``PHReg`` (Breslow ties) of time to churn on
     ``design``; per term the hazard ratio, its 95% interval and p-value, with
     ``subjects`` and ``events``. Returns (table, reason): with fewer than
     ``min_events`` events, or no covariate, the table is empty and the
-    reason says why, instead of fitting."""
-    from statsmodels.duration.hazard_regression import PHReg
-
+    reason says why, instead of fitting; a fit that does not converge (a
+    hazard ratio of 0 or infinity) is also an empty table and a reason."""
     rows_used = design.notna().all(axis=1)
     subjects, design = subjects[rows_used], design[rows_used]
     events = int(subjects["churned"].sum())
@@ -154,12 +170,18 @@ def cox_model(subjects: pd.DataFrame, design: pd.DataFrame, min_events: int = 10
         return empty, "no covariate varies across the accounts"
     if events < min_events:
         return empty, f"only {events} churned account(s) among {len(subjects)}: too few events for a Cox model (at least {min_events})"
-    fit = PHReg(subjects["duration_days"].to_numpy(float), design.to_numpy(float),
-                status=subjects["churned"].to_numpy(float), ties="breslow").fit()
-    ci = fit.conf_int()
+    fit, converged = _fit_cox(subjects, design)
+    with np.errstate(over="ignore"):
+        ci = np.exp(fit.conf_int())
+    if not converged or not np.isfinite(ci).all():
+        # Typically a group in which no account churned (or every one did):
+        # its hazard ratio runs off to 0 or infinity and no interval exists.
+        return empty, (f"the Cox model did not converge on these {len(subjects)} accounts ({events} churned): "
+                       "a group in which no account churned, or every one did, has no finite hazard ratio; "
+                       "no hazard ratio is reported (the curves and log-rank tests still are)")
     table = pd.DataFrame({
-        "term": list(design.columns), "hazard_ratio": np.exp(fit.params), "ci_lower": np.exp(ci[:, 0]),
-        "ci_upper": np.exp(ci[:, 1]), "p_value": fit.pvalues, "subjects": len(subjects), "events": events,
+        "term": list(design.columns), "hazard_ratio": np.exp(fit.params), "ci_lower": ci[:, 0],
+        "ci_upper": ci[:, 1], "p_value": fit.pvalues, "subjects": len(subjects), "events": events,
     })
     return table[COX_COLUMNS], None
 
@@ -171,12 +193,10 @@ def proportional_hazards_check(subjects: pd.DataFrame, design: pd.DataFrame, alp
     ``correlation``, ``p_value``, ``q_value`` (Benjamini-Hochberg over the
     terms: many are checked at once) and ``holds`` (q >= alpha)."""
     from scipy.stats import pearsonr
-    from statsmodels.duration.hazard_regression import PHReg
 
     if design.shape[1] == 0 or subjects["churned"].sum() < 3:
         return []
-    fit = PHReg(subjects["duration_days"].to_numpy(float), design.to_numpy(float),
-                status=subjects["churned"].to_numpy(float), ties="breslow").fit()
+    fit, _ = _fit_cox(subjects, design)  # only run where cox_model converged
     residuals = fit.schoenfeld_residuals
     observed = ~np.isnan(residuals).all(axis=1)
     times = pd.Series(subjects["duration_days"].to_numpy(float)[observed]).rank().to_numpy()
