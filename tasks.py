@@ -89,7 +89,9 @@ def test(extra: list[str]) -> None:
     # One worker per core (at most 4), each test file whole on one worker:
     # a file's fixtures (a Spark session, a sample run) are built once.
     # Pass -n 0 to run in this process (a debugger, -x, print output).
-    parallel = [] if any(a == "-n" or a.startswith("-n") and a[2:].isdigit() for a in extra) else [
+    chosen = any(a in ("-n", "--numprocesses") or a.startswith("--numprocesses=") or (a.startswith("-n") and a[2:].isdigit())
+                 for a in extra)
+    parallel = [] if chosen else [
         "-n", str(max(1, min(4, os.cpu_count() or 1))), "--dist", "loadfile"]
     result = subprocess.run([str(PY), "-m", "pytest", *parallel, *extra], cwd=ROOT, env=env)
     sys.exit(result.returncode)
