@@ -90,15 +90,14 @@ def sample_inputs(sample_data):
 
 
 @pytest.fixture(scope="session")
-def sample_outputs(sample_dir, tmp_path_factory):
+def sample_outputs(sample_dir, tmp_path_factory, request):
     """Every step's outputs on the sample, computed once (no notebooks)."""
     from vga import pipeline
     from vga.config import load_config
-    from vga.load import load_folder, to_inputs
     from vga.periods import parse_period
 
-    def compute(_folder):
-        inputs = to_inputs(load_folder(sample_dir))
+    def compute(_folder):  # the sample as loaded only where it is computed here
+        inputs = request.getfixturevalue("sample_inputs")
         return pipeline.compute(inputs, parse_period("2026Q3"), load_config(None, sample_dir))[0]
 
     return shared(tmp_path_factory, "outputs", compute)

@@ -59,9 +59,11 @@ def connect(config: dict | None = None):
     con = ibis.duckdb.connect()
     # Order of rows is never relied upon; dropping it lets DuckDB stream.
     con.raw_sql("SET preserve_insertion_order = false")
+    import duckdb
+
     try:  # never into a log; in Jupyter DuckDB refuses the setting without ipywidgets
         con.raw_sql("SET enable_progress_bar = false")  # and draws no bar there either
-    except Exception:  # duckdb.InvalidInputException
+    except duckdb.InvalidInputException:
         pass
     # Out of core: past this much memory DuckDB spills to disk (a billion
     # events aggregate in 3 GB); VGA_MEMORY_LIMIT sets another bound.
