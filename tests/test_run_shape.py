@@ -100,7 +100,7 @@ def test_coverage_follows_activity_logs_and_configuration():
     assert ok.covers_as_of and ok.reason is None
     assert ok.stale == (("surveys", date(2026, 8, 1)),)
     assert any("surveys ends on 2026-08-01, 60 days before" in w for w in ok.warnings())
-    assert assess(sources, date(2026, 12, 31), "2027-01-31").covers_as_of  # the user vouches for the data's end
+    assert assess(sources, date(2026, 12, 31), {"data_end": "2027-01-31"}).covers_as_of  # the user vouches for the data's end
     unknown = assess(sources[sources["table"] == "accounts"], date(2030, 1, 1))
     assert unknown.data_end is None and unknown.covers_as_of and "unknown" in unknown.warnings()[0]
 

@@ -15,6 +15,7 @@ import argparse
 import signal
 import sys
 import traceback
+import warnings
 from pathlib import Path
 
 from .errors import OutputError, UsageError, VgaError, write_fault
@@ -135,6 +136,12 @@ def main(argv: list[str] | None = None) -> int:
         previous = (signal.signal(signal.SIGTERM, _on_sigterm),)
     except ValueError:  # not the main thread: leave signals alone
         previous = None
+    # Warnings of the libraries underneath (pandas, statsmodels, DuckDB...)
+    # speak to developers, not to the people running a period: they are kept
+    # from the console, and --debug prints them at the end.
+    caught = warnings.catch_warnings(record=True)
+    seen = caught.__enter__()
+    warnings.simplefilter("default")
     try:
         code = {"sample": cmd_sample, "validate": cmd_validate, "run": cmd_run}[args.command](args)
     except VgaError as exc:
@@ -160,9 +167,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"vga: {_scrubbed(str(fault or exc), args)}", file=sys.stderr)
         return fault.exit_code if fault else 1
     finally:
+        caught.__exit__(None, None, None)
+        if args.debug and seen:
+            _print_warnings(seen)
         if previous is not None:
             signal.signal(signal.SIGTERM, previous[0] if previous[0] is not None else signal.SIG_DFL)
     return code
+
+
+def _print_warnings(seen: list) -> None:
+    """The library warnings of the command, each once (``--debug``)."""
+    shown = set()
+    for w in seen:
+        line = warnings.formatwarning(w.message, w.category, w.filename, w.lineno).strip()
+        if line not in shown:
+            shown.add(line)
+            print(f"vga --debug: {line}", file=sys.stderr)
 
 
 def _quiet_failed_writes() -> None:

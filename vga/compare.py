@@ -14,8 +14,9 @@ that a long table of comparisons does not flag noise.
   ``CompareMeans``), and Welch's t-test.
 
 Missing values are left out of each group (``*_n`` counts what was used).
-A comparison with fewer than ``min_n`` values in either group is listed
-and not tested (empty interval and p-value), and never flagged.
+A measure with no value in either group is left out of a table (there is
+nothing to compare); one with fewer than ``min_n`` values in either group
+is listed and not tested (empty interval and p-value), and never flagged.
 """
 
 from __future__ import annotations
@@ -71,6 +72,9 @@ def compare_table(rows: list[tuple[str, pd.Series, pd.Series]], alpha: float = 0
     where q < ``alpha``. Columns :data:`COMPARISON_COLUMNS`."""
     table = pd.DataFrame([{"measure": name, **compare(first, second, min_n)} for name, first, second in rows],
                          columns=[c for c in COMPARISON_COLUMNS if c not in ("q_value", "flagged")])
+    # A measure with no value in one of the groups compares nothing: it is
+    # left out, never shown as a figure against an empty group.
+    table = table[(table["first_n"] > 0) & (table["second_n"] > 0)].reset_index(drop=True)
     table["q_value"] = np.nan
     tested = table["tested"].astype(bool)
     if tested.any():

@@ -23,6 +23,7 @@ definitions. Example::
     min_accounts = 10
     alpha = 0.05
     churn_lookback_months = 18
+    coverage_tolerance_days = 7           # a source ending this many days early still counts
     slicing_dimensions = ["tier"]         # extra string columns of accounts
     redact_account_names = false
 
@@ -72,6 +73,8 @@ DEFAULTS: dict = {
         "slicing_dimensions": [],
         "redact_account_names": False,
         "data_end": "",  # ISO date the data runs to; empty: the latest date found in the data
+        # A source ending at most this many days before a date still reaches it (vga/coverage.py).
+        "coverage_tolerance_days": 7,
         "assumptions": [],  # what a mapping assumed (e.g. a snapshot's as-of date); shown in the report
     },
     "usage": {
@@ -218,6 +221,10 @@ def _check_analysis(config: dict, file: str) -> None:
     lookback = config["analysis"]["churn_lookback_months"]
     if not isinstance(lookback, int) or isinstance(lookback, bool) or not 12 <= lookback <= 24:
         raise UsageError(f"{file}: [analysis] churn_lookback_months = {lookback!r}; it must be a whole number from 12 to 24")
+    tolerance = config["analysis"]["coverage_tolerance_days"]
+    if not isinstance(tolerance, int) or isinstance(tolerance, bool) or not 0 <= tolerance <= 90:
+        raise UsageError(f"{file}: [analysis] coverage_tolerance_days = {tolerance!r}; it must be a whole number of "
+                         "days from 0 to 90")
     share = config["interventions"]["target_share"]
     if not isinstance(share, (int, float)) or not 0 < share <= 1:
         raise UsageError(f"{file}: [interventions] target_share = {share!r}; it must be a fraction above 0 and at most 1 (0.2 = 20%)")

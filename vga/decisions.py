@@ -31,7 +31,8 @@ from .compare import compare_table
 from .contract import derived_outcome
 from .quadrant import UNSCORED, assign_quadrant
 from .retention import arr_for_pairs
-from .scores import scores_for_pairs, tickets_for_pairs
+from .frames import lookup
+from .scores import scores_for_pairs, ticket_counts
 
 LEADS = (30, 60, 90)
 #: Worst first: an account's group is its worst decision of the look-back.
@@ -106,7 +107,7 @@ def add_point_in_time(decisions: pd.DataFrame, inputs, settings: dict, leads=LEA
     pairs["health_score"] = scores["health_score"].to_numpy()
     pairs["usage_score"] = scores["usage_score"].to_numpy()
     pairs["arr"] = arr_for_pairs(inputs.table("accounts"), inputs.table("renewals"), pairs).to_numpy()
-    pairs["tickets"] = tickets_for_pairs(inputs.table("support_tickets"), pairs).to_numpy()
+    pairs["tickets"] = ticket_counts(inputs, pairs, settings).to_numpy()
     analysis = settings["analysis"]
     for lead in leads:
         part = pairs[pairs["lead"] == lead].set_index("row")
@@ -132,12 +133,13 @@ def signal_comparison(decisions: pd.DataFrame, alpha: float = 0.05, leads=LEADS,
             column = f"{signal}_d{lead}"
             if column not in decisions.columns:
                 continue
-            rows.append((f"{signal}_d{lead}", decisions.loc[churned, column], decisions.loc[retained, column]))
+            rows.append((column, decisions.loc[churned, column], decisions.loc[retained, column]))
             keys.append((lead, signal))
     table = compare_table(rows, alpha=alpha, min_n=min_n)
-    table.insert(0, "signal_name", [SIGNALS[s] for _, s in keys])
-    table.insert(0, "signal", [s for _, s in keys])
-    table.insert(0, "lead_days", [lead for lead, _ in keys])
+    key = dict(zip((name for name, _, _ in rows), keys))  # a measure without values on one side is left out
+    table.insert(0, "signal_name", [SIGNALS[key[m][1]] for m in table["measure"]])
+    table.insert(0, "signal", [key[m][1] for m in table["measure"]])
+    table.insert(0, "lead_days", pd.array([key[m][0] for m in table["measure"]], dtype="int64"))
     return table.drop(columns="measure")
 
 
@@ -176,6 +178,30 @@ def quadrant_churn(decisions: pd.DataFrame, lead: int = 90) -> pd.DataFrame:
     out["decisions"] = out["decisions"].astype(int)
     out["churned"] = out["churned"].astype(int)
     return out[columns].reset_index(drop=True)
+
+
+#: What the point-in-time comparisons need, in words.
+HISTORY_NEEDED = ("that needs dated history reaching back before the decisions: health_scores, usage_events or "
+                  "support_tickets over time")
+
+
+def missing_groups(decisions: pd.DataFrame, first=("churned",), second=RETAINED) -> str | None:
+    """Why decisions of the outcomes ``first`` cannot be compared with those
+    of ``second`` (default: churned against renewed or expanded), in words;
+    None when both groups have decisions."""
+    n = len(decisions)
+    if n == 0:
+        return "there is no renewal decision in the look-back window"
+    a = int(decisions["outcome"].isin(first).sum())
+    b = int(decisions["outcome"].isin(second).sum())
+    if a and b:
+        return None
+    names = {("churned",): "churned", RETAINED: "renewed or expanded", ("expanded",): "expanded",
+             ("renewed",): "renewed flat"}
+    empty = first if a == 0 else second
+    by = decisions["outcome"].value_counts()
+    counts = ", ".join(f"{int(by[o]):,} {o}" for o in OUTCOMES if o in by.index)
+    return f"none of the {n:,} decisions of the look-back {names.get(tuple(empty), '/'.join(empty))} ({counts}), so there is nothing to compare with"
 
 
 def group_summary(decisions: pd.DataFrame) -> dict:
@@ -239,9 +265,9 @@ def behaviour_features(decisions: pd.DataFrame, inputs, settings: dict, lead: in
 
             first_day, _ = table_dates(inputs.sources, "usage_events")
             firsts = first_value(events, value).to_pandas().set_index("account_id")["first_value_at"]
-            start = out["account_id"].map(accounts.set_index("account_id")["contract_start"])
-            start = pd.to_datetime(start)
-            hit = pd.to_datetime(out["account_id"].map(firsts)).dt.tz_localize(None) if len(firsts) else pd.Series(pd.NaT, index=out.index)
+            start = pd.to_datetime(lookup(out["account_id"], accounts.set_index("account_id")["contract_start"]))
+            hit = (pd.to_datetime(lookup(out["account_id"], firsts)).dt.tz_localize(None) if len(firsts)
+                   else pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]"))
             known = start.notna() & (first_day is not None) & (start >= pd.Timestamp(first_day) if first_day else False)
             reached = hit.notna() & (hit < end)
             days = (hit - start).dt.total_seconds() / 86400
@@ -251,7 +277,7 @@ def behaviour_features(decisions: pd.DataFrame, inputs, settings: dict, lead: in
         for milestone in sorted(onboarding["milestone"].dropna().unique()):
             rows = onboarding[onboarding["milestone"] == milestone]
             # several rows for one milestone: done from its earliest completion on (a later row never undoes it)
-            done_at = out["account_id"].map(pd.to_datetime(rows["completed_at"]).groupby(rows["account_id"]).min())
+            done_at = lookup(out["account_id"], pd.to_datetime(rows["completed_at"]).groupby(rows["account_id"]).min())
             has_row = out["account_id"].isin(set(rows["account_id"]))
             flag = pd.Series(pd.array(pd.to_datetime(done_at).lt(end).to_numpy(), dtype="boolean"), index=out.index)
             flag[~has_row] = pd.NA
@@ -266,10 +292,10 @@ def behaviour_features(decisions: pd.DataFrame, inputs, settings: dict, lead: in
         out["trained"] = courses > 0
     tickets = inputs.table("support_tickets")
     if tickets is not None:
-        out["tickets"] = tickets_for_pairs(tickets, pairs).to_numpy()
+        out["tickets"] = ticket_counts(inputs, pairs, settings).to_numpy()
         if "escalated" in tickets.columns:
             escalated = tickets[tickets["escalated"].fillna(False).astype(bool)]
-            out["escalated_tickets"] = tickets_for_pairs(escalated, pairs).to_numpy()
+            out["escalated_tickets"] = ticket_counts(inputs, pairs, settings, tickets=escalated).to_numpy()
     return out
 
 
@@ -296,13 +322,15 @@ FIGURES_LABEL = "the figures: a renewals row took ARR to 0"
 def churned_in_figures(renewals: pd.DataFrame | None, accounts: pd.DataFrame, as_of: date) -> set[str]:
     """Accounts the figures count as churned by ``as_of``: a renewals row dated
     on or before the as-of date, and not before the account's
-    ``contract_start``, with ``arr_after`` = 0 (the event of the survival
-    definition)."""
+    ``contract_start``, with ``arr_before`` above 0 and ``arr_after`` = 0
+    (the event of the survival definition)."""
     if renewals is None or renewals.empty:
         return set()
-    rows = renewals[(renewals["arr_after"] == 0) & (pd.to_datetime(renewals["renewal_date"]) <= pd.Timestamp(as_of))]
+    # A row from no ARR to no ARR is not a churn: the account never paid.
+    rows = renewals[(renewals["arr_before"] > 0) & (renewals["arr_after"] == 0)
+                    & (pd.to_datetime(renewals["renewal_date"]) <= pd.Timestamp(as_of))]
     if "contract_start" in accounts.columns:
-        start = rows["account_id"].map(accounts.set_index("account_id")["contract_start"])
+        start = lookup(rows["account_id"], accounts.drop_duplicates("account_id").set_index("account_id")["contract_start"])
         rows = rows[start.isna() | (pd.to_datetime(rows["renewal_date"]) >= pd.to_datetime(start))]
     return set(rows["account_id"])
 

@@ -324,8 +324,10 @@ def tickets_by_tenure(tickets: pd.DataFrame, starts: pd.DataFrame, as_of: date, 
         s = s[s["contract_start"] >= pd.Timestamp(covered_from)]
     t = tickets[pd.to_datetime(tickets["opened_at"]) < _end_of(as_of)]
     t = t[t["account_id"].isin(s["account_id"])]
-    day = (pd.to_datetime(t["opened_at"]).dt.normalize()
-           - pd.to_datetime(t["account_id"].map(s.set_index("account_id")["contract_start"]))).dt.days
+    # A join, not Series.map: pandas cannot map an empty series through dates.
+    start = t[["account_id"]].merge(s, on="account_id", how="left")["contract_start"].set_axis(t.index)
+    day = (pd.to_datetime(t["opened_at"]).dt.normalize().astype("datetime64[ns]")
+           - start.astype("datetime64[ns]")).dt.days
     early, later = int(((day >= 0) & (day < EARLY_DAYS)).sum()), int(((day >= EARLY_DAYS) & (day < 2 * EARLY_DAYS)).sum())
     n = len(s)
     early_ids = t.loc[((day >= 0) & (day < EARLY_DAYS)).to_numpy(), "account_id"].nunique()

@@ -139,6 +139,11 @@ def usable_terms(data: pd.DataFrame, terms: list[str], y: str, min_events_per_te
     return present[:allowed], note
 
 
+#: A coefficient beyond this many log-odds (an odds ratio past e^30 per
+#: unit) is a fit run away on separated data, not an estimate.
+MAX_LOG_ODDS = 30.0
+
+
 def fit_logit(data: pd.DataFrame, y: str, terms: list[str]):
     """statsmodels ``smf.logit`` of ``y`` on ``terms`` over complete rows;
     returns (result, rows used, reason) with result None and the reason
@@ -149,7 +154,10 @@ def fit_logit(data: pd.DataFrame, y: str, terms: list[str]):
     rows = data.dropna(subset=terms + [y]).astype({y: float})
     formula = f"{y} ~ " + " + ".join(terms)
     try:
-        with warnings.catch_warnings():
+        # A linear predictor far from 0 overflows the logistic's exp on the
+        # way to the fit; that is no error (the probability is 0 or 1), and an
+        # unusable fit shows in its coefficients, checked below.
+        with warnings.catch_warnings(), np.errstate(over="ignore", under="ignore"):
             warnings.simplefilter("error", ConvergenceWarning)
             warnings.filterwarnings("error", message=".*separation.*")
             result = smf.logit(formula, data=rows).fit(disp=False, maxiter=200)
@@ -157,6 +165,10 @@ def fit_logit(data: pd.DataFrame, y: str, terms: list[str]):
         return None, rows, f"the model could not be fitted ({type(exc).__name__}: {str(exc)[:120]})"
     except Warning as exc:  # statsmodels' perfect-separation warning, raised above
         return None, rows, f"the model could not be fitted ({str(exc)[:120]})"
+    params = result.params.to_numpy(float)
+    if not np.isfinite(params).all() or np.abs(params).max(initial=0.0) > MAX_LOG_ODDS:
+        return None, rows, ("the model could not be fitted: a feature separates the outcomes almost perfectly, so "
+                            "its odds ratio is not finite")
     return result, rows, None
 
 
@@ -205,7 +217,8 @@ def validate_out_of_time(data: pd.DataFrame, y: str, terms: list[str], dates: pd
     if result is None:
         out["reason"] = reason
         return out
-    p = np.asarray(result.predict(test), dtype=float)
+    with np.errstate(over="ignore", under="ignore"):
+        p = np.asarray(result.predict(test), dtype=float)
     yt = test[y].to_numpy(float)
     base = float(train[y].mean())
     if yt.min() == yt.max():
@@ -258,4 +271,5 @@ def predict(result, frame: pd.DataFrame) -> np.ndarray:
     """Probabilities for ``frame``, a missing feature taken at the fit's mean."""
     terms = list(result.params.index.drop("Intercept"))
     means = result.model.data.frame[terms].mean()
-    return np.asarray(result.predict(frame[terms].fillna(means)), dtype=float)
+    with np.errstate(over="ignore", under="ignore"):  # exp of a large predictor: a probability of 0 or 1
+        return np.asarray(result.predict(frame[terms].fillna(means)), dtype=float)

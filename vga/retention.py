@@ -157,3 +157,45 @@ def retention_summary(
     out["arr_expanded"] = float((end - start)[grew].sum())
     out["reason"] = None
     return out
+
+
+#: Why an account is not in the retention cohort, in words.
+STARTED_IN_WINDOW = "started after the window start"
+PAID_LATER = "no ARR at the window start, paying only later"
+LEFT_BEFORE = "had already left before the window start"
+NEVER_PAID = "never paid"
+
+
+def cohort_exclusions(accounts: pd.DataFrame, renewals: pd.DataFrame | None, as_of: date,
+                      window_start: date) -> dict[str, int]:
+    """Accounts left out of the cohort, counted by why: a ``contract_start``
+    after ``window_start`` (:data:`STARTED_IN_WINDOW`); otherwise no ARR at
+    ``window_start`` and ARR later (:data:`PAID_LATER`: new business of an
+    account without a contract_start); no ARR at either end after a paid
+    renewals row on or before the window start (:data:`LEFT_BEFORE`); or
+    none of these (:data:`NEVER_PAID`). Only reasons that occur are keys."""
+    unique = accounts.drop_duplicates("account_id")
+    start = arr_at(unique, renewals, window_start)
+    cohort = set(cohort_table(unique, renewals, as_of, window_start)["account_id"])
+    out = unique[~unique["account_id"].isin(cohort)]
+    if out.empty:
+        return {}
+    ids = out["account_id"]
+    why = pd.Series(NEVER_PAID, index=ids.to_numpy(), dtype=object)
+    paid_before = set()
+    paid_after = set(arr_at(unique, renewals, as_of).loc[lambda a: a > 0].index)
+    if renewals is not None and len(renewals):
+        dates = pd.to_datetime(renewals["renewal_date"])
+        paid_before = set(renewals.loc[(renewals["arr_before"] > 0) & (dates <= _day(window_start)), "account_id"])
+        paid_after |= set(renewals.loc[(dates > _day(window_start)) & ((renewals["arr_after"] > 0)
+                                                                         | (renewals["arr_before"] > 0)), "account_id"])
+    why[why.index.isin(list(paid_before))] = LEFT_BEFORE
+    why[why.index.isin(list(paid_after)) & ~why.index.isin(list(paid_before))] = PAID_LATER
+    if "contract_start" in out.columns:
+        late = (pd.to_datetime(out["contract_start"]) > _day(window_start)).to_numpy()
+        why[late] = STARTED_IN_WINDOW
+    # An account with ARR at the window start is out only for a late start.
+    why[(start.reindex(why.index) > 0).to_numpy() & (why != STARTED_IN_WINDOW).to_numpy()] = STARTED_IN_WINDOW
+    counts = why.value_counts()
+    return {reason: int(counts[reason]) for reason in (STARTED_IN_WINDOW, PAID_LATER, LEFT_BEFORE, NEVER_PAID)
+            if reason in counts.index}

@@ -202,7 +202,7 @@ def _run_locked(data_dir: Path, p, config: dict, config_path, out: Path, started
         timings["load"] = round(time.time() - t0, 3)
         if final.exists() and not force:
             raise UsageError(f"{final} already exists; pass --force to replace it, or --out to write elsewhere")
-        coverage = assess(loaded.sources(), p.as_of, config["analysis"].get("data_end", ""))
+        coverage = assess(loaded.sources(), p.as_of, config["analysis"])
         for warning in coverage.warnings():
             _say(f"[vga] warning: {warning}", quiet)
         inputs = to_inputs(loaded, previous_quadrants(out, p.previous_label))
@@ -220,6 +220,9 @@ def _run_locked(data_dir: Path, p, config: dict, config_path, out: Path, started
         outputs, step_seconds = pipeline.compute(
             inputs, p, config, progress=lambda step, s: bar.advance(f"computed {step.title.lower()} ({s:.1f} s)"))
         timings["compute"] = round(time.time() - t0, 3)
+        checks = outputs["summary.json"]["plausibility"]
+        for warning in checks:
+            bar.say(f"[vga] warning: {warning}")
         t0 = time.time()
         pipeline.write(outputs, tmp / "results")
         timings["write_results"] = round(time.time() - t0, 3)
@@ -250,7 +253,7 @@ def _run_locked(data_dir: Path, p, config: dict, config_path, out: Path, started
             tmp / "report.html",
             title=f"Value gap analysis: {p.label}",
             subtitle=f"As of {p.as_of.isoformat()} · retention window {p.window_start.isoformat()} to {p.as_of.isoformat()}",
-            warnings=coverage.warnings(),
+            warnings=coverage.warnings() + checks,
             missing=[f"Step {n} · {title}" for n, title in VGA_STEPS.items() if n not in {s.number for s in STEPS.values() if s.notebook}],
         )
         timings["report"] = round(time.time() - t0, 3)

@@ -101,6 +101,7 @@ def health_composite(
     account_ids: pd.Series,
     day: date,
     config: dict,
+    tickets_known: bool = True,
 ) -> pd.DataFrame:
     """The documented health composite at ``day`` (0..100), with its parts.
 
@@ -115,8 +116,10 @@ def health_composite(
       within 180 days, mapped 1 -> 0 and 5 -> 100.
     - ``support``: 100 minus 10 per ticket opened within 90 days, minus 15
       more per escalated and 10 more per high or urgent one, floored at 0.
-      Available whenever a ``support_tickets`` table is given (no tickets
-      is a good sign, not a missing one).
+      Available whenever the ``support_tickets`` table reaches the day
+      (``tickets_known``; :mod:`vga.coverage`): there, no tickets is a good
+      sign, not a missing one; before the tickets begin or past their end,
+      it is no data.
     - ``touchpoints``: 50 + 50 x (positive - negative) / touchpoints with a
       sentiment within 120 days.
 
@@ -126,7 +129,8 @@ def health_composite(
     """
     ids = pd.Series(account_ids, dtype=object).drop_duplicates().to_numpy()
     pairs = pd.DataFrame({"pair": np.arange(len(ids)), "account_id": ids, "day": pd.Timestamp(day)})
-    out = health_composite_pairs(surveys, tickets, touchpoints, pairs, config)
+    out = health_composite_pairs(surveys, tickets, touchpoints, pairs, config,
+                                 tickets_known=np.full(len(pairs), bool(tickets_known)))
     return out.drop(columns=["pair", "day"])
 
 
@@ -140,10 +144,13 @@ def _recent(frame: pd.DataFrame | None, column: str, pairs: pd.DataFrame, days: 
     return m[(m[column] >= end - pd.Timedelta(days=int(days))) & (m[column] < end)]
 
 
-def health_composite_pairs(surveys, tickets, touchpoints, pairs: pd.DataFrame, config: dict) -> pd.DataFrame:
+def health_composite_pairs(surveys, tickets, touchpoints, pairs: pd.DataFrame, config: dict,
+                           tickets_known=None) -> pd.DataFrame:
     """:func:`health_composite` for many (account, day) pairs at once:
     ``pairs`` has ``pair`` (unique), ``account_id`` and ``day``; the result
-    has one row per pair with the same columns plus ``pair`` and ``day``."""
+    has one row per pair with the same columns plus ``pair`` and ``day``.
+    ``tickets_known`` (position-aligned booleans; default all true): where
+    the tickets reach the pair's day, so that no tickets means none."""
     ages = config["health"]["max_age_days"]
     weights = {k: float(v) for k, v in config["health"]["weights"].items()}
     pairs = pairs.assign(day=pd.to_datetime(pairs["day"]).dt.normalize())
@@ -163,10 +170,14 @@ def health_composite_pairs(surveys, tickets, touchpoints, pairs: pd.DataFrame, c
         parts["csat"] = (both.groupby("pair")["score"].mean() - 1) / 4 * 100
     t = _recent(tickets, "opened_at", pairs, ages["support"])
     if t is not None:
-        escalated = t["escalated"].fillna(False).astype(bool) if "escalated" in t.columns else False
-        severe = t["priority"].isin(["high", "urgent"]) if "priority" in t.columns else False
-        penalty = (10 + 15 * escalated + 10 * severe).groupby(t["pair"]).sum()
+        # Without the optional columns, no ticket counts as escalated or severe.
+        none = pd.Series(False, index=t.index)
+        escalated = t["escalated"].fillna(False).astype(bool) if "escalated" in t.columns else none
+        severe = t["priority"].isin(["high", "urgent"]) if "priority" in t.columns else none
+        penalty = (10 + 15 * escalated.astype(int) + 10 * severe.astype(int)).groupby(t["pair"]).sum()
         parts["support"] = (100 - penalty.reindex(parts.index).fillna(0)).clip(lower=0)
+        if tickets_known is not None:
+            parts.loc[~np.asarray(tickets_known, dtype=bool), "support"] = np.nan
     tp = _recent(touchpoints, "occurred_at", pairs, ages["touchpoints"])
     if tp is not None and "sentiment" in tp.columns:
         rated = tp[tp["sentiment"].notna()]
@@ -270,15 +281,14 @@ def scores_at(inputs, day: date, settings: dict, *, run_as_of: bool) -> pd.DataF
     ``day`` outside the dates the events cover is missing, not 0: no events
     there means no data, not no use.
     """
-    from .coverage import table_dates
+    from .coverage import assess
     from .usage import window_usage
 
     accounts = inputs.table("accounts")
+    coverage = assess(inputs.sources, day, settings.get("analysis"))
     out = pd.DataFrame({"account_id": accounts["account_id"].to_numpy()})
     if inputs.events is not None:
-        first, last = table_dates(inputs.sources, "usage_events")
-        covered = first is not None and first <= day and (last is None or day <= last)
-        if covered:
+        if coverage.reaches("usage_events", day):
             activity = window_usage(inputs.events.table(), day, 90, settings["usage"]["core_features"]).to_pandas()
             runs = inputs.table("workflow_runs")
             workflows = workflow_summary_frame(runs, day) if runs is not None else None
@@ -304,7 +314,8 @@ def scores_at(inputs, day: date, settings: dict, *, run_as_of: bool) -> pd.DataF
     if any(v is not None for v in voice) and out["health_score"].isna().any():
         # The documented composite, only where the CS team's score is missing.
         missing = out["health_score"].isna()
-        composite = health_composite(*voice, out.loc[missing, "account_id"], day, settings).set_index("account_id")
+        composite = health_composite(*voice, out.loc[missing, "account_id"], day, settings,
+                                     tickets_known=coverage.reaches("support_tickets", day)).set_index("account_id")
         rows = out.loc[missing, "account_id"]
         for col in composite.columns:
             values = rows.map(composite[col])
@@ -353,7 +364,7 @@ def scores_for_pairs(inputs, pairs: pd.DataFrame, settings: dict) -> pd.DataFram
     not, and a score that cannot be computed is NaN, not 0. Returns
     ``pairs`` with ``usage_score`` and ``health_score`` added.
     """
-    from .coverage import table_dates
+    from .coverage import assess
     from .usage import pair_usage
 
     out = pairs[["account_id", "day"]].reset_index(drop=True).copy()
@@ -361,14 +372,8 @@ def scores_for_pairs(inputs, pairs: pd.DataFrame, settings: dict) -> pd.DataFram
     out["pair"] = np.arange(len(out))
     out["usage_score"] = np.nan
     if inputs.events is not None and len(out):
-        first, last = table_dates(inputs.sources, "usage_events")
-        days = out["day"].dt.date
-        covered = pd.Series(first is not None, index=out.index)
-        if first is not None:
-            covered &= days >= first
-        if last is not None:
-            covered &= days <= last
-        inside = out[covered]
+        coverage = assess(inputs.sources, out["day"].max().date(), settings.get("analysis"))
+        inside = out[coverage.reaches_days("usage_events", out["day"])]
         if len(inside):
             activity = pair_usage(inputs.events.table(), inside, 90, settings["usage"]["core_features"])
             activity = activity.assign(account_id=activity["pair"].astype(str)).drop(columns="pair")
@@ -393,7 +398,9 @@ def health_scores_for_pairs(inputs, pairs: pd.DataFrame, settings: dict) -> pd.S
     voice = [inputs.table(t) for t in ("surveys", "support_tickets", "touchpoints")]
     missing = out["health_score"].isna()
     if any(v is not None for v in voice) and missing.any():
-        composite = health_composite_pairs(*voice, out[missing], settings).set_index("pair")["health_score"]
+        known = tickets_reach(inputs, out.loc[missing, "day"], settings).to_numpy()
+        composite = health_composite_pairs(*voice, out[missing], settings,
+                                           tickets_known=known).set_index("pair")["health_score"]
         out.loc[missing, "health_score"] = out.loc[missing, "pair"].map(composite).to_numpy()
     return pd.Series(out["health_score"].to_numpy(float), index=pairs.index)
 
@@ -410,13 +417,39 @@ def _workflows_for_pairs(runs: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFram
     return out
 
 
-def tickets_for_pairs(tickets: pd.DataFrame | None, pairs: pd.DataFrame, window_days: int = 90) -> pd.Series:
+def tickets_reach(inputs, days: pd.Series, settings: dict) -> pd.Series:
+    """Whether the ``support_tickets`` table reaches each of ``days``
+    (:meth:`vga.coverage.Coverage.reaches_days`), aligned with ``days``."""
+    from .coverage import assess
+
+    if inputs.table("support_tickets") is None or not len(days):
+        return pd.Series(False, index=days.index)
+    day = pd.to_datetime(days).max().date()
+    return assess(inputs.sources, day, settings.get("analysis")).reaches_days("support_tickets", days)
+
+
+def tickets_for_pairs(tickets: pd.DataFrame | None, pairs: pd.DataFrame, window_days: int = 90,
+                      known=None) -> pd.Series:
     """Support tickets opened in ``(day - window_days, day]`` for each pair
     (position-aligned with ``pairs``); NaN for every pair without a
-    ``support_tickets`` table (no table is no data, not no tickets)."""
+    ``support_tickets`` table (no table is no data, not no tickets), and
+    where ``known`` (position-aligned booleans, default all true) is false:
+    a day the tickets do not reach."""
     if tickets is None:
         return pd.Series(np.nan, index=pairs.index)
     keyed = pairs[["account_id", "day"]].assign(pair=np.arange(len(pairs)), day=pd.to_datetime(pairs["day"]).dt.normalize())
     hits = _recent(tickets[["account_id", "opened_at"]], "opened_at", keyed, window_days)
     counts = hits.groupby("pair").size() if hits is not None else pd.Series(dtype=int)
-    return pd.Series(counts.reindex(np.arange(len(pairs))).fillna(0).to_numpy(dtype=float), index=pairs.index)
+    values = counts.reindex(np.arange(len(pairs))).fillna(0).to_numpy(dtype=float, copy=True)
+    if known is not None:
+        values[~np.asarray(known, dtype=bool)] = np.nan
+    return pd.Series(values, index=pairs.index)
+
+
+def ticket_counts(inputs, pairs: pd.DataFrame, settings: dict, tickets: pd.DataFrame | None = None,
+                  window_days: int = 90) -> pd.Series:
+    """:func:`tickets_for_pairs` over the run's tickets (or ``tickets``, a
+    part of them), empty where the tickets do not reach the pair's day."""
+    table = inputs.table("support_tickets") if tickets is None else tickets
+    known = tickets_reach(inputs, pd.Series(pd.to_datetime(pairs["day"]).to_numpy()), settings).to_numpy()
+    return tickets_for_pairs(table, pairs, window_days, known=known)

@@ -16,6 +16,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from .frames import lookup
+
 Z95 = 1.959964  # the definitions' normal quantile for 95% intervals
 
 SURVIVAL_COLUMNS = ["dimension", "group", "time_days", "at_risk", "events", "survival", "ci_lower", "ci_upper"]
@@ -26,33 +28,59 @@ COX_COLUMNS = ["term", "hazard_ratio", "ci_lower", "ci_upper", "p_value", "subje
 def survival_subjects(accounts: pd.DataFrame, renewals: pd.DataFrame | None, as_of: date) -> tuple[pd.DataFrame, list[str]]:
     """The survival subjects and the accounts left out.
 
-    Subjects are accounts with a ``contract_start`` on or before ``as_of``.
-    The event is the first renewals row dated from ``contract_start`` to
-    ``as_of`` with ``arr_after`` = 0; ``duration_days`` is its date minus
+    Subjects are accounts with a ``contract_start`` on or before ``as_of``
+    that have paid (``arr`` above 0, or a renewals row with ``arr_before``
+    above 0). The event is the first renewals row dated from
+    ``contract_start`` to ``as_of`` with ``arr_before`` above 0 and
+    ``arr_after`` = 0; ``duration_days`` is its date minus
     ``contract_start``. Without such a row the account is censored at
     ``as_of - contract_start`` days. Returns (subjects with ``account_id``,
     ``duration_days``, ``churned`` and the accounts' other columns; the ids
-    of accounts left out: no ``contract_start``, or one after ``as_of``).
+    of accounts left out: no ``contract_start``, one after ``as_of``, or
+    never paid).
     """
     as_of_ts = pd.Timestamp(as_of)
-    start = pd.to_datetime(accounts["contract_start"]) if "contract_start" in accounts.columns else \
-        pd.Series(pd.NaT, index=accounts.index)
-    keep = start.notna() & (start <= as_of_ts)
+    why = left_out_reasons(accounts, renewals, as_of)
+    keep = why == ""
+    start = (pd.to_datetime(accounts["contract_start"]) if "contract_start" in accounts.columns
+             else pd.Series(pd.NaT, index=accounts.index)).astype("datetime64[ns]")
     left_out = sorted(accounts.loc[~keep, "account_id"].astype(str))
     subjects = accounts.loc[keep].copy()
     subjects["contract_start"] = start[keep]
     event_day = pd.Series(pd.NaT, index=subjects.index, dtype="datetime64[ns]")
     if renewals is not None and len(renewals):
-        rows = renewals.loc[renewals["arr_after"] == 0, ["account_id", "renewal_date"]].copy()
-        rows["renewal_date"] = pd.to_datetime(rows["renewal_date"])
+        lost = (renewals["arr_before"] > 0) & (renewals["arr_after"] == 0)
+        rows = renewals.loc[lost, ["account_id", "renewal_date"]].copy()
+        rows["renewal_date"] = pd.to_datetime(rows["renewal_date"]).astype("datetime64[ns]")
         rows = rows.merge(subjects[["account_id", "contract_start"]], on="account_id")
         rows = rows[(rows["renewal_date"] >= rows["contract_start"]) & (rows["renewal_date"] <= as_of_ts)]
         first = rows.groupby("account_id")["renewal_date"].min()
-        event_day = subjects["account_id"].map(first)
+        event_day = lookup(subjects["account_id"], first).astype("datetime64[ns]")
     subjects["churned"] = event_day.notna()
     end = event_day.where(subjects["churned"], as_of_ts)
     subjects["duration_days"] = (end - subjects["contract_start"]).dt.days.astype(float)
     return subjects.reset_index(drop=True), left_out
+
+
+#: Why an account is not a survival subject, in words.
+NO_START, LATE_START, NEVER_PAID = "no contract_start", "contract_start after the as-of date", "never paid"
+
+
+def left_out_reasons(accounts: pd.DataFrame, renewals: pd.DataFrame | None, as_of: date) -> pd.Series:
+    """Per account (aligned with ``accounts``), why it is not a survival
+    subject (:data:`NO_START`, :data:`LATE_START` or :data:`NEVER_PAID`), or
+    "" for a subject. Accounts that never paid cannot churn."""
+    start = (pd.to_datetime(accounts["contract_start"]) if "contract_start" in accounts.columns
+             else pd.Series(pd.NaT, index=accounts.index)).astype("datetime64[ns]")
+    paid = (accounts["arr"].fillna(0) > 0 if "arr" in accounts.columns
+            else pd.Series(False, index=accounts.index))
+    if renewals is not None and len(renewals):
+        paid |= accounts["account_id"].isin(renewals.loc[renewals["arr_before"] > 0, "account_id"])
+    why = pd.Series("", index=accounts.index, dtype=object)
+    why[~paid.to_numpy()] = NEVER_PAID
+    why[(start > pd.Timestamp(as_of)).to_numpy()] = LATE_START
+    why[start.isna().to_numpy()] = NO_START
+    return why
 
 
 def kaplan_meier(durations: pd.Series, churned: pd.Series) -> pd.DataFrame:

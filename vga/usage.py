@@ -99,7 +99,16 @@ def as_table(con, events) -> ibis.Table:
         for c in cols:
             if c != "timestamp":
                 frame[c] = frame[c].astype(object)
-        return con.create_table("vga_events", frame, temp=True, overwrite=True)
+        stamps = pd.to_datetime(frame["timestamp"])
+        if stamps.dt.tz is not None:
+            stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+        frame["timestamp"] = stamps.astype("datetime64[us]")
+        # Typed by the contract, not by the values: no events is a table of
+        # typed columns, never of null-typed ones.
+        schema = {c: ("timestamp" if c == "timestamp" else "string") for c in cols}
+        con.create_table("vga_events", schema=ibis.schema(schema), temp=True, overwrite=True)
+        con.insert("vga_events", frame)
+        return con.table("vga_events")
     if isinstance(events, (list, tuple)):  # several Parquet files (the incremental store's parts)
         return con.read_parquet([str(p) for p in events])
     text = str(events)
@@ -165,7 +174,8 @@ def collapse(events: ibis.Table, features: list[str]) -> tuple[ibis.Table, bool]
         # event than a CASE over the names (a third less time at 50M events).
         # The list holds every feature of the events, so no event is lost.
         bits = ibis.memtable(pd.DataFrame({"feature": list(features), "feature_bit": list(_bits(features).values())},
-                                          ).astype({"feature": object, "feature_bit": "int64"}))
+                                          ).astype({"feature": object, "feature_bit": "int64"}),
+                             schema={"feature": "string", "feature_bit": "int64"})
         t = t.join(bits, "feature")
         keys = {"account_id": t.account_id, "day": t.timestamp.date(), "user_id": t.user_id}
         keys["session_id"] = t.session_id if "session_id" in t.columns else ibis.null("string")
@@ -294,9 +304,12 @@ def window_usage(
 
 def _pairs_table(pairs: pd.DataFrame) -> ibis.Table:
     """(account, day) pairs as a small in-memory table to join events to."""
+    # An explicit schema: with no pairs, a frame's columns would be typed
+    # null, and a date column of nulls cannot take part in date arithmetic.
     return ibis.memtable(pd.DataFrame({"pair": pairs["pair"].astype("int64").to_numpy(),
-                                       "pair_account": pairs["account_id"].astype(str).to_numpy(),
-                                       "at_day": pd.to_datetime(pairs["day"]).dt.date.to_numpy()}))
+                                       "pair_account": pairs["account_id"].astype(str).to_numpy(dtype=object),
+                                       "at_day": pd.to_datetime(pairs["day"]).dt.date.to_numpy()}),
+                         schema={"pair": "int64", "pair_account": "string", "at_day": "date"})
 
 
 def top_features(events: ibis.Table, n: int = 30) -> list[str]:

@@ -95,6 +95,7 @@ def load_folder(
     result = Loaded(data_dir, config, ordered, warehouse_events,
                     read_churn_labels(data_dir, config, set(loaded["accounts"].accepted["account_id"])))
     _check_accepted_against_schema(result)
+    check_configured_names(result)
     if strict:
         lines = result.problems()
         if lines:
@@ -133,6 +134,51 @@ def _load_events(path: Path, config: dict, accounts, users, work_dir, store=None
         notes, accepted_path=result["accepted_path"], accepted_rows=result["rows_accepted"],
         first_date=result["first_date"], last_date=result["last_date"],
     )
+
+
+def _closest(name: str, known: list[str]) -> str:
+    """' (did you mean 'x'?)' for the known names closest to ``name``, else ''."""
+    import difflib
+
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+    if not close:
+        close = [k for k in known if name.lower() in k.lower() or k.lower() in name.lower()][:3]
+    return f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
+
+
+def check_configured_names(loaded: Loaded) -> None:
+    """Every name the configuration gives a value must exist in the data: a
+    slicing dimension among the columns of ``accounts``, a core or value
+    feature among the features of the events. A name the data lacks would
+    silently drop a slice or score a feature nobody can use, so it is an
+    error naming the closest matches (:class:`~vga.errors.UsageError`)."""
+    from ..errors import UsageError
+
+    config = loaded.config
+    file = config.get("_file") or "the configuration"
+    accounts = loaded.tables["accounts"].accepted
+    columns = [c for c in accounts.columns if c not in ("source_row", "source_file")]
+    for name in config["analysis"].get("slicing_dimensions") or []:
+        if name not in columns:
+            raise UsageError(f"{file}: [analysis] slicing_dimensions names '{name}', which is not a column of "
+                             f"accounts{_closest(name, columns)}; columns: {', '.join(columns)}")
+    named = {key: list(config["usage"].get(key) or []) for key in ("core_features", "value_events")}
+    if not any(named.values()) or "usage_events" not in loaded.tables:
+        return
+    if loaded.tables["usage_events"].quality["rows_accepted"] == 0:
+        return  # no events at all: the analyses say so; there is nothing to misspell against
+    from ..usage import distinct_features
+
+    events = to_inputs(loaded).events
+    if events is None:
+        return
+    features = distinct_features(events.table())
+    for key, names in named.items():
+        for name in names:
+            if name not in features:
+                shown = ", ".join(features[:30]) + (f" ... ({len(features)} in all)" if len(features) > 30 else "")
+                raise UsageError(f"{file}: [usage] {key} names '{name}', which no accepted usage event has as its "
+                                 f"feature{_closest(name, features)}; features: {shown or 'none'}")
 
 
 def _check_accepted_against_schema(loaded: Loaded) -> None:

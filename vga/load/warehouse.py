@@ -154,16 +154,18 @@ def validate_warehouse_events(config: dict, accounts: pd.DataFrame, users: pd.Da
     user_map = ibis.memtable(
         (users[["user_id", "account_id"]].drop_duplicates("user_id") if users is not None and len(users)
          else pd.DataFrame({"user_id": pd.Series(dtype=str), "account_id": pd.Series(dtype=str)}))
-        .rename(columns={"user_id": "_u_user", "account_id": "_u_account"}))
+        .rename(columns={"user_id": "_u_user", "account_id": "_u_account"}).astype(object),
+        schema={"_u_user": "string", "_u_account": "string"})
     if "domain" in accounts.columns:
         d = accounts.dropna(subset=["domain"]).assign(_d_domain=lambda f: f["domain"].str.lstrip("@").str.lower())
         d = d.groupby("_d_domain")["account_id"].agg(["min", "size"])
         domains = d[d["size"] == 1]["min"].rename("_d_account").reset_index()
     else:
         domains = pd.DataFrame({"_d_domain": pd.Series(dtype=str), "_d_account": pd.Series(dtype=str)})
-    known = ibis.memtable(pd.DataFrame({"_k_account": accounts["account_id"].astype(str).unique()}))
+    known = ibis.memtable(pd.DataFrame({"_k_account": accounts["account_id"].astype(str).unique()}).astype(object),
+                          schema={"_k_account": "string"})
     s = staged.left_join(user_map, staged._given.isnull() & (staged._user == user_map._u_user))
-    dm = ibis.memtable(domains)
+    dm = ibis.memtable(domains.astype(object), schema={"_d_domain": "string", "_d_account": "string"})
     s = s.left_join(dm, s._given.isnull() & s._u_account.isnull() & (s._domain == dm._d_domain))
     resolved = ibis.coalesce(s._given, s._u_account, s._d_account)
     s = s.mutate(_account=resolved, _resolved_by=ibis.cases(

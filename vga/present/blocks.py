@@ -103,6 +103,21 @@ def note(text: str, kind: str = "info") -> Html:
     return Html(f'<div class="vga-note vga-{html.escape(kind)}">{html.escape(str(text))}</div>')
 
 
+def not_shown(why: str = "see the note above") -> Html:
+    """A section that has nothing to show, with a short pointer to why
+    (the full reason is said once, above it)."""
+    return note(f"Not shown: {why}.", "skip")
+
+
+def skipped(view, facts: str, output: str, otherwise: str) -> Html:
+    """The note shown for an output a step could not compute: the reason the
+    step wrote in ``facts`` (its JSON output, under ``reasons``), else
+    ``otherwise``; one sentence saying what was missing and what would fill it."""
+    reasons = (view.get(facts) or {}).get("reasons") or {}
+    text = reasons.get(output) or otherwise
+    return note(text[0].upper() + text[1:] + ("" if text.endswith(".") else "."), "skip")
+
+
 def finding(text: str) -> Html:
     """A finding: one sentence from the data, shown as such."""
     return Html(f'<p class="vga-finding">{html.escape(str(text))}</p>')

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from .. import plots
 from ..decisions import LEADS, SIGNALS
-from .blocks import count, figure, finding, kpis, missing, money, note, number, p_value, pct, stack, stat, table
+from .blocks import (not_shown, count, figure, finding, kpis, missing, money, note, number, p_value, pct, skipped, stack, stat,
+                     table)
 
 
 def _reason(view):
     facts = view["churned_customers.json"]
     if facts.get("reason"):
-        return note(f"No churn analysis: {facts['reason']}. Give a renewals table (one row per change of ARR) "
-                    "to see who left, what they took and what warned us.", "skip")
+        return note(f"No churn analysis: {facts['reason']}.", "skip")
     return None
 
 
@@ -82,7 +82,7 @@ def headline(view):
 def reasons(view):
     """Churn reasons weighted by the ARR they cost, and interview themes."""
     if _reason(view):
-        return None
+        return not_shown()
     parts = []
     table_reasons = view["churn_reasons.csv"]
     if table_reasons is not None and len(table_reasons):
@@ -112,12 +112,13 @@ def reasons(view):
 def signals(view):
     """What the signals looked like 90, 60 and 30 days before, churned against retained."""
     if _reason(view):
-        return None
+        return not_shown()
     comparison = view["churn_signals.csv"]
+    if comparison is None:
+        return skipped(view, "churned_customers.json", "churn_signals.csv",
+                       "no health, usage or ticket data before the decisions: the warning signs cannot be shown")
     shown = {s: name for s, name in SIGNALS.items() if s != "arr"
              and comparison[comparison["signal"] == s]["first_n"].sum() > 0}
-    if not shown:
-        return note("No health, usage or ticket data before the decisions: the warning signs cannot be shown.", "skip")
     fig, axes = plots.new_figure(4 * len(shown), 3.4, columns=len(shown))
     plots.signal_leads(comparison, axes, shown)
     fig.tight_layout()
@@ -143,7 +144,7 @@ def signals(view):
 def decisions(view):
     """The churned decisions, largest ARR first (every decision is in results/decisions.csv)."""
     if _reason(view):
-        return None
+        return not_shown()
     d = view["decisions.csv"]
     churned = d[d["outcome"] == "churned"].sort_values("arr_before", ascending=False)
     if churned.empty:
@@ -164,7 +165,7 @@ def findings(view):
         return _reason(view)
     facts, comparison = view["churned_customers.json"], view["churn_signals.csv"]
     lines = []
-    for signal in ("usage_score", "health_score", "tickets"):
+    for signal in ("usage_score", "health_score", "tickets") if comparison is not None else ():
         rows = comparison[(comparison["signal"] == signal) & comparison["tested"]].sort_values("lead_days")
         if rows.empty:
             continue
@@ -209,8 +210,10 @@ def survival(view):
                  + (f"; half had left by day {count(facts['median_days'])}." if facts.get("median_days") is not None
                     else "; more than half were still customers at the longest follow-up."))
     if facts["left_out"]:
-        lines.append(f"{count(facts['left_out'])} accounts are left out: no contract_start, or one after the as-of "
-                     f"date (for example {', '.join(facts['left_out_examples'][:3])}).")
+        why = facts.get("left_out_by_reason") or {}
+        detail = "; ".join(f"{count(n)} {reason}" for reason, n in why.items()) or "no contract_start, or one after the as-of date"
+        lines.append(f"{count(facts['left_out'])} accounts are not followed ({detail}); accounts that never paid "
+                     f"cannot churn.")
     panels = ["all"]
     if tests is not None and len(tests):
         strongest = tests.sort_values("p_value").iloc[0]
@@ -249,7 +252,7 @@ def _term_words(term: str, reference: dict, days: int) -> str:
 def survival_drivers(view):
     """What shortens the time to churn: the Cox model's hazard ratios, in words."""
     if _survival_reason(view):
-        return None
+        return not_shown("no survival analysis (see above)")
     facts, cox = view["survival.json"], view["cox.csv"]
     if cox is None or cox.empty:
         return note(f"No Cox model: {facts.get('cox_reason') or 'nothing to fit'}.", "skip")
@@ -343,7 +346,7 @@ def early_warnings(view):
     """Each signal backtested over the look-back: who it warned about, how
     early, how often it cried wolf; the health score judged the same way."""
     if _reason(view):
-        return None
+        return not_shown()
     facts, warnings = view["early_warning.json"], view["early_warning.csv"]
     if warnings is None or warnings.empty:
         return note(f"No early-warning backtest: {facts.get('reason') or 'no decisions to test on'}.", "skip")

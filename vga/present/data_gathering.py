@@ -75,6 +75,9 @@ def account_coverage(view):
     frame = view["account_coverage.csv"]
     if frame is None or not len(frame):
         return note("Only accounts were given: no other table covers any account.", "skip")
+    if frame["account_share"].isna().all():
+        return note("No account is active (ARR above 0) at the as-of date, so no source's share of active accounts "
+                    "can be given.", "skip")
     return table(frame, {"accounts_with_data": count, "account_share": pct, "arr_with_data": money, "arr_share": pct},
                  names={"accounts_with_data": "active accounts with data", "account_share": "share of active accounts",
                         "arr_with_data": "their ARR", "arr_share": "share of ARR"})
@@ -89,7 +92,7 @@ def findings(view):
     cover = view["account_coverage.csv"]
     # Interviews, interventions and fixes concern some accounts by nature: not "thin".
     broad = cover[~cover["table"].isin(["interviews", "interventions", "product_fixes"])] if cover is not None else None
-    if broad is not None and len(broad):
+    if broad is not None and broad["arr_share"].notna().any():
         thin = broad.sort_values("arr_share").iloc[0]
         lines.append(f"The thinnest source is {thin['table']}: {pct(thin['arr_share'])} of ARR has any row there by the "
                      "as-of date, so its figures speak for those accounts only.")

@@ -36,7 +36,8 @@ def story(view):
         text = f"Net revenue retention is {pct(s['nrr'])} and gross revenue retention {pct(s['grr'])} over the 12 months to {s['as_of']}"
         if before.get("nrr") is not None:
             text += f" (NRR {pct(before['nrr'])} → {pct(s['nrr'])} since {before['period']})"
-        lines.append(text + f"; {pct(s['logo_churn_rate'])} of the {count(s['cohort_accounts'])} accounts of the cohort left.")
+        lines.append(text + f"; {pct(s['logo_churn_rate'])} of the {count(s['cohort_accounts'])} accounts paying on "
+                            f"{s['window_start']} (the retention cohort) had left by {s['as_of']}.")
     gaps = s.get("value_gaps") or []
     if gaps:
         share = gaps[0]["arr_at_stake"] / s["arr_total"] if s.get("arr_total") else None
@@ -120,6 +121,22 @@ def trust(view):
     blank = sum(q["cells_blanked"] for q in quality.values())
     return note(f"{len(quality)} tables, {read:,} rows read; {held:,} rows quarantined and {blank:,} cells blanked, "
                 "each with its reason in the run's quarantine folder.")
+
+
+def populations(view):
+    """The run's three churn counts side by side, so that each number is read
+    with its population and window (:mod:`vga.populations`)."""
+    frame = view["churn_populations.csv"]
+    if frame is None or frame.empty:
+        return note("No churn can be counted for this period (see the notes above).", "skip")
+    lines = [f"{r.population.capitalize()} ({r.window}): {count(r.churned)} of {count(r.counted)} {r.unit} churned "
+             f"({pct(r.churn_share)})." for r in frame.itertuples()]
+    shown = frame.assign(left_out=frame["left_out"].replace("", "none"))
+    return stack(bullets(lines),
+                 table(shown[["population", "window", "counted", "unit", "churned", "churn_share", "left_out", "used_for"]],
+                       {"counted": count, "churned": count, "churn_share": pct},
+                       names={"churn_share": "share churned", "left_out": "not counted here",
+                              "used_for": "the figures that use it"}))
 
 
 CONFIDENCE = {"high": "high (q < 0.01)", "medium": "medium (q < 0.05)", "low": "low (not significant)",

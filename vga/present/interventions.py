@@ -8,7 +8,7 @@ import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
 from .. import plots
-from .blocks import stat, count, figure, finding, kpis, missing, money, note, number, p_value, pct, stack, table
+from .blocks import not_shown, stat, count, figure, finding, kpis, missing, money, note, number, p_value, pct, stack, table
 
 COLOR_HEX = {"red": "#c62828", "yellow": "#f9a825", "lime": "#9ccc65", "green": "#2e7d32", "": "#9e9e9e"}
 COLORS = ("red", "yellow", "lime", "green")
@@ -154,7 +154,7 @@ def owners(view):
         return note("No owners to show: no interventions were given (see above).", "skip")
     frame = pd.DataFrame(facts["by_owner"])
     if not len(frame):
-        return None
+        return not_shown("no intervention names an owner")
     parts = [table(frame, {c: count for c in ("interventions", "accounts", "open", "overdue", "achieved", "missed",
                                                 "dropped")} | {"arr": money}, names={"arr": "ARR of the accounts"})]
     overdue = pd.DataFrame(facts["overdue_list"])
@@ -222,7 +222,7 @@ def effect(view):
     accounts without one (difference in differences)."""
     facts = _facts(view)
     if "interventions" in facts["reasons"]:
-        return None
+        return not_shown("no interventions were given (see above)")
     table_effect = view["intervention_effect.csv"]
     if table_effect is None or table_effect.empty:
         return note("No intervention effect: no intervention started at least "

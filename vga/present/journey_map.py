@@ -11,7 +11,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
 from matplotlib.ticker import FuncFormatter
 
 from .. import plots
-from .blocks import stat, count, figure, finding, missing, money, note, number, p_value, pct, stack, table
+from .blocks import not_shown, stat, count, figure, finding, missing, money, note, number, p_value, pct, stack, table
 
 SEVERITY_FILL = {"high": "#ffcdd2", "medium": "#ffe0b2", "low": "#c8e6c9", "unknown": "#eeeeee"}
 SEVERITY_EDGE = {"high": "#c62828", "medium": "#ef6c00", "low": "#2e7d32", "unknown": "#9e9e9e"}
@@ -106,7 +106,7 @@ def journey(view):
 def stages(view):
     """Every measure of every stage, with what it counts."""
     if _uncovered(view):
-        return None
+        return not_shown()
     frame = view["journey_stages.csv"].copy()
     frame["figure"] = [_value_text(s, m, v) for s, m, v in zip(frame["stage"], frame["measure"], frame["value"])]
     frame["severity"] = frame["severity"].replace("", None).map(SEVERITY_WORDS).fillna("")
@@ -147,7 +147,7 @@ def draw_milestones(frame: pd.DataFrame, axes, months: int = 18):
 def milestones(view):
     """Onboarding milestones: completion, lateness and churn by completion."""
     if _uncovered(view):
-        return None
+        return not_shown()
     frame, facts = view["milestones.csv"], _facts(view)
     if frame is None:
         reason = facts.get("onboarding")
@@ -190,7 +190,7 @@ def milestones(view):
 def first_value(view):
     """Days from contract start to first value: the distribution and the median."""
     if _uncovered(view):
-        return None
+        return not_shown()
     fv = _facts(view).get("first_value")
     if not isinstance(fv, dict):
         return note(f"Time to first value is not shown: {fv}.", "skip")
@@ -214,7 +214,7 @@ def first_value(view):
 def adoption(view):
     """Where workflows are abandoned, and how much of the core product is used."""
     if _uncovered(view):
-        return None
+        return not_shown()
     ad = _facts(view).get("adoption", {})
     parts = []
     wf = ad.get("workflows")
@@ -240,7 +240,7 @@ def adoption(view):
 def support_and_renewal(view):
     """Tickets early in the contract against later; renewal decisions by outcome."""
     if _uncovered(view):
-        return None
+        return not_shown()
     facts = _facts(view)
     parts = []
     sp = facts.get("support")

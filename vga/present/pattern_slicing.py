@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import plots
-from .blocks import stat, count, figure, finding, kpis, note, p_value, pct, stack, table
+from .blocks import not_shown, stat, count, figure, finding, kpis, note, p_value, pct, stack, table
 
 SHOWN = ["dimension", "value", "accounts", "churned", "churn_rate", "rest_churn_rate", "p_value", "q_value"]
 FORMATS = {"churn_rate": pct, "rest_churn_rate": pct, "p_value": p_value, "q_value": p_value}
@@ -39,7 +39,7 @@ def findings(view):
 def flagged(view):
     slices = view["slices.csv"]
     if slices is None:
-        return None
+        return not_shown()
     rows = slices[slices["flagged"]]
     if not len(rows):
         return note("No slice differs from the rest after adjustment.")
@@ -49,7 +49,7 @@ def flagged(view):
 def chart(view):
     slices = view["slices.csv"]
     if slices is None or not len(slices):
-        return None
+        return not_shown("no slice to chart")
     first = slices.iloc[0]
     overall = (first["churned"] + first["rest_churned"]) / (first["accounts"] + first["rest_accounts"])
     tested = int(slices["tested"].sum())
@@ -63,7 +63,7 @@ def chart(view):
 def untested(view):
     slices = view["slices.csv"]
     if slices is None:
-        return None
+        return not_shown()
     small = slices[~slices["tested"]][["dimension", "value", "accounts", "churned", "churn_rate"]]
     if not len(small):
         return note("Every slice was large enough to test.")

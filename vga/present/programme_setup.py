@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import plots
-from .blocks import bullets, figure, finding, kpis, note, stack, table
+from .blocks import not_shown, bullets, figure, finding, kpis, note, stack, table
 
 HOW_TO = ("No programme is configured. Add a [programme] section to vga.toml: sponsor = \"...\", "
           "task_force = [\"...\"], and one [[programme.workstreams]] per workstream with name, owner, start, "
@@ -30,7 +30,8 @@ def status(view):
     """Workstreams by due date, with a sentence on what is late."""
     streams = view["workstreams.csv"]
     if streams is None:
-        return None if not view["programme.json"]["configured"] else note("No workstreams are configured.", "skip")
+        return note("No workstreams are configured: add one [[programme.workstreams]] per workstream "
+                    "(see above).", "skip")
     late = streams[streams["late"]]
     shown = streams.assign(start=streams["start"].dt.strftime("%Y-%m-%d").fillna(""),
                            due=streams["due"].dt.strftime("%Y-%m-%d"))
@@ -49,7 +50,7 @@ def timeline(view):
     """Each workstream from start to due, coloured by status."""
     streams = view["workstreams.csv"]
     if streams is None or not len(streams):
-        return None
+        return not_shown("no workstreams are configured")
     fig, ax = plots.new_figure(8, max(2.0, 0.45 * len(streams) + 1))
     starts = streams["start"].fillna(streams["due"])
     ax.barh(streams["name"], (streams["due"] - starts).dt.days.clip(lower=1), left=starts,

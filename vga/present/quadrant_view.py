@@ -6,7 +6,7 @@ import pandas as pd
 
 from .. import plots
 from ..quadrant import FRUSTRATED, QUADRANTS, UNSCORED
-from .blocks import count, figure, finding, kpis, money, note, number, p_value, pct, stack, table
+from .blocks import not_shown, count, figure, finding, kpis, money, note, number, p_value, pct, skipped, stack, table
 
 QUADRANT_TEXT = {
     "Champions": "high usage, high health: protect and turn into references",
@@ -19,9 +19,9 @@ QUADRANT_TEXT = {
 
 def _uncovered(view):
     facts = view["quadrant_view.json"]
-    if facts["covered"]:
+    if not facts.get("reason"):
         return None
-    return note(f"The quadrant is not shown: {facts['reason']}.", "warn")
+    return note(f"The quadrant is not shown: {facts['reason']}.", "warn" if not facts["covered"] else "skip")
 
 
 def headline(view):
@@ -43,7 +43,7 @@ def headline(view):
 
 def charts(view):
     if _uncovered(view):
-        return None
+        return not_shown()
     quadrants = view["quadrants.csv"]
     a = view.settings["analysis"]
     fig, ax = plots.new_figure(7, 5)
@@ -61,7 +61,7 @@ def charts(view):
 def frustrated(view):
     """The Frustrated Power Users, largest ARR first."""
     if _uncovered(view):
-        return None
+        return not_shown()
     quadrants = view["quadrants.csv"]
     fpu = quadrants[quadrants["quadrant"] == FRUSTRATED].sort_values("arr", ascending=False)
     if not len(fpu):
@@ -73,7 +73,7 @@ def frustrated(view):
 def score_sources(view):
     """How many active accounts took each score from each source."""
     if _uncovered(view):
-        return None
+        return not_shown()
     quadrants = view["quadrants.csv"]
     rows = []
     for kind in ("usage", "health"):
@@ -95,7 +95,7 @@ def score_sources(view):
 def movement(view):
     """Flows between quadrants since the previous period."""
     if _uncovered(view):
-        return None
+        return not_shown()
     quadrants, facts = view["quadrants.csv"], view["quadrant_view.json"]
     if (quadrants["previous_quadrant"] == "").all():
         return note("No previous quadrant: the data has no history and no previous run was found.", "skip")
@@ -115,10 +115,10 @@ def movement(view):
 def explanations(view):
     """Why accounts moved: the score parts that changed most."""
     if _uncovered(view):
-        return None
+        return not_shown()
     quadrants = view["quadrants.csv"]
     if "explanation" not in quadrants.columns:
-        return None
+        return not_shown("no account's movement can be explained")
     moved = quadrants[quadrants["moved"]].sort_values("arr", ascending=False)
     if not len(moved):
         return note("No account changed quadrant.")
@@ -179,7 +179,8 @@ def champion_features(view):
     """Features Champions use that the other scored accounts do not."""
     features = view["champion_features.csv"]
     if features is None:
-        return note("No usage events: the features Champions use cannot be shown.", "skip")
+        return skipped(view, "quadrant_view.json", "champion_features.csv",
+                       "no usage events were given: which features Champions use needs usage_events")
     flagged = features[features["flagged"] & (features["difference"] > 0)]
     parts = []
     if len(flagged):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .blocks import count, finding, kpis, money, note, stack, table
+from .blocks import not_shown, count, finding, kpis, money, note, stack, table
 
 NAMES = {"arr_at_stake": "ARR at stake", "account_id": "account", "account_name": "name"}
 
@@ -32,7 +32,7 @@ def headline(view):
 
 def systemic(view):
     if _reason(view):
-        return None
+        return not_shown()
     rows = view["quick_wins.csv"]
     rows = rows[rows["kind"] == "systemic"]
     if rows.empty:
@@ -42,7 +42,7 @@ def systemic(view):
 
 def accounts(view):
     if _reason(view):
-        return None
+        return not_shown()
     rows = view["quick_wins.csv"]
     rows = rows[rows["kind"] == "account"]
     if rows.empty:
@@ -57,12 +57,12 @@ def accounts(view):
 def owners(view):
     """How the account wins split across owners."""
     if _reason(view):
-        return None
+        return not_shown()
     facts = view["quick_wins.json"]
     rows = view["quick_wins.csv"]
     rows = rows[rows["kind"] == "account"]
     if rows.empty:
-        return None
+        return not_shown("no account-level quick win")
     by = rows.groupby("owner").agg(accounts=("account_id", "size"), arr_at_stake=("arr_at_stake", "sum")).reset_index()
     by = by.sort_values("arr_at_stake", ascending=False)
     parts = [table(by, {"arr_at_stake": money, "accounts": count}, names=NAMES)]

@@ -7,7 +7,8 @@ import pandas as pd
 
 from ..coverage import assess
 from ..decisions import (DECISION_COLUMNS, LEADS, add_point_in_time, churn_label_agreement, decision_table,
-                         group_summary, lookback_start, reasons_by_arr, signal_comparison)
+                         group_summary, HISTORY_NEEDED, lookback_start, missing_groups, reasons_by_arr,
+                         signal_comparison)
 from ..themes import themes_by_arr
 from . import Output, Step
 
@@ -28,20 +29,32 @@ def compute(inputs, period, settings, upstream) -> dict:
     start = lookback_start(period.as_of, months)
     facts = {"lookback_months": months, "lookback_start": start.isoformat(), "as_of": period.as_of.isoformat(),
              "leads": list(LEADS), "reason": None, "has_interviews": inputs.has("interviews")}
-    coverage = assess(inputs.sources, period.as_of, analysis.get("data_end", ""))
+    coverage = assess(inputs.sources, period.as_of, analysis)
     renewals = inputs.table("renewals")
     if renewals is None:
-        facts["reason"] = "no renewals table was given, so there are no renewal decisions to study"
+        facts["reason"] = ("no renewals table was given, so there are no renewal decisions to study: export one row "
+                           "per change of ARR (account_id, renewal_date, arr_before, arr_after) as renewals.csv")
     elif not coverage.covers_as_of:
         facts["reason"] = coverage.reason
     labels = churn_label_agreement(inputs.churn_labels, renewals, inputs.table("accounts"), period.as_of)
+    table = decision_table(renewals, period.as_of, months) if not facts["reason"] else None
+    if table is not None and table.empty:
+        facts["reason"] = (f"the renewals hold no decision in the look-back window: no row dated after {start.isoformat()} "
+                           f"and on or before {period.as_of.isoformat()} had ARR before the change")
     if facts["reason"]:
         empty = decision_table(None, period.as_of, months)
         return {"decisions.csv": add_point_in_time(empty, inputs, settings), "churned_customers.json": facts,
                 "churn_signals.csv": None, "churn_reasons.csv": None, "churn_themes.csv": None,
                 "churn_labels.csv": labels}
-    decisions = add_point_in_time(decision_table(renewals, period.as_of, months), inputs, settings)
+    decisions = add_point_in_time(table, inputs, settings)
     facts.update(group_summary(decisions))
+    facts["reasons"] = {}
+    signals = signal_comparison(decisions, alpha=analysis["alpha"])
+    if not (signals["signal"] != "arr").any():  # ARR alone is known from renewals; the warning signs are not
+        signals = None
+        facts["reasons"]["churn_signals.csv"] = missing_groups(decisions) or (
+            "no decision has a health score, usage score or ticket count from 30 to 90 days before it: "
+            + HISTORY_NEEDED + (" (the data is a snapshot)" if coverage.snapshot else ""))
     facts["scores_available"] = {
         signal: bool(decisions[f"{signal}_d{LEADS[0]}"].notna().any()) for signal in ("health_score", "usage_score", "tickets")
     }
@@ -54,7 +67,7 @@ def compute(inputs, period, settings, upstream) -> dict:
     return {
         "decisions.csv": decisions,
         "churned_customers.json": facts,
-        "churn_signals.csv": signal_comparison(decisions, alpha=analysis["alpha"]),
+        "churn_signals.csv": signals,
         "churn_reasons.csv": reasons_by_arr(decisions),
         "churn_themes.csv": themes,
         "churn_labels.csv": labels,

@@ -60,7 +60,7 @@ def account_coverage(inputs, as_of) -> pd.DataFrame:
 def compute(inputs, period, settings, upstream) -> dict:
     """Sources with their coverage, reasons by kind, identity resolution,
     tables not given, and the period's coverage verdict."""
-    coverage = assess(inputs.sources, period.as_of, settings["analysis"].get("data_end", ""))
+    coverage = assess(inputs.sources, period.as_of, settings["analysis"])
     missing = [{"table": t, "needed_for": use} for t, use in TABLE_USES.items() if not inputs.has(t)]
     return {
         "sources.csv": inputs.sources.copy(),

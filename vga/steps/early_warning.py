@@ -8,7 +8,7 @@ from datetime import timedelta
 import numpy as np
 import pandas as pd
 
-from ..coverage import table_dates
+from ..coverage import assess
 from ..early_warning import (EXTRA_COLUMNS, WARNING_COLUMNS, DayGrid, backtest, definitions, health_on_grid,
                              health_signals, nps_detractor, settings_with_defaults, ticket_spike, usage_drop)
 from ..scores import health_scores_for_pairs
@@ -32,7 +32,9 @@ def compute(inputs, period, settings, upstream) -> dict:
     decisions = decisions.reset_index(drop=True)
     grid = DayGrid(decisions)
     fired = {}
-    first, last = table_dates(inputs.sources, "usage_events")
+    # The days each source reaches, within the tolerance (vga/coverage.py).
+    coverage = assess(inputs.sources, period.as_of, analysis)
+    first, last = coverage.reach("usage_events") or (None, None)
     if inputs.events is not None:
         from ..usage import daily_events
 
@@ -46,7 +48,7 @@ def compute(inputs, period, settings, upstream) -> dict:
     from_health = health_signals(grid, health, facts["health_threshold"], facts["red_below"], s)
     fired["health_red"], fired["health_drop"] = from_health["health_red"], from_health["health_drop"]
     fired["nps_detractor"] = nps_detractor(grid, inputs.table("surveys"))
-    t_first, t_last = table_dates(inputs.sources, "support_tickets")
+    t_first, t_last = coverage.reach("support_tickets") or (None, None)
     fired["ticket_spike"] = ticket_spike(grid, inputs.table("support_tickets"), t_first, t_last, s)
     fired["health_below_threshold"] = from_health["health_below_threshold"]
     facts["not_given"] = [signal for signal, table in NEEDS.items() if not inputs.has(table)]

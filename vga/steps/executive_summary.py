@@ -7,6 +7,9 @@ from scipy.stats import fisher_exact
 from .. import quadrant as q
 from ..coverage import assess
 from ..periods import one_year_before
+from ..plausibility import plausibility_warnings
+from ..populations import churn_populations
+from ..slicing import slicing_dimensions
 from ..retention import RETENTION_KEYS, retention_summary
 from . import Output, Step
 
@@ -19,9 +22,17 @@ def previous_figures(inputs, period, settings, previous_quadrants: dict | None) 
     Null, with the reason, where the data does not reach back that far."""
     accounts, renewals = inputs.table("accounts"), inputs.table("renewals")
     out = {"period": period.previous_label, "as_of": period.previous_as_of.isoformat(), "reason": None}
-    coverage = assess(inputs.sources, period.previous_as_of, settings["analysis"].get("data_end", ""))
+    coverage = assess(inputs.sources, period.previous_as_of, settings["analysis"])
+    first, _ = coverage.reach("renewals") or (None, None)
     if renewals is None:
         out.update({k: None for k in RETENTION_KEYS}, reason="no renewals table")
+    elif coverage.snapshot or first is None or first > period.previous_as_of:
+        # Figures as of a date before any renewal would read as "nothing
+        # changed": a comparison needs the earlier period's own data.
+        begin = f"begin on {first.isoformat()}" if first else "carry no dates"
+        out.update({k: None for k in RETENTION_KEYS},
+                   reason=f"the renewals {begin}, after the previous period's as-of date "
+                          f"{period.previous_as_of.isoformat()}: that period has no data of its own to compare with")
     else:
         figures = retention_summary(accounts, renewals, period.previous_as_of, one_year_before(period.previous_as_of))
         out.update({k: figures[k] for k in RETENTION_KEYS}, reason=figures.get("reason") or
@@ -124,6 +135,11 @@ def compute(inputs, period, settings, upstream) -> dict:
         {k: (float(v) if k == "arr_at_stake" else int(v) if k == "rank" else str(v)) for k, v in row.items() if k != "q_value"}
         for row in wins.head(int(report["top_quick_wins"])).to_dict("records")]
     slices = upstream["slices.csv"]
+    accounts = inputs.table("accounts")
+    analysis = settings["analysis"]
+    checks = plausibility_warnings(retention, upstream["quadrants.csv"] if view["covered"] else None, accounts,
+                                   slicing_dimensions(accounts, analysis["slicing_dimensions"]),
+                                   int(analysis["min_accounts"]))
     summary = {
         "period": period.label,
         "as_of": period.as_of.isoformat(),
@@ -136,7 +152,8 @@ def compute(inputs, period, settings, upstream) -> dict:
         "quadrants": quadrants,
         "data_quality": inputs.quality(),
         "coverage": gathering["coverage"],
-        "warnings": gathering["warnings"],
+        "warnings": gathering["warnings"] + checks,
+        "plausibility": checks,
         "null_reasons": reasons,
         "previous": previous_figures(inputs, period, settings, view.get("previous_quadrants")),
         "value_gaps": value_gaps(upstream, settings["analysis"]["alpha"], int(report["top_value_gaps"])) if view["covered"] else [],
@@ -149,15 +166,23 @@ def compute(inputs, period, settings, upstream) -> dict:
         "early_warning": early_warnings(upstream.get("early_warning.csv")),
         "health_threshold": float(settings["analysis"]["health_threshold"]),
     }
-    return {"summary.json": summary}
+    populations = churn_populations(retention, period.window_start.isoformat(), period.as_of.isoformat(),
+                                    upstream["churned_customers.json"], upstream["survival.json"])
+    summary["churn_populations"] = populations.to_dict("records")
+    return {"summary.json": summary, "churn_populations.csv": populations}
 
 
 STEP = Step(
     key="executive_summary", number=11, title="Executive summary", notebook="11_executive_summary", compute=compute,
     needs=("retention", "quadrant_view", "data_gathering", "pattern_slicing", "quick_wins", "churned_customers",
-           "early_warning"),
+           "early_warning", "survival"),
     settings=("analysis", "report"),
     shows=("quadrants.csv", "slices.csv"),
     outputs=(Output("summary.json", "the headline figures (see the metric definitions), the same as of the previous "
-                                    "period, the top value gaps and quick wins"),),
+                                    "period, the top value gaps and quick wins"),
+             Output("churn_populations.csv", "the run's churn counts side by side: the retention cohort, the renewal "
+                                             "decisions of the look-back and the survival subjects, with what each "
+                                             "leaves out",
+                    {"population": "str", "window": "str", "counted": "int", "unit": "str", "churned": "int",
+                     "churn_share": "float", "left_out": "str", "used_for": "str"})),
 )

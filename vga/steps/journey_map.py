@@ -134,7 +134,7 @@ def _support(inputs, period, ids):
 
 def compute(inputs, period, settings, upstream) -> dict:
     analysis, usage = settings["analysis"], settings["usage"]
-    coverage = assess(inputs.sources, period.as_of, analysis.get("data_end", ""))
+    coverage = assess(inputs.sources, period.as_of, analysis)
     facts = {"as_of": period.as_of.isoformat(), "window_start": period.window_start.isoformat(),
              "stages": list(j.STAGES), "covered": coverage.covers_as_of, "reason": coverage.reason}
     if not coverage.covers_as_of:

@@ -10,7 +10,7 @@ def compute(inputs, period, settings, upstream) -> dict:
     """Fisher's exact test per (dimension, value), Benjamini-Hochberg across
     slices; None without a cohort (no renewals, or a period past the data)."""
     cohort = upstream["cohort.csv"]
-    if cohort is None:
+    if cohort is None or cohort.empty:  # retention.json says why
         return {"slices.csv": None}
     cfg = settings["analysis"]
     accounts = inputs.table("accounts")

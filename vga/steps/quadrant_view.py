@@ -136,20 +136,29 @@ def workflow_abandonment(runs: pd.DataFrame | None, as_of: date) -> pd.DataFrame
     return steps.sort_values(["workflow", "abandoned_runs"], ascending=[True, False]).reset_index(drop=True)
 
 
-def champion_features(inputs, quadrants: pd.DataFrame, as_of: date, alpha: float, max_features: int = 30) -> pd.DataFrame | None:
+def champion_features(inputs, quadrants: pd.DataFrame, as_of: date, alpha: float,
+                      max_features: int = 30) -> tuple[pd.DataFrame | None, str | None]:
     """Features Champions use that other active accounts do not: per
     feature, the share of Champions and of the other scored active accounts
     that used it in the 90 days to ``as_of``, the difference with its 95%
-    interval, Fisher's p and BH q (:mod:`vga.compare`). None without events."""
+    interval, Fisher's p and BH q (:mod:`vga.compare`). Returns (the
+    table, None), or (None, why) without events, Champions or other scored
+    accounts."""
     from ..compare import compare_table
     from ..usage import pair_feature_use, top_features
 
-    if inputs.events is None or quadrants.empty:
-        return None
+    if inputs.events is None:
+        return None, ("no usage events were given: which features Champions use needs usage_events "
+                      "(one row per product event)")
+    scored = quadrants[quadrants["quadrant"] != q.UNSCORED].reset_index(drop=True)
+    champions_n = int((scored["quadrant"] == q.CHAMPIONS).sum())
+    if champions_n == 0 or champions_n == len(scored):
+        return None, (f"{len(scored):,} of {len(quadrants):,} active accounts have both scores and "
+                      f"{champions_n:,} of them are Champions: the comparison needs Champions and other scored "
+                      "accounts")
     events = inputs.events.table()
     events = events.filter(events.timestamp < _after(as_of))
     features = top_features(events, max_features)
-    scored = quadrants[quadrants["quadrant"] != q.UNSCORED].reset_index(drop=True)
     pairs = pd.DataFrame({"pair": np.arange(len(scored)), "account_id": scored["account_id"], "day": pd.Timestamp(as_of)})
     used = pair_feature_use(events, pairs, features).set_index("pair").reindex(pairs["pair"]).fillna(False).astype(bool)
     champions = (scored["quadrant"] == q.CHAMPIONS).to_numpy()
@@ -157,13 +166,14 @@ def champion_features(inputs, quadrants: pd.DataFrame, as_of: date, alpha: float
     table = compare_table(rows, alpha=alpha).rename(columns={"measure": "feature", "first_n": "champions",
                                                              "first_value": "champions_share", "second_n": "others",
                                                              "second_value": "others_share"})
-    return table.drop(columns="kind").sort_values("difference", ascending=False).reset_index(drop=True)
+    return table.drop(columns="kind").sort_values("difference", ascending=False).reset_index(drop=True), None
 
 
 def compute(inputs, period, settings, upstream) -> dict:
-    coverage = assess(inputs.sources, period.as_of, settings["analysis"].get("data_end", ""))
+    coverage = assess(inputs.sources, period.as_of, settings["analysis"])
     facts = {"covered": coverage.covers_as_of, "reason": coverage.reason, "previous_period": period.previous_label,
-             "has_history": has_history(inputs), "previous_run_found": inputs.previous_quadrants is not None}
+             "has_history": has_history(inputs), "previous_run_found": inputs.previous_quadrants is not None,
+             "reasons": {}}  # output name -> why it is empty, in words
     trend = usage_trend(inputs, period.as_of, settings["usage"]["core_features"])
     if not coverage.covers_as_of:
         empty = pd.DataFrame({c: pd.Series(dtype=object) for c in QUADRANT_COLUMNS})
@@ -174,10 +184,15 @@ def compute(inputs, period, settings, upstream) -> dict:
     facts["quadrant_churn_lead_days"] = 90
     facts["quadrant_churn_from"] = upstream["churned_customers.json"].get("lookback_start")
     quadrants, facts["previous_quadrants"] = quadrants_now_and_before(inputs, period, settings)
+    if quadrants.empty:
+        facts["reason"] = (f"no account has ARR above 0 on {period.as_of.isoformat()}, so no account is active; the "
+                           "quadrant needs accounts with ARR (accounts.arr, or renewals)")
+    features, facts["reasons"]["champion_features.csv"] = champion_features(inputs, quadrants, period.as_of,
+                                                                             settings["analysis"]["alpha"])
     return {
         "quadrants.csv": quadrants,
         "quadrant_churn.csv": churn,
-        "champion_features.csv": champion_features(inputs, quadrants, period.as_of, settings["analysis"]["alpha"]),
+        "champion_features.csv": features,
         "quadrant_view.json": facts,
         "usage_trend.csv": trend,
         "workflow_abandonment.csv": workflow_abandonment(inputs.table("workflow_runs"), period.as_of),

@@ -10,7 +10,7 @@ import pandas as pd
 from ..models import (RENEWAL_TERMS, TERM_COLUMNS, describe_renewal_term, drivers_in_words, fit_logit, predict,
                       renewal_features, term_table, usable_terms, validate_out_of_time)
 from ..retention import arr_at, arr_for_pairs
-from ..scores import scores_for_pairs, tickets_for_pairs
+from ..scores import scores_for_pairs, ticket_counts
 from . import Output, Step
 from .quadrant_view import account_names
 
@@ -121,7 +121,7 @@ def compute(inputs, period, settings, upstream) -> dict:
         pairs = pd.DataFrame({"account_id": scores["account_id"], "day": pd.Timestamp(period.as_of)})
         now = scores_for_pairs(inputs, pairs, settings)
         now["arr"] = arr_for_pairs(accounts, inputs.table("renewals"), pairs).to_numpy()
-        now["tickets"] = tickets_for_pairs(inputs.table("support_tickets"), pairs).to_numpy()
+        now["tickets"] = ticket_counts(inputs, pairs, settings).to_numpy()
         features = renewal_features(now, lead=None)
         if renewal is not None:
             scores["renewal_probability"] = predict(renewal, features)

@@ -30,11 +30,11 @@ def compute(inputs, period, settings, upstream) -> dict:
     core = list(settings["usage"]["core_features"])
     out["renewed_customers.json"]["core_features"] = core
     if inputs.events is not None and core:
-        from ..coverage import table_dates
+        from ..coverage import assess
 
-        first, last = table_dates(inputs.sources, "usage_events")
+        first, last = assess(inputs.sources, period.as_of, settings["analysis"]).reach("usage_events") or (None, None)
 
-        def covered(day):  # the 90 days to the day lie inside the events
+        def covered(day):  # the 90 days to the day lie inside the events (to within the tolerance at the end)
             return first is not None and (day - first).days >= 89 and (last is None or day <= last)
 
         adoption = adoption_features(decisions, inputs.events.table(), core, covered)

@@ -10,7 +10,7 @@ from ..coverage import assess
 from ..slicing import slicing_dimensions
 from ..survival import (COX_COLUMNS, ONBOARDING_DAYS, at_risk_counts, cox_design, cox_model, cox_reference,
                         logrank_tests, milestones_missed, proportional_hazards_check, survival_curves,
-                        survival_subjects)
+                        survival_subjects, left_out_reasons)
 from . import Output, Step
 
 
@@ -24,7 +24,7 @@ def compute(inputs, period, settings, upstream) -> dict:
              "left_out_examples": [], "cox_reason": None, "proportional_hazards": [],
              "onboarding_days": ONBOARDING_DAYS, "dimensions": [],
              "cox_q_values": {}, "cox_reference": {}, "at_risk": {"times": [], "rows": []}}
-    coverage = assess(inputs.sources, period.as_of, analysis.get("data_end", ""))
+    coverage = assess(inputs.sources, period.as_of, analysis)
     if renewals is None:
         facts["reason"] = "no renewals table was given, so no account's churn date is known"
     elif "contract_start" not in accounts.columns:
@@ -34,6 +34,14 @@ def compute(inputs, period, settings, upstream) -> dict:
     if facts["reason"]:
         return {"survival.json": facts, "survival.csv": None, "survival_tests.csv": None, "cox.csv": None}
     subjects, left_out = survival_subjects(accounts, renewals, period.as_of)
+    why = left_out_reasons(accounts, renewals, period.as_of)
+    facts["left_out"] = len(left_out)
+    facts["left_out_by_reason"] = {k: int(v) for k, v in why.value_counts().items() if k}
+    if subjects.empty:
+        detail = "; ".join(f"{n:,} {reason}" for reason, n in facts["left_out_by_reason"].items())
+        facts["reason"] = (f"no account can be followed: each needs a contract_start on or before the as-of date and "
+                           f"to have paid ({detail})")
+        return {"survival.json": facts, "survival.csv": None, "survival_tests.csv": None, "cox.csv": None}
     dimensions = slicing_dimensions(accounts, analysis["slicing_dimensions"])
     min_accounts = int(analysis["min_accounts"])
     design = pd.concat([cox_design(subjects, dimensions, min_accounts),
@@ -46,7 +54,7 @@ def compute(inputs, period, settings, upstream) -> dict:
                                                                          method="fdr_bh")[1].tolist()))
     used = design.notna().all(axis=1)
     facts.update({
-        "subjects": int(len(subjects)), "events": int(subjects["churned"].sum()), "left_out": len(left_out),
+        "subjects": int(len(subjects)), "events": int(subjects["churned"].sum()),
         "left_out_examples": left_out[:10], "cox_reason": cox_reason, "dimensions": dimensions,
         "cox_q_values": q_values, "cox_reference": cox_reference(subjects, dimensions, min_accounts),
         "median_days": None, "at_risk": at_risk_counts(subjects, dimensions, min_accounts),

@@ -32,7 +32,7 @@ def compute(inputs, period, settings, upstream) -> dict:
     the quarterly trend; support load, backlog and escalations; themes. Where
     a table is missing, or the data ends before the as-of date, the figures
     are null and ``reasons`` says why."""
-    coverage = assess(inputs.sources, period.as_of, settings["analysis"].get("data_end", ""))
+    coverage = assess(inputs.sources, period.as_of, settings["analysis"])
     accounts, renewals = inputs.table("accounts"), inputs.table("renewals")
     surveys, tickets = inputs.table("surveys"), inputs.table("support_tickets")
     interviews, touchpoints = inputs.table("interviews"), inputs.table("touchpoints")
