@@ -17,7 +17,10 @@ names text that shows a figure computed from no data.
 from __future__ import annotations
 
 import ast
+import csv
+import io
 import json
+import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -26,6 +29,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
+
+from vga.contract import TABLES
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -153,45 +159,189 @@ def _presenter_calls(notebook: Path) -> tuple[str, list[str]]:
     return module, calls
 
 
+class _Reading:
+    """A run's inputs that note what a step reads: the tables it asks for
+    (``table``, ``has``, ``events``) and the facts about them."""
+
+    FACTS = {"sources": "_sources", "reasons": "_reasons", "identity": "_identity", "quality": "_quality",
+             "previous_quadrants": "_previous", "churn_labels": "_labels", "monthly_usage": "usage_events",
+             "events": "usage_events", "tables": "_all"}
+
+    def __init__(self, inputs):
+        self._inputs, self.read = inputs, set()
+
+    def table(self, name, needs=()):
+        self.read.add(name)
+        return self._inputs.table(name, needs)
+
+    def lacks(self, name, needs=()):
+        self.read.add(name)
+        return self._inputs.lacks(name, needs)
+
+    def has(self, name):
+        self.read.add(name)
+        return self._inputs.has(name)
+
+    def __getattr__(self, attr):
+        self.read.add(self.FACTS.get(attr, "_all"))
+        return getattr(self._inputs, attr)
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, pd.DataFrame) or isinstance(b, pd.DataFrame):
+        return isinstance(a, pd.DataFrame) and isinstance(b, pd.DataFrame) and a.shape == b.shape \
+            and list(a.columns) == list(b.columns) and a.astype(str).equals(b.astype(str))
+    return a == b
+
+
+class InProcessSeries:
+    """The series of a period run in this process, for many data folders.
+
+    The first folder given to :meth:`run` is the base: every step runs, and
+    what each step reads (tables, the facts about them) is noted. Each later
+    folder runs only the steps that read something that differs from the
+    base, and the steps that need them, on the base's other outputs: a step
+    is a pure function of what it reads. Then every presenter call of every
+    notebook whose outputs were computed runs, on the outputs read back from
+    ``results/`` as a run's notebooks read them. :meth:`run` returns
+    ``{(notebook, presenter): text}``; :attr:`outputs` and :attr:`inputs`
+    hold the last folder's. ``figures=False`` keeps plotting but skips
+    encoding each figure as a PNG, the slowest part of presenting.
+    """
+
+    def __init__(self, period: str, work: Path, config_path: Path | None = None, figures: bool = True):
+        self.period, self.work, self.config_path, self.figures = period, work, config_path, figures
+        self.store_root = work / "store"
+        self.base = None  # (inputs, outputs, what each step read)
+        self.inputs = None
+        self.outputs: dict = {}
+        self.last_changed: set = set()
+        self.last_redo: set = set()
+
+    @staticmethod
+    def _items(inputs) -> dict:
+        out = {name: inputs.table(name) for name in inputs.tables}
+        out.update(_sources=inputs.sources.drop(columns=["source"], errors="ignore"), _reasons=inputs.reasons,
+                   _identity=inputs.identity, _previous=inputs.previous_quadrants, _labels=inputs.churn_labels)
+        # Validated events are kept in the store by content: the same parts are the same events.
+        out["usage_events"] = None if inputs.events is None else [str(p) for p in inputs.events.path]
+        return out
+
+    @staticmethod
+    def _same_elsewhere(before: pd.DataFrame, now: pd.DataFrame, changed: set, as_of) -> bool:
+        """Whether the facts about the tables that did not change are the
+        same, and so are the data's end and shape: then only the steps that
+        read a changed table (or the row counts) need running again."""
+        from vga.coverage import assess
+
+        def rest(frame):
+            return frame[~frame["table"].isin(changed)].reset_index(drop=True)
+
+        a, b = assess(before, as_of), assess(now, as_of)
+        return _same(rest(before), rest(now)) and (a.data_end, a.snapshot) == (b.data_end, b.snapshot)
+
+    def run(self, data_dir: Path) -> dict:
+        from vga import pipeline
+        from vga.config import load_config
+        from vga.load import load_folder, to_inputs
+        from vga.load.store import EventStore
+        from vga.periods import parse_period
+        from vga.steps import STEPS, order
+
+        config = load_config(self.config_path, data_dir)
+        p = parse_period(self.period)
+        inputs = to_inputs(load_folder(data_dir, config, store=EventStore(self.store_root)))
+        if self.base is None:
+            changed, base_outputs, read = {"_all"}, {}, {}
+        else:
+            base_inputs, base_outputs, read = self.base
+            before, now = self._items(base_inputs), self._items(inputs)
+            changed = {k for k in set(before) | set(now) if not _same(before.get(k), now.get(k))}
+            if "_sources" in changed:
+                changed |= {"_quality"}  # row counts: read whole (data gathering, the summary)
+                if self._same_elsewhere(before["_sources"], now["_sources"], changed, p.as_of):
+                    changed.discard("_sources")
+        redo: set[str] = set()
+        for step in order():
+            if "_all" in changed or read.get(step.key, {"_all"}) & (changed | {"_all"}) \
+                    or any(n in redo for n in step.needs):
+                redo.add(step.key)
+        outputs, seen = dict(base_outputs), dict(read)
+        for step in order():
+            if step.key not in redo:
+                continue
+            reading = _Reading(inputs)
+            upstream = {o.name: outputs[o.name] for need in step.needs for o in STEPS[need].outputs}
+            outputs.update(step.compute(reading, p, pipeline.step_settings(step, config), upstream))
+            seen[step.key] = reading.read
+        if self.base is None:
+            self.base = (inputs, outputs, seen)
+        self.inputs, self.outputs, self.last_changed, self.last_redo = inputs, outputs, changed, redo
+        results = self.work / "results"
+        shutil.rmtree(results, ignore_errors=True)
+        results.mkdir(parents=True)
+        pipeline.write(outputs, results)
+        recomputed = {o.name for key in redo for o in STEPS[key].outputs}
+        return self._present(config, p, results, recomputed)
+
+    def _present(self, config, p, results: Path, recomputed: set) -> dict:
+        import importlib
+
+        from bs4 import BeautifulSoup
+
+        from vga import pipeline
+        from vga.notebook import View
+        from vga.present import blocks
+        from vga.present.blocks import set_currency
+        from vga.steps import STEPS
+
+        set_currency(config["report"]["currency"])
+        texts: dict = {}
+
+        for step in STEPS.values():
+            names = [o.name for o in step.outputs] + list(step.shows)
+            if not step.notebook or not recomputed & set(names):
+                continue
+            module, calls = _presenter_calls(ROOT / "notebooks" / f"{step.notebook}.ipynb")
+            show = importlib.import_module(f"vga.present.{module}")
+            if hasattr(show, "figure"):
+                show.figure = blocks.figure if self.figures else _figure_unencoded
+            settings = pipeline.step_settings(step, config) | {"analysis": config["analysis"]}
+            view = View(step, p, settings, {name: pipeline.read(results, name) for name in names}, "run")
+            for call in calls:
+                block = getattr(show, call)(view)
+                html = block._repr_html_() if block is not None else ""
+                texts[(step.notebook, call)] = " ".join(BeautifulSoup(html, "html.parser").get_text(" ").split())
+        return texts
+
+
+def _figure_unencoded(fig, alt: str, caption: str = ""):
+    """:func:`vga.present.blocks.figure` without the PNG: the figure is laid
+    out (``draw_without_rendering``: limits, ticks, text) and closed."""
+    from vga.present.blocks import Html
+
+    fig.draw_without_rendering()
+    return Html(f'<figure class="vga-figure"><img alt="{alt}"><figcaption>{caption}</figcaption></figure>')
+
+
 def render_series(data_dir: Path, period: str, results: Path, config_path: Path | None = None) -> dict:
-    """Every chapter of the series on ``data_dir``: step outputs computed once
-    and written to ``results`` (read back as a run's notebooks read them),
-    then each presenter call of each notebook. Returns
-    ``{(notebook, presenter): text}`` and, under ``"_outputs"``, the outputs."""
-    import importlib
-
-    from bs4 import BeautifulSoup
-
-    from vga import pipeline
-    from vga.config import load_config
-    from vga.load import load_folder, to_inputs
-    from vga.notebook import View
-    from vga.periods import parse_period
-    from vga.present.blocks import set_currency
-    from vga.steps import STEPS
-
-    config = load_config(config_path, data_dir)
-    p = parse_period(period)
-    inputs = to_inputs(load_folder(data_dir, config))
-    outputs, _ = pipeline.compute(inputs, p, config)
-    shutil.rmtree(results, ignore_errors=True)
-    results.mkdir(parents=True)
-    pipeline.write(outputs, results)
-    set_currency(config["report"]["currency"])
-    texts: dict = {"_outputs": outputs}
-    for step in STEPS.values():
-        if not step.notebook:
-            continue
-        module, calls = _presenter_calls(ROOT / "notebooks" / f"{step.notebook}.ipynb")
-        show = importlib.import_module(f"vga.present.{module}")
-        settings = pipeline.step_settings(step, config) | {"analysis": config["analysis"]}
-        names = [o.name for o in step.outputs] + list(step.shows)
-        view = View(step, p, settings, {name: pipeline.read(results, name) for name in names}, "run")
-        for call in calls:
-            block = getattr(show, call)(view)
-            html = block._repr_html_() if block is not None else ""
-            texts[(step.notebook, call)] = " ".join(BeautifulSoup(html, "html.parser").get_text(" ").split())
+    """Every chapter of the series on ``data_dir`` (:class:`InProcessSeries`,
+    once); the step outputs under ``"_outputs"``."""
+    series = InProcessSeries(period, results, config_path)
+    texts = series.run(data_dir)
+    texts["_outputs"] = series.outputs
     return texts
+
+
+#: Presenters that say nothing when there is nothing to say: notes before a
+#: chapter's first section (warnings, tables not given), not sections.
+QUIET_WHEN_WELL = {("11_executive_summary", "warnings"), ("04_renewed_customers", "missing_inputs")}
+
+
+def empty_sections(texts: dict) -> list:
+    """The presenter calls that showed nothing at all (neither findings nor a reason)."""
+    return [key for key, text in texts.items()
+            if key != "_outputs" and not text.strip() and tuple(key) not in QUIET_WHEN_WELL]
 
 
 #: Text that shows a figure computed from nothing.
@@ -217,3 +367,80 @@ def untrue_figures(texts: dict, *, previous_has_data: bool) -> list[str]:
             if hit:
                 found.append(f"{key}: {what}: ...{text[max(0, hit.start() - 80):hit.end() + 40]}...")
     return found
+
+
+# --------------------------------------------------------------------------
+# Variants of the sample: a column or a table taken out
+
+
+def table_file(folder: Path, table: str) -> Path | None:
+    for path in sorted(folder.iterdir()):
+        if path.name == table or path.name.split(".")[0] == table:
+            return path
+    return None
+
+
+def _drop_from_csv(path: Path, columns: set[str]) -> None:
+    text = path.read_bytes().decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    keep = [i for i, name in enumerate(rows[0]) if name.strip() not in columns]
+    out = io.StringIO(newline="")
+    csv.writer(out, lineterminator="\n").writerows([[row[i] for i in keep if i < len(row)] for row in rows])
+    path.write_text(out.getvalue(), encoding="utf-8")
+
+
+def _drop_from_parquet(path: Path, columns: set[str]) -> None:
+    table = pq.read_table(path)
+    pq.write_table(table.drop_columns([c for c in table.column_names if c in columns]), path)
+
+
+def _drop_from_workbook(path: Path, columns: set[str]) -> None:
+    frame = pd.read_excel(path, dtype=str, keep_default_na=False)
+    frame.drop(columns=[c for c in frame.columns if c in columns]).to_excel(path, index=False)
+
+
+def variant(base: Path, folder: Path, drop: dict[str, set[str] | None]) -> Path:
+    """``base`` with, per table of ``drop``, those columns taken out (None:
+    the whole table). Unchanged files are hard links: a variant costs what
+    it changes."""
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(base, folder, copy_function=os.link)
+    for table, columns in drop.items():
+        path = table_file(folder, table)
+        if path is None:
+            continue
+        if columns is None:
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+            continue
+        for part in sorted(path.glob("*.parquet")) if path.is_dir() else [path]:
+            part.unlink()  # a hard link: write a file of its own
+            shutil.copy2(base / part.relative_to(folder), part)
+            {".csv": _drop_from_csv, ".parquet": _drop_from_parquet, ".xlsx": _drop_from_workbook}[part.suffix](part, columns)
+    return folder
+
+
+def optional_columns(base: Path) -> list[tuple[str, str]]:
+    """(table, column) for every optional contract column the sample has."""
+    from vga.load import load_folder
+
+    loaded = load_folder(base)
+    found = []
+    for name, spec in TABLES.items():
+        if name not in loaded.tables:
+            continue
+        present = set(loaded.tables[name].accepted.columns)
+        if name == "usage_events":
+            present = set(pq.read_schema(next((base / "usage_events").glob("*.parquet"))).names)
+        optional = [c.name for c in spec.columns if not c.required]
+        if spec.component_prefix:
+            optional += sorted(c for c in present if c.startswith(spec.component_prefix))
+        found += [(name, c) for c in optional if c in present]
+    return found
+
+
+def says_something(texts: dict, label: str) -> None:
+    """Every section shows findings or its reason, and no figure from nothing."""
+    empty = empty_sections(texts)
+    assert not empty, f"{label}: sections with nothing in them: {empty}"
+    untrue = untrue_figures(texts, previous_has_data=True)
+    assert not untrue, f"{label}: " + "\n".join(untrue)

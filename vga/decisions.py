@@ -272,7 +272,7 @@ def behaviour_features(decisions: pd.DataFrame, inputs, settings: dict, lead: in
             reached = hit.notna() & (hit < end)
             days = (hit - start).dt.total_seconds() / 86400
             out["days_to_first_value"] = days.where(known & reached & (days >= 0))
-    onboarding = inputs.table("onboarding")
+    onboarding = inputs.table("onboarding", needs=("completed_at",))
     if onboarding is not None and len(onboarding):
         for milestone in sorted(onboarding["milestone"].dropna().unique()):
             rows = onboarding[onboarding["milestone"] == milestone]

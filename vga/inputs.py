@@ -54,6 +54,15 @@ class Events:
         self._local = threading.local()
 
 
+#: Optional columns without which an analysis of their table says nothing:
+#: (table, column) -> what needs it. Given without them, the table counts as
+#: not given for those analyses, and data gathering says so.
+NEEDED_COLUMNS = {
+    ("workflow_runs", "completed_at"): "workflow completion (in the usage score) and where workflows are abandoned",
+    ("onboarding", "completed_at"): "which onboarding milestones were completed or missed",
+}
+
+
 @dataclass
 class Inputs:
     """Accepted tables and the facts about them that a run reports."""
@@ -75,9 +84,26 @@ class Inputs:
     #: (:mod:`vga.refresh`); None: computed from the events when needed
     monthly_usage: pd.DataFrame | None = None
 
-    def table(self, name: str) -> pd.DataFrame | None:
-        """The accepted rows of ``name``, or None when it was not given."""
-        return self.tables.get(name)
+    def table(self, name: str, needs: tuple[str, ...] = ()) -> pd.DataFrame | None:
+        """The accepted rows of ``name``, or None when it was not given, or
+        when it lacks one of the optional columns ``needs`` names (a
+        workflow run without ``completed_at`` says nothing of completion:
+        no column is no data, never "none completed")."""
+        frame = self.tables.get(name)
+        if frame is None or any(c not in frame.columns for c in needs):
+            return None
+        return frame
+
+    def lacks(self, name: str, needs: tuple[str, ...] = ()) -> str | None:
+        """Why :meth:`table` gives None for ``name`` and ``needs``, in words;
+        None when it gives the table."""
+        frame = self.tables.get(name)
+        if frame is None:
+            return f"no {name} table was given"
+        absent = [c for c in needs if c not in frame.columns]
+        if absent:
+            return f"the {name} table has no {', '.join(absent)} column, which {NEEDED_COLUMNS.get((name, absent[0]), 'this needs')} needs"
+        return None
 
     def has(self, name: str) -> bool:
         return name in self.tables or (name == "usage_events" and self.events is not None)

@@ -290,7 +290,7 @@ def scores_at(inputs, day: date, settings: dict, *, run_as_of: bool) -> pd.DataF
     if inputs.events is not None:
         if coverage.reaches("usage_events", day):
             activity = window_usage(inputs.events.table(), day, 90, settings["usage"]["core_features"]).to_pandas()
-            runs = inputs.table("workflow_runs")
+            runs = inputs.table("workflow_runs", needs=("completed_at",))
             workflows = workflow_summary_frame(runs, day) if runs is not None else None
             out = out.merge(usage_scores(out["account_id"], activity, workflows, settings), on="account_id", how="left")
             out["usage_source"] = "warehouse" if inputs.events.where == "warehouse" else "usage_events"
@@ -377,7 +377,7 @@ def scores_for_pairs(inputs, pairs: pd.DataFrame, settings: dict) -> pd.DataFram
         if len(inside):
             activity = pair_usage(inputs.events.table(), inside, 90, settings["usage"]["core_features"])
             activity = activity.assign(account_id=activity["pair"].astype(str)).drop(columns="pair")
-            runs = inputs.table("workflow_runs")
+            runs = inputs.table("workflow_runs", needs=("completed_at",))
             workflows = _workflows_for_pairs(runs, inside) if runs is not None else None
             keys = inside["pair"].astype(str)
             scored = usage_scores(keys, activity, workflows, settings)

@@ -47,7 +47,7 @@ from dateutil.relativedelta import relativedelta
 
 from .periods import one_year_before
 from .quadrant import QUADRANTS
-from .retention import arr_at
+from .retention import arr_at, arr_for_pairs
 from .themes import THEME_COLUMNS, themes_by_arr
 
 #: Interview sources heard from customers who left, against every other kind of evidence.
@@ -276,7 +276,10 @@ def by_quadrant(surveys, tickets, quadrants: pd.DataFrame, period) -> pd.DataFra
 def account_months(accounts: pd.DataFrame, renewals: pd.DataFrame | None, as_of: date) -> int:
     """Accounts with ARR above 0 on each of the 12 monthly dates ending on
     ``as_of`` (``as_of``, ``as_of - 1 month``, ...), summed."""
-    return int(sum((arr_at(accounts, renewals, as_of - relativedelta(months=k)) > 0).sum() for k in range(12)))
+    ids = accounts.drop_duplicates("account_id")["account_id"].to_numpy()
+    days = [pd.Timestamp(as_of - relativedelta(months=k)) for k in range(12)]
+    pairs = pd.DataFrame({"account_id": np.tile(ids, len(days)), "day": np.repeat(days, len(ids))})
+    return int((arr_for_pairs(accounts, renewals, pairs) > 0).sum())  # one pass for the 12 dates
 
 
 def support_load(tickets: pd.DataFrame, months: int, start: date, end: date) -> tuple[dict, pd.DataFrame]:

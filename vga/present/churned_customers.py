@@ -152,6 +152,12 @@ def decisions(view):
     lead = max(LEADS)
     cols = ["account_id", "decision_date", "arr_before", "churn_reason", f"quadrant_d{lead}", f"health_score_d{lead}",
             f"usage_score_d{lead}"]
+    # Columns with nothing in them say nothing: no score before any decision.
+    cols = [c for c in cols if not (c.endswith(f"_d{lead}") and churned[c].isna().all())]
+    if churned[f"quadrant_d{lead}"].eq("Unscored").all():
+        cols.remove(f"quadrant_d{lead}")
+    if (churned["churn_reason"].fillna("") == "").all():
+        cols.remove("churn_reason")
     return table(churned[cols], {"arr_before": money, f"health_score_d{lead}": number, f"usage_score_d{lead}": number},
                  names={"decision_date": "left on", "arr_before": "ARR lost", "churn_reason": "reason",
                         f"quadrant_d{lead}": f"quadrant {lead} days before",
@@ -352,7 +358,10 @@ def early_warnings(view):
         return note(f"No early-warning backtest: {facts.get('reason') or 'no decisions to test on'}.", "skip")
     per_decision = view["early_warning_decisions.csv"]
     checked = warnings[warnings["recall"].notna()]
-    lines = [warning_sentence(r) for _, r in warnings.iterrows() if r["signal"] != "health_below_threshold"]
+    unchecked = warnings[warnings["recall"].isna() & (warnings["signal"] != "health_below_threshold")]
+    lines = [warning_sentence(r) for _, r in checked.iterrows() if r["signal"] != "health_below_threshold"]
+    if len(unchecked):
+        lines.append("Not checked, their data was not given: " + ", ".join(unchecked["signal_name"]) + ".")
     score = warnings[warnings["signal"] == "health_below_threshold"].iloc[0]
     parts = [finding(health_score_verdict(score, facts["health_threshold"]))]
     parts += [finding(line) for line in lines]
@@ -367,7 +376,7 @@ def early_warnings(view):
                             "Each signal checked on every day of the 180 before a decision, with nothing dated "
                             "later. Left: red, churn decisions it warned about; grey, renewals it fired for. Right: "
                             "days from its first firing to the churn decision."))
-    shown = warnings[["signal_name", "churned_decisions", "fired_before_churn", "recall", "lead_days_median",
+    shown = checked[["signal_name", "churned_decisions", "fired_before_churn", "recall", "lead_days_median",
                       "lead_days_min", "lead_days_max", "retained_decisions", "fired_before_retained",
                       "false_alarm_rate", "q_value", "flagged"]]
     parts.append(table(shown, {"recall": pct, "false_alarm_rate": pct, "q_value": p_value,

@@ -97,6 +97,10 @@ def findings(view):
         lines.append(f"The thinnest source is {thin['table']}: {pct(thin['arr_share'])} of ARR has any row there by the "
                      "as-of date, so its figures speak for those accounts only.")
     lines += facts["warnings"]
-    if facts["missing_tables"]:
-        lines.append(f"{len(facts['missing_tables'])} optional tables were not given; the sections that need them say so.")
+    tables = [m for m in facts["missing_tables"] if "." not in m["table"]]
+    columns = [m["table"] for m in facts["missing_tables"] if "." in m["table"]]
+    if tables:
+        lines.append(f"{len(tables)} optional tables were not given; the sections that need them say so.")
+    if columns:
+        lines.append(f"Given without a column some analysis needs: {', '.join(columns)}; those analyses say so.")
     return stack(*[finding(line) for line in lines])

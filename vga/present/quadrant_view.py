@@ -159,7 +159,8 @@ def churn_by_quadrant(view):
     """Churn rate per quadrant held 90 days before each decision of the look-back."""
     churn = view["quadrant_churn.csv"]
     if churn is None or churn.empty:
-        return note("No renewal decisions in the look-back window: churn by quadrant cannot be shown.", "skip")
+        return skipped(view, "quadrant_view.json", "quadrant_churn.csv",
+                       "no renewal decisions in the look-back window: churn by quadrant cannot be shown")
     facts = view["quadrant_view.json"]
     lead = facts.get("quadrant_churn_lead_days", 90)
     rates = churn.set_index("quadrant")["churn_rate"]

@@ -84,4 +84,7 @@ def findings(view):
         lines.append(f"{count(len(accounts))} named accounts hold {money(accounts['arr_at_stake'].sum())} of ARR with a "
                      f"gap; the largest is {accounts.iloc[0]['account_id']} ({money(accounts.iloc[0]['arr_at_stake'])}, "
                      f"{accounts.iloc[0]['gap']}, owner {accounts.iloc[0]['owner']}).")
+    if not lines:
+        lines.append("No quick win: no scored account is a Frustrated Power User or at Churn Risk, and no slice, "
+                     "onboarding milestone, workflow step or ticket category was flagged.")
     return stack(*[finding(line) for line in lines])

@@ -53,6 +53,10 @@ def comparison(view, which: str = "retained vs churned"):
     if _reason(view):
         return _reason(view)
     rows = table_all[table_all["comparison"] == which].copy()
+    why = (view["renewed_customers.json"].get("reasons") or {}).get(which)
+    if rows.empty or why:
+        return note(f"No comparison of {which.replace(' vs ', ' against ')} decisions: "
+                    f"{why or 'no behaviour was measured for both groups'}.", "skip")
     rows["behaviour"] = rows["measure"].map(measure_name)
     rows = rows.sort_values(["flagged", "q_value"], ascending=[False, True])
     shown = rows[rows["tested"]]
@@ -94,9 +98,13 @@ def findings(view):
         return _reason(view)
     rows = view["behaviours.csv"]
     lines = []
+    reasons = view["renewed_customers.json"].get("reasons") or {}
     for which in COMPARISONS:
         flagged = rows[(rows["comparison"] == which) & rows["flagged"]].sort_values("q_value")
         first, second = which.split(" vs ")
+        if which in reasons:
+            lines.append(f"{first.capitalize()} and {second} decisions are not compared: {reasons[which]}.")
+            continue
         if flagged.empty:
             lines.append(f"No behaviour separates {first} from {second} decisions beyond chance.")
             continue
@@ -197,7 +205,9 @@ def renewal_scores(view, rows: int = 15):
     """The active accounts least likely to renew, with what lowers their odds."""
     scores = view["renewal_scores.csv"]
     if scores is None or scores["renewal_probability"].isna().all():
-        return _model_reason(view, "renewal")
+        not_scored = view["renewal_model.json"]["renewal"].get("not_scored")
+        return _model_reason(view, "renewal") or note(
+            f"No account is scored: {not_scored or 'no renewal model could be fitted'}.", "skip")
     shown = scores.dropna(subset=["renewal_probability"]).head(rows)
     shown = shown[["account_id", "account_name", "next_decision_date", "renewal_probability", "top_drivers",
                    "expansion_probability"]]

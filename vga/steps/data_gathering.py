@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..contract import TABLES
+from ..inputs import NEEDED_COLUMNS
 from ..coverage import assess
 from ..retention import arr_at
 from . import Output, Step
@@ -62,6 +63,8 @@ def compute(inputs, period, settings, upstream) -> dict:
     tables not given, and the period's coverage verdict."""
     coverage = assess(inputs.sources, period.as_of, settings["analysis"])
     missing = [{"table": t, "needed_for": use} for t, use in TABLE_USES.items() if not inputs.has(t)]
+    missing += [{"table": f"{t}.{c}", "needed_for": use} for (t, c), use in NEEDED_COLUMNS.items()
+                if inputs.has(t) and inputs.table(t, needs=(c,)) is None]
     return {
         "sources.csv": inputs.sources.copy(),
         "account_coverage.csv": account_coverage(inputs, period.as_of),

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..coverage import assess
+from ..decisions import HISTORY_NEEDED, missing_groups
 from ..early_warning import (EXTRA_COLUMNS, WARNING_COLUMNS, DayGrid, backtest, definitions, health_on_grid,
                              health_signals, nps_detractor, settings_with_defaults, ticket_spike, usage_drop)
 from ..scores import health_scores_for_pairs
@@ -27,6 +28,11 @@ def compute(inputs, period, settings, upstream) -> dict:
              "red_below": float(analysis["health_colors"][0])}
     if not facts["reason"] and (decisions is None or decisions.empty):
         facts["reason"] = "no renewal decisions in the look-back window"
+    if not facts["reason"]:
+        # A warning is judged on both sides: the churn it caught, the renewals it cried wolf for.
+        gap = missing_groups(decisions)
+        if gap:
+            facts["reason"] = gap + "; a warning is judged on churned and on renewed decisions"
     if facts["reason"]:
         return {"early_warning.json": facts, "early_warning.csv": None, "early_warning_decisions.csv": None}
     decisions = decisions.reset_index(drop=True)
@@ -55,6 +61,10 @@ def compute(inputs, period, settings, upstream) -> dict:
     texts = definitions(s, facts["health_threshold"], facts["red_below"])
     table, per_decision = backtest(decisions, {k: fired[k] for k in SIGNAL_ORDER}, texts, alpha=analysis["alpha"],
                                    min_n=int(analysis["min_accounts"]))
+    if table["recall"].isna().all():
+        facts["reason"] = (f"no warning signal could be checked on any decision: {HISTORY_NEEDED}"
+                           + (" (the data is a snapshot)" if coverage.snapshot else ""))
+        return {"early_warning.json": facts, "early_warning.csv": None, "early_warning_decisions.csv": None}
     return {"early_warning.json": facts, "early_warning.csv": table, "early_warning_decisions.csv": per_decision}
 
 

@@ -36,9 +36,9 @@ def _events(inputs):
 
 
 def _onboarding(inputs, period, ids, decisions, analysis):
-    onboarding = inputs.table("onboarding")
+    onboarding = inputs.table("onboarding", needs=("completed_at",))
     if onboarding is None:
-        return HOW_TO["onboarding"], None
+        return (HOW_TO["onboarding"] if not inputs.has("onboarding") else inputs.lacks("onboarding", ("completed_at",))), None
     status = j.milestone_status(onboarding, ids, period.as_of)
     if not len(status):
         return "no milestone of the journey's accounts was due or completed by the as-of date", None
@@ -81,9 +81,10 @@ def _first_value(inputs, period, ids, usage):
 
 def _adoption(inputs, period, ids, usage) -> dict:
     out: dict = {}
-    runs = inputs.table("workflow_runs")
+    runs = inputs.table("workflow_runs", needs=("completed_at",))
     if runs is None:
-        out["workflows"] = HOW_TO["workflow_runs"]
+        out["workflows"] = (HOW_TO["workflow_runs"] if not inputs.has("workflow_runs")
+                            else inputs.lacks("workflow_runs", ("completed_at",)))
     else:
         window = j.runs_in_window(runs, ids, period.window_start, period.as_of)
         if not len(window):

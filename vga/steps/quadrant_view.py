@@ -13,7 +13,7 @@ from ..coverage import assess, covered_months, table_dates
 from ..retention import arr_at
 from ..scores import workflow_runs_table, explain_movement, scores_at
 from ..usage import abandonment_steps, monthly_usage_frame
-from ..decisions import quadrant_churn
+from ..decisions import HISTORY_NEEDED, quadrant_churn
 from . import Output, Step
 
 QUADRANT_COLUMNS = [
@@ -181,6 +181,13 @@ def compute(inputs, period, settings, upstream) -> dict:
                 "workflow_abandonment.csv": None, "quadrant_churn.csv": None, "champion_features.csv": None}
     decisions = upstream["decisions.csv"]
     churn = quadrant_churn(decisions, lead=90) if decisions is not None and len(decisions) else None
+    if churn is None:
+        facts["reasons"]["quadrant_churn.csv"] = "there is no renewal decision in the look-back window"
+    elif (churn["quadrant"] == q.UNSCORED).all():
+        churn = None
+        facts["reasons"]["quadrant_churn.csv"] = (
+            "no account had both a usage and a health score 90 days before its decision, so no decision has a "
+            f"quadrant: {HISTORY_NEEDED}" + (" (the data is a snapshot)" if coverage.snapshot else ""))
     facts["quadrant_churn_lead_days"] = 90
     facts["quadrant_churn_from"] = upstream["churned_customers.json"].get("lookback_start")
     quadrants, facts["previous_quadrants"] = quadrants_now_and_before(inputs, period, settings)
@@ -195,7 +202,7 @@ def compute(inputs, period, settings, upstream) -> dict:
         "champion_features.csv": features,
         "quadrant_view.json": facts,
         "usage_trend.csv": trend,
-        "workflow_abandonment.csv": workflow_abandonment(inputs.table("workflow_runs"), period.as_of),
+        "workflow_abandonment.csv": workflow_abandonment(inputs.table("workflow_runs", needs=("completed_at",)), period.as_of),
     }
 
 

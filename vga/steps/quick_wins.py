@@ -30,13 +30,13 @@ def compute(inputs, period, settings, upstream) -> dict:
     owners = (accounts.set_index("account_id")["csm"] if "csm" in accounts.columns
               else pd.Series(dtype=object))
     milestones = flagged_milestones(upstream["behaviours.csv"])
-    missed = qw.missed_milestones(inputs.table("onboarding"), list(milestones), period.as_of)
+    missed = qw.missed_milestones(inputs.table("onboarding", needs=("completed_at",)), list(milestones), period.as_of)
     missed = missed[missed["account_id"].isin(set(quadrants["account_id"]))]
     playbook = settings["quick_wins"]["playbook"]
     wins = pd.concat([
         qw.account_wins(quadrants, owners, qw.open_escalations(inputs.table("support_tickets"), period.as_of), missed,
                         playbook, int(settings["quick_wins"]["max_account_wins"])),
-        qw.systemic_wins(quadrants, accounts, upstream["slices.csv"], missed, milestones, inputs.table("workflow_runs"),
+        qw.systemic_wins(quadrants, accounts, upstream["slices.csv"], missed, milestones, inputs.table("workflow_runs", needs=("completed_at",)),
                          inputs.table("support_tickets"), period.as_of, playbook),
     ], ignore_index=True)
     ranked = qw.rank(wins)

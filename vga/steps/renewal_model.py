@@ -115,7 +115,12 @@ def compute(inputs, period, settings, upstream) -> dict:
     nxt = accounts.drop_duplicates("account_id").set_index("account_id").get("renewal_date")
     scores["next_decision_date"] = scores["account_id"].map(nxt) if nxt is not None else pd.NaT
     scores["renewal_probability"] = np.nan
-    scores["top_drivers"] = facts["renewal"]["reason"] or ""
+    if renewal is not None and validation.get("auc") is None:
+        # A model never checked on decisions it had not seen does not rank accounts for action.
+        facts["renewal"]["not_scored"] = ("the model could not be checked on newer decisions "
+                                          f"({validation.get('reason')}), so it ranks no account")
+        renewal = None
+    scores["top_drivers"] = facts["renewal"]["reason"] or facts["renewal"].get("not_scored") or ""
     scores["expansion_probability"] = np.nan
     if len(scores) and (renewal is not None or expansion is not None):
         pairs = pd.DataFrame({"account_id": scores["account_id"], "day": pd.Timestamp(period.as_of)})

@@ -4,12 +4,14 @@ decision that churned customers did not, each difference with its interval."""
 from __future__ import annotations
 
 from ..adoption import ADOPTION_COLUMNS, adoption_by_outcome, adoption_features
-from ..decisions import behaviour_comparison, behaviour_features
+from ..decisions import RETAINED, behaviour_comparison, behaviour_features, missing_groups
 from .churned_customers import COMPARISON_TYPES
 from . import Output, Step
 
 #: Behaviours are measured this many days before each decision (point-in-time).
 BEHAVIOUR_LEAD = 30
+#: The two comparisons: (first outcomes, second outcomes).
+COMPARED = {"retained vs churned": (RETAINED, ("churned",)), "expanded vs renewed": (("expanded",), ("renewed",))}
 
 
 def compute(inputs, period, settings, upstream) -> dict:
@@ -26,7 +28,17 @@ def compute(inputs, period, settings, upstream) -> dict:
         return out
     features = behaviour_features(decisions, inputs, settings, lead=BEHAVIOUR_LEAD)
     table = behaviour_comparison(features, alpha=settings["analysis"]["alpha"])
+    reasons = {}
+    for which, (first, second) in COMPARED.items():
+        gap = missing_groups(decisions, first, second)
+        if gap or not (table["comparison"] == which).any():
+            reasons[which] = gap or "no behaviour was measured for both groups of decisions"
+    out["renewed_customers.json"]["reasons"] = reasons
     out["behaviours.csv"] = table if len(table) else None
+    if out["behaviours.csv"] is None and decisions is not None:
+        given = [t for t, ok in out["renewed_customers.json"]["tables"].items() if ok]
+        out["renewed_customers.json"]["reason"] = (
+            reasons.get("retained vs churned") if given and "retained vs churned" in reasons else None)
     core = list(settings["usage"]["core_features"])
     out["renewed_customers.json"]["core_features"] = core
     if inputs.events is not None and core:

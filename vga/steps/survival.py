@@ -45,7 +45,7 @@ def compute(inputs, period, settings, upstream) -> dict:
     dimensions = slicing_dimensions(accounts, analysis["slicing_dimensions"])
     min_accounts = int(analysis["min_accounts"])
     design = pd.concat([cox_design(subjects, dimensions, min_accounts),
-                        milestones_missed(subjects, inputs.table("onboarding"), period.as_of)], axis=1)
+                        milestones_missed(subjects, inputs.table("onboarding", needs=("completed_at",)), period.as_of)], axis=1)
     design = design.loc[:, design.nunique() > 1]
     cox, cox_reason = cox_model(subjects, design)
     # Many terms are tested at once: the report flags a term on its

@@ -1,0 +1,68 @@
+"""Every optional column and table of the contract is optional for real.
+
+Each optional column of every contract table, and each optional table, is
+taken out of the sample and the whole series runs in this process
+(:class:`tests.company.InProcessSeries`, which runs again only the steps
+that read what changed): every section of every chapter shows findings or
+says why not, and no figure is computed from nothing. The same with every
+optional part taken out at once, through ``vga run``, is in
+``tests/test_shapes.py``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from vga.contract import TABLES
+from vga.sample import write_sample
+
+from .company import InProcessSeries, optional_columns, says_something, table_file, variant
+
+PERIOD = "2026Q3"
+
+
+@pytest.fixture(scope="module")
+def small_sample(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("small-sample")
+    write_sample(folder, accounts=80, seed=5)
+    return folder
+
+
+@pytest.mark.slow
+def test_every_optional_column_and_table_is_optional(small_sample, tmp_path):
+    """Each optional column is dropped once, each optional table once. A
+    column is dropped with its table's other optional columns kept: round k
+    drops the k-th optional column of every table at once (a run of every
+    step costs the same for one table changed or all), so every column is
+    missing in one round, alone of its table."""
+    series = InProcessSeries(PERIOD, tmp_path / "work", figures=False)
+    base = series.run(small_sample)
+    says_something(base, "the sample")
+    full = dict(base)
+    columns = optional_columns(small_sample)
+    assert ("accounts", "segment") in columns and ("support_tickets", "escalated") in columns and len(columns) >= 30
+    by_table: dict[str, list[str]] = {}
+    for table, column in columns:
+        by_table.setdefault(table, []).append(column)
+    rounds = [{t: {cols[k]} for t, cols in by_table.items() if k < len(cols)}
+              for k in range(max(len(cols) for cols in by_table.values()))]
+    variants = [(drop, "without " + ", ".join(f"{t}.{c}" for t, cs in drop.items() for c in cs)) for drop in rounds]
+    variants += [({table: None}, f"without the {table} table") for table in TABLES
+                 if table != "accounts" and table_file(small_sample, table) is not None]
+    assert sum(len(d) for d, _ in variants[:len(rounds)]) == len(columns)  # each column dropped exactly once
+    for drop, label in variants:
+        texts = series.run(variant(small_sample, tmp_path / "variant", drop))
+        says_something(texts, label)
+        # The run's own account of what was given matches what was taken out.
+        gathering = series.outputs["data_gathering.json"]
+        for table, gone in drop.items():
+            if gone is None:
+                assert table in {m["table"] for m in gathering["missing_tables"]}, label
+            elif table != "usage_events":
+                assert not gone & set(series.inputs.table(table).columns), label
+        full.update(texts)
+    assert set(full) == set(base)  # every chapter was presented after a change
+
+
