@@ -188,9 +188,17 @@ class _Reading:
 
 
 def _same(a, b) -> bool:
+    """Equal values: frames cell for cell (as text, so NaN equals NaN), dicts
+    and lists element for element."""
     if isinstance(a, pd.DataFrame) or isinstance(b, pd.DataFrame):
         return isinstance(a, pd.DataFrame) and isinstance(b, pd.DataFrame) and a.shape == b.shape \
             and list(a.columns) == list(b.columns) and a.astype(str).equals(b.astype(str))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
+        return True
     return a == b
 
 
@@ -261,18 +269,19 @@ class InProcessSeries:
                 changed |= {"_quality"}  # row counts: read whole (data gathering, the summary)
                 if self._same_elsewhere(before["_sources"], now["_sources"], changed, p.as_of):
                     changed.discard("_sources")
-        redo: set[str] = set()
+        # In step order: a step runs again when it reads an input that changed, or
+        # when an output it takes changed in value; the chapters presented again
+        # are those showing an output that changed in value.
+        outputs, seen, redo, different = dict(base_outputs), dict(read), set(), set()
         for step in order():
-            if "_all" in changed or read.get(step.key, {"_all"}) & (changed | {"_all"}) \
-                    or any(n in redo for n in step.needs):
-                redo.add(step.key)
-        outputs, seen = dict(base_outputs), dict(read)
-        for step in order():
-            if step.key not in redo:
+            takes = {o.name for need in step.needs for o in STEPS[need].outputs}
+            if not ("_all" in changed or read.get(step.key, {"_all"}) & (changed | {"_all"}) or takes & different):
                 continue
+            redo.add(step.key)
             reading = _Reading(inputs)
-            upstream = {o.name: outputs[o.name] for need in step.needs for o in STEPS[need].outputs}
-            outputs.update(step.compute(reading, p, pipeline.step_settings(step, config), upstream))
+            result = step.compute(reading, p, pipeline.step_settings(step, config), {n: outputs[n] for n in takes})
+            different |= {n for n, value in result.items() if n not in base_outputs or not _same(value, base_outputs[n])}
+            outputs.update(result)
             seen[step.key] = reading.read
         if self.base is None:
             self.base = (inputs, outputs, seen)
@@ -281,7 +290,7 @@ class InProcessSeries:
         shutil.rmtree(results, ignore_errors=True)
         results.mkdir(parents=True)
         pipeline.write(outputs, results)
-        recomputed = {o.name for key in redo for o in STEPS[key].outputs}
+        recomputed = different
         return self._present(config, p, results, recomputed)
 
     def _present(self, config, p, results: Path, recomputed: set) -> dict:

@@ -97,9 +97,18 @@ def test_ravenstack_runs_through_its_mapping_and_shows_its_disagreeing_churn_lab
     daily = changes.groupby(["account_id", "day"])["arr_amount"].sum().sort_index()
     running_sum = daily[daily != 0].groupby(level="account_id").cumsum()
     dipped = set(running_sum[running_sum == 0].index.get_level_values("account_id"))
+    # A flagged account is churned in the figures when it paid just before its churn date (its latest churn
+    # event, else its latest subscription end, else the as-of date): one that never had ARR by then never paid.
+    events = pd.read_csv(data / "ravenstack_churn_events.csv", dtype={"account_id": str})
+    ends = paid.dropna(subset=["end_date"]).groupby("account_id")["end_date"].max()
+    churn_day = pd.to_datetime(pd.Series({a: "2024-12-31" for a in flagged}).combine_first(ends[ends.index.isin(flagged)])
+                               .pipe(lambda d: events.groupby("account_id")["churn_date"].max().reindex(d.index)
+                                     .fillna(d)))
+    started = paid.assign(start=pd.to_datetime(paid["start_date"])).groupby("account_id")["start"].min()
+    paid_before = {a for a in flagged if a in started.index and started[a] < churn_day[a]}
     figures = labels["the figures: a renewals row took ARR to 0"]
-    assert figures["accounts"] == len(flagged | dipped) > len(flagged)
-    assert labels["accounts.churn_flag is True"]["also_churned_in_figures"] == 110
+    assert figures["accounts"] == len(paid_before | dipped) > len(paid_before) and len(flagged - paid_before) == 2
+    assert labels["accounts.churn_flag is True"]["also_churned_in_figures"] == len(paid_before) == 108
 
     # Nothing lost: every table's rows read = accepted + quarantined; one event per counted use.
     manifest = json.loads((run / "manifest.json").read_text())

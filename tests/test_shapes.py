@@ -96,7 +96,7 @@ def shapes(draw):
     snapshot = draw(st.booleans())
     as_of = draw(st.sampled_from([date(2026, 6, 30), _weekend(date(2026, 5, 31)), date(2025, 12, 31)]))
     return Shape(
-        accounts=draw(st.one_of(st.integers(30, 400), st.just(3000))),
+        accounts=draw(st.integers(30, 400)),  # 3,000 accounts: an explicit example below
         segments=draw(st.integers(1, 6)),
         zero_arr_share=draw(st.sampled_from([0.0, 0.1, 0.5, 1.0])),
         churn_share=draw(st.sampled_from([0.0, 0.05, 0.3, 1.0])),
@@ -106,7 +106,7 @@ def shapes(draw):
 
 
 @pytest.mark.slow
-@settings(max_examples=8, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@settings(max_examples=6, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 @given(shape=shapes())
 @example(shape=Shape(events_gap_days=1))  # the export ends the day before the quarter end
 @example(shape=Shape(events_gap_days=12))  # ... and past the tolerance

@@ -30,7 +30,8 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="vga", description="Customer value gap analysis for B2B SaaS.")
-    parser.add_argument("--debug", action="store_true", help="show a traceback on failure")
+    parser.add_argument("--debug", action="store_true",
+                        help="show a traceback on failure, and the warnings of the libraries underneath")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     s = sub.add_parser("sample", help="write a synthetic data folder with planted effects")

@@ -201,7 +201,8 @@ def missing_groups(decisions: pd.DataFrame, first=("churned",), second=RETAINED)
     empty = first if a == 0 else second
     by = decisions["outcome"].value_counts()
     counts = ", ".join(f"{int(by[o]):,} {o}" for o in OUTCOMES if o in by.index)
-    return f"none of the {n:,} decisions of the look-back {names.get(tuple(empty), '/'.join(empty))} ({counts}), so there is nothing to compare with"
+    which = names.get(tuple(empty), "/".join(empty))
+    return f"none of the {n:,} decisions of the look-back {which} ({counts}), so there is nothing to compare with"
 
 
 def group_summary(decisions: pd.DataFrame) -> dict:

@@ -265,8 +265,21 @@ def workflow_runs_table(runs: pd.DataFrame):
     never written to a warehouse."""
     from .usage import connect
 
-    cols = [c for c in ("account_id", "workflow", "started_at", "completed_at", "last_step") if c in runs.columns]
-    return connect(None).create_table("vga_workflow_runs", runs[cols], temp=True, overwrite=True)
+    import ibis
+
+    types = {"account_id": "string", "workflow": "string", "started_at": "timestamp", "completed_at": "timestamp",
+             "last_step": "string"}
+    cols = [c for c in types if c in runs.columns]
+    frame = runs[cols].copy()
+    for c in cols:  # typed by the contract, not by the values: an all-empty column is never null-typed
+        if types[c] == "timestamp":
+            frame[c] = pd.to_datetime(frame[c], utc=True).dt.tz_localize(None).astype("datetime64[us]")
+        else:
+            frame[c] = frame[c].astype(object)
+    con = connect(None)
+    con.create_table("vga_workflow_runs", schema=ibis.schema({c: types[c] for c in cols}), temp=True, overwrite=True)
+    con.insert("vga_workflow_runs", frame)
+    return con.table("vga_workflow_runs")
 
 
 def scores_at(inputs, day: date, settings: dict, *, run_as_of: bool) -> pd.DataFrame:

@@ -167,18 +167,29 @@ def check_configured_names(loaded: Loaded) -> None:
         return
     if loaded.tables["usage_events"].quality["rows_accepted"] == 0:
         return  # no events at all: the analyses say so; there is nothing to misspell against
-    from ..usage import distinct_features
-
-    events = to_inputs(loaded).events
-    if events is None:
-        return
-    features = distinct_features(events.table())
+    features = _event_features(loaded)
     for key, names in named.items():
         for name in names:
             if name not in features:
                 shown = ", ".join(features[:30]) + (f" ... ({len(features)} in all)" if len(features) > 30 else "")
                 raise UsageError(f"{file}: [usage] {key} names '{name}', which no accepted usage event has as its "
                                  f"feature{_closest(name, features)}; features: {shown or 'none'}")
+
+
+def _event_features(loaded: Loaded) -> list[str]:
+    """Every feature name among the accepted events: one scan of one column,
+    where the events are (DuckDB over the accepted Parquet, or the warehouse)."""
+    if loaded.warehouse_events is not None:
+        t = loaded.warehouse_events
+        names = t.select("feature").distinct().to_pandas()["feature"]
+    else:
+        import duckdb
+
+        path = loaded.tables["usage_events"].accepted_path
+        files = [str(p) for p in path] if isinstance(path, (list, tuple)) else [str(path)]
+        with duckdb.connect() as con:
+            names = con.execute("SELECT DISTINCT feature FROM read_parquet($files)", {"files": files}).df()["feature"]
+    return sorted(str(f) for f in names.dropna())
 
 
 def _check_accepted_against_schema(loaded: Loaded) -> None:

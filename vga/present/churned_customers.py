@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from .. import plots
 from ..decisions import LEADS, SIGNALS
-from .blocks import (not_shown, count, figure, finding, kpis, missing, money, note, number, p_value, pct, skipped, stack, stat,
-                     table)
+from .blocks import (count, figure, finding, kpis, missing, money, not_shown, note, number, p_value, pct, skipped, stack,
+                     stat, table)
 
 
 def _reason(view):
