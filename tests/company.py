@@ -389,29 +389,40 @@ def table_file(folder: Path, table: str) -> Path | None:
     return None
 
 
-def _drop_from_csv(path: Path, columns: set[str]) -> None:
+def _drop_from_csv(path: Path, columns: set[str], blank: bool = False) -> None:
     text = path.read_bytes().decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text, newline="")))
-    keep = [i for i, name in enumerate(rows[0]) if name.strip() not in columns]
+    hit = {i for i, name in enumerate(rows[0]) if name.strip() in columns}
+    if blank:
+        rows = [rows[0]] + [[("" if i in hit else v) for i, v in enumerate(row)] for row in rows[1:]]
+    else:
+        rows = [[v for i, v in enumerate(row) if i not in hit] for row in rows]
     out = io.StringIO(newline="")
-    csv.writer(out, lineterminator="\n").writerows([[row[i] for i in keep if i < len(row)] for row in rows])
+    csv.writer(out, lineterminator="\n").writerows(rows)
     path.write_text(out.getvalue(), encoding="utf-8")
 
 
-def _drop_from_parquet(path: Path, columns: set[str]) -> None:
+def _drop_from_parquet(path: Path, columns: set[str], blank: bool = False) -> None:
+    import pyarrow as pa
+
     table = pq.read_table(path)
-    pq.write_table(table.drop_columns([c for c in table.column_names if c in columns]), path)
+    for name in [c for c in table.column_names if c in columns]:
+        i = table.column_names.index(name)
+        table = (table.set_column(i, name, pa.nulls(len(table), table.schema.field(name).type)) if blank
+                 else table.remove_column(i))
+    pq.write_table(table, path)
 
 
-def _drop_from_workbook(path: Path, columns: set[str]) -> None:
+def _drop_from_workbook(path: Path, columns: set[str], blank: bool = False) -> None:
     frame = pd.read_excel(path, dtype=str, keep_default_na=False)
-    frame.drop(columns=[c for c in frame.columns if c in columns]).to_excel(path, index=False)
+    hit = [c for c in frame.columns if c in columns]
+    (frame.assign(**{c: "" for c in hit}) if blank else frame.drop(columns=hit)).to_excel(path, index=False)
 
 
-def variant(base: Path, folder: Path, drop: dict[str, set[str] | None]) -> Path:
+def variant(base: Path, folder: Path, drop: dict[str, set[str] | None], blank: bool = False) -> Path:
     """``base`` with, per table of ``drop``, those columns taken out (None:
-    the whole table). Unchanged files are hard links: a variant costs what
-    it changes."""
+    the whole table), or with ``blank`` kept but emptied in every row.
+    Unchanged files are hard links: a variant costs what it changes."""
     shutil.rmtree(folder, ignore_errors=True)
     shutil.copytree(base, folder, copy_function=os.link)
     for table, columns in drop.items():
@@ -424,7 +435,8 @@ def variant(base: Path, folder: Path, drop: dict[str, set[str] | None]) -> Path:
         for part in sorted(path.glob("*.parquet")) if path.is_dir() else [path]:
             part.unlink()  # a hard link: write a file of its own
             shutil.copy2(base / part.relative_to(folder), part)
-            {".csv": _drop_from_csv, ".parquet": _drop_from_parquet, ".xlsx": _drop_from_workbook}[part.suffix](part, columns)
+            {".csv": _drop_from_csv, ".parquet": _drop_from_parquet, ".xlsx": _drop_from_workbook}[part.suffix](
+                part, columns, blank)
     return folder
 
 

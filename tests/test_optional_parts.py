@@ -23,6 +23,10 @@ from .company import InProcessSeries, optional_columns, says_something, table_fi
 PERIOD = "2026Q3"
 
 
+def by_table_sets(by_table: dict[str, list[str]]) -> dict[str, set[str]]:
+    return {t: set(cs) for t, cs in by_table.items()}
+
+
 @pytest.fixture(scope="module")
 def small_sample(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("small-sample")
@@ -64,5 +68,13 @@ def test_every_optional_column_and_table_is_optional(small_sample, tmp_path):
                 assert not gone & set(series.inputs.table(table).columns), label
         full.update(texts)
     assert set(full) == set(base)  # every chapter was presented after a change
+    # Every optional column taken out at once.
+    texts = series.run(variant(small_sample, tmp_path / "variant", by_table_sets(by_table)))
+    says_something(texts, "every optional column taken out")
+    assert not set(by_table["accounts"]) & set(series.inputs.table("accounts").columns)
+    # Every optional column kept, but empty in every row: an all-null column is no data.
+    texts = series.run(variant(small_sample, tmp_path / "variant", by_table_sets(by_table), blank=True))
+    says_something(texts, "every optional column empty")
+    assert all(series.inputs.table("accounts")[c].isna().all() for c in by_table["accounts"])
 
 

@@ -91,10 +91,13 @@ def quadrants(view):
     if "quadrants" in s["null_reasons"]:
         return note(f"The quadrant is not shown: {s['null_reasons']['quadrants']}.", "warn")
     before = (s.get("previous") or {}).get("quadrants") or {}
+    scored_before = any((before.get(k) or {}).get("accounts") for k in before if k != "Unscored")
     rows = [{"quadrant": k, "accounts": v["accounts"], "ARR": v["arr"],
              f"accounts at {s['previous_period']}": (before.get(k) or {}).get("accounts"),
              f"ARR at {s['previous_period']}": (before.get(k) or {}).get("arr"), "what it means": QUADRANT_TEXT[k]}
             for k, v in s["quadrants"].items()]
+    if not scored_before:  # no account scored then: no column of dashes or of Unscored only
+        rows = [{k: v for k, v in r.items() if not k.startswith(("accounts at", "ARR at"))} for r in rows]
     fig, ax = plots.new_figure(7, 3)
     plots.quadrant_arr_bars(view["quadrants.csv"], ax=ax)
     return stack(table(pd.DataFrame(rows), {"ARR": money, "accounts": count, f"accounts at {s['previous_period']}": count,

@@ -130,6 +130,9 @@ def _support(inputs, period, ids):
     if not summary["accounts"]:
         return (f"no account of the journey started on or after {first_day} (the first day the tickets cover) and "
                 f"at least {2 * j.EARLY_DAYS} days before the as-of date")
+    if not summary["tickets_first_90_days"] and not summary["tickets_days_90_179"]:
+        return (f"none of the {summary['accounts']:,} accounts that started on or after {first_day} opened a ticket in "
+                f"its first {2 * j.EARLY_DAYS} days, so the two stages cannot be compared")
     return summary
 
 
