@@ -139,6 +139,7 @@ def test_plausibility_warnings_name_what_to_check():
     assert out[3].startswith("The slicing dimension tier has one value ('gold')") and len(out) == 4
     healthy = pd.DataFrame({"quadrant": ["Champions", "Churn Risk"] * 6})
     assert plausibility_warnings({"nrr": 1.05}, healthy, accounts, ["segment"], min_accounts=3) == []
+    assert plausibility_warnings({}, None, accounts.iloc[:0], [], 3)[0].startswith("No account was accepted")
 
 
 def test_a_logistic_on_separated_data_is_no_model_and_warns_nobody():

@@ -11,7 +11,7 @@ from bs4 import BeautifulSoup
 
 from vga.periods import one_year_before
 from vga.present import blocks
-from vga.redact import pseudonym
+from vga.redact import pseudonym, redaction_key
 from vga.report import build_report
 from vga.runner import VGA_STEPS, run_period
 
@@ -92,7 +92,8 @@ def test_numbers_are_for_people():
 def test_redacted_runs_hold_no_account_or_csm_name(minimal_dir, tmp_path):
     accounts = pd.read_csv(minimal_dir / "accounts.csv", dtype=str, keep_default_na=False)
     run = run_period(minimal_dir, "2026Q3", out=tmp_path, quiet=True, redact=True)
-    names = {n for n in accounts["account_name"] if n} | {n for n in accounts.get("csm", []) if n}
+    names = ({n for n in accounts["account_name"] if n} | {n for n in accounts.get("csm", []) if n}
+             | {n for n in accounts.get("domain", []) if n})
     for path in run.rglob("*"):
         if path.is_file() and path.suffix in (".html", ".csv", ".json", ".ipynb"):
             text = path.read_text(errors="replace")
@@ -100,7 +101,15 @@ def test_redacted_runs_hold_no_account_or_csm_name(minimal_dir, tmp_path):
             assert not leaked, f"{path.name} holds {leaked[:3]}"
     quadrants = pd.read_csv(run / "results" / "quadrants.csv", dtype=str, keep_default_na=False)
     first = accounts.set_index("account_id").loc[quadrants["account_id"].iloc[0], "account_name"]
-    assert quadrants["account_name"].iloc[0] == pseudonym(first, "Account")  # stable: the same name, the same pseudonym
+    key = redaction_key(tmp_path)  # the reports folder's own key, made by the run, readable by its owner only
+    assert oct((tmp_path / ".vga-redact-key").stat().st_mode & 0o777) == "0o600"
+    assert quadrants["account_name"].iloc[0] == pseudonym(first, "Account", key)  # stable: same name, same pseudonym
+    # Not reversible by hashing candidate names: the pseudonym is keyed.
+    import hashlib
+
+    shown = quadrants["account_name"].iloc[0].split(" ")[-1]
+    assert all(hashlib.sha256(n.encode()).hexdigest()[:len(shown)] != shown for n in accounts["account_name"])
+    assert pseudonym(first, "Account", b"another key") != quadrants["account_name"].iloc[0]
     assert json.loads((run / "manifest.json").read_text())["parameters"]["redact"] is True
 
 

@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 from vga.contract import TABLES
 from vga.sample import write_sample
 
-from .company import (Shape, empty_sections, optional_columns, render_series, says_something, untrue_figures, variant,
+from .company import (Shape, empty_sections, render_series, says_something, untrue_figures, variant,
                       write_company)
 
 PERIOD = "2026Q3"

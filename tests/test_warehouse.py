@@ -101,6 +101,8 @@ def test_warehouse_events_go_through_the_contract_rules(postgres_url, small_samp
         ("2026-09-03T10:00:00", accounts["account_id"].iloc[0], "u-c", None, " "),  # feature blank
         ("2026-09-03T10:00:00", "NOPE", "u-d", None, "reports"),  # unknown account
         ("2026-09-03T10:00:00", None, "u-lost", "who@nowhere.invalid", "reports"),  # unresolved
+        ("2026-13-45T10:00:00", accounts["account_id"].iloc[0], "u-e", None, "reports"),  # the ISO shape, no real date
+        ("2026-04-31", accounts["account_id"].iloc[0], "u-f", None, "reports"),  # no 31st in April
     ], columns=["timestamp", "account_id", "user_id", "user_email", "feature"])
     con = ibis.connect(postgres_url)
     con.create_table("dirty_events", rows, overwrite=True)
@@ -114,13 +116,15 @@ def test_warehouse_events_go_through_the_contract_rules(postgres_url, small_samp
         con.drop_table("dirty_events", force=True)
         con.disconnect()
     events = loaded.tables["usage_events"]
-    assert events.quality["rows_read"] == 8 == events.quality["rows_accepted"] + events.quality["rows_quarantined"]
+    assert events.quality["rows_read"] == 10 == events.quality["rows_accepted"] + events.quality["rows_quarantined"]
     assert events.quality["rows_accepted"] == 3, events.quarantined.to_dict("records")
     assert events.notes["resolved_by"] == {"given": 1, "users": 1, "domain": 1} and events.notes["unresolved"] == 1
     reasons = sorted(events.quarantined["reason"])
     assert reasons == sorted([
         "timestamp: required value is empty",
         "timestamp: expected an ISO 8601 timestamp (YYYY-MM-DDTHH:MM:SS, optional offset), found 'yesterday'",
+        "timestamp: expected an ISO 8601 timestamp (YYYY-MM-DDTHH:MM:SS, optional offset), found '2026-13-45T10:00:00'",
+        "timestamp: expected an ISO 8601 timestamp (YYYY-MM-DDTHH:MM:SS, optional offset), found '2026-04-31'",
         "feature: required value is empty",
         "account_id 'NOPE' is not among the accepted accounts",
         "account could not be resolved: no account_id, user_id not in users, and the e-mail domain matches no single account",
@@ -149,14 +153,17 @@ def test_a_warehouse_run_keeps_its_password_out_of_every_output(warehouse, small
     """The server trusts loopback, so any password is accepted: it must appear nowhere."""
     from vga.runner import run_period
 
-    secret = "s3cretPassw0rd"
-    with_password = postgres_url.replace("vga@", f"vga:{secret}@")
+    secret, second = "s3cretPassw0rd", "an0therS3cret"
+    # A password in the user-info and one in the query string (libpq uses sslpassword only for a client key).
+    with_password = postgres_url.replace("vga@", f"vga:{secret}@") + ("&" if "?" in postgres_url else "?") + \
+        f"sslpassword={second}"
     monkeypatch.setenv("VGA_TEST_WAREHOUSE", with_password)
     folder = _without_events(small_sample.data_dir, tmp_path / "data", with_password)
     final = run_period(folder, "2026Q3", out=tmp_path / "reports", quiet=True)
     for path in final.rglob("*"):
         if path.is_file():
-            assert secret not in path.read_text(errors="ignore"), path
+            text = path.read_text(errors="ignore")
+            assert secret not in text and second not in text, path
     manifest = json.loads((final / "manifest.json").read_text())
     events = next(i for i in manifest["inputs"] if i["table"] == "usage_events")
     assert events["rows_read"] == events["rows_accepted"] == len(small_sample.events_frame())

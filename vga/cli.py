@@ -47,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--data", required=True, help="data folder")
     v.add_argument("--config", help="vga.toml (default: DATA/vga.toml if present)")
     v.add_argument("--strict", action="store_true", help="fail on any quarantined row or blanked cell")
+    v.add_argument("--allow-outside-paths", dest="allow_outside", action="store_true",
+                   help="read tables from files outside the data folder (vga.toml paths, symbolic links)")
 
     r = sub.add_parser("run", help="run the notebook series for a period")
     r.add_argument("--data", required=True, help="data folder")
@@ -55,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default="reports", help="reports folder (default: reports)")
     r.add_argument("--force", action="store_true", help="replace an existing period folder")
     r.add_argument("--strict", action="store_true", help="fail on any quarantined row or blanked cell")
+    r.add_argument("--allow-outside-paths", dest="allow_outside", action="store_true",
+                   help="read tables from files outside the data folder (vga.toml paths, symbolic links)")
     r.add_argument("--rebuild", action="store_true",
                    help="empty the incremental store first: validate every event file and aggregate every month again")
     r.add_argument("--redact", action="store_true",
@@ -86,11 +90,14 @@ def cmd_sample(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from .config import load_config
+    from .config import config_notice, load_config
     from .load import load_folder
 
     config = load_config(args.config, args.data)
-    dataset = load_folder(args.data, config, strict=args.strict)
+    notice = config_notice(config, args.config)
+    if notice:
+        print(notice)
+    dataset = load_folder(args.data, config, strict=args.strict, allow_outside=args.allow_outside)
     print(f"{'table':<16} {'source':<28} {'read':>10} {'accepted':>10} {'quarantined':>12} {'blanked':>8}")
     for name, t in dataset.tables.items():
         q = t.quality
@@ -116,7 +123,8 @@ def cmd_run(args) -> int:
     from .runner import run_period
 
     final = run_period(args.data, args.period, config_path=args.config, out=args.out, force=args.force,
-                       strict=args.strict, debug=args.debug, redact=args.redact, rebuild=args.rebuild)
+                       strict=args.strict, debug=args.debug, redact=args.redact, rebuild=args.rebuild,
+                       allow_outside=args.allow_outside)
     print(f"report: {final / 'report.html'}")
     return 0
 

@@ -60,6 +60,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from .contract import TABLES
 from .errors import UsageError
+from .privacy import mask_contacts, mask_tree
 
 DEFAULTS: dict = {
     "sources": {},
@@ -238,6 +239,21 @@ def _check_analysis(config: dict, file: str) -> None:
             raise UsageError(f"{file}: [interventions] {key} holds {bad}; colours are red, yellow, lime, green")
 
 
+#: Bounds of a vga.toml, which may come with the data: its size and how deeply it nests.
+MAX_CONFIG_BYTES = 1024 * 1024
+MAX_NESTING = 12
+
+
+def _depth(value, level: int = 0) -> int:
+    if level > MAX_NESTING:
+        return level
+    if isinstance(value, dict):
+        return max([_depth(v, level + 1) for v in value.values()] or [level + 1])
+    if isinstance(value, list):
+        return max([_depth(v, level + 1) for v in value] or [level + 1])
+    return level
+
+
 def load_config(path: str | Path | None = None, data_dir: str | Path | None = None) -> dict:
     """The resolved configuration: defaults overlaid with ``path``.
 
@@ -252,12 +268,26 @@ def load_config(path: str | Path | None = None, data_dir: str | Path | None = No
         file = Path(path)
         if not file.is_file():
             raise UsageError(f"configuration file {file} not found")
+        if file.stat().st_size > MAX_CONFIG_BYTES:
+            raise UsageError(f"configuration file {file} is {file.stat().st_size:,} bytes, more than the "
+                             f"{MAX_CONFIG_BYTES:,} a vga.toml may have")
         try:
             user = tomllib.loads(file.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise UsageError(f"configuration file {file} is not valid TOML: {exc}") from None
+        except RecursionError:
+            raise UsageError(f"configuration file {file} is nested too deeply to be a vga.toml "
+                             f"(at most {MAX_NESTING} levels)") from None
+        if _depth(user) > MAX_NESTING:
+            raise UsageError(f"configuration file {file} is nested more than {MAX_NESTING} levels deep, which no "
+                             "setting of a vga.toml needs")
     sources = _check_sources(user.pop("sources", {}), str(file))
     config = _merge(DEFAULTS, user, "")
+    # Free text a report shows (who runs the programme, what a mapping assumed, label names)
+    # keeps no one's contact details (vga.privacy).
+    config["programme"] = mask_tree(config["programme"])
+    config["analysis"]["assumptions"] = mask_tree(list(config["analysis"].get("assumptions") or []))
+    config["churn_labels"] = {mask_contacts(str(k)): v for k, v in config["churn_labels"].items()}
     _check_programme(config["programme"], str(file))
     _check_analysis(config, str(file))
     config["sources"] = sources
@@ -265,10 +295,28 @@ def load_config(path: str | Path | None = None, data_dir: str | Path | None = No
     return config
 
 
+def config_notice(config: dict, given: str | Path | None) -> str | None:
+    """The line a command prints when it uses a vga.toml it found in the data
+    folder (``given`` is the ``--config`` argument): such a file came with
+    the data, so it is used, and said, never silently."""
+    if given or not config.get("_file"):
+        return None
+    queries = bool(config.get("churn_labels")) or any("sql" in s for s in (config.get("sources") or {}).values())
+    notes = ["found in the data folder"]
+    if queries:
+        notes.append("its mapping queries run sandboxed: they read the data folder's files and nothing else")
+    section = config.get("warehouse") or {}
+    if section.get("url") or section.get("url_env"):
+        notes.append("it reads product events from the warehouse at "
+                     + (redact_url(section["url"]) if section.get("url") else f"${section['url_env']}"))
+    return f"configuration: {config['_file']} ({'; '.join(notes)})"
+
+
 def config_hash(config: dict) -> str:
-    """sha256 of the resolved configuration (canonical JSON)."""
-    body = {k: v for k, v in config.items() if not k.startswith("_")}
-    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+    """sha256 of the resolved configuration as it may be written down
+    (:func:`redacted`, canonical JSON): a fingerprint that names the
+    configuration, never one from which a password could be guessed."""
+    return hashlib.sha256(json.dumps(redacted(config), sort_keys=True, default=str).encode()).hexdigest()
 
 
 def warehouse_url(config: dict) -> str:
@@ -323,16 +371,55 @@ def open_warehouse(url: str):
     return ibis.pyspark.connect(builder.getOrCreate())
 
 
+#: Names of URL parameters that carry a secret (query string, or ``;key=value``
+#: in the path as Spark Connect writes them), matched without case.
+SECRET_PARAMETER = re.compile(
+    r"(pass(word|wd|phrase)?|pwd|secret|token|key|credential|auth|signature|sig|sas|session)", re.IGNORECASE)
+
+
+def url_secrets(url: str) -> list[str]:
+    """Every secret value in ``url``: the user-info password and each
+    parameter whose name says it is one (``?password=``, ``&sslpassword=``,
+    ``;token=``, ``private_key_passphrase``...), as written and decoded."""
+    from urllib.parse import unquote
+
+    if not url:
+        return []
+    found = []
+    parts = urlsplit(url)
+    try:
+        if parts.password:
+            found.append(parts.password)
+    except ValueError:
+        pass
+    for chunk in re.split(r"[?&;]", url.split("#")[0])[1:]:
+        name, sep, value = chunk.partition("=")
+        if sep and value and SECRET_PARAMETER.search(unquote(name)):
+            found.append(value)
+    found += [unquote(v) for v in found if unquote(v) != v]
+    return sorted({v for v in found if v}, key=len, reverse=True)
+
+
 def redact_url(url: str) -> str:
-    """``url`` with any password replaced by ``***`` (for manifests and messages)."""
+    """``url`` with every secret (:func:`url_secrets`) replaced by ``***``
+    (for manifests and messages)."""
     if not url:
         return url
+    out = url
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)
-    userinfo = netloc[0].split(":", 1)[0] + ":***"
-    return urlunsplit(parts._replace(netloc=f"{userinfo}@{netloc[1]}"))
+    try:
+        password = parts.password
+    except ValueError:
+        password = None
+    if password is not None:
+        netloc = parts.netloc.rsplit("@", 1)
+        userinfo = netloc[0].split(":", 1)[0] + ":***"
+        out = urlunsplit(parts._replace(netloc=f"{userinfo}@{netloc[1]}"))
+
+    def hide(match):
+        return f"{match.group(1)}{match.group(2)}=***" if SECRET_PARAMETER.search(match.group(2)) else match.group(0)
+
+    return re.sub(r"([?&;])([^=&;#]+)=([^&;#]*)", hide, out)
 
 
 def redacted(config: dict) -> dict:
@@ -345,12 +432,15 @@ def redacted(config: dict) -> dict:
 
 
 def scrub(text: str, config: dict) -> str:
-    """``text`` with the warehouse password (if any) taken out."""
+    """``text`` with every secret of the warehouse URL (if any) taken out:
+    the URL itself redacted, then each secret value wherever it stands."""
     try:
         url = warehouse_url(config)
     except UsageError:
-        return text
-    password = urlsplit(url).password if url else None
-    if password:
-        text = text.replace(url, redact_url(url)).replace(password, "***")
+        url = ""
+    if url:
+        text = text.replace(url, redact_url(url))
+        for secret in url_secrets(url):
+            if len(secret) >= 3:  # a one- or two-character "secret" would blank ordinary text
+                text = text.replace(secret, "***")
     return re.sub(r"(://[^:/@\s]+:)[^@/\s]+@", r"\1***@", text)

@@ -11,7 +11,8 @@ printed on the console and on the report's first screen:
 - more than half of the active accounts Unscored;
 - every scored active account in one quadrant (with at least
   ``min_accounts`` scored);
-- a slicing dimension with one value, or with none, among the accounts.
+- a slicing dimension with one value, or with none, among the accounts;
+- no accepted account at all.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ def plausibility_warnings(retention: dict, quadrants: pd.DataFrame | None, accou
     ``accounts`` the accepted accounts and ``dimensions`` the slicing
     dimensions of the run."""
     out = []
+    if accounts.empty:
+        return ["No account was accepted, so every figure of this report is empty: see how many rows of accounts were "
+                "read and why they were set aside in Data gathering."]
     nrr = retention.get("nrr")
     if nrr is not None and (nrr > NRR_HIGH or nrr < NRR_LOW):
         side = "above 200%" if nrr > NRR_HIGH else "below 20%"

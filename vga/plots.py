@@ -228,7 +228,8 @@ def survival_curves(curves: pd.DataFrame, at_risk: dict, dimension: str, ax):
                     fontsize=7, ha="right", color=color)
             for t, c in zip(times, r["counts"]):
                 ax.text(t, y, f"{c:,}", transform=under, fontsize=7, ha="center", color=color)
-    ax.legend(loc="lower left", fontsize=8)
+    if ax.get_legend_handles_labels()[0]:  # no curve (no account churned): no legend to draw
+        ax.legend(loc="lower left", fontsize=8)
     return ax
 
 

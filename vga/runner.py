@@ -36,7 +36,7 @@ from importlib import metadata
 from pathlib import Path
 
 from . import pipeline
-from .config import config_hash, load_config, redacted, scrub
+from .config import config_hash, config_notice, load_config, redacted, scrub
 from .coverage import assess
 from .errors import OutputError, UsageError, write_fault
 from .load import load_folder, previous_quadrants, to_inputs
@@ -132,6 +132,7 @@ def run_period(
     debug: bool = False,
     redact: bool = False,
     rebuild: bool = False,
+    allow_outside: bool = False,
 ) -> Path:
     """Run the series for ``period`` and return the finished run folder.
 
@@ -163,7 +164,7 @@ def run_period(
         lock = _take_lock(out, p.label)
         _clear_leftovers(out, p.label, quiet)
         return _run_locked(data_dir, p, config, config_path, out, started, force=force, strict=strict, quiet=quiet,
-                           debug=debug, redact=redact, rebuild=rebuild)
+                           debug=debug, redact=redact, rebuild=rebuild, allow_outside=allow_outside)
     except OutputError:
         raise
     except Exception as exc:
@@ -178,7 +179,7 @@ def run_period(
 
 
 def _run_locked(data_dir: Path, p, config: dict, config_path, out: Path, started: float, *, force: bool, strict: bool,
-                quiet: bool, debug: bool, redact: bool, rebuild: bool) -> Path:
+                quiet: bool, debug: bool, redact: bool, rebuild: bool, allow_outside: bool = False) -> Path:
     """The run proper, with the period's lock held."""
     from .kernels import KernelPool, execute
 
@@ -194,11 +195,15 @@ def _run_locked(data_dir: Path, p, config: dict, config_path, out: Path, started
         # Kernels start while the data loads: notebooks never wait for one.
         pool = KernelPool(NOTEBOOK_WORKERS, len(SERIES), tmp / WORK / "kernels.log", NOTEBOOK_DIR)
         timings: dict = {}
+        notice = config_notice(config, config_path)
+        if notice:
+            _say(f"[vga] {notice}", quiet)
         _say(f"[vga] loading {data_dir}", quiet)
         t0 = time.time()
-        store = _open_store(out, rebuild, quiet) if _has_events(data_dir, config) else None
+        store = _open_store(out, rebuild, quiet) if _has_events(data_dir, config, allow_outside) else None
         loaded = load_folder(data_dir, config, strict=strict, work_dir=tmp / WORK,
-                             progress=lambda load: _say(_table_line(load), quiet), store=store)
+                             progress=lambda load: _say(_table_line(load), quiet), store=store,
+                             allow_outside=allow_outside)
         timings["load"] = round(time.time() - t0, 3)
         if final.exists() and not force:
             raise UsageError(f"{final} already exists; pass --force to replace it, or --out to write elsewhere")
@@ -211,10 +216,12 @@ def _run_locked(data_dir: Path, p, config: dict, config_path, out: Path, started
         timings["monthly_usage"] = round(time.time() - t0, 3)
         loaded.write_quarantine(tmp / "quarantine")
         if redact:
-            from .redact import redact_folder, redact_inputs
+            from .redact import redact_config, redact_folder, redact_inputs, redaction_key
 
-            inputs = redact_inputs(inputs)
-            redact_folder(tmp / "quarantine")
+            key = redaction_key(out)
+            inputs = redact_inputs(inputs, key)
+            config = redact_config(config, key)
+            redact_folder(tmp / "quarantine", key)
         bar = Progress(len(STEPS) + len(SERIES) + 1, quiet)
         t0 = time.time()
         outputs, step_seconds = pipeline.compute(
@@ -244,18 +251,26 @@ def _run_locked(data_dir: Path, p, config: dict, config_path, out: Path, started
             if debug:
                 print((tmp / WORK / "kernels.log").read_text(errors="replace"), flush=True)
             raise
-        from .report import build_report
+        from .report import ReportError, build_report
 
         titles = dict(SERIES)
         t0 = time.time()
-        build_report(
-            [(titles[s], tmp / "notebooks" / f"{s}.ipynb") for s in REPORT_ORDER],
-            tmp / "report.html",
-            title=f"Value gap analysis: {p.label}",
-            subtitle=f"As of {p.as_of.isoformat()} · retention window {p.window_start.isoformat()} to {p.as_of.isoformat()}",
-            warnings=coverage.warnings() + checks,
-            missing=[f"Step {n} · {title}" for n, title in VGA_STEPS.items() if n not in {s.number for s in STEPS.values() if s.notebook}],
-        )
+        try:
+            build_report(
+                [(titles[s], tmp / "notebooks" / f"{s}.ipynb") for s in REPORT_ORDER],
+                tmp / "report.html",
+                title=f"Value gap analysis: {p.label}",
+                subtitle=f"As of {p.as_of.isoformat()} · retention window {p.window_start.isoformat()} to {p.as_of.isoformat()}",
+                warnings=coverage.warnings() + checks,
+                missing=[f"Step {n} · {title}" for n, title in VGA_STEPS.items()
+                         if n not in {s.number for s in STEPS.values() if s.notebook}],
+            )
+        except (ReportError, OSError, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # any other failure of the last stage: one line, nothing left behind
+            raise ReportError(f"the report could not be written ({type(exc).__name__}: "
+                              f"{str(exc).strip().splitlines()[0] if str(exc).strip() else 'no detail'}); "
+                              "earlier reports are untouched") from exc
         timings["report"] = round(time.time() - t0, 3)
         bar.advance("report written")
         bar.close()
@@ -289,7 +304,10 @@ def _run_locked(data_dir: Path, p, config: dict, config_path, out: Path, started
         # notebooks of a failed run are kept to read what went wrong, but
         # not those of an interrupted run or one that could not write.
         shutil.rmtree(tmp / WORK, ignore_errors=True)
-        keep = isinstance(exc, Exception) and write_fault(exc, out) is None
+        from .report import ReportError
+
+        # A failed notebook is kept to read; a report refused at the last stage is not.
+        keep = isinstance(exc, Exception) and not isinstance(exc, ReportError) and write_fault(exc, out) is None
         if tmp.exists() and not (keep and any((tmp / "notebooks").glob("*.ipynb"))):
             shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -343,12 +361,12 @@ def _release_store() -> None:
         os.close(_STORE_LOCKS.pop())
 
 
-def _has_events(data_dir: Path, config: dict) -> bool:
+def _has_events(data_dir: Path, config: dict, allow_outside: bool = False) -> bool:
     """Whether the run has product events (a data folder's or a warehouse's): only then is there a store."""
     from .config import warehouse_url
     from .load.files import find_sources
 
-    return "usage_events" in find_sources(data_dir, config) or bool(warehouse_url(config))
+    return "usage_events" in find_sources(data_dir, config, allow_outside) or bool(warehouse_url(config))
 
 
 def _refresh_monthly(store, loaded, inputs, config: dict, quiet: bool) -> dict:

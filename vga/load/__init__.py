@@ -26,6 +26,7 @@ from ..config import load_config, warehouse_url
 from ..contract import TABLES, pandera_schema
 from ..errors import DataError
 from ..inputs import Events, Inputs
+from ..privacy import mask_frame
 from .files import SqlSource, find_sources, read_text_table
 from .labels import read_churn_labels
 from .outcome import Loaded, TableLoad
@@ -38,7 +39,7 @@ __all__ = ["load_folder", "to_inputs", "previous_quadrants", "find_sources", "re
 
 def load_folder(
     data_dir: str | Path, config: dict | None = None, *, strict: bool = False, work_dir: str | Path | None = None,
-    progress=None, store=None,
+    progress=None, store=None, allow_outside: bool = False,
 ) -> Loaded:
     """Load every contract table found in ``data_dir`` (and the warehouse
     events, when configured).
@@ -51,11 +52,12 @@ def load_folder(
     called with each table's :class:`TableLoad` as it is finished.
     ``store`` (an :class:`~vga.load.store.EventStore`) keeps validated
     events between runs: a refresh validates only the event files that
-    changed (:mod:`vga.load.store`).
+    changed (:mod:`vga.load.store`). Files outside ``data_dir`` (symbolic
+    links followed) are refused unless ``allow_outside``.
     """
     data_dir = Path(data_dir)
     config = config if config is not None else load_config(None, data_dir)
-    sources = find_sources(data_dir, config)
+    sources = find_sources(data_dir, config, allow_outside)
     url = warehouse_url(config)
     if url and "usage_events" in sources:
         raise DataError(f"usage_events is given twice: in {sources['usage_events']} and in the warehouse "
@@ -71,6 +73,9 @@ def load_folder(
     loaded: dict[str, TableLoad] = {}
 
     def done(name, load):
+        # People's contact details written into any text are masked before anything is shown (vga.privacy).
+        load.accepted, load.quarantined, load.blanked = (mask_frame(load.accepted), mask_frame(load.quarantined),
+                                                         mask_frame(load.blanked))
         load.date_range()
         loaded[name] = load
         if progress:

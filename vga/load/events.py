@@ -30,8 +30,10 @@ import pandas as pd
 
 from ..contract import PERSONAL_COLUMNS, REDACTED, TABLES
 from ..errors import DataError
+from ..privacy import mask_contacts
 from . import messages as msg
 from .files import SqlSource, csv_scan, execute_scan, missing_required_message
+from .sandbox import check_query, confine, restrict
 
 _lit = msg.sql_literal
 
@@ -54,8 +56,7 @@ def _raw_relation(con, path, options: dict | None = None) -> tuple[str, list[str
     ``path`` is a file, a folder of Parquet files or a
     :class:`~vga.load.files.SqlSource` (a mapping query, run here by DuckDB
     out of core like a file scan; ``source_row`` is the row of its result)."""
-    if isinstance(path, SqlSource):
-        con.execute(f"SET file_search_path = {_lit(str(path.data_dir))}")
+    if isinstance(path, SqlSource):  # checked and confined to the data folder by validate_events
         probe = f"({path.sql.strip().rstrip(';')})"
         try:
             columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {probe}").fetchall()]
@@ -126,6 +127,12 @@ def validate_events(
     table = TABLES["usage_events"]
     work_dir.mkdir(parents=True, exist_ok=True)
     con = connect_for_events(work_dir)
+    accepted_path = accepted_path or work_dir / "usage_events.parquet"
+    if isinstance(path, SqlSource):  # a query from configuration: it reads the data folder and nothing else
+        check_query(path.sql, path.where())
+        writes = (accepted_path,) + ((identity[0],) if identity is not None else ())
+        restrict(con, path.data_dir, confine(path.sql, path.data_dir, path.where()), writes=writes,
+                 folders=(work_dir / "duckdb-spill",))
     raw_sql, raw_columns, folder = _raw_relation(con, path, config.get("sources", {}).get("usage_events", {}))
     mapping = config.get("sources", {}).get("usage_events", {}).get("columns", {})
     reverse = {v: k for k, v in mapping.items()}
@@ -205,7 +212,6 @@ def validate_events(
           END AS reason_kind
         FROM staged s
     """)
-    accepted_path = accepted_path or work_dir / "usage_events.parquet"
     if source_file is not None:
         extra_source = f", {_lit(source_file)} AS source_file"
     user_out = col["user_id"]
@@ -219,10 +225,18 @@ def validate_events(
             COPY (SELECT DISTINCT given_account, sha256({_lit(salt)} || {col['user_id']}) AS user_key, email_domain
                   FROM staged WHERE value_reason IS NULL) TO {_lit(str(keys_path))} (FORMAT parquet)
         """)
+    # A feature name holding someone's e-mail or phone number is shown masked (vga.privacy):
+    # the few such names are found among the distinct features and replaced by a join.
+    feature = col["feature"]
+    names = [r[0] for r in con.execute(f"SELECT DISTINCT {feature} FROM staged").fetchall() if isinstance(r[0], str)]
+    masked = {n: mask_contacts(n) for n in names if mask_contacts(n) != n}
+    if masked:
+        con.register("masked_features", pd.DataFrame({"raw": list(masked), "shown": list(masked.values())}))
+        feature = f"coalesce((SELECT m.shown FROM masked_features m WHERE m.raw = {col['feature']}), {col['feature']})"
     con.execute(f"""
         COPY (
           SELECT ts_utc AS timestamp, resolved_account AS account_id, {user_out} AS user_id,
-                 {opt('session_id')} AS session_id, {col['feature']} AS feature,
+                 {opt('session_id')} AS session_id, {feature} AS feature,
                  resolved_by AS account_resolved_by, source_row{extra_source}
           FROM verdict WHERE reason IS NULL
         ) TO {_lit(str(accepted_path))} (FORMAT parquet)

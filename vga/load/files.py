@@ -74,17 +74,9 @@ def read_sql_table(source: SqlSource) -> pd.DataFrame:
     """Run a ``sql`` source with DuckDB, file names relative to the data
     folder, and return its rows as text (like :func:`read_text_table`), with
     ``source_row`` the 1-based row of the query's result."""
-    import duckdb
+    from .sandbox import run_query
 
-    con = duckdb.connect()
-    try:
-        con.execute("SET file_search_path = ?", [str(source.data_dir)])
-        typed = con.sql(source.sql).df()
-    except duckdb.Error as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise DataError(f"{source.where()}: the query failed: {first}") from None
-    finally:
-        con.close()
+    typed = run_query(source.sql, source.data_dir, source.where())
     names = _column_names(Path(source.where()), [str(c) for c in typed.columns])
     frame = pd.DataFrame({n: _arrow_column_to_text(typed.iloc[:, i]) for i, n in enumerate(names)},
                          index=typed.index)
@@ -98,8 +90,26 @@ def read_sql_table(source: SqlSource) -> pd.DataFrame:
     return frame
 
 
-def find_sources(data_dir: Path, config: dict) -> dict[str, Path]:
-    """Map each table present to its file (or folder for usage_events)."""
+def outside_of(path: Path, data_dir: Path) -> Path | None:
+    """The first file of ``path`` (itself, or a Parquet part of a folder)
+    that lies outside ``data_dir`` once symbolic links are followed; None
+    when all lie inside."""
+    folder = Path(data_dir).resolve()
+    parts = [path] + (sorted(path.iterdir()) if path.is_dir() else [])
+    for part in parts:
+        try:
+            part.resolve().relative_to(folder)
+        except ValueError:
+            return part
+    return None
+
+
+def find_sources(data_dir: Path, config: dict, allow_outside: bool = False) -> dict[str, Path]:
+    """Map each table present to its file (or folder for usage_events).
+
+    Every file must lie inside ``data_dir`` once symbolic links are followed
+    (a path in vga.toml, absolute or with ``..``, or a link to elsewhere is
+    refused), unless ``allow_outside`` (``--allow-outside-paths``)."""
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise DataError(f"data folder {data_dir} does not exist or is not a folder")
@@ -130,8 +140,15 @@ def find_sources(data_dir: Path, config: dict) -> dict[str, Path]:
         if candidates:
             found[name] = candidates[0]
     for name, path in found.items():
-        if not isinstance(path, SqlSource):
-            check_not_empty(path, name)
+        if isinstance(path, SqlSource):
+            continue
+        away = None if allow_outside else outside_of(path, data_dir)
+        if away is not None:
+            how = "is a symbolic link to" if away.is_symlink() else "is"
+            raise DataError(f"{away}: table '{name}' {how} a file outside the data folder {data_dir.resolve()} "
+                            f"({away.resolve()}); a data folder's tables are its own files. Copy the file into the "
+                            "folder, or pass --allow-outside-paths if you mean it")
+        check_not_empty(path, name)
     if "accounts" not in found:
         raise DataError(
             f"no accounts table in {data_dir}: expected accounts.csv, accounts.parquet or accounts.xlsx "
@@ -247,6 +264,51 @@ def check_not_empty(path: Path, table: str) -> None:
             raise DataError(_empty_message(f, table))
 
 
+# Bounds: a file from elsewhere must not keep a run busy for hours or fill memory.
+
+#: Columns a table may have (the contract's tables have about twenty).
+MAX_COLUMNS = 1000
+#: What a workbook may expand to when unzipped (its sheets and shared strings), in bytes.
+MAX_WORKBOOK_BYTES = 256 * 1024 * 1024
+
+
+def _too_wide(path, table: str | None, columns: int) -> DataError:
+    return DataError(f"{path}: {columns:,} columns, more than the {MAX_COLUMNS:,} a table of vga may have; export "
+                     f"only the columns {table or 'the table'} needs")
+
+
+def check_bounds(path: Path, table: str | None, options: dict) -> None:
+    """Refuse, before reading it, a file wider than :data:`MAX_COLUMNS` or
+    a workbook that would expand past :data:`MAX_WORKBOOK_BYTES`."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        with open(path, "rb") as fh:
+            first = fh.read(4 * 1024 * 1024).split(b"\n", 1)[0]
+        if first.count(csv_delimiter(table or "<table>", options).encode()) + 1 > MAX_COLUMNS:
+            raise _too_wide(path, table, first.count(csv_delimiter(table or "<table>", options).encode()) + 1)
+    elif suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            width = len(pq.read_schema(path).names)
+        except Exception:
+            return  # unreadable: the reader says so
+        if width > MAX_COLUMNS:
+            raise _too_wide(path, table, width)
+    elif suffix == ".xlsx":
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(path) as z:
+                size = sum(i.file_size for i in z.infolist() if i.filename.startswith("xl/"))
+        except zipfile.BadZipFile:
+            return  # not a workbook: the reader says so
+        if size > MAX_WORKBOOK_BYTES:
+            raise DataError(f"{path}: the workbook would expand to {size / 2**20:,.0f} MiB, more than the "
+                            f"{MAX_WORKBOOK_BYTES / 2**20:,.0f} MiB vga reads from a workbook; export the table as "
+                            "CSV or Parquet")
+
+
 # Reading one file.
 
 def read_table(path, table: str | None = None, options: dict | None = None) -> RawTable:
@@ -258,6 +320,8 @@ def read_table(path, table: str | None = None, options: dict | None = None) -> R
     """
     if isinstance(path, SqlSource):
         frame = read_sql_table(path)
+        if len(frame.columns) - 1 > MAX_COLUMNS:
+            raise _too_wide(path.where(), table, len(frame.columns) - 1)
         typed = {c: np.full(len(frame), True) for c in frame.attrs.pop("typed_columns", [])}
         return RawTable(frame, typed)
     path = Path(path)
@@ -267,6 +331,8 @@ def read_table(path, table: str | None = None, options: dict | None = None) -> R
     suffix = path.suffix.lower()
     if suffix == ".csv":  # settings first: a bad setting is the configuration's fault, not the file's
         encoding, delimiter = text_encoding(table or "<table>", options), csv_delimiter(table or "<table>", options)
+    if path.is_file():
+        check_bounds(path, table, options)
     try:
         if suffix == ".csv":
             raw = _read_csv(path, table, encoding, delimiter)

@@ -38,26 +38,18 @@ def read_churn_labels(data_dir: Path, config: dict, account_ids: set[str]) -> pd
     queries = config.get("churn_labels") or {}
     if not queries:
         return None
-    import duckdb
+    from .sandbox import run_query
 
     frames = []
-    con = duckdb.connect()
-    try:
-        con.execute("SET file_search_path = ?", [str(Path(data_dir))])
-        for label, query in queries.items():
-            try:
-                result = con.sql(query).df()
-            except duckdb.Error as exc:
-                first = str(exc).strip().splitlines()[0]
-                raise DataError(f"{label_line(config, label)}: the query failed: {first}") from None
-            if "account_id" not in result.columns:
-                raise DataError(f"{label_line(config, label)}: the query returns no account_id column "
-                                f"(it returns {', '.join(map(str, result.columns)) or 'no columns'})")
-            ids = result["account_id"].dropna().astype(str).str.strip()
-            ids = ids[ids != ""].drop_duplicates()
-            frames.append(pd.DataFrame({"label": str(label), "account_id": ids.to_numpy()}))
-    finally:
-        con.close()
+    for label, query in queries.items():
+        # Each query checked and run sandboxed: it reads the data folder and nothing else.
+        result = run_query(query, Path(data_dir), label_line(config, label))
+        if "account_id" not in result.columns:
+            raise DataError(f"{label_line(config, label)}: the query returns no account_id column "
+                            f"(it returns {', '.join(map(str, result.columns)) or 'no columns'})")
+        ids = result["account_id"].dropna().astype(str).str.strip()
+        ids = ids[ids != ""].drop_duplicates()
+        frames.append(pd.DataFrame({"label": str(label), "account_id": ids.to_numpy()}))
     labels = pd.concat(frames, ignore_index=True)
     # A label that names nobody is still a label: the categories keep it.
     labels["label"] = pd.Categorical(labels["label"], categories=[str(k) for k in queries])

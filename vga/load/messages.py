@@ -18,6 +18,10 @@ from ..contract import REDACTED, Column
 
 #: ISO 8601 date or timestamp, with an optional offset (the contract's shape).
 ISO_PATTERN = r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?\s*(Z|z|[+-]\d{2}(:?\d{2})?)?"
+#: The same shape with each field in its range, for a warehouse, whose cast raises on '2026-13-45' where a
+#: file's parser returns nothing; the day of the month is checked against the month apart.
+ISO_STRICT_PATTERN = (r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])([T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,9})?)?)?"
+                      r"\s*(Z|z|[+-](0\d|1[0-4])(:?[0-5]\d)?)?")
 NUMBER_PATTERN = r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?"
 TRUE_WORDS = frozenset({"true", "yes", "t", "1"})
 FALSE_WORDS = frozenset({"false", "no", "f", "0"})

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..contract import TABLES
-from ..spreadsheet import safe_columns
+from ..spreadsheet import safe_frame
 from .files import sha256
 
 INTERNAL = ["reason_kind"]  # kept in memory to group reasons, never written
@@ -117,7 +117,7 @@ class Loaded:
             for frame, path in ((t.quarantined, folder / f"{name}.csv"), (t.blanked, folder / f"{name}_cells.csv")):
                 if len(frame):
                     # rejected rows keep their text, but nothing in them may run as a spreadsheet formula
-                    safe_columns(frame.drop(columns=INTERNAL, errors="ignore")).to_csv(path, index=False)
+                    safe_frame(frame.drop(columns=INTERNAL, errors="ignore")).to_csv(path, index=False)
                     written.append(path)
         return written
 

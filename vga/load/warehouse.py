@@ -34,6 +34,7 @@ import ibis
 import pandas as pd
 
 from ..config import open_warehouse, redact_url, warehouse_url
+from ..privacy import mask_contacts
 from ..contract import PERSONAL_COLUMNS, REDACTED, TABLES
 from ..errors import DataError, UsageError
 from . import messages as msg
@@ -116,8 +117,15 @@ def validate_warehouse_events(config: dict, accounts: pd.DataFrame, users: pd.Da
 
     ts = col["timestamp"]
     if ts.type().is_string():  # the contract's ISO 8601 shape first: warehouses parse words like 'yesterday'
-        shaped = text("timestamp").re_search("^" + msg.ISO_PATTERN + "$")
-        parsed = ibis.cases((shaped, text("timestamp").try_cast("timestamp")), else_=ibis.null("timestamp"))
+        raw_text = text("timestamp")
+        shaped = raw_text.re_search("^" + msg.ISO_STRICT_PATTERN + "$")
+        # A real date too (no 2026-04-31): the warehouse's cast would raise on it, and stop the run.
+        year, month, day = (raw_text.substr(0, 4), raw_text.substr(5, 2), raw_text.substr(8, 2))
+        y, m, d = (ibis.cases((shaped, v), else_=ibis.literal("1")).cast("int32") for v in (year, month, day))
+        leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
+        days = ibis.cases((m == 2, ibis.cases((leap, 29), else_=28)), (m.isin([4, 6, 9, 11]), 30), else_=31)
+        real = shaped & (d <= days)
+        parsed = ibis.cases((real, raw_text.try_cast("timestamp")), else_=ibis.null("timestamp"))
     else:
         parsed = ts.cast("timestamp")
     expected = msg.expectation(table.column("timestamp"))
@@ -178,10 +186,15 @@ def validate_warehouse_events(config: dict, accounts: pd.DataFrame, users: pd.Da
                                (s._k_account.isnull(), _kind(msg.unknown_account, 1))),
     )
     ok = verdict.reason.isnull()
+    # A feature name holding someone's e-mail or phone number is shown masked (vga.privacy):
+    # the few such names are found among the distinct features, and replaced in the warehouse.
+    names = verdict.filter(ok).select(f=text("feature")).distinct().to_pandas()["f"].dropna()
+    masked = {n: mask_contacts(n) for n in names if mask_contacts(n) != n}
+    feature = text("feature").substitute(masked) if masked else text("feature")
     accepted = verdict.filter(ok).select(
         timestamp=verdict._ts, account_id=verdict._account, user_id=verdict._user,
         session_id=(text("session_id") if "session_id" in col else ibis.null("string")),
-        feature=text("feature"), account_resolved_by=verdict._resolved_by,
+        feature=feature, account_resolved_by=verdict._resolved_by,
     )
     counts = verdict.aggregate(
         rows_read=verdict.count(), rows_accepted=verdict.count(where=ok),

@@ -16,12 +16,15 @@ import io
 
 import pandas as pd
 
+from ..report import BIDI_CONTROLS
+
 
 class Html:
-    """A piece of the page; several combine with ``+`` or :func:`stack`."""
+    """A piece of the page; several combine with ``+`` or :func:`stack`.
+    Bidirectional controls are removed from what it shows."""
 
     def __init__(self, body: str = ""):
-        self.body = body
+        self.body = BIDI_CONTROLS.sub("", body)
 
     def _repr_html_(self) -> str:
         return self.body
