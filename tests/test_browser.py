@@ -341,6 +341,9 @@ def report(browser, hostile_report) -> Visit:
     OUTPUT.mkdir(parents=True, exist_ok=True)
     seen.page.screenshot(path=OUTPUT / "report-first-screen.png")
     seen.page.screenshot(path=OUTPUT / "report-full-page.png", full_page=True)
+    # Every check below looks at the detail too: each folded part is opened.
+    seen.page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
+    seen.page.wait_for_timeout(100)
     yield seen
     seen.page.context.close()
 

@@ -51,6 +51,41 @@ def test_ranking_is_by_arr_at_stake_and_numbered_from_one():
     assert list(ranked.columns[:8]) == ["rank", "kind", "account_id", "gap", "action", "owner", "arr_at_stake", "evidence"]
 
 
+def test_do_first_leads_then_money_at_risk_then_arr():
+    wins = pd.DataFrame({"kind": ["systemic", "systemic", "account", "systemic"], "account_id": ["", "", "x", ""],
+                         "gap": ["count", "small", "acct", "big"], "action": "act", "owner": "o",
+                         "arr_at_stake": [900.0, 50.0, 10.0, 100.0], "evidence": "e",
+                         "do_first": [False, True, True, True], "money_at_risk": [float("nan"), 5.0, 1.0, 30.0]})
+    ranked = qw.rank(wins)
+    # The untested count holds the most ARR, yet comes last: it is not a tested gap.
+    assert list(ranked["gap"]) == ["big", "small", "acct", "count"]
+
+
+def test_a_slice_gap_is_priced_against_the_rest_of_the_cohort():
+    quadrants = pd.DataFrame({"account_id": [f"a{i}" for i in range(40)], "arr": 100.0, "quadrant": "Champions",
+                              "usage_score": 80.0, "health_score": 80.0})
+    accounts = pd.DataFrame({"account_id": quadrants["account_id"], "region": ["X"] * 10 + ["Y"] * 30})
+    cohort = pd.DataFrame({"account_id": quadrants["account_id"], "arr_start": 100.0,
+                           "arr_end": [0.0] * 5 + [100.0] * 5 + [0.0] * 3 + [100.0] * 27})
+    cohort["churned"] = cohort["arr_end"] == 0
+    slices = pd.DataFrame({"dimension": ["region", "region"], "value": ["X", "Y"], "accounts": [10, 30],
+                           "churned": [5, 3], "churn_rate": [0.5, 0.1], "rest_churn_rate": [0.1, 0.5],
+                           "q_value": [0.01, 0.01], "flagged": [True, True]})
+    out = qw.systemic_wins(quadrants, accounts, slices, pd.DataFrame(columns=["account_id", "milestone"]), {},
+                           None, None, AS_OF, PLAYBOOK, cohort=cohort)
+    assert len(out) == 1 and out.iloc[0]["gap"].startswith("region X")  # a binary dimension: its worse side only
+    row = out.iloc[0]
+    assert row["excess_loss_rate"] == pytest.approx(0.5 - 0.1) and row["arr_kept"] == pytest.approx(1000 * 0.4)
+    assert row["money_at_risk"] == pytest.approx(10 * 100 * 0.4) and row["do_first"] and row["tested"]
+    # 3 of 10 against 8 of 30: 3.3 points more, a ratio of 1.125.
+    small = slices.assign(churn_rate=[0.3, 8 / 30], rest_churn_rate=[8 / 30, 0.3])
+    ends = [0.0] * 3 + [100.0] * 7 + [0.0] * 8 + [100.0] * 22
+    cohort_small = cohort.assign(arr_end=ends, churned=[e == 0 for e in ends])
+    out = qw.systemic_wins(quadrants, accounts, small, pd.DataFrame(columns=["account_id", "milestone"]), {},
+                           None, None, AS_OF, PLAYBOOK, cohort=cohort_small, min_points=5, min_ratio=1.25)
+    assert out.iloc[0]["tested"] and not out.iloc[0]["do_first"]  # tested, but too small an effect to act on first
+
+
 @pytest.mark.parametrize("text", ["=HYPERLINK(\"http://evil.example\")", "+1+1", "-2+3", "@SUM(A1)", "\tx", "\r=1"])
 def test_formula_text_is_made_inert(text):
     assert safe_text(text).startswith("'")
@@ -78,15 +113,19 @@ def test_workbook_has_a_sheet_per_owner_and_no_formulas(tmp_path):
 def test_quick_wins_find_the_planted_gaps_and_not_the_small_book(sample_run, truth):
     wins = read(sample_run / "results", "quick_wins.csv")
     assert list(wins["rank"]) == list(range(1, len(wins) + 1))
-    assert wins["arr_at_stake"].is_monotonic_decreasing
+    first, rest = wins[wins["do_first"]], wins[~wins["do_first"]]
+    assert list(wins.index[:len(first)]) == list(first.index)  # "do first" before everything else
+    assert first["money_at_risk"].is_monotonic_decreasing  # ...ranked by money at risk
+    priced = rest[rest["money_at_risk"].notna()]
+    assert priced["money_at_risk"].is_monotonic_decreasing and rest["money_at_risk"].isna().sum() >= 1
     systemic = wins[wins["kind"] == "systemic"]
     assert (systemic["account_id"] == "").all() and (wins.loc[wins["kind"] == "account", "account_id"] != "").all()
     gaps = " | ".join(systemic["gap"])
-    assert f"region = {truth['planted']['region']['value']}" in gaps
-    assert truth["planted"]["onboarding_milestone"]["milestone"] in gaps
+    assert f"region {truth['planted']['region']['value']}" in gaps
+    assert truth["planted"]["onboarding_milestone"]["milestone"].replace("_", " ") in gaps
     assert truth["planted"]["small_csm_book"]["value"] not in gaps  # too small to test: never a systemic win
     for dimension in truth["planted"]["no_effect_dimensions"]:
-        assert f"{dimension} =" not in gaps
+        assert not systemic["gap"].str.startswith(dimension.replace("_", " ") + " ").any()
     book = read(sample_run / "results", "csm_actions.xlsx")
     listed = pd.concat(book.values())
     assert len(listed) == (wins["kind"] == "account").sum()

@@ -58,8 +58,13 @@ def test_results_read_back_exactly_as_computed(sample_outputs, tmp_path):
 
 @pytest.mark.slow
 def test_a_period_past_the_data_reports_no_figures(minimal_dir, minimal_run, tmp_path):
-    """The minimal sample ends on 2026-10-31: 2030Q1 must not read as 'no churn, NRR 100%'."""
-    done = vga("run", "--data", minimal_dir, "--period", "2030Q1", "--out", tmp_path)
+    """The minimal sample ends on 2026-10-31: 2030Q1 must not read as 'no churn, NRR 100%'. Refused with
+    exit 3 (the documented code for a period the data does not cover) unless --allow-partial."""
+    refused = vga("run", "--data", minimal_dir, "--period", "2030Q1", "--out", tmp_path)
+    assert refused.returncode == 3, refused.stderr
+    assert "does not cover 2030Q1" in refused.stderr and "--allow-partial" in refused.stderr
+    assert "Traceback" not in refused.stderr and not (tmp_path / "2030Q1").exists()
+    done = vga("run", "--data", minimal_dir, "--period", "2030Q1", "--out", tmp_path, "--allow-partial")
     assert done.returncode == 0, done.stderr
     assert "warning: Figures as of 2030-03-31 are not reported: the data ends on 2026-10-31" in done.stdout
     run = tmp_path / "2030Q1"
@@ -75,6 +80,8 @@ def test_a_period_past_the_data_reports_no_figures(minimal_dir, minimal_run, tmp
     page = (run / "report.html").read_text()
     first_section = page.index('<section class="vga-section"')
     assert page.index("Figures as of 2030-03-31 are not reported") < first_section  # the first screen says so
+    assert page.count("Figures as of 2030-03-31 are not reported") == 1  # and says it once...
+    assert page.count("the data ends on 2026-10-31") == 1  # ...the sections point to it
     assert "NRR 100" not in page and "100.0%" not in page
     # And a period the data covers still gives numbers (nothing nulled where nothing is missing).
     covered = json.loads((minimal_run / "results/summary.json").read_text())  # 2026Q3, inside the data

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 
 def sections(run) -> dict[str, str]:
     soup = BeautifulSoup((run / "report.html").read_text(), "html.parser")
-    return {s.find(["h1"]).get_text(" ", strip=True): s.get_text(" ", strip=True) for s in soup.select("section.vga-section")}
+    return {s.find(["h1"]).get_text(" ", strip=True): s.get_text(" ", strip=True) for s in soup.select('section.vga-section[id^="section-"]')}
 
 
 @pytest.mark.parametrize("which", ["sample_run", "minimal_run"])
@@ -55,7 +55,7 @@ def test_summary_compares_with_the_previous_period_from_the_same_data(sample_run
         assert before[key] == pytest.approx(expected[key], rel=1e-12)
     summary = json.loads((sample_run / "results" / "summary.json").read_text())
     gaps = summary["value_gaps"]
-    assert gaps and [g["arr_at_stake"] for g in gaps] == sorted((g["arr_at_stake"] for g in gaps), reverse=True)
+    assert gaps and [g["money_at_risk"] for g in gaps] == sorted((g["money_at_risk"] for g in gaps), reverse=True)
     assert {g["confidence"] for g in gaps} <= {"high", "medium", "low", "descriptive"}
     fpu = next(g for g in gaps if g["gap"].startswith("Frustrated"))
     assert fpu["confidence"] == "high"

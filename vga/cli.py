@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--strict", action="store_true", help="fail on any quarantined row or blanked cell")
     r.add_argument("--allow-outside-paths", dest="allow_outside", action="store_true",
                    help="read tables from files outside the data folder (vga.toml paths, symbolic links)")
+    r.add_argument("--allow-partial", dest="allow_partial", action="store_true",
+                   help="write a report even when the data does not reach the period's as-of date (else exit 3)")
     r.add_argument("--rebuild", action="store_true",
                    help="empty the incremental store first: validate every event file and aggregate every month again")
     r.add_argument("--redact", action="store_true",
@@ -124,7 +126,7 @@ def cmd_run(args) -> int:
 
     final = run_period(args.data, args.period, config_path=args.config, out=args.out, force=args.force,
                        strict=args.strict, debug=args.debug, redact=args.redact, rebuild=args.rebuild,
-                       allow_outside=args.allow_outside)
+                       allow_outside=args.allow_outside, allow_partial=args.allow_partial)
     print(f"report: {final / 'report.html'}")
     return 0
 

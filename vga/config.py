@@ -35,6 +35,13 @@ definitions. Example::
     weights = {nps = 1, csat = 1, support = 1, touchpoints = 1}
     max_age_days = {nps = 365, csat = 180, support = 90, touchpoints = 120}
 
+    [quick_wins]                          # what enters the report's "Do first"
+    min_churn_points = 5                  # a tested gap churning at least 5 points more than its reference...
+    min_rate_ratio = 1.25                 # ...or at 1.25 times its rate
+
+    [report]
+    currency = "EUR"                      # shown with every amount
+
     [churn_labels]                        # other churn labels, compared in the report
     "flagged in the CRM" = "SELECT account_id FROM read_csv('crm.csv') WHERE churned = 'Yes'"
 
@@ -124,6 +131,10 @@ DEFAULTS: dict = {
     },
     "quick_wins": {
         "max_account_wins": 50,  # account-level wins listed (the highest ARR at stake first)
+        # A tested gap enters "Do first" only when its group churns at least this many
+        # points more than the reference, or at this ratio (vga/money_at_risk.py).
+        "min_churn_points": 5.0,
+        "min_rate_ratio": 1.25,
         # gap -> recommended action; a gap not listed here gets the "default" action
         "playbook": {
             "Frustrated Power Users": "Run a fix-what-hurts review: walk the open tickets and the last survey comments with the account, and agree a fix date",
@@ -226,6 +237,13 @@ def _check_analysis(config: dict, file: str) -> None:
     if not isinstance(tolerance, int) or isinstance(tolerance, bool) or not 0 <= tolerance <= 90:
         raise UsageError(f"{file}: [analysis] coverage_tolerance_days = {tolerance!r}; it must be a whole number of "
                          "days from 0 to 90")
+    points, ratio = config["quick_wins"]["min_churn_points"], config["quick_wins"]["min_rate_ratio"]
+    if isinstance(points, bool) or not isinstance(points, (int, float)) or not 0 <= points <= 100:
+        raise UsageError(f"{file}: [quick_wins] min_churn_points = {points!r}; it must be percentage points of churn "
+                         "from 0 to 100 (5 = five points)")
+    if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not ratio >= 1:
+        raise UsageError(f"{file}: [quick_wins] min_rate_ratio = {ratio!r}; it must be a churn rate ratio of at least 1 "
+                         "(1.25 = a quarter more churn)")
     share = config["interventions"]["target_share"]
     if not isinstance(share, (int, float)) or not 0 < share <= 1:
         raise UsageError(f"{file}: [interventions] target_share = {share!r}; it must be a fraction above 0 and at most 1 (0.2 = 20%)")

@@ -26,6 +26,15 @@ class UsageError(VgaError):
     exit_code = 2
 
 
+class PartialPeriodError(VgaError):
+    """The data does not reach the period's as-of date (past the coverage
+    tolerance): a report would be mostly dashes. Refused unless
+    ``--allow-partial``; a distinct exit code, so that a scheduler that runs
+    a quarter before its data has landed can tell it from bad data."""
+
+    exit_code = 3
+
+
 class StatisticalCaveat(UserWarning):
     """A figure was computed but should be read with care (tiny groups,
     no variation, and the like)."""

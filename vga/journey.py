@@ -380,12 +380,12 @@ def stage_rows(parts: dict) -> pd.DataFrame:
     ob = parts.get("onboarding")
     if isinstance(ob, dict) and ob.get("accounts"):
         add("Onboarding", "share of accounts with a milestone not completed", ob["not_all_completed_share"],
-            ob["accounts"], f"worst milestone: {ob['worst_milestone']} ({ob['worst_completion_rate']:.0%} completed)",
+            ob["accounts"], f"worst milestone: {ob['worst_milestone'].replace('_', ' ')} ({ob['worst_completion_rate']:.0%} completed)",
             main=True)
         add("Onboarding", "share of milestones completed late or overdue", ob["late_share"], ob["milestones"])
         if ob.get("flagged"):
             add("Onboarding", "milestones whose non-completion goes with churn", len(ob["flagged"]), ob["accounts"],
-                ", ".join(ob["flagged"]))
+                ", ".join(m.replace("_", " ") for m in ob["flagged"]))
     else:
         missing("Onboarding", "share of accounts with a milestone not completed", ob if isinstance(ob, str) else "")
     fv = parts.get("first_value")
@@ -403,7 +403,7 @@ def stage_rows(parts: dict) -> pd.DataFrame:
     wf = ad.get("workflows")
     if isinstance(wf, dict) and wf.get("runs"):
         add("Adoption", "share of workflow runs abandoned", wf["abandoned_share"], wf["accounts"],
-            f"{wf['runs']:,} runs in the window; most stop at {wf['worst_workflow']}: {wf['worst_step']}", main=True)
+            f"{wf['runs']:,} runs in the window; most stop at {wf['worst_workflow'].replace('_', ' ')}: {wf['worst_step'].replace('_', ' ')}", main=True)
     else:
         missing("Adoption", "share of workflow runs abandoned", wf if isinstance(wf, str) else "no workflow runs")
     core = ad.get("core")

@@ -353,3 +353,59 @@ def adoption_lines(adoption: pd.DataFrame, ax):
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.legend(fontsize=8)
     return ax
+
+
+BRIDGE_COLORS = {"start": "#486581", "expanded": "#2e7d32", "contracted": "#ef6c00", "churned": "#c62828",
+                 "end": "#102a43", "new": "#2680c2", "total": "#102a43"}
+
+
+def arr_bridge(bridge: dict, ax, labels: dict | None = None):
+    """The ARR bridge as a waterfall: the cohort's ARR a year ago, plus
+    expansion, minus contraction and churn, the cohort's ARR now, plus new
+    customers, every account's ARR now (:func:`vga.retention.arr_bridge`).
+    Each bar is labelled with its amount."""
+    labels = labels or {"start": "a year ago", "expanded": "+ expansion", "contracted": "- contraction",
+                        "churned": "- churn", "end": "same customers now", "new": "+ new customers",
+                        "total": "all ARR now"}
+    steps = [("start", bridge["start"], 0.0), ("expanded", bridge["expanded"], bridge["start"]),
+             ("contracted", -bridge["contracted"], bridge["start"] + bridge["expanded"]),
+             ("churned", -bridge["churned"], bridge["start"] + bridge["expanded"] - bridge["contracted"]),
+             ("end", bridge["end"], 0.0)]
+    if bridge.get("new", 0) > 0:
+        steps += [("new", bridge["new"], bridge["end"]), ("total", bridge["total"], 0.0)]
+    x = np.arange(len(steps))
+    for i, (key, value, base) in enumerate(steps):
+        bottom, height = (base + value, -value) if value < 0 else (base, value)
+        ax.bar(i, height, bottom=bottom, color=BRIDGE_COLORS[key], width=0.65)
+        text = _compact(abs(value))
+        ax.text(i, bottom + height, ("-" if value < 0 else "+" if key in ("expanded", "new") else "") + text,
+                ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(x, [labels[k] for k, _, _ in steps], fontsize=8)
+    ax.tick_params(axis="x", labelrotation=20)
+    money_axis(ax, "y")
+    ax.set_ylabel("ARR")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.margins(y=0.12)
+    return ax
+
+
+def _compact(v: float) -> str:
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= size:
+            return f"{v / size:,.1f}{suffix}"
+    return f"{v:,.0f}"
+
+
+def retention_trend(trend: pd.DataFrame, ax):
+    """NRR, GRR and logo churn over the quarters the data covers (each over
+    its own 12 months), as lines with a dot per quarter, in percent."""
+    days = pd.to_datetime(trend["as_of"])
+    for column, label, color in (("nrr", "NRR", "#102a43"), ("grr", "GRR", "#2680c2"),
+                                 ("logo_churn_rate", "logo churn", "#c62828")):
+        ax.plot(days, 100 * trend[column].astype(float), marker="o", label=label, color=color)
+    ax.set_ylabel("% (each over its 12 months)")
+    ax.legend(frameon=False, fontsize=8, ncols=3, loc="upper left", bbox_to_anchor=(0, 1.15))
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_xticks(days, [f"{d.year}Q{(d.month - 1) // 3 + 1}" if d.month in (3, 6, 9, 12) else d.date().isoformat()
+                         for d in days], fontsize=8)
+    return ax

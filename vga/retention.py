@@ -145,18 +145,104 @@ def retention_summary(
         out.update({k: None for k in RETENTION_KEYS if k != "cohort_accounts"})
         out["reason"] = reason
         return out
-    start, end = cohort["arr_start"], cohort["arr_end"]
-    denominator = float(start.sum())
-    out["nrr"] = float(end.sum()) / denominator
-    out["grr"] = float(np.minimum(start, end).sum()) / denominator
-    out["logo_churn_rate"] = float(cohort["churned"].sum()) / len(cohort)
-    out["arr_churned"] = float(start[cohort["churned"]].sum())
-    shrank = (end < start) & ~cohort["churned"]
-    out["arr_contracted"] = float((start - end)[shrank].sum())
-    grew = end > start
-    out["arr_expanded"] = float((end - start)[grew].sum())
+    out.update(cohort_figures(cohort))
     out["reason"] = None
     return out
+
+
+def cohort_figures(cohort: pd.DataFrame) -> dict:
+    """NRR, GRR, logo churn and the three ARR movements of a cohort table
+    (:func:`cohort_table`, or any part of one: a slice's accounts), by the
+    metric definitions. The one place these formulas are written: the
+    headline, the trend and the retention by slice all come from here.
+    Rates are None for an empty cohort or one that started with no ARR."""
+    start, end = cohort["arr_start"].astype(float), cohort["arr_end"].astype(float)
+    denominator = float(start.sum())
+    churned = cohort["churned"].astype(bool)
+    out = {"cohort_accounts": int(len(cohort)), "arr_start": denominator, "arr_end": float(end.sum())}
+    if not len(cohort) or denominator <= 0:
+        return {**out, "nrr": None, "grr": None, "logo_churn_rate": None, "arr_churned": None,
+                "arr_contracted": None, "arr_expanded": None}
+    out["nrr"] = float(end.sum()) / denominator
+    out["grr"] = float(np.minimum(start, end).sum()) / denominator
+    out["logo_churn_rate"] = float(churned.sum()) / len(cohort)
+    out["arr_churned"] = float(start[churned].sum())
+    shrank = (end < start) & ~churned
+    out["arr_contracted"] = float((start - end)[shrank].sum())
+    out["arr_expanded"] = float((end - start)[end > start].sum())
+    return out
+
+
+def arr_bridge(cohort: pd.DataFrame, arr_total: float) -> dict:
+    """The ARR bridge of the retention window, in the data's currency:
+    ``start`` (the cohort's ARR at the window start), ``expanded`` (+),
+    ``contracted`` and ``churned`` (both -), ``end`` (the cohort's ARR at the
+    as-of date: start + expanded - contracted - churned, exactly), then
+    ``new`` (ARR at the as-of date of accounts outside the cohort: new
+    customers and those that came back) and ``total`` (every account's ARR
+    at the as-of date, ``arr_total``)."""
+    f = cohort_figures(cohort)
+    if f["nrr"] is None:
+        return {}
+    return {"start": f["arr_start"], "expanded": f["arr_expanded"], "contracted": f["arr_contracted"],
+            "churned": f["arr_churned"], "end": f["arr_end"], "new": float(arr_total) - f["arr_end"],
+            "total": float(arr_total)}
+
+
+def retention_by_slice(cohort: pd.DataFrame, accounts: pd.DataFrame, dimensions: list[str],
+                       min_accounts: int) -> pd.DataFrame:
+    """NRR, GRR and logo churn of each slicing dimension's values with at
+    least ``min_accounts`` cohort accounts (:func:`cohort_figures` over the
+    slice's cohort accounts): ``dimension``, ``value``, ``cohort_accounts``,
+    ``arr_start``, ``nrr``, ``grr``, ``logo_churn_rate``; largest first."""
+    columns = ["dimension", "value", "cohort_accounts", "arr_start", "nrr", "grr", "logo_churn_rate"]
+    attrs = accounts.drop_duplicates("account_id").set_index("account_id")
+    rows = []
+    for dim in dimensions:
+        if dim not in attrs.columns:
+            continue
+        values = attrs[dim].reindex(cohort["account_id"]).astype(object)
+        values = values.where(values.notna(), "").map(lambda v: str(v).strip()).to_numpy()
+        for value in sorted(set(values) - {""}):
+            part = cohort[values == value]
+            if len(part) < min_accounts:
+                continue
+            f = cohort_figures(part)
+            rows.append({"dimension": dim, "value": value, **{k: f[k] for k in columns[2:]}})
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.sort_values(["dimension", "arr_start"], ascending=[True, False], kind="stable").reset_index(drop=True)
+
+
+#: Quarters of the retention trend, the latest included.
+TREND_QUARTERS = 8
+
+
+def retention_trend(accounts: pd.DataFrame, renewals: pd.DataFrame | None, as_of: date, covered,
+                    quarters: int = TREND_QUARTERS) -> pd.DataFrame:
+    """NRR, GRR and logo churn as of ``as_of`` and each of the
+    ``quarters - 1`` dates three calendar months apart before it (each over
+    its own 12 months, by the same definitions), oldest first, keeping the
+    dates ``covered(day)`` accepts (the data reaches them). Columns
+    ``as_of``, ``cohort_accounts``, ``nrr``, ``grr``, ``logo_churn_rate``."""
+    from dateutil.relativedelta import relativedelta
+
+    from .periods import one_year_before
+
+    columns = ["as_of", "cohort_accounts", "nrr", "grr", "logo_churn_rate"]
+    if renewals is None:
+        return pd.DataFrame(columns=columns)
+    rows = []
+    for k in range(quarters):
+        day = (pd.Timestamp(as_of) - relativedelta(months=3 * k)).date()
+        day = (pd.Timestamp(day) + pd.offsets.MonthEnd(0)).date() if as_of == (
+            pd.Timestamp(as_of) + pd.offsets.MonthEnd(0)).date() else day
+        if not covered(day):
+            break
+        f = cohort_figures(cohort_table(accounts, renewals, day, one_year_before(day)))
+        if f["nrr"] is None:
+            break
+        rows.append({"as_of": day.isoformat(), **{c: f[c] for c in columns[1:]}})
+    return pd.DataFrame(rows[::-1], columns=columns)
 
 
 #: Why an account is not in the retention cohort, in words.

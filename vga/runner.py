@@ -38,7 +38,7 @@ from pathlib import Path
 from . import pipeline
 from .config import config_hash, config_notice, load_config, redacted, scrub
 from .coverage import assess
-from .errors import OutputError, UsageError, write_fault
+from .errors import OutputError, PartialPeriodError, UsageError, write_fault
 from .load import load_folder, previous_quadrants, to_inputs
 from .periods import parse_period
 from .steps import STEPS
@@ -133,6 +133,7 @@ def run_period(
     redact: bool = False,
     rebuild: bool = False,
     allow_outside: bool = False,
+    allow_partial: bool = False,
 ) -> Path:
     """Run the series for ``period`` and return the finished run folder.
 
@@ -149,7 +150,9 @@ def run_period(
     :class:`DataError`. ``redact`` replaces account and
     team names by stable pseudonyms everywhere in the run folder
     (:mod:`vga.redact`). Then an existing period folder
-    without ``force`` (:class:`UsageError`); a failing notebook raises
+    without ``force`` (:class:`UsageError`); data that does not reach the
+    period's as-of date, unless ``allow_partial``
+    (:class:`~vga.errors.PartialPeriodError`, exit 3); a failing notebook raises
     :class:`VgaError`. In every failure, and when the run is interrupted or
     killed, existing reports are left as they were.
     """
@@ -164,7 +167,8 @@ def run_period(
         lock = _take_lock(out, p.label)
         _clear_leftovers(out, p.label, quiet)
         return _run_locked(data_dir, p, config, config_path, out, started, force=force, strict=strict, quiet=quiet,
-                           debug=debug, redact=redact, rebuild=rebuild, allow_outside=allow_outside)
+                           debug=debug, redact=redact, rebuild=rebuild, allow_outside=allow_outside,
+                           allow_partial=allow_partial)
     except OutputError:
         raise
     except Exception as exc:
@@ -179,7 +183,8 @@ def run_period(
 
 
 def _run_locked(data_dir: Path, p, config: dict, config_path, out: Path, started: float, *, force: bool, strict: bool,
-                quiet: bool, debug: bool, redact: bool, rebuild: bool, allow_outside: bool = False) -> Path:
+                quiet: bool, debug: bool, redact: bool, rebuild: bool, allow_outside: bool = False,
+                allow_partial: bool = False) -> Path:
     """The run proper, with the period's lock held."""
     from .kernels import KernelPool, execute
 
@@ -208,6 +213,10 @@ def _run_locked(data_dir: Path, p, config: dict, config_path, out: Path, started
         if final.exists() and not force:
             raise UsageError(f"{final} already exists; pass --force to replace it, or --out to write elsewhere")
         coverage = assess(loaded.sources(), p.as_of, config["analysis"])
+        if not coverage.covers_as_of and not allow_partial:
+            raise PartialPeriodError(
+                f"the data does not cover {p.label}: {coverage.reason} Or pass --allow-partial for a report that says "
+                "what it cannot show")
         for warning in coverage.warnings():
             _say(f"[vga] warning: {warning}", quiet)
         inputs = to_inputs(loaded, previous_quadrants(out, p.previous_label))

@@ -145,7 +145,13 @@ HEADERS = {"arr": "ARR", "account_id": "account", "p_value": "p value", "q_value
 def table(frame: pd.DataFrame, formats: dict | None = None, max_rows: int = 50, names: dict | None = None) -> Html:
     """An escaped HTML table; ``formats`` maps column -> function to text,
     ``names`` renames columns for the reader."""
+    from .. import words
+
     shown = frame.head(max_rows).copy()
+    for col in words.CODE_COLUMNS & set(shown.columns) - set(formats or {}):
+        # Codes from the data or the configuration read as words, everywhere.
+        shown[col] = shown[col].map(lambda v: words.term(v) if col == "term" else words.plain(v)
+                                    if isinstance(v, str) else v)
     for col, fmt in (formats or {}).items():
         if col in shown.columns:
             shown[col] = shown[col].map(fmt)
@@ -156,9 +162,10 @@ def table(frame: pd.DataFrame, formats: dict | None = None, max_rows: int = 50, 
     shown = shown.rename(columns=names or {})
     shown.columns = [HEADERS.get(str(c), str(c).replace("_", " ")) for c in shown.columns]
     body = shown.to_html(index=False, escape=True, na_rep="", border=0, classes="vga-table")
-    more = (f'<div class="vga-more">{len(frame) - max_rows} more rows in the results folder</div>'
-            if len(frame) > max_rows else "")
-    return Html(body + more)
+    more = (f'<div class="vga-more">The first {max_rows:,} of {len(frame):,} rows; every row is in the run\'s '
+            'results folder.</div>' if len(frame) > max_rows else "")
+    # A wide table scrolls inside its own box on a narrow screen; the page never scrolls sideways.
+    return Html(f'<div class="vga-scroll">{body}</div>{more}')
 
 
 def bullets(lines: list[str]) -> Html:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-from .. import plots
+from .. import plots, words
 from ..decisions import LEADS, SIGNALS
 from .blocks import (count, figure, finding, kpis, missing, money, not_shown, note, number, p_value, pct, skipped, stack,
                      stat, table)
@@ -87,7 +87,7 @@ def reasons(view):
     table_reasons = view["churn_reasons.csv"]
     if table_reasons is not None and len(table_reasons):
         top = table_reasons.iloc[0]
-        parts.append(finding(f"The costliest churn reason is '{top['churn_reason']}': {count(top['decisions'])} "
+        parts.append(finding(f"The costliest churn reason is '{words.plain(top['churn_reason'])}': {count(top['decisions'])} "
                              f"decisions and {money(top['arr_lost'])} of ARR lost ({pct(top['arr_share'])} of all ARR "
                              "lost to churn and downgrades)."))
         parts.append(table(table_reasons, {"arr_lost": money, "arr_share": pct},
@@ -99,7 +99,7 @@ def reasons(view):
         parts.append(note("No interviews table: churn interview themes cannot be shown. Export churn and win/loss "
                           "interviews with their themes (tags separated by ';').", "skip"))
     elif len(themes):
-        parts.append(finding(f"Churned accounts' interviews most often raise '{themes.iloc[0]['theme']}' "
+        parts.append(finding(f"Churned accounts' interviews most often raise '{words.plain(themes.iloc[0]['theme'])}' "
                              f"({count(themes.iloc[0]['accounts'])} accounts, {money(themes.iloc[0]['arr'])} of ARR lost)."))
         parts.append(table(themes, {"arr": money, "arr_share": pct},
                            names={"arr": "ARR lost by these accounts", "arr_share": "share of interviewed ARR lost"},
@@ -250,9 +250,9 @@ def _term_words(term: str, reference: dict, days: int) -> str:
     dim, _, value = term.partition("[")
     value = value.rstrip("]")
     if dim == "milestone_missed":
-        return f"accounts that had not completed '{value}' {days} days after their contract start"
+        return f"accounts that had not completed the onboarding milestone {words.plain(value)} {days} days after their contract start"
     base = reference.get(dim)
-    return f"accounts with {dim} '{value}'" + (f" (against '{base}')" if base else "")
+    return f"accounts with {words.dimension(dim)} {value}" + (f" (against {base})" if base else "")
 
 
 def survival_drivers(view):
@@ -269,8 +269,8 @@ def survival_drivers(view):
     for _, r in cox[cox["q_value"] < alpha].sort_values("hazard_ratio", ascending=False).iterrows():
         faster = r["hazard_ratio"] >= 1
         ratio = r["hazard_ratio"] if faster else 1 / r["hazard_ratio"]
-        words = _term_words(r["term"], facts["cox_reference"], facts["onboarding_days"])
-        lines.append(f"{words[0].upper() + words[1:]} "
+        who = _term_words(r["term"], facts["cox_reference"], facts["onboarding_days"])
+        lines.append(f"{who[0].upper() + who[1:]} "
                      f"churn {number(ratio, 2)} times as {'fast' if faster else 'slowly'} at any moment "
                      f"(hazard ratio {number(r['hazard_ratio'], 2)}, 95% interval {number(r['ci_lower'], 2)} to "
                      f"{number(r['ci_upper'], 2)}, {stat('q', r['q_value'])}).")
@@ -284,10 +284,10 @@ def survival_drivers(view):
                      f"the data agree for all {count(len(checks))} terms checked.")
     elif broken:
         lines.append("The model assumes each effect is the same early and late in an account's life; for "
-                     + ", ".join(f"'{t}'" for t in broken) + " the data say the effect changes with time, so read "
+                     + ", ".join(f"'{words.term(t)}'" for t in broken) + " the data say the effect changes with time, so read "
                      "its ratio as an average over the years.")
     fig, ax = plots.new_figure(7, 0.35 * len(cox) + 1.5)
-    plots.hazard_ratios(cox, ax, alpha)
+    plots.hazard_ratios(cox.assign(term=cox["term"].map(words.term)), ax, alpha)
     fig.tight_layout()
     cox = cox.drop(columns=["subjects", "events"])
     return stack(stack(*[finding(line) for line in lines]),
@@ -306,7 +306,7 @@ def _days(value, span: int = 180) -> str:
     already held on the first day checked)."""
     if missing(value):
         return "–"
-    return f"{count(value)} days or more" if value >= span else f"{count(value)} days"
+    return f"{words.plural(value, 'day')} or more" if value >= span else words.plural(value, "day")
 
 
 def _upper_first(text: str) -> str:

@@ -12,7 +12,10 @@ def coverage(view):
     """The period's coverage verdict and every freshness warning, first."""
     facts = view["data_gathering.json"]
     cov = facts["coverage"]
-    parts = [note(w, "warn") for w in facts["warnings"]]
+    # The warnings themselves open the report (its banner): here, a pointer.
+    n = len(facts["warnings"])
+    parts = [note(f"{n} note{'s' if n > 1 else ''} on the data open the report; each says what it means for the "
+                  "figures.", "warn")] if n else []
     if cov["data_end"]:
         parts.insert(0, note(f"The data runs to {cov['data_end']} (latest date in {cov['data_end_from']}); "
                              f"this run is as of {cov['as_of']}."))
@@ -96,7 +99,8 @@ def findings(view):
         thin = broad.sort_values("arr_share").iloc[0]
         lines.append(f"The thinnest source is {thin['table']}: {pct(thin['arr_share'])} of ARR has any row there by the "
                      "as-of date, so its figures speak for those accounts only.")
-    lines += facts["warnings"]
+    if facts["warnings"]:
+        lines.append("The notes at the top of the report say where the data falls short of the period.")
     tables = [m for m in facts["missing_tables"] if "." not in m["table"]]
     columns = [m["table"] for m in facts["missing_tables"] if "." in m["table"]]
     if tables:

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 
-from .. import plots
-from .blocks import bullets, count, figure, finding, kpis, money, note, pct, stack, table
+from .. import plots, words
+from .blocks import Html, bullets, count, figure, finding, kpis, money, note, pct, stack, table
 from .churned_customers import churn_label_sentence, churn_labels_agree, health_score_verdict, warning_sentence
 from .quadrant_view import QUADRANT_TEXT
-
-
-def warnings(view):
-    """What the reader must know before any number: coverage and freshness."""
-    summary = view["summary.json"]
-    return stack(*[note(w, "warn") for w in summary["warnings"]])
 
 
 def _change(now, before, kind: str = "pct") -> str:
@@ -21,37 +17,106 @@ def _change(now, before, kind: str = "pct") -> str:
     if now is None or before is None:
         return ""
     if kind == "pct":
-        points = round(100 * (now - before), 1) + 0.0  # + 0.0: never "-0.0"
-        return f" (was {pct(before)}, {points:+.1f} pts)"
+        return f" (was {pct(before)}, {_points(now, before)})"
     return f" (was {money(before)})"
+
+
+def _points(now, before) -> str:
+    """The change of a rate in points, for people: "up 1.2 points",
+    "down 0.4 points", "unchanged" (never "-0.0")."""
+    points = round(100 * (now - before), 1) + 0.0
+    if points == 0:
+        return "unchanged"
+    return f"{'up' if points > 0 else 'down'} {abs(points):.1f} point{'' if abs(points) == 1 else 's'}"
+
+
+def money_range(low, high) -> str:
+    """A 95% interval of money for people: "95% interval 0.9M to 4.2M"."""
+    if low is None or high is None or low != low or high != high:
+        return ""
+    return f"95% interval {money(low)} to {money(high)}"
+
+
+def _action(win: dict, number: int) -> str:
+    where = "" if win.get("kind") == "systemic" else f" (account {html.escape(str(win.get('account_name') or win['account_id']))})"
+    interval = money_range(win.get("money_at_risk_low"), win.get("money_at_risk_high"))
+    return (f'<li class="vga-action"><div class="vga-action-what"><span class="vga-action-n">{number}</span>'
+            f"{html.escape(win['action'].rstrip('.'))}</div>"
+            f'<div class="vga-action-why">{html.escape(win["gap"])}{where}</div>'
+            f'<div class="vga-action-meta"><span>Owner: <b>{html.escape(str(win["owner"]))}</b></span>'
+            f'<span><a href="#glossary-money-at-risk">Money at risk</a> now: <b>{html.escape(money(win.get("money_at_risk")))}</b>'
+            f"{' (' + html.escape(interval) + ')' if interval else ''}</span></div></li>")
+
+
+def first_screen(view):
+    """The first screen: the three retention figures with their change, the
+    three first actions with owner and money at risk, and the ARR bridge."""
+    s = view["summary.json"]
+    b = s.get("previous") or {}
+    since = b.get("period") if b.get("nrr") is not None else None
+    cards = []
+    for key, label, term, explain in (
+            ("nrr", "Net revenue retention", "nrr", "ARR of last year's customers now, against a year ago"),
+            ("grr", "Gross revenue retention", "grr", "the same, counting losses only"),
+            ("logo_churn_rate", "Logo churn", "logo-churn", f"of the {count(s['cohort_accounts'])} accounts paying a year ago")):
+        change = f"{_points(s[key], b[key])} since {since}" if since and s[key] is not None and b.get(key) is not None else ""
+        cards.append(f'<div class="vga-kpi"><div class="vga-kpi-value">{html.escape(pct(s[key]))}</div>'
+                     f'<div class="vga-kpi-label"><a href="#glossary-{term}">{html.escape(label)}</a></div>'
+                     f'<div class="vga-kpi-change">{html.escape(change)}</div>'
+                     f'<div class="vga-kpi-note">{html.escape(explain)}</div></div>')
+    first = s.get("do_first") or []
+    if first:
+        actions = ('<ol class="vga-actions">' + "".join(_action(w, i) for i, w in enumerate(first[:3], start=1))
+                   + "</ol>")
+    else:
+        actions = ('<p class="vga-note vga-skip">No tested value gap is large enough to act on first this period; '
+                   "the gaps worth a look are listed below.</p>")
+    bridge = s.get("bridge") or {}
+    if bridge:
+        fig, ax = plots.new_figure(5.6, 2.9)
+        plots.arr_bridge(bridge, ax)
+        chart = figure(fig, "Waterfall of ARR: a year ago, plus expansion, minus contraction and churn, the same "
+                            "customers now, plus new customers, all ARR now",
+                       f"ARR bridge, {s['window_start']} to {s['as_of']}: last year's customers, then new ones.").body
+    else:
+        chart = note("The ARR bridge needs renewals covering the 12 months to the as-of date: " +
+                     ((s.get("null_reasons") or {}).get("retention") or "not available") + ".", "skip").body
+    return Html('<div class="vga-first">'
+                f'<div class="vga-kpis vga-kpis-3">{"".join(cards)}</div>'
+                f'<div class="vga-first-grid"><div><h3 class="vga-h3">Do first</h3>{actions}</div>'
+                f'<div>{chart}</div></div></div>')
 
 
 def story(view):
     """The period in sentences, before any table: what changed, where value
-    leaks and how much ARR it puts at stake, what to do first."""
+    leaks and how much ARR it puts at risk, what expanding customers do."""
     s = view["summary.json"]
     before = s.get("previous") or {}
     lines = []
     if s["nrr"] is not None:
         text = f"Net revenue retention is {pct(s['nrr'])} and gross revenue retention {pct(s['grr'])} over the 12 months to {s['as_of']}"
         if before.get("nrr") is not None:
-            text += f" (NRR {pct(before['nrr'])} → {pct(s['nrr'])} since {before['period']})"
+            text += f" (NRR {_points(s['nrr'], before['nrr'])} since {before['period']})"
         lines.append(text + f"; {pct(s['logo_churn_rate'])} of the {count(s['cohort_accounts'])} accounts paying on "
-                            f"{s['window_start']} (the retention cohort) had left by {s['as_of']}.")
-    gaps = s.get("value_gaps") or []
-    if gaps:
-        share = gaps[0]["arr_at_stake"] / s["arr_total"] if s.get("arr_total") else None
-        lines.append(f"The largest value gap is {gaps[0]['gap']}: accounts holding {money(gaps[0]['arr_at_stake'])} of "
-                     f"the {money(s['arr_total'])} ARR ({pct(share)}) are exposed to it; {len(gaps)} gaps are ranked below.")
+                            f"{s['window_start']} had left by {s['as_of']}.")
+    first = s.get("do_first") or []
+    if first:
+        total = sum(w["money_at_risk"] for w in first if w.get("kind") == "systemic" and w.get("money_at_risk"))
+        w = first[0]
+        lines.append(f"The largest tested value gap is {w['gap']}: {money(w['money_at_risk'])} of ARR at risk now "
+                     f"({money_range(w.get('money_at_risk_low'), w.get('money_at_risk_high'))}); "
+                     f"{words.plural(len([g for g in first if g.get('kind') == 'systemic']), 'tested gap')} together put "
+                     f"{money(total)} at risk (they can overlap).")
+    else:
+        lines.append("No tested value gap is large enough to act on first this period.")
+    for d in (s.get("expansion_drivers") or [])[:2]:
+        lines.append(f"Customers with {words.measure(d['measure'])} expanded {words.times(d['ratio'])} as often as "
+                     f"those without ({pct(d['with_rate'])} against {pct(d['without_rate'])} of their renewals).")
     quadrants = s["quadrants"]
     fpu = quadrants.get("Frustrated Power Users", {})
     if fpu.get("accounts"):
-        lines.append(f"{count(fpu['accounts'])} accounts use the product heavily yet are unhappy (Frustrated Power Users), "
-                     f"holding {money(fpu['arr'])} of ARR.")
-    wins = s.get("top_quick_wins") or []
-    if wins:
-        w = wins[0]
-        lines.append(f"Do first: {w['action'].rstrip('.')} ({w['gap']}; owner {w['owner']}; {money(w['arr_at_stake'])} at stake).")
+        lines.append(f"{words.plural(fpu['accounts'], 'account')} use the product heavily yet are unhappy (Frustrated "
+                     f"Power Users), holding {money(fpu['arr'])} of ARR.")
     if not churn_labels_agree(s.get("churn_labels") or []):
         lines.append(churn_label_sentence(s["churn_labels"], s["as_of"]))
     warned = s.get("early_warning") or {}
@@ -60,8 +125,37 @@ def story(view):
     if warned.get("best_signal"):
         lines.append("The clearest early warning: " + warning_sentence(warned["best_signal"]))
     if not lines:
-        return note("The data does not allow a summary for this period; see the warnings above.", "warn")
+        return note("The data does not allow a summary for this period; see the notes on the data.", "warn")
     return stack(*[finding(line) for line in lines])
+
+
+def retention_trend(view):
+    """NRR, GRR and logo churn over up to eight quarters the data covers."""
+    trend = view.get("retention_trend.csv")
+    if trend is None or len(trend) < 2:
+        why = ("only this period is covered by the data" if trend is not None and len(trend) == 1 else
+               (view["summary.json"].get("null_reasons") or {}).get("retention") or "the renewals do not reach back")
+        return note(f"No trend over quarters: {why}.", "skip")
+    fig, ax = plots.new_figure(7.5, 2.3)
+    plots.retention_trend(trend, ax)
+    first, last = trend.iloc[0], trend.iloc[-1]
+    text = (f"Over {words.plural(len(trend), 'quarter')}, NRR went from {pct(first['nrr'])} to {pct(last['nrr'])}, "
+            f"GRR from {pct(first['grr'])} to {pct(last['grr'])} and logo churn from {pct(first['logo_churn_rate'])} "
+            f"to {pct(last['logo_churn_rate'])}.")
+    return stack(finding(text), figure(fig, "Line chart of NRR, GRR and logo churn per quarter",
+                                       "Each point covers the 12 months to its quarter's end."))
+
+
+def retention_by_slice(view):
+    """NRR, GRR and logo churn per slice (the same definitions, each slice's cohort accounts)."""
+    frame = view.get("retention_by_slice.csv")
+    if frame is None or frame.empty:
+        return note("No slice has enough cohort accounts to show its retention.", "skip")
+    shown = frame.assign(dimension=frame["dimension"].map(words.dimension))
+    return table(shown[["dimension", "value", "cohort_accounts", "arr_start", "nrr", "grr", "logo_churn_rate"]],
+                 {"cohort_accounts": count, "arr_start": money, "nrr": pct, "grr": pct, "logo_churn_rate": pct},
+                 names={"dimension": "slice by", "cohort_accounts": "accounts a year ago", "arr_start": "their ARR then",
+                        "nrr": "NRR", "grr": "GRR", "logo_churn_rate": "logo churn"})
 
 
 def headline(view):
@@ -111,8 +205,8 @@ def lost_where(view):
     if slices is None:
         return note("Churn by slice cannot be computed without renewals covering the period.", "skip")
     flagged = slices[slices["flagged"]].sort_values("q_value")
-    lines = [f"{r.dimension} = {r.value}: churn {pct(r.churn_rate)} vs {pct(r.rest_churn_rate)} for the rest "
-             f"({r.accounts:,} accounts)" for r in flagged.itertuples()]
+    lines = [f"{words.slice_name(r.dimension, r.value)}: churn {pct(r.churn_rate)} against {pct(r.rest_churn_rate)} "
+             f"for the rest ({words.plural(r.accounts, 'account')})" for r in flagged.itertuples()]
     return bullets(lines) if lines else note("No slice differs from the rest after adjustment.")
 
 
@@ -142,37 +236,61 @@ def populations(view):
                               "used_for": "the figures that use it"}))
 
 
-CONFIDENCE = {"high": "high (q < 0.01)", "medium": "medium (q < 0.05)", "low": "low (not significant)",
+CONFIDENCE = {"high": "high: a test, q < 0.01", "medium": "medium: a test, q < 0.05", "low": "low: not significant",
               "descriptive": "a count, not a test"}
 
 
-def value_gaps(view):
-    """Where value leaks, ranked by ARR at stake, with evidence and confidence."""
-    gaps = view["summary.json"].get("value_gaps") or []
-    if not gaps:
-        return note("No value gap can be ranked for this period.", "skip")
+def _gap_frame(gaps: list[dict]) -> pd.DataFrame:
     frame = pd.DataFrame(gaps)
     frame["confidence"] = frame["confidence"].map(CONFIDENCE)
-    return table(frame[["gap", "arr_at_stake", "evidence", "confidence"]], {"arr_at_stake": money},
-                 names={"arr_at_stake": "ARR at stake"})
+    frame["interval"] = [money_range(a, b) for a, b in zip(frame.get("money_at_risk_low", pd.Series(dtype=float)),
+                                                            frame.get("money_at_risk_high", pd.Series(dtype=float)))] \
+        if "money_at_risk_low" in frame.columns else ""
+    return frame
+
+
+def value_gaps(view):
+    """The tested value gaps, ranked by money at risk, with interval, window and evidence."""
+    gaps = view["summary.json"].get("value_gaps") or []
+    if not gaps:
+        return note("No value gap passed a test this period.", "skip")
+    frame = _gap_frame(gaps)
+    return table(frame[["gap", "money_at_risk", "interval", "arr_kept", "arr_at_stake", "window", "evidence",
+                        "confidence"]],
+                 {"money_at_risk": money, "arr_kept": money, "arr_at_stake": money},
+                 names={"money_at_risk": "money at risk now", "interval": "its 95% interval",
+                        "arr_kept": "ARR that would have been kept", "arr_at_stake": "ARR of the accounts exposed",
+                        "window": "measured over"})
+
+
+def worth_a_look(view):
+    """Counts and gaps not large enough (or not tested): a list, not a ranking by money."""
+    gaps = view["summary.json"].get("worth_a_look") or []
+    if not gaps:
+        return note("Nothing else to look at this period.", "skip")
+    frame = _gap_frame(gaps)
+    return table(frame[["gap", "owner", "arr_at_stake", "evidence", "confidence"]], {"arr_at_stake": money},
+                 names={"arr_at_stake": "ARR of the accounts exposed"})
 
 
 def quick_wins(view):
-    """The first actions, with their owners."""
+    """The first actions, with their owners and the money at risk."""
     wins = view["summary.json"].get("top_quick_wins") or []
     if not wins:
         return note("No quick win for this period.", "skip")
     frame = pd.DataFrame(wins)
     frame["account"] = frame["account_id"].replace("", "(many accounts)")
-    return table(frame[["rank", "gap", "action", "owner", "account", "arr_at_stake"]], {"arr_at_stake": money},
-                 names={"arr_at_stake": "ARR at stake"})
+    return table(frame[["rank", "gap", "action", "owner", "account", "money_at_risk", "arr_at_stake"]],
+                 {"money_at_risk": money, "arr_at_stake": money},
+                 names={"money_at_risk": "money at risk now", "arr_at_stake": "ARR of the accounts exposed"})
 
 
 def caveats(view):
     """Assumptions and caveats: missing or stale sources, small samples, what was assumed."""
     s = view["summary.json"]
     lines = [f"Assumed by the data's mapping: {a}" for a in s.get("assumptions") or []]
-    lines += list(s.get("warnings") or [])
+    if s.get("warnings"):  # said once, at the top of the report
+        lines.append("The notes at the top of the report say where the data falls short of the period.")
     labels = churn_label_sentence(s.get("churn_labels") or [], s["as_of"])
     if labels:
         lines.append(labels)

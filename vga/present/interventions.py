@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
-from .. import plots
+from .. import plots, words
 from .blocks import not_shown, stat, count, figure, finding, kpis, missing, money, note, number, p_value, pct, stack, table
 
 COLOR_HEX = {"red": "#c62828", "yellow": "#f9a825", "lime": "#9ccc65", "green": "#2e7d32", "": "#9e9e9e"}
@@ -105,10 +105,10 @@ def transitions(view):
     sentence = finding(f"Of {facts['colored_both_times']:,} active accounts coloured at both dates, "
                        f"{facts['moved_up']:,} moved up and {facts['moved_down']:,} moved down a colour or more "
                        f"since {facts['previous_period']}.")
-    words = {"data": f"the data's health history at the end of {facts['previous_period']}",
-             "previous run": f"the {facts['previous_period']} report's quadrants.csv"}
+    labels = {"data": f"the data's health history at the end of {facts['previous_period']}",
+              "previous run": f"the {facts['previous_period']} report's quadrants.csv"}
     sources = facts.get("previous_color_source", {})
-    source = note("Previous colours come from " + " and ".join(f"{words.get(k, k)} ({v:,} accounts)"
+    source = note("Previous colours come from " + " and ".join(f"{labels.get(k, k)} ({v:,} accounts)"
                                                                for k, v in sources.items()) + ".")
     return stack(sentence, figure(fig, f"Grid of {int(grid.to_numpy().sum()):,} active accounts by previous and "
                                        "current health colour, with counts and ARR in each cell",
@@ -213,8 +213,8 @@ def effect_sentence(r, after_days: int) -> str:
     if not r["tested"]:
         return head + f"; too few accounts to estimate an effect (n = {count(r['treated'])})."
     verdict = ("a clear difference" if r["flagged"] else "no clear effect")
-    return (head + f": an effect of {r['effect']:+.1f} points (95% interval {r['ci_lower']:+.1f} to "
-            f"{r['ci_upper']:+.1f}, {stat('q', r['q_value'])}), {verdict}.")
+    return (head + f": an effect of {words.signed(r['effect'])} points (95% interval {words.signed(r['ci_lower'])} to "
+            f"{words.signed(r['ci_upper'])}, {stat('q', r['q_value'])}), {verdict}.")
 
 
 def effect(view):

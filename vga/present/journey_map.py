@@ -10,7 +10,7 @@ import pandas as pd
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
 from matplotlib.ticker import FuncFormatter
 
-from .. import plots
+from .. import plots, words
 from .blocks import not_shown, stat, count, figure, finding, missing, money, note, number, p_value, pct, stack, table
 
 SEVERITY_FILL = {"high": "#ffcdd2", "medium": "#ffe0b2", "low": "#c8e6c9", "unknown": "#eeeeee"}
@@ -95,7 +95,7 @@ def journey(view):
     alt = "; ".join(f"{s}: {r['measure']} {_value_text(s, r['measure'], r['value'])}" for s, r in main.iterrows())
     parts = [figure(fig, f"Journey map of five stages from onboarding to renewal. {alt}",
                     "Red: high friction, orange: some, green: little, grey: no data (the table below says why). "
-                    "Cut-offs per stage are documented in vga/journey.py (SEVERITY).")]
+                    "The cut-offs of each stage are in the metric definitions (the journey map).")]
     if worst:
         parts.insert(0, finding(f"The journey loses most at {', '.join(worst)}: "
                                 + "; ".join(f"{main.at[s, 'measure']} {_value_text(s, main.at[s, 'measure'], main.at[s, 'value'])}"
@@ -119,7 +119,8 @@ def draw_milestones(frame: pd.DataFrame, axes, months: int = 18):
     """Left: completion rate per milestone. Right: churn of the accounts
     with a decision in the look-back that had completed it against those
     that had not (flagged ones marked)."""
-    labels = [f"{m} (flagged)" if f else m for m, f in zip(frame["milestone"], frame["flagged"])]
+    names = [words.plain(m) for m in frame["milestone"]]
+    labels = [f"{m} (flagged)" if f else m for m, f in zip(names, frame["flagged"])]
     y = np.arange(len(frame))
     axes[0].barh(y, 100 * frame["completion_rate"], color="#1565c0")
     for yi, rate in zip(y, frame["completion_rate"]):
@@ -200,7 +201,7 @@ def first_value(view):
     ax.bar(dist["bucket"], dist["accounts"], color=colors)
     ax.yaxis.set_major_formatter(THOUSANDS)
     ax.set(xlabel="Days from contract start to the first value event", ylabel="Accounts",
-           title=f"Time to first value ({', '.join(fv['value_events'])})")
+           title=f"Time to first value ({', '.join(words.plain(v) for v in fv['value_events'])})")
     ax.tick_params(axis="x", labelsize=8)
     sentence = finding(
         f"{fv['reached']:,} of {fv['accounts']:,} accounts that started since {fv['events_from']} reached first "
@@ -220,8 +221,8 @@ def adoption(view):
     wf = ad.get("workflows")
     if isinstance(wf, dict):
         parts.append(finding(f"{pct(wf['abandoned_share'])} of {wf['runs']:,} workflow runs started in the last 12 "
-                             f"months were not completed by the as-of date; most stop at {wf['worst_workflow']}: "
-                             f"{wf['worst_step']} ({wf['worst_step_runs']:,} runs)."))
+                             f"months were not completed by the as-of date; most stop at {words.plain(wf['worst_workflow'])}: "
+                             f"{words.plain(wf['worst_step'])} ({wf['worst_step_runs']:,} runs)."))
         parts.append(table(pd.DataFrame(wf["steps"]), {"abandoned_runs": count, "share": pct},
                            names={"last_step": "last step", "abandoned_runs": "abandoned runs",
                                   "share": "share of the workflow's abandoned runs"}, max_rows=15))
@@ -278,7 +279,7 @@ def findings(view):
     if frame is not None:
         for r in frame[frame["flagged"]].itertuples():
             if r.churn_rate_not_completed > r.churn_rate_completed:
-                lines.append(finding(f"Not completing {r.milestone} goes with higher churn "
+                lines.append(finding(f"Not completing {words.plain(r.milestone)} goes with higher churn "
                                      f"({pct(r.churn_rate_not_completed)} against {pct(r.churn_rate_completed)}): make "
                                      "it a required onboarding step and chase the accounts that have not done it."))
             else:

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from .blocks import not_shown, count, finding, kpis, money, note, stack, table
 
-NAMES = {"arr_at_stake": "ARR at stake", "account_id": "account", "account_name": "name"}
+NAMES = {"arr_at_stake": "ARR of the accounts exposed", "account_id": "account", "account_name": "name",
+         "money_at_risk": "money at risk now", "do_first": "do first"}
+
+
+def _names(view, ids):
+    """Account names where the data has them, else the id."""
+    quadrants = view.get("quadrants.csv")
+    names = quadrants.set_index("account_id")["account_name"] if quadrants is not None and "account_name" in quadrants else {}
+    return ids.map(lambda a: (names.get(a) if hasattr(names, "get") else None) or a)
 
 
 def _reason(view):
@@ -24,9 +32,11 @@ def headline(view):
         ("account wins", count(len(accounts)), f"named accounts with a gap and an owner, ARR {money(accounts['arr_at_stake'].sum())}"),
         ("owners", count(accounts["owner"].nunique()), "each gets an action list (results/csm_actions.xlsx)"),
     ])
-    top = wins.iloc[0] if len(wins) else None
-    sentence = finding(f"First: {top['gap']} ({money(top['arr_at_stake'])} of ARR at stake; owner {top['owner']}). "
-                       f"{top['action']}.") if top is not None else finding("No gap found: nothing to act on first.")
+    first = wins[wins["do_first"]]
+    top = first.iloc[0] if len(first) else None
+    sentence = finding(f"First: {top['gap']} ({money(top['money_at_risk'])} of ARR at risk now; owner {top['owner']}). "
+                       f"{top['action']}.") if top is not None else finding(
+        "No tested gap is large enough to act on first: the list below is worth a look, not proof.")
     return stack(cards, sentence)
 
 
@@ -37,7 +47,8 @@ def systemic(view):
     rows = rows[rows["kind"] == "systemic"]
     if rows.empty:
         return note("No systemic gap: no flagged slice, milestone, abandoned workflow step or ticket category.")
-    return table(rows[["rank", "gap", "action", "owner", "arr_at_stake", "evidence"]], {"arr_at_stake": money}, names=NAMES)
+    return table(rows[["rank", "gap", "action", "owner", "do_first", "money_at_risk", "arr_at_stake", "evidence"]],
+                 {"arr_at_stake": money, "money_at_risk": money}, names=NAMES)
 
 
 def accounts(view):
@@ -47,11 +58,10 @@ def accounts(view):
     rows = rows[rows["kind"] == "account"]
     if rows.empty:
         return note("No account shows a gap.")
-    quadrants = view.get("quadrants.csv")
-    names = quadrants.set_index("account_id")["account_name"] if quadrants is not None and "account_name" in quadrants else {}
-    rows = rows.assign(account_name=rows["account_id"].map(names).fillna(""))
-    return table(rows[["rank", "account_id", "account_name", "gap", "owner", "arr_at_stake", "evidence"]],
-                 {"arr_at_stake": money}, names=NAMES, max_rows=25)
+    rows = rows.assign(account_name=_names(view, rows["account_id"]))
+    return table(rows[["rank", "account_name", "gap", "owner", "money_at_risk", "arr_at_stake", "evidence"]],
+                 {"arr_at_stake": money, "money_at_risk": money}, names={**NAMES, "account_name": "account"},
+                 max_rows=25)
 
 
 def owners(view):
@@ -76,14 +86,19 @@ def findings(view):
         return _reason(view)
     wins = view["quick_wins.csv"]
     lines = []
-    for _, w in wins[wins["kind"] == "systemic"].head(3).iterrows():
-        lines.append(f"{w['gap'][0].upper() + w['gap'][1:]}: {money(w['arr_at_stake'])} of ARR exposed ({w['evidence']}); "
-                     f"owner {w['owner']}.")
-    accounts = wins[wins["kind"] == "account"]
+    systemic = wins[wins["kind"] == "systemic"]
+    for _, w in systemic[systemic["do_first"]].head(3).iterrows():
+        lines.append(f"{w['gap'][0].upper() + w['gap'][1:]}: {money(w['money_at_risk'])} of ARR at risk now "
+                     f"({money(w['arr_at_stake'])} held by the accounts exposed); owner {w['owner']}.")
+    counts = systemic[~systemic["tested"]]
+    if len(counts):
+        lines.append(f"Worth a look, not tested: {'; '.join(counts['gap'])}.")
+    accounts = wins[wins["kind"] == "account"].sort_values("arr_at_stake", ascending=False)
     if len(accounts):
+        top = accounts.iloc[0]
         lines.append(f"{count(len(accounts))} named accounts hold {money(accounts['arr_at_stake'].sum())} of ARR with a "
-                     f"gap; the largest is {accounts.iloc[0]['account_id']} ({money(accounts.iloc[0]['arr_at_stake'])}, "
-                     f"{accounts.iloc[0]['gap']}, owner {accounts.iloc[0]['owner']}).")
+                     f"gap; the largest is {_names(view, accounts['account_id']).iloc[0]} ({money(top['arr_at_stake'])}, "
+                     f"{top['gap']}, owner {top['owner']}).")
     if not lines:
         lines.append("No quick win: no scored account is a Frustrated Power User or at Churn Risk, and no slice, "
                      "onboarding milestone, workflow step or ticket category was flagged.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import plots
+from .. import plots, words
 from .blocks import count, figure, finding, note, number, p_value, pct, stack, stat, table
 
 COMPARISONS = {
@@ -14,15 +14,8 @@ COMPARISONS = {
 
 
 def measure_name(measure: str) -> str:
-    """A behaviour column in words."""
-    if measure.startswith("uses_"):
-        return f"used {measure[5:]} (90 days)"
-    if measure.startswith("milestone_"):
-        return f"onboarding: {measure[10:].replace('_', ' ')} done"
-    return {"core_adoption": "core features adopted (share)", "courses_completed": "training courses completed",
-            "trained": "any training completed", "days_to_first_value": "days to first value",
-            "tickets": "support tickets (90 days)", "escalated_tickets": "escalated tickets (90 days)"}.get(
-        measure, measure.replace("_", " "))
+    """A behaviour column in words (:func:`vga.words.measure`)."""
+    return words.measure(measure)
 
 
 def _value(kind, v):
@@ -72,12 +65,15 @@ def comparison(view, which: str = "retained vs churned"):
             parts.append(figure(fig, f"Bar chart of the difference in the share of decisions showing each behaviour, "
                                      f"{COMPARISONS[which]}, with 95% intervals",
                                 "Dark bars: significant after Benjamini-Hochberg; grey: not distinguishable from noise."))
+    # Core adoption is a mean of shares: shown as a percentage, like the shares.
+    kinds = rows["kind"].where(rows["measure"] != "core_adoption", "share")
     formatted = rows.assign(
-        first_value=[_value(k, v) for k, v in zip(rows["kind"], rows["first_value"])],
-        second_value=[_value(k, v) for k, v in zip(rows["kind"], rows["second_value"])],
-        difference=[(f"{100 * v:+.1f} pts" if k == "share" else f"{v:+,.1f}") if pd.notna(v) else "–"
-                    for k, v in zip(rows["kind"], rows["difference"])],
-        interval=[("–" if pd.isna(lo) else (f"{100 * lo:+.1f} to {100 * hi:+.1f} pts" if k == "share" else f"{lo:+,.1f} to {hi:+,.1f}"))
+        first_value=[_value(k, v) for k, v in zip(kinds, rows["first_value"])],
+        second_value=[_value(k, v) for k, v in zip(kinds, rows["second_value"])],
+        difference=[(f"{words.signed(100 * v)} pts" if k == "share" else words.signed(v)) if pd.notna(v) else "–"
+                    for k, v in zip(kinds, rows["difference"])],
+        interval=[("–" if pd.isna(lo) else (f"{words.signed(100 * lo)} to {words.signed(100 * hi)} pts" if k == "share"
+                                            else f"{words.signed(lo)} to {words.signed(hi)}"))
                   for k, lo, hi in zip(rows["kind"], rows["ci_lower"], rows["ci_upper"])],
     )
     first, second = which.split(" vs ")
@@ -114,12 +110,19 @@ def findings(view):
         for _, r in picked.iterrows():
             if r["kind"] == "share":
                 lines.append(f"{measure_name(r['measure']).capitalize()}: {pct(r['first_value'])} of {first} decisions "
-                             f"against {pct(r['second_value'])} of {second} ones ({100 * r['difference']:+.1f} points, "
-                             f"95% interval {100 * r['ci_lower']:+.1f} to {100 * r['ci_upper']:+.1f}, {stat('q', r['q_value'])}).")
+                             f"against {pct(r['second_value'])} of {second} ones ({words.signed(100 * r['difference'])} points, "
+                             f"95% interval {words.signed(100 * r['ci_lower'])} to {words.signed(100 * r['ci_upper'])}, "
+                             f"{stat('q', r['q_value'])}).")
+            elif r["measure"] == "core_adoption":  # a mean of shares: in percent
+                lines.append(f"{measure_name(r['measure']).capitalize()}: {pct(r['first_value'])} for {first} decisions "
+                             f"against {pct(r['second_value'])} for {second} ones ({words.signed(100 * r['difference'])} "
+                             f"points, 95% interval {words.signed(100 * r['ci_lower'])} to {words.signed(100 * r['ci_upper'])}, "
+                             f"{stat('q', r['q_value'])}).")
             else:
                 lines.append(f"{measure_name(r['measure']).capitalize()}: {r['first_value']:,.1f} for {first} decisions "
-                             f"against {r['second_value']:,.1f} for {second} ones (difference {r['difference']:+,.1f}, "
-                             f"95% interval {r['ci_lower']:+,.1f} to {r['ci_upper']:+,.1f}, {stat('q', r['q_value'])}).")
+                             f"against {r['second_value']:,.1f} for {second} ones (difference {words.signed(r['difference'])}, "
+                             f"95% interval {words.signed(r['ci_lower'])} to {words.signed(r['ci_upper'])}, "
+                             f"{stat('q', r['q_value'])}).")
     lead = view["renewed_customers.json"]["lead_days"]
     lines.append(f"Each behaviour is measured {lead} days before the decision with nothing dated later; these are "
                  "associations, not proof of cause.")
@@ -229,7 +232,7 @@ def adoption(view):
     data = view["adoption_by_outcome.csv"]
     if data is None or data.empty:
         core = view["renewed_customers.json"].get("core_features")
-        why = ("no core features are configured ([usage] core_features)" if not core
+        why = ("no core features are named in the configuration" if not core
                else "no usage events were given")
         return note(f"No adoption by outcome: {why}.", "skip")
     core = data[data["measure"] == "core_adoption"]
@@ -257,6 +260,6 @@ def adoption(view):
     return stack(stack(*[finding(line) for line in lines]),
                  figure(fig, "Line chart of the mean share of core features used 90, 60 and 30 days before the "
                              "renewal decision, one line per outcome, with 95% intervals",
-                        "Core features: [usage] core_features; each point uses the 90 days to that day, with nothing "
+                        "Core features: those named in the configuration; each point uses the 90 days to that day, with nothing "
                         "dated later."),
                  table(shown))

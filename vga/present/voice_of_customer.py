@@ -8,7 +8,7 @@ from datetime import date
 import pandas as pd
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from .. import plots
+from .. import plots, words
 from .blocks import Html, count, figure, finding, kpis, money, note, number, pct, stack, table
 
 #: What each table would add, and how to provide it, for the notes on tables not given.
@@ -66,7 +66,10 @@ def _moved(now, before, fmt, unit: str = "", diff=None) -> str:
     if shown_now == shown_before:
         return f"unchanged from {shown_before}"
     word = "up" if now > before else "down"
-    return f"{word} {(diff or fmt)(abs(now - before))}{unit} from {shown_before}"
+    amount = (diff or fmt)(abs(now - before))
+    if unit.strip() in ("points", "percentage points") and amount in ("1", "1.0"):
+        unit = unit.replace("points", "point")  # "up 1 point", never "up 1 points"
+    return f"{word} {amount}{unit} from {shown_before}"
 
 
 def _share_moved(now, before) -> str:
@@ -450,7 +453,7 @@ def findings(view):
             if len(rows):
                 t = rows.iloc[0]
                 lines.append(f"In {GROUP_NAMES[group].split(' (')[0].lower()}, the theme with the most ARR behind it "
-                             f"is '{t['theme']}': {_accounts(t['accounts'])}, {money(t['arr'])} "
+                             f"is '{words.plain(t['theme'])}': {_accounts(t['accounts'])}, {money(t['arr'])} "
                              f"({pct(t['arr_share'], 0)} of the ARR heard).")
     lines = [line for line in lines if line]
     if not lines:

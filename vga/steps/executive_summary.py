@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from scipy.stats import fisher_exact
-
 from .. import quadrant as q
 from ..coverage import assess
 from ..periods import one_year_before
@@ -48,39 +46,47 @@ def confidence(q_value) -> str:
     return "high" if q_value < 0.01 else "medium" if q_value < 0.05 else "low"
 
 
-def value_gaps(upstream, alpha: float, top: int) -> list[dict]:
-    """Where value leaks, ranked by ARR at stake: the Frustrated Power Users
-    and Churn Risk quadrants (with their churn over the look-back against
-    Champions), and each systemic quick win (flagged slice, milestone,
-    workflow step, ticket category). Each with its evidence and confidence."""
-    gaps = []
-    quadrants = upstream["quadrants.csv"]
-    churn = upstream["quadrant_churn.csv"]
-    rates = churn.set_index("quadrant") if churn is not None and len(churn) else None
-    if quadrants is not None and len(quadrants):
-        for name in (q.FRUSTRATED, q.CHURN_RISK):
-            part = quadrants[quadrants["quadrant"] == name]
-            if part.empty:
-                continue
-            evidence = f"{len(part):,} active accounts"
-            level = "descriptive"
-            if rates is not None and name in rates.index and q.CHAMPIONS in rates.index:
-                mine, base = rates.loc[name], rates.loc[q.CHAMPIONS]
-                evidence += (f"; over the churn look-back this quadrant churned at {100 * mine['churn_rate']:.1f}% of "
-                             f"{int(mine['decisions'])} decisions against {100 * base['churn_rate']:.1f}% for Champions")
-                table = [[int(mine["churned"]), int(mine["decisions"] - mine["churned"])],
-                         [int(base["churned"]), int(base["decisions"] - base["churned"])]]
-                level = confidence(fisher_exact(table)[1]) if min(mine["decisions"], base["decisions"]) >= 10 else "low"
-            gaps.append({"gap": f"{name} quadrant", "arr_at_stake": float(part["arr"].sum()), "evidence": evidence,
-                         "confidence": level})
-    wins = upstream["quick_wins.csv"]
-    if wins is not None and len(wins):
-        for _, w in wins[wins["kind"] == "systemic"].iterrows():
-            level = confidence(w["q_value"])
-            gaps.append({"gap": w["gap"], "arr_at_stake": float(w["arr_at_stake"]), "evidence": w["evidence"],
-                         "confidence": level, "owner": w["owner"], "action": w["action"]})
-    gaps.sort(key=lambda g: -g["arr_at_stake"])
-    return gaps[:top]
+def _plain(row: dict) -> dict:
+    return {k: (None if isinstance(v, float) and v != v else v.item() if hasattr(v, "item") else v)
+            for k, v in row.items()}
+
+
+GAP_KEYS = ("rank", "kind", "account_id", "gap", "action", "owner", "arr_at_stake", "evidence", "q_value", "window",
+            "compared_with", "exposed_churn_rate", "reference_churn_rate", "excess_loss_rate", "arr_kept", "arr_kept_low",
+            "arr_kept_high", "money_at_risk", "money_at_risk_low", "money_at_risk_high")
+
+
+def value_gaps(wins, top: int) -> dict:
+    """Where value leaks, from the ranked quick wins (step 8; nothing is
+    computed twice): ``do_first``, the tested gaps large enough to act on
+    (systemic or account), in the ranking's order; ``gaps``, every tested
+    systemic gap by money at risk; ``worth_a_look``, the systemic gaps that
+    are plain counts or did not pass the test or the minimum effect. Each
+    record carries its evidence, window, money and confidence."""
+    out = {"do_first": [], "gaps": [], "worth_a_look": []}
+    if wins is None or wins.empty:
+        return out
+
+    def records(frame):
+        rows = []
+        for row in frame.to_dict("records"):
+            rec = _plain({k: row[k] for k in GAP_KEYS if k in row})
+            rec["confidence"] = confidence(row.get("q_value")) if row.get("tested") else "descriptive"
+            rows.append(rec)
+        return rows
+
+    systemic = wins[wins["kind"] == "systemic"]
+    out["do_first"] = records(wins[wins["do_first"]].head(top))
+    out["gaps"] = records(systemic[systemic["tested"]].head(top))
+    out["worth_a_look"] = records(systemic[~systemic["do_first"]].head(top))
+    return out
+
+
+def expansion_lines(behaviours) -> list[dict]:
+    """The expansion drivers (:func:`vga.money_at_risk.expansion_drivers`) as records."""
+    from ..money_at_risk import expansion_drivers
+
+    return [_plain(r) for r in expansion_drivers(behaviours).to_dict("records")]
 
 
 def churn_labels(agreement) -> list[dict]:
@@ -131,15 +137,15 @@ def compute(inputs, period, settings, upstream) -> dict:
     else:
         quadrants = q.quadrant_totals(upstream["quadrants.csv"])
     wins = upstream["quick_wins.csv"]
-    top_wins = [] if wins is None else [
-        {k: (float(v) if k == "arr_at_stake" else int(v) if k == "rank" else str(v)) for k, v in row.items() if k != "q_value"}
-        for row in wins.head(int(report["top_quick_wins"])).to_dict("records")]
+    top_wins = [] if wins is None else [_plain({k: row[k] for k in GAP_KEYS if k in row})
+                                        for row in wins.head(int(report["top_quick_wins"])).to_dict("records")]
     slices = upstream["slices.csv"]
     accounts = inputs.table("accounts")
     analysis = settings["analysis"]
     checks = plausibility_warnings(retention, upstream["quadrants.csv"] if view["covered"] else None, accounts,
                                    slicing_dimensions(accounts, analysis["slicing_dimensions"]),
                                    int(analysis["min_accounts"]))
+    gaps = value_gaps(upstream["quick_wins.csv"] if view["covered"] else None, int(report["top_value_gaps"]))
     summary = {
         "period": period.label,
         "as_of": period.as_of.isoformat(),
@@ -156,7 +162,13 @@ def compute(inputs, period, settings, upstream) -> dict:
         "plausibility": checks,
         "null_reasons": reasons,
         "previous": previous_figures(inputs, period, settings, view.get("previous_quadrants")),
-        "value_gaps": value_gaps(upstream, settings["analysis"]["alpha"], int(report["top_value_gaps"])) if view["covered"] else [],
+        "value_gaps": gaps["gaps"],
+        "do_first": gaps["do_first"],
+        "worth_a_look": gaps["worth_a_look"],
+        "expansion_drivers": expansion_lines(upstream.get("behaviours.csv")),
+        "bridge": retention.get("bridge") or {},
+        "trend": [] if upstream.get("retention_trend.csv") is None else
+        [_plain(r) for r in upstream["retention_trend.csv"].to_dict("records")],
         "top_quick_wins": top_wins,
         "lookback": {k: upstream["churned_customers.json"].get(k) for k in ("lookback_months", "lookback_start")},
         "untested_slices": int((~slices["tested"]).sum()) if slices is not None else None,
@@ -175,9 +187,9 @@ def compute(inputs, period, settings, upstream) -> dict:
 STEP = Step(
     key="executive_summary", number=11, title="Executive summary", notebook="11_executive_summary", compute=compute,
     needs=("retention", "quadrant_view", "data_gathering", "pattern_slicing", "quick_wins", "churned_customers",
-           "early_warning", "survival"),
+           "early_warning", "survival", "renewed_customers"),
     settings=("analysis", "report"),
-    shows=("quadrants.csv", "slices.csv"),
+    shows=("quadrants.csv", "slices.csv", "retention_trend.csv", "retention_by_slice.csv"),
     outputs=(Output("summary.json", "the headline figures (see the metric definitions), the same as of the previous "
                                     "period, the top value gaps and quick wins"),
              Output("churn_populations.csv", "the run's churn counts side by side: the retention cohort, the renewal "

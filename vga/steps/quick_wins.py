@@ -33,14 +33,24 @@ def compute(inputs, period, settings, upstream) -> dict:
     missed = qw.missed_milestones(inputs.table("onboarding", needs=("completed_at",)), list(milestones), period.as_of)
     missed = missed[missed["account_id"].isin(set(quadrants["account_id"]))]
     playbook = settings["quick_wins"]["playbook"]
-    wins = pd.concat([
-        qw.account_wins(quadrants, owners, qw.open_escalations(inputs.table("support_tickets"), period.as_of), missed,
-                        playbook, int(settings["quick_wins"]["max_account_wins"])),
-        qw.systemic_wins(quadrants, accounts, upstream["slices.csv"], missed, milestones, inputs.table("workflow_runs", needs=("completed_at",)),
-                         inputs.table("support_tickets"), period.as_of, playbook),
-    ], ignore_index=True)
+    analysis, rules = settings["analysis"], settings["quick_wins"]
+    lookback = upstream["churned_customers.json"].get("lookback_start")
+    systemic = qw.systemic_wins(
+        quadrants, accounts, upstream["slices.csv"], missed, milestones,
+        inputs.table("workflow_runs", needs=("completed_at",)), inputs.table("support_tickets"), period.as_of, playbook,
+        cohort=upstream["cohort.csv"], decisions=upstream["decisions.csv"],
+        features=upstream.get("behaviour_features.csv"),
+        retention_window=f"the 12 months to {period.as_of.isoformat()}",
+        lookback=f"renewal decisions from {lookback} to {period.as_of.isoformat()}" if lookback else "",
+        alpha=float(analysis["alpha"]), min_points=float(rules["min_churn_points"]),
+        min_ratio=float(rules["min_rate_ratio"]))
+    singles = qw.account_wins(quadrants, owners, qw.open_escalations(inputs.table("support_tickets"), period.as_of),
+                              missed, playbook, int(rules["max_account_wins"]))
+    wins = pd.concat([qw.price_account_wins(singles, systemic), systemic], ignore_index=True)
     ranked = qw.rank(wins)
     facts.update(milestones=sorted(milestones), account_wins=int((ranked["kind"] == "account").sum()),
+                 do_first=int(ranked["do_first"].sum()), min_churn_points=float(rules["min_churn_points"]),
+                 min_rate_ratio=float(rules["min_rate_ratio"]),
                  systemic_wins=int((ranked["kind"] == "systemic").sum()), has_csm=bool("csm" in accounts.columns))
     lists = qw.per_owner(ranked, account_names(accounts, settings["analysis"]))
     flat = pd.concat([f.assign(owner=o) for o, f in lists.items()], ignore_index=True) if lists else None
@@ -50,17 +60,19 @@ def compute(inputs, period, settings, upstream) -> dict:
 
 STEP = Step(
     key="quick_wins", number=8, title="Quick wins", notebook="08_quick_wins", compute=compute,
-    needs=("quadrant_view", "pattern_slicing", "renewed_customers"), settings=("analysis", "quick_wins"),
+    needs=("quadrant_view", "pattern_slicing", "renewed_customers", "churned_customers", "retention"), settings=("analysis", "quick_wins"),
     shows=("quadrants.csv",),
     outputs=(
-        Output("quick_wins.csv", "ranked actions: rank, kind, account, gap, action, owner, ARR at stake, evidence",
+        Output("quick_wins.csv", "ranked actions: rank, kind, account, gap, action, owner, ARR at stake, evidence, "
+                                 "then the test behind it and the money at risk with its 95% interval",
                {"rank": "int", "kind": "str", "account_id": "str", "gap": "str", "action": "str", "owner": "str",
-                "arr_at_stake": "float", "evidence": "str", "q_value": "float"}),
+                "arr_at_stake": "float", "evidence": "str", "q_value": "float", "tested": "bool", "do_first": "bool",
+                "window": "str", "compared_with": "str", **{c: "float" for c in qw.MONEY}}),
         Output("quick_wins.json", "the playbook used, the milestones treated as gaps, counts of wins by kind"),
         Output("csm_actions.xlsx", "the account wins as one workbook, a sheet per CSM, safe to open in a spreadsheet",
                optional=True),
         Output("csm_actions.csv", "the same lists in one CSV with an owner column, safe to open in a spreadsheet",
                {"rank": "int", "account_id": "str", "account_name": "str", "gap": "str", "action": "str",
-                "arr_at_stake": "float", "evidence": "str", "owner": "str"}, optional=True),
+                "arr_at_stake": "float", "money_at_risk": "float", "evidence": "str", "owner": "str"}, optional=True),
     ),
 )

@@ -92,7 +92,7 @@ def compute(inputs, period, settings, upstream) -> dict:
         # most widely used first: the terms the events allow are kept in this order
         ranked = sorted(use.columns, key=lambda c: (-use[c].mean(), c))
         candidates += ranked
-        names.update({c: f"uses {c.removeprefix('uses_')} (yes against no)" for c in use.columns})
+        names.update({c: f"uses {c.removeprefix('uses_').replace('_', ' ')} (yes against no)" for c in use.columns})
     exp_terms, exp_note = usable_terms(exp, candidates, "expanded", per_term)
     facts["expansion"].update(terms=exp_terms, note=exp_note)
     if exp_terms:

@@ -22,12 +22,16 @@ def compute(inputs, period, settings, upstream) -> dict:
                                       "accounts_by_group": facts.get("accounts_by_group"),
                                       "tables": {t: inputs.has(t) for t in
                                                  ("usage_events", "onboarding", "training", "support_tickets")}},
-           "behaviours.csv": None, "adoption_by_outcome.csv": None}
+           "behaviours.csv": None, "adoption_by_outcome.csv": None, "behaviour_features.csv": None}
     if facts.get("reason") or decisions is None or decisions.empty:
         out["renewed_customers.json"]["reason"] = facts.get("reason") or "no renewal decisions in the look-back window"
         return out
     features = behaviour_features(decisions, inputs, settings, lead=BEHAVIOUR_LEAD)
     table = behaviour_comparison(features, alpha=settings["analysis"]["alpha"])
+    # Each decision's behaviours with its ARR before and after: the quick
+    # wins price a milestone gap from them (vga/money_at_risk.py).
+    out["behaviour_features.csv"] = features.assign(arr_before=decisions["arr_before"].to_numpy(),
+                                                    arr_after=decisions["arr_after"].to_numpy())
     reasons = {}
     for which, (first, second) in COMPARED.items():
         gap = missing_groups(decisions, first, second)
@@ -63,6 +67,10 @@ STEP = Step(
         Output("behaviours.csv", "each behaviour: retained against churned and expanded against renewed, "
                                  "difference, 95% interval, p and q values",
                {"comparison": "str", "measure": "str", **COMPARISON_TYPES}, optional=True),
+        Output("behaviour_features.csv", "each renewal decision's behaviours 30 days before it (point-in-time), "
+                                         "with its ARR before and after",
+               {"account_id": "str", "decision_date": "date", "outcome": "str", "group": "str",
+                "arr_before": "float", "arr_after": "float"}, optional=True),
         Output("adoption_by_outcome.csv", "core-feature adoption 90, 60 and 30 days before each decision, by "
                                           "outcome, with 95% intervals",
                {c: ("str" if c in ("outcome", "measure") else "bool" if c == "small" else "int"

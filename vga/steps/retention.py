@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 from ..coverage import assess
-from ..retention import RETENTION_KEYS, arr_at, cohort_exclusions, cohort_table, retention_summary
+from ..retention import (RETENTION_KEYS, arr_at, arr_bridge, cohort_exclusions, cohort_table, retention_by_slice,
+                         retention_summary, retention_trend)
+from ..slicing import slicing_dimensions
 from . import Output, Step
+
+
+def comparable(inputs, day, analysis) -> bool:
+    """Whether retention as of ``day`` can be told from the data: the data
+    reaches the day and the renewals begin on or before it (a date before
+    any renewal would read as "nothing changed"), and it is not a snapshot."""
+    coverage = assess(inputs.sources, day, analysis)
+    first, _ = coverage.reach("renewals") or (None, None)
+    return coverage.covers_as_of and not coverage.snapshot and first is not None and first <= day
 
 
 def compute(inputs, period, settings, upstream) -> dict:
@@ -25,14 +36,29 @@ def compute(inputs, period, settings, upstream) -> dict:
         cohort = cohort_table(accounts, renewals, period.as_of, period.window_start) if renewals is not None else None
         retention["cohort_churned"] = None if cohort is None else int(cohort["churned"].sum())
         retention["cohort_excluded"] = cohort_exclusions(accounts, renewals, period.as_of, period.window_start)
-    return {"retention.json": {**figures, **retention}, "cohort.csv": cohort}
+    trend = by_slice = None
+    if cohort is not None and retention.get("nrr") is not None:
+        retention["bridge"] = arr_bridge(cohort, figures["arr_total"])
+        analysis = settings["analysis"]
+        trend = retention_trend(accounts, renewals, period.as_of, lambda day: comparable(inputs, day, analysis))
+        by_slice = retention_by_slice(cohort, accounts, slicing_dimensions(accounts, analysis["slicing_dimensions"]),
+                                      int(analysis["min_accounts"]))
+    return {"retention.json": {**figures, **retention}, "cohort.csv": cohort, "retention_trend.csv": trend,
+            "retention_by_slice.csv": by_slice}
 
 
 STEP = Step(
     key="retention", number=3, title="Retention", notebook="", compute=compute,
     outputs=(
         Output("retention.json", "accounts and ARR at the as-of date; NRR, GRR, logo churn, ARR movements; the "
-                                 "cohort's churned accounts and the accounts left out of it, by why"),
+                                 "cohort's churned accounts and the accounts left out of it, by why; the ARR bridge"),
+        Output("retention_trend.csv", "NRR, GRR and logo churn as of the as-of date and up to seven quarters before "
+                                      "it, each over its own 12 months, where the data reaches",
+               {"as_of": "date", "cohort_accounts": "int", "nrr": "float", "grr": "float", "logo_churn_rate": "float"},
+               optional=True),
+        Output("retention_by_slice.csv", "NRR, GRR and logo churn of each slice with enough cohort accounts",
+               {"dimension": "str", "value": "str", "cohort_accounts": "int", "arr_start": "float", "nrr": "float",
+                "grr": "float", "logo_churn_rate": "float"}, optional=True),
         Output("cohort.csv", "one row per cohort account: ARR at window start and as-of, churned, movement",
                {"account_id": "str", "arr_start": "float", "arr_end": "float", "churned": "bool", "movement": "str"},
                optional=True),

@@ -1,0 +1,133 @@
+"""The report as an executive reads it, in a real browser, on the sample's run.
+
+- the first screen at 1440 x 900 holds the three retention figures, the
+  three first actions (each with an owner and money at risk) and the ARR
+  bridge, all above the fold;
+- the executive summary fits in two screens; the whole report, details
+  folded, in at most 15;
+- at 390 px wide nothing scrolls sideways;
+- every glossary link leads to its entry, and every entry is linked;
+- no raw code (column names, configuration keys, module paths, internal
+  signal names) is shown anywhere, folded text included.
+
+Screenshots of the first screen at both widths go to ``test-output/``.
+The browser is the one of ``tests/test_browser.py`` (Debian's chromium).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from tests.test_browser import OUTPUT, browser, png_size  # noqa: F401  (the module's browser fixture)
+
+WIDE, TALL = 1440, 900
+NARROW, NARROW_TALL = 390, 844
+#: Screens the whole report may take at 1440 x 900, its details folded.
+SCREENS = 15
+#: Codes that must never reach the page: they name columns, keys, modules or
+#: internal signals, not things a reader knows.
+RAW_CODES = [
+    "missing_feature", "uses_", "milestone_", "csm[", "region[", "segment[", "vga/", ".py", "[usage]", "[analysis]",
+    "core_features", "SEVERITY", "health_below_threshold", "usage_drop", "arr_at_stake", "q_value", "churn_rate",
+    "integration_connected", "publish_report", "map_fields", "data_import", "admin_settings",
+    "Benjamini-Hochberg q value is below alpha", "-0.0", "+0.0",
+]
+#: Slips of number formatting: a singular count with a plural noun.
+SLIPS = re.compile(r"(?<![\d.,])1 (?:days|points|accounts|tickets|decisions|quarters)\b")
+
+
+def _open(browser, path, width, height):
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.goto(path.resolve().as_uri(), wait_until="load")
+    page.wait_for_timeout(100)
+    return page
+
+
+@pytest.fixture(scope="module")
+def wide(browser, sample_run):
+    page = _open(browser, sample_run / "report.html", WIDE, TALL)
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=OUTPUT / "report-first-screen-1440.png")
+    yield page
+    page.context.close()
+
+
+@pytest.fixture(scope="module")
+def narrow(browser, sample_run):
+    page = _open(browser, sample_run / "report.html", NARROW, NARROW_TALL)
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=OUTPUT / "report-first-screen-390.png")
+    yield page
+    page.context.close()
+
+
+def _boxes(page, selector):
+    return page.eval_on_selector_all(selector, """els => els.map(e => {
+        const r = e.getBoundingClientRect(); return {top: r.top, bottom: r.bottom, text: e.innerText}; })""")
+
+
+@pytest.mark.slow
+def test_first_screen_holds_figures_actions_and_bridge(wide, sample_run):
+    summary = json.loads((sample_run / "results" / "summary.json").read_text())
+    cards = _boxes(wide, ".vga-first .vga-kpi")
+    actions = _boxes(wide, ".vga-first li.vga-action")
+    bridge = _boxes(wide, ".vga-first img")
+    assert len(cards) == 3 and len(actions) == 3 and len(bridge) == 1
+    for box in cards + actions + bridge:
+        assert 0 <= box["top"] and box["bottom"] <= TALL, f"below the fold at {WIDE}x{TALL}: {box['text'][:60]!r}"
+    values = [c["text"].split("\n")[0] for c in cards]
+    assert values == [f"{100 * summary[k]:.1f}%" for k in ("nrr", "grr", "logo_churn_rate")]
+    for action, win in zip(actions, summary["do_first"]):
+        assert f"Owner: {win['owner']}" in action["text"] and "Money at risk now:" in action["text"]
+    assert wide.evaluate("() => document.querySelector('.vga-first img').naturalWidth") > 0
+
+
+@pytest.mark.slow
+def test_height_budget(wide):
+    height = wide.evaluate("() => document.scrollingElement.scrollHeight")
+    assert height <= SCREENS * TALL, f"{height} px is {height / TALL:.1f} screens at {WIDE}x{TALL}"
+    summary = wide.evaluate("() => document.getElementById('section-1').getBoundingClientRect().height")
+    assert summary <= 2 * TALL, f"the executive summary takes {summary / TALL:.1f} screens"
+    # Detail is folded: every section but the summary holds a closed <details>.
+    closed = wide.evaluate("() => Array.from(document.querySelectorAll('section.vga-section'))"
+                           ".filter(s => s.querySelector('details.vga-detail:not([open])')).length")
+    assert closed >= 10
+
+
+@pytest.mark.slow
+def test_nothing_scrolls_sideways_at_390(narrow):
+    width = narrow.evaluate("() => document.scrollingElement.scrollWidth")
+    assert width <= NARROW, f"the page is {width} px wide in a {NARROW} px window"
+    first = _boxes(narrow, ".vga-first .vga-kpi")[0]
+    assert first["bottom"] <= NARROW_TALL, "the first figure is below the fold on a phone"
+    assert png_size(OUTPUT / "report-first-screen-390.png") == (NARROW, NARROW_TALL)
+    assert png_size(OUTPUT / "report-first-screen-1440.png") == (WIDE, TALL)
+
+
+@pytest.mark.slow
+def test_every_glossary_link_has_its_entry(wide):
+    from vga.report import GLOSSARY
+
+    links = wide.evaluate("() => Array.from(document.querySelectorAll('a[href^=\"#glossary-\"]'))"
+                          ".map(a => a.getAttribute('href').slice(1))")
+    entries = wide.evaluate("() => Array.from(document.querySelectorAll('dl.vga-glossary dt')).map(d => d.id)")
+    assert set(entries) == {f"glossary-{slug}" for slug, *_ in GLOSSARY}
+    assert links and set(links) <= set(entries), f"links to no entry: {sorted(set(links) - set(entries))}"
+    for target in set(links):
+        assert wide.evaluate(f"() => document.getElementById({target!r}) !== null")
+    unlinked = set(entries) - set(links)
+    assert len(unlinked) <= len(entries) // 3, f"glossary entries never linked from the report: {sorted(unlinked)}"
+
+
+@pytest.mark.slow
+def test_no_raw_identifier_reaches_the_page(wide):
+    text = wide.evaluate("() => document.body.textContent")
+    found = [code for code in RAW_CODES if code in text]
+    contexts = {code: text[max(0, text.index(code) - 60):text.index(code) + 40] for code in found}
+    assert not found, "raw codes on the page: " + "; ".join(f"{c!r} in …{contexts[c]}…" for c in found)
+    assert not SLIPS.search(text), f"a count slip: {SLIPS.search(text).group(0)!r}"
+    assert not re.search(r"\b\d+\.\d+e[-+]\d+\b", text), "a number in scientific notation"
