@@ -19,7 +19,7 @@ PACKAGE = ROOT / "vga"
 #: Modules that compute: they take frames and return frames.
 ANALYSIS = ["retention", "usage", "scores", "quadrant", "slicing", "coverage", "inputs", "periods", "contract",
             "steps", "decisions", "compare", "themes", "voice", "quick_wins", "interventions", "journey", "spreadsheet",
-            "redact", "survival", "early_warning", "models", "adoption"]
+            "redact", "survival", "early_warning", "models", "adoption", "money_at_risk", "words"]
 #: What analysis must never depend on.
 OUTER = {"load", "runner", "cli", "notebook", "kernels", "report", "present", "pipeline", "refresh"}
 

@@ -131,3 +131,17 @@ def test_no_raw_identifier_reaches_the_page(wide):
     assert not found, "raw codes on the page: " + "; ".join(f"{c!r} in …{contexts[c]}…" for c in found)
     assert not SLIPS.search(text), f"a count slip: {SLIPS.search(text).group(0)!r}"
     assert not re.search(r"\b\d+\.\d+e[-+]\d+\b", text), "a number in scientific notation"
+
+
+@pytest.mark.slow
+def test_the_executive_summary_prints_on_two_a4_pages(browser, sample_run):
+    """The print stylesheet: folded detail is left out, each section starts a
+    page; the executive summary alone takes at most two A4 pages."""
+    page = _open(browser, sample_run / "report.html", WIDE, TALL)
+    whole = page.pdf(format="A4")
+    page.add_style_tag(content="@media print{section.vga-section:not(#section-1),#glossary,footer{display:none}}")
+    summary = page.pdf(format="A4")
+    page.context.close()
+    pages = lambda pdf: len(re.findall(rb"/Type\s*/Page[^s]", pdf))  # noqa: E731
+    assert 1 <= pages(summary) <= 2, f"the executive summary prints on {pages(summary)} pages"
+    assert pages(whole) <= 2 * SCREENS, f"the whole report prints on {pages(whole)} pages"

@@ -70,7 +70,7 @@ dl.vga-glossary div{break-inside:avoid}
 dl.vga-glossary dt{font-weight:600;margin-top:6px}
 dl.vga-glossary dd{margin:1px 0 0 0}
 a.vga-term{color:inherit;text-decoration:underline dotted}
-@media (max-width:800px){
+@media screen and (max-width:800px){
  header.vga-head{padding:10px 16px} header.vga-head h1{font-size:19px} section.vga-section h1{font-size:22px}
  nav.vga-toc{padding:8px 16px;flex-wrap:nowrap;overflow-x:auto} main{padding:4px 10px 40px} .vga-banner{padding:0 10px}
  section.vga-section{padding:6px 14px 16px}
@@ -78,7 +78,10 @@ a.vga-term{color:inherit;text-decoration:underline dotted}
  .vga-kpi{padding:8px} .vga-kpi-value{font-size:20px} .vga-kpi-note{display:none}
 }
 @media print{
- nav.vga-toc,.vga-banner{display:none} body{background:#fff}
+ nav.vga-toc,.vga-banner{display:none} body{background:#fff;font-size:11px;line-height:1.35}
+ main{padding:0;max-width:none} .vga-finding{font-size:11.5px;margin:5px 0} section.vga-section h1{font-size:20px;margin:4px 0}
+ h2{font-size:15px;margin:8px 0 4px} .vga-kpi-value{font-size:20px} .vga-kpi{padding:6px 10px} .vga-action-what{font-size:12px}
+ li.vga-action{padding:5px 8px;margin-bottom:5px} figure.vga-figure img{max-height:300px;width:auto}
  section.vga-section{border:0;margin:0;padding:0 0 10px;break-after:page}
  details.vga-detail{display:none}
  header.vga-head{padding:8px 0;background:#fff;color:#102a43} header.vga-head h1{color:#102a43}

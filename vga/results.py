@@ -25,7 +25,8 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
         if pd.api.types.is_bool_dtype(series) or (
             series.dtype == object and series.dropna().map(lambda v: isinstance(v, (bool, np.bool_))).all() and series.notna().any()
         ):
-            out[col] = series.map(lambda v: "true" if bool(v) else "false")
+            # A value that does not apply (no row to say yes or no) is an empty cell.
+            out[col] = series.map(lambda v: "" if pd.isna(v) else "true" if bool(v) else "false")
         elif pd.api.types.is_float_dtype(series):
             out[col] = series.map(lambda v: "" if pd.isna(v) else repr(float(v)))
         elif pd.api.types.is_datetime64_any_dtype(series):

@@ -180,8 +180,8 @@ def findings(view):
         lines.append(
             f"{SIGNALS[signal].capitalize()}: {near['lead_days']} days before the decision churned accounts averaged "
             f"{near['first_value']:,.1f} against {near['second_value']:,.1f} for renewed ones (difference "
-            f"{near['difference']:+,.1f}, 95% interval {near['ci_lower']:+,.1f} to {near['ci_upper']:+,.1f}, "
-            f"{stat('q', near['q_value'])}); {far['lead_days']} days before the gap was {far['difference']:+,.1f}: "
+            f"{words.signed(near['difference'])}, 95% interval {words.signed(near['ci_lower'])} to {words.signed(near['ci_upper'])}, "
+            f"{stat('q', near['q_value'])}); {far['lead_days']} days before the gap was {words.signed(far['difference'])}: "
             f"{verdict}.")
     total = sum(facts["decisions_by_outcome"].values())
     lines.insert(0, f"{pct(facts['decision_churn_rate'])} of the {count(total)} renewal decisions of {_window(facts)} "

@@ -279,7 +279,8 @@ def quick_wins(view):
     if not wins:
         return note("No quick win for this period.", "skip")
     frame = pd.DataFrame(wins)
-    frame["account"] = frame["account_id"].replace("", "(many accounts)")
+    named = frame["account_name"] if "account_name" in frame.columns else frame["account_id"]
+    frame["account"] = [n or i or "(many accounts)" for n, i in zip(named.fillna(""), frame["account_id"])]
     return table(frame[["rank", "gap", "action", "owner", "account", "money_at_risk", "arr_at_stake"]],
                  {"money_at_risk": money, "arr_at_stake": money},
                  names={"money_at_risk": "money at risk now", "arr_at_stake": "ARR of the accounts exposed"})

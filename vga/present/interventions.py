@@ -184,8 +184,8 @@ def outcomes(view):
             lines.append(finding(
                 f"Previously {r.previous_color}: {pct(r.with_share)} of {r.with_intervention:,} accounts with an "
                 f"intervention moved up, against {pct(r.without_share)} of {r.without_intervention:,} without; "
-                f"difference {100 * r.difference:+.1f} points (95% interval {100 * r.ci_lower:+.1f} to "
-                f"{100 * r.ci_upper:+.1f}, {stat('p', r.p_value)})."))
+                f"difference {words.signed(100 * r.difference)} points (95% interval {words.signed(100 * r.ci_lower)} to "
+                f"{words.signed(100 * r.ci_upper)}, {stat('p', r.p_value)})."))
     shown = frame.drop(columns=["tested"])
     pct_cols = ("with_share", "without_share", "difference", "ci_lower", "ci_upper")
     formats = {c: pct for c in pct_cols} | {"p_value": p_value}

@@ -159,7 +159,7 @@ def milestones(view):
     for r in frame[frame["flagged"]].itertuples():
         parts.append(finding(
             f"Of the accounts with a renewal decision in the last {months} months, those that had not completed "
-            f"{r.milestone} churned {pct(r.churn_rate_not_completed)} ({r.churned_not_completed:,} of "
+            f"{words.plain(r.milestone)} churned {pct(r.churn_rate_not_completed)} ({r.churned_not_completed:,} of "
             f"{r.decided_not_completed:,}), against {pct(r.churn_rate_completed)} of those that had "
             f"({r.churned_completed:,} of {r.decided_completed:,}; {stat('q', r.q_value)})."))
     if not parts:

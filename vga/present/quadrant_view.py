@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import plots
+from .. import plots, words
 from ..quadrant import FRUSTRATED, QUADRANTS, UNSCORED
 from .blocks import not_shown, count, figure, finding, kpis, money, note, number, p_value, pct, skipped, stack, table
 
@@ -192,11 +192,11 @@ def champion_features(view):
             "beyond chance."))
     else:
         parts.append(finding("No feature separates Champions from other accounts beyond chance."))
-    shown = features.assign(interval=[f"{100 * a:+.1f} to {100 * b:+.1f} pts" if pd.notna(a) else "–"
+    shown = features.assign(interval=[f"{words.signed(100 * a)} to {words.signed(100 * b)} pts" if pd.notna(a) else "–"
                                       for a, b in zip(features["ci_lower"], features["ci_upper"])],
                             difference=100 * features["difference"])
     parts.append(table(shown[["feature", "champions_share", "others_share", "difference", "interval", "q_value", "flagged"]],
-                       {"champions_share": pct, "others_share": pct, "difference": lambda v: f"{v:+.1f} pts",
+                       {"champions_share": pct, "others_share": pct, "difference": lambda v: f"{words.signed(v)} pts",
                         "q_value": p_value},
                        names={"champions_share": "Champions using it", "others_share": "others using it",
                               "difference": "difference", "interval": "95% interval", "q_value": "q value",

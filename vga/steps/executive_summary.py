@@ -146,6 +146,12 @@ def compute(inputs, period, settings, upstream) -> dict:
                                    slicing_dimensions(accounts, analysis["slicing_dimensions"]),
                                    int(analysis["min_accounts"]))
     gaps = value_gaps(upstream["quick_wins.csv"] if view["covered"] else None, int(report["top_value_gaps"]))
+    # Accounts by name where the data has one (and names are not redacted).
+    from .quadrant_view import account_names
+
+    names = account_names(accounts, analysis).to_dict()
+    for record in [*gaps["do_first"], *top_wins]:
+        record["account_name"] = names.get(record.get("account_id") or "", "") or ""
     summary = {
         "period": period.label,
         "as_of": period.as_of.isoformat(),
