@@ -145,3 +145,17 @@ def test_the_executive_summary_prints_on_two_a4_pages(browser, sample_run):
     pages = lambda pdf: len(re.findall(rb"/Type\s*/Page[^s]", pdf))  # noqa: E731
     assert 1 <= pages(summary) <= 2, f"the executive summary prints on {pages(summary)} pages"
     assert pages(whole) <= 2 * SCREENS, f"the whole report prints on {pages(whole)} pages"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width, height", [(WIDE, TALL), (NARROW, NARROW_TALL)])
+def test_navigation_stays_on_screen(browser, sample_run, width, height):
+    page = _open(browser, sample_run / "report.html", width, height)
+    page.evaluate("() => window.scrollTo(0, document.scrollingElement.scrollHeight / 2)")
+    page.wait_for_timeout(50)
+    box = page.evaluate("() => { const r = document.querySelector('nav.vga-toc').getBoundingClientRect();"
+                        " return {top: r.top, bottom: r.bottom}; }")
+    links = page.evaluate("() => document.querySelectorAll('nav.vga-toc a').length")
+    page.context.close()
+    assert abs(box["top"]) <= 1 and box["bottom"] <= height / 6, f"the navigation is not on screen: {box}"
+    assert links == 12  # the executive summary, ten steps, the glossary

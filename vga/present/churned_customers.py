@@ -99,8 +99,9 @@ def reasons(view):
         parts.append(note("No interviews table: churn interview themes cannot be shown. Export churn and win/loss "
                           "interviews with their themes (tags separated by ';').", "skip"))
     elif len(themes):
-        parts.append(finding(f"Churned accounts' interviews most often raise '{words.plain(themes.iloc[0]['theme'])}' "
-                             f"({count(themes.iloc[0]['accounts'])} accounts, {money(themes.iloc[0]['arr'])} of ARR lost)."))
+        parts.append(finding(f"In {_window(view['churned_customers.json'])}, churned accounts' interviews most often "
+                             f"raise '{words.plain(themes.iloc[0]['theme'])}' ({words.plural(themes.iloc[0]['accounts'], 'account')}, "
+                             f"{money(themes.iloc[0]['arr'])} of ARR lost)."))
         parts.append(table(themes, {"arr": money, "arr_share": pct},
                            names={"arr": "ARR lost by these accounts", "arr_share": "share of interviewed ARR lost"},
                            max_rows=12))

@@ -192,11 +192,9 @@ def quadrants(view):
             for k, v in s["quadrants"].items()]
     if not scored_before:  # no account scored then: no column of dashes or of Unscored only
         rows = [{k: v for k, v in r.items() if not k.startswith(("accounts at", "ARR at"))} for r in rows]
-    fig, ax = plots.new_figure(7, 3)
-    plots.quadrant_arr_bars(view["quadrants.csv"], ax=ax)
-    return stack(table(pd.DataFrame(rows), {"ARR": money, "accounts": count, f"accounts at {s['previous_period']}": count,
-                                            f"ARR at {s['previous_period']}": money}),
-                 figure(fig, "Bar chart of ARR per quadrant with account counts", "ARR at the as-of date, per quadrant."))
+    # The chart of ARR by quadrant is the quadrant section's: shown once.
+    return table(pd.DataFrame(rows), {"ARR": money, "accounts": count, f"accounts at {s['previous_period']}": count,
+                                      f"ARR at {s['previous_period']}": money})
 
 
 def lost_where(view):

@@ -454,7 +454,7 @@ def findings(view):
                 t = rows.iloc[0]
                 lines.append(f"In {GROUP_NAMES[group].split(' (')[0].lower()}, the theme with the most ARR behind it "
                              f"is '{words.plain(t['theme'])}': {_accounts(t['accounts'])}, {money(t['arr'])} "
-                             f"({pct(t['arr_share'], 0)} of the ARR heard).")
+                             f"({pct(t['arr_share'], 0)} of the ARR heard over {window}).")
     lines = [line for line in lines if line]
     if not lines:
         reasons = "; ".join(sorted(set(facts["reasons"].values()))) or "no data"
