@@ -26,7 +26,7 @@ def test_every_notebook_runs_on_its_own_under_nbval(tmp_path):
     import papermill
 
     data = tmp_path / "data"
-    write_sample(data, accounts=300, seed=5)
+    write_sample(data, accounts=150, seed=5)
     books = tmp_path / "books"
     books.mkdir()
     for path in NOTEBOOKS:  # parameters injected, nothing run

@@ -33,7 +33,7 @@ RAW_CODES = [
     "missing_feature", "uses_", "milestone_", "csm[", "region[", "segment[", "vga/", ".py", "[usage]", "[analysis]",
     "core_features", "SEVERITY", "health_below_threshold", "usage_drop", "arr_at_stake", "q_value", "churn_rate",
     "integration_connected", "publish_report", "map_fields", "data_import", "admin_settings",
-    "Benjamini-Hochberg q value is below alpha", "-0.0", "+0.0",
+    "Benjamini-Hochberg q value is below alpha", "Greenwood", "log(-log)", "-0.0", "+0.0",
 ]
 #: Slips of number formatting: a singular count with a plural noun.
 SLIPS = re.compile(r"(?<![\d.,])1 (?:days|points|accounts|tickets|decisions|quarters)\b")
@@ -90,8 +90,11 @@ def test_first_screen_holds_figures_actions_and_bridge(wide, sample_run):
 def test_height_budget(wide):
     height = wide.evaluate("() => document.scrollingElement.scrollHeight")
     assert height <= SCREENS * TALL, f"{height} px is {height / TALL:.1f} screens at {WIDE}x{TALL}"
-    summary = wide.evaluate("() => document.getElementById('section-1').getBoundingClientRect().height")
-    assert summary <= 2 * TALL, f"the executive summary takes {summary / TALL:.1f} screens"
+    heights = wide.evaluate("() => Array.from(document.querySelectorAll('section.vga-section[id^=\"section-\"]'))"
+                            ".map(s => s.getBoundingClientRect().height)")
+    assert heights[0] <= 2 * TALL, f"the executive summary takes {heights[0] / TALL:.1f} screens"
+    # Every other section opens with its findings, a screen at most, its detail folded below.
+    assert len(heights) == 11 and max(heights[1:]) <= TALL, [round(h) for h in heights]
     # Detail is folded: every section but the summary holds a closed <details>.
     closed = wide.evaluate("() => Array.from(document.querySelectorAll('section.vga-section'))"
                            ".filter(s => s.querySelector('details.vga-detail:not([open])')).length")

@@ -28,7 +28,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def small_sample(tmp_path_factory):
     folder = tmp_path_factory.mktemp("pg-sample")
-    write_sample(folder, accounts=200, seed=21)
+    write_sample(folder, accounts=100, seed=21)
     return load_folder(folder)
 
 

@@ -237,7 +237,7 @@ def survival(view):
              figure(fig, "Step charts of the share of accounts still customers by days since contract start, "
                          + ("overall and by " + panels[1] if len(panels) > 1 else "overall")
                          + ", with 95% bands and the number of accounts at risk under each year",
-                    "Kaplan-Meier estimate; the band is Greenwood's 95% interval on the log(-log) scale. A curve "
+                    "The shaded band is the 95% interval: the range the true share most likely lies in. A curve "
                     "steps down when accounts churn; the counts under the axis are the accounts still followed.")]
     if tests is not None and len(tests):
         parts.append(table(tests.sort_values("p_value"), {"statistic": lambda v: number(v, 2), "p_value": p_value},

@@ -172,7 +172,7 @@ def milestones(view):
                              "accounts that completed each milestone against those that did not",
                         f"Churn: share of the accounts with a renewal decision in the last {months} months whose "
                         "worst decision was a churn, by whether they had completed the milestone by that decision. "
-                        "Red bars: milestones flagged after Benjamini-Hochberg across milestones."))
+                        "Red bars: milestones flagged (their q value, corrected for the milestones tested, below 0.05)."))
     shown = frame[["milestone", "accounts", "completed", "completion_rate", "late_rate", "churn_rate_completed",
                    "churn_rate_not_completed", "p_value", "q_value"]]
     parts.append(table(shown, {"accounts": count, "completed": count, "completion_rate": pct, "late_rate": pct,

@@ -64,7 +64,7 @@ def comparison(view, which: str = "retained vs churned"):
                                   f"Behaviours: {COMPARISONS[which]}")
             parts.append(figure(fig, f"Bar chart of the difference in the share of decisions showing each behaviour, "
                                      f"{COMPARISONS[which]}, with 95% intervals",
-                                "Dark bars: significant after Benjamini-Hochberg; grey: not distinguishable from noise."))
+                                "Dark bars: significant (q value below 0.05); grey: not distinguishable from noise."))
     # Core adoption is a mean of shares: shown as a percentage, like the shares.
     kinds = rows["kind"].where(rows["measure"] != "core_adoption", "share")
     formatted = rows.assign(
@@ -151,7 +151,7 @@ def validation_sentence(v: dict) -> str:
             f"{count(v['n_test'])} after it ({count(v['events_test'])} churned), the model {ranks} (AUC "
             f"{number(v['auc'], 2)}: the chance that a renewing account scores above a churning one). Its "
             f"probabilities are {'more' if skill else 'no more'} accurate than always predicting the past renewal "
-            f"rate (Brier score {number(v['brier'], 3)} against {number(v['brier_base_rate'], 3)}; lower is better)"
+            f"rate (average squared miss, the Brier score, {number(v['brier'], 3)} against {number(v['brier_base_rate'], 3)}; lower is better)"
             + ("." if skill else ": use it to rank accounts, not to forecast how many will renew."))
 
 
@@ -184,7 +184,7 @@ def renewal_model(view):
         fig.tight_layout()
         parts.append(figure(fig, "Dot plot of each model term's odds ratio with its 95% interval on a log scale",
                             "Logistic models on the features 90 days before each decision. Renewal: odds of not "
-                            "churning; expansion: odds of expanding rather than renewing flat. Dark: q below alpha."))
+                            "churning; expansion: odds of expanding rather than renewing flat. Dark: q value below 0.05."))
         parts.append(table(terms.drop(columns=["term"]), {"odds_ratio": lambda x: number(x, 2),
                                                            "ci_lower": lambda x: number(x, 2),
                                                            "ci_upper": lambda x: number(x, 2),
