@@ -47,20 +47,24 @@ def _open(browser, path, width, height):
     return page
 
 
+def _screen(browser, run, width, height):
+    """The report at one window size, its first screen kept as a screenshot."""
+    page = _open(browser, run / "report.html", width, height)
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=OUTPUT / f"report-first-screen-{width}.png")
+    return page
+
+
 @pytest.fixture(scope="module")
 def wide(browser, sample_run):
-    page = _open(browser, sample_run / "report.html", WIDE, TALL)
-    OUTPUT.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=OUTPUT / "report-first-screen-1440.png")
+    page = _screen(browser, sample_run, WIDE, TALL)
     yield page
     page.context.close()
 
 
 @pytest.fixture(scope="module")
 def narrow(browser, sample_run):
-    page = _open(browser, sample_run / "report.html", NARROW, NARROW_TALL)
-    OUTPUT.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=OUTPUT / "report-first-screen-390.png")
+    page = _screen(browser, sample_run, NARROW, NARROW_TALL)
     yield page
     page.context.close()
 

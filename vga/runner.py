@@ -269,7 +269,9 @@ def _run_locked(data_dir: Path, p, config: dict, config_path, out: Path, started
                 [(titles[s], tmp / "notebooks" / f"{s}.ipynb") for s in REPORT_ORDER],
                 tmp / "report.html",
                 title=f"Value gap analysis: {p.label}",
-                subtitle=f"As of {p.as_of.isoformat()} · retention window {p.window_start.isoformat()} to {p.as_of.isoformat()}",
+                subtitle=f"As of {p.as_of.isoformat()} · retention window {p.window_start.isoformat()} to "
+                         f"{p.as_of.isoformat()} · amounts in "
+                         + (config["report"]["currency"].strip() or "the data's currency"),
                 warnings=coverage.warnings() + checks,
                 missing=[f"Step {n} · {title}" for n, title in VGA_STEPS.items()
                          if n not in {s.number for s in STEPS.values() if s.notebook}],

@@ -312,5 +312,6 @@ def caveats(view):
     if s.get("currency"):
         lines.append(f"Amounts are in {s['currency']}.")
     else:
-        lines.append("Amounts are in the data's one currency (set [report] currency in vga.toml to show its code).")
+        lines.append("Amounts are in the data's one currency; name it in the configuration to show its code beside "
+                     "every amount.")
     return bullets(lines)
