@@ -161,3 +161,19 @@ def test_planted_drivers_lead_do_first_and_counts_do_not(sample_run, truth):
     assert summary["trend"][-1]["nrr"] == pytest.approx(summary["nrr"])
     previous = [t for t in summary["trend"] if t["as_of"] == summary["previous"]["as_of"]]
     assert previous and previous[0]["nrr"] == pytest.approx(summary["previous"]["nrr"])
+
+
+def test_an_earlier_quarter_joins_the_trend_only_when_the_renewals_cover_its_year():
+    from types import SimpleNamespace
+
+    from vga.steps.retention import trend_covers
+
+    sources = pd.DataFrame([{"table": "renewals", "rows_accepted": 10, "first_date": "2024-10-01",
+                             "last_date": "2026-10-31"}])
+    inputs = SimpleNamespace(sources=sources)
+    analysis = {"coverage_tolerance_days": 7}
+    # 2025-09-30's year begins 2024-09-30, a day before the export: within the tolerance.
+    assert trend_covers(inputs, date(2025, 9, 30), analysis)
+    # 2025-06-30's year begins 2024-06-30, three months before: its churn then is unknown.
+    assert not trend_covers(inputs, date(2025, 6, 30), analysis)
+    assert not trend_covers(inputs, date(2027, 3, 31), analysis)  # past the data's end

@@ -221,8 +221,9 @@ def retention_trend(accounts: pd.DataFrame, renewals: pd.DataFrame | None, as_of
                     quarters: int = TREND_QUARTERS) -> pd.DataFrame:
     """NRR, GRR and logo churn as of ``as_of`` and each of the
     ``quarters - 1`` dates three calendar months apart before it (each over
-    its own 12 months, by the same definitions), oldest first, keeping the
-    dates ``covered(day)`` accepts (the data reaches them). Columns
+    its own 12 months, by the same definitions), oldest first, back to the
+    first date ``covered(day)`` refuses (the data does not cover that
+    date's 12 months) or whose cohort is empty. Columns
     ``as_of``, ``cohort_accounts``, ``nrr``, ``grr``, ``logo_churn_rate``."""
     from dateutil.relativedelta import relativedelta
 

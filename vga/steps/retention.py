@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from ..coverage import assess
+from ..periods import one_year_before
 from ..retention import (RETENTION_KEYS, arr_at, arr_bridge, cohort_exclusions, cohort_table, retention_by_slice,
                          retention_summary, retention_trend)
 from ..slicing import slicing_dimensions
 from . import Output, Step
 
 
-def comparable(inputs, day, analysis) -> bool:
-    """Whether retention as of ``day`` can be told from the data: the data
-    reaches the day and the renewals begin on or before it (a date before
-    any renewal would read as "nothing changed"), and it is not a snapshot."""
+def trend_covers(inputs, day, analysis) -> bool:
+    """Whether an earlier quarter's retention can join the trend: the data
+    reaches the day, is not a snapshot, and the renewals begin by the start
+    of that quarter's own 12 months (to within the coverage tolerance). A
+    window the renewals cover only in part would count the churn before the
+    export began as none, and read as a better year than it was."""
     coverage = assess(inputs.sources, day, analysis)
     first, _ = coverage.reach("renewals") or (None, None)
-    return coverage.covers_as_of and not coverage.snapshot and first is not None and first <= day
+    start = one_year_before(day) + timedelta(days=coverage.tolerance_days)
+    return coverage.covers_as_of and not coverage.snapshot and first is not None and first <= start
 
 
 def compute(inputs, period, settings, upstream) -> dict:
@@ -40,7 +46,9 @@ def compute(inputs, period, settings, upstream) -> dict:
     if cohort is not None and retention.get("nrr") is not None:
         retention["bridge"] = arr_bridge(cohort, figures["arr_total"])
         analysis = settings["analysis"]
-        trend = retention_trend(accounts, renewals, period.as_of, lambda day: comparable(inputs, day, analysis))
+        # The period itself is always the trend's last point (its figures are the headline's).
+        trend = retention_trend(accounts, renewals, period.as_of,
+                                lambda day: day == period.as_of or trend_covers(inputs, day, analysis))
         by_slice = retention_by_slice(cohort, accounts, slicing_dimensions(accounts, analysis["slicing_dimensions"]),
                                       int(analysis["min_accounts"]))
     return {"retention.json": {**figures, **retention}, "cohort.csv": cohort, "retention_trend.csv": trend,
