@@ -133,7 +133,7 @@ def test_sample_presents_after_a_round_trip(sample_result, sample_config, tmp_pa
     html = {name: str(getattr(show, name)(view) or "") for name in
             ("target", "transitions", "playbooks", "owners", "outcomes", "fixes", "findings")}
     assert html["target"].count("<img") == 1 and html["transitions"].count("<img") == 1
-    assert html["playbooks"].count("<img") == 1 and "health_recovery" in html["playbooks"]
+    assert html["playbooks"].count("<img") == 1 and "health recovery" in html["playbooks"]  # in words
     assert "association, not an effect" in html["outcomes"]
     assert "on track" in html["findings"] or "behind" in html["findings"]
 

@@ -137,6 +137,11 @@ def test_no_raw_identifier_reaches_the_page(wide):
     contexts = {code: text[max(0, text.index(code) - 60):text.index(code) + 40] for code in found}
     assert not found, "raw codes on the page: " + "; ".join(f"{c!r} in …{contexts[c]}…" for c in found)
     assert not SLIPS.search(text), f"a count slip: {SLIPS.search(text).group(0)!r}"
+    # What a reader sees before unfolding anything holds no code at all (a
+    # results file's name aside): words with underscores are codes.
+    visible = wide.inner_text("body")
+    codes = {c for c in re.findall(r"\b[A-Za-z]+_\w+\b(?!\.(?:csv|xlsx|json))", visible)}
+    assert not codes, f"codes in view: {sorted(codes)}"
     assert not re.search(r"\b\d+\.\d+e[-+]\d+\b", text), "a number in scientific notation"
 
 

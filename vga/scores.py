@@ -250,7 +250,8 @@ def explain_movement(table: pd.DataFrame, config: dict, top: int = 3) -> pd.Data
             if pd.isna(change) or abs(change) < 0.05:
                 continue
             movers = sorted(((abs(d[i]), name, d[i]) for name, d in deltas.items() if pd.notna(d[i]) and abs(d[i]) >= 0.05), reverse=True)
-            detail = ", ".join(f"{name} {value:+.1f}" for _, name, value in movers[:top])
+            # Components in words ("active days", not active_days): the sentence is read in the report.
+            detail = ", ".join(f"{name.replace('_', ' ')} {value:+.1f}" for _, name, value in movers[:top])
             bits.append(f"{label} {change:+.1f}" + (f" ({detail})" if detail else ""))
         return "; ".join(bits)
 

@@ -93,7 +93,7 @@ def term(code: str) -> str:
 #: Columns of result tables whose values are codes from the data or the
 #: configuration (themes, features, workflows, milestones): shown in words.
 CODE_COLUMNS = {"theme", "churn_reason", "feature", "workflow", "last_step", "step", "milestone", "category",
-                "core_feature", "term"}
+                "core_feature", "term", "playbook", "dimension"}
 
 
 def signed(value: float, digits: int = 1) -> str:

@@ -150,8 +150,8 @@ def table(frame: pd.DataFrame, formats: dict | None = None, max_rows: int = 50, 
     shown = frame.head(max_rows).copy()
     for col in words.CODE_COLUMNS & set(shown.columns) - set(formats or {}):
         # Codes from the data or the configuration read as words, everywhere.
-        shown[col] = shown[col].map(lambda v: words.term(v) if col == "term" else words.plain(v)
-                                    if isinstance(v, str) else v)
+        name = {"term": words.term, "dimension": words.dimension}.get(col, words.plain)
+        shown[col] = shown[col].map(lambda v, name=name: name(v) if isinstance(v, str) else v)
     for col, fmt in (formats or {}).items():
         if col in shown.columns:
             shown[col] = shown[col].map(fmt)

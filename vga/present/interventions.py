@@ -128,7 +128,7 @@ def playbooks(view):
     fig, ax = plots.new_figure(8, 0.5 * len(wide) + 1.6)
     left = np.zeros(len(wide))
     for status in statuses:
-        ax.barh(wide.index, wide[status], left=left, color=STATUS_HEX[status], label=status)
+        ax.barh([words.plain(p) for p in wide.index], wide[status], left=left, color=STATUS_HEX[status], label=status)
         left += wide[status].to_numpy()
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(THOUSANDS)
@@ -206,7 +206,7 @@ def outcomes(view):
 
 def effect_sentence(r, after_days: int) -> str:
     """One playbook's difference in differences in words, with its n."""
-    who = "All playbooks together" if r["playbook"] == "all playbooks" else f"'{r['playbook']}'"
+    who = "All playbooks together" if r["playbook"] == "all playbooks" else f"'{words.plain(r['playbook'])}'"
     head = (f"{who}: the {r['measure']} of {count(r['treated'])} accounts went from {number(r['treated_before'], 1)} "
             f"to {number(r['treated_after'], 1)} from just before it started to {after_days} days or more after, against "
             f"{number(r['controls_before'], 1)} to {number(r['controls_after'], 1)} for matched accounts without one")
