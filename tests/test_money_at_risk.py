@@ -154,6 +154,11 @@ def test_planted_drivers_lead_do_first_and_counts_do_not(sample_run, truth):
     assert [w["gap"] for w in summary["do_first"][:3]] == list(first["gap"].head(3))
     driver = summary["expansion_drivers"][0]
     assert driver["measure"] == f"uses_{truth['planted']['expansion_feature']['feature']}" and driver["ratio"] > 2
+    feature = truth["planted"]["expansion_feature"]["feature"]
+    from bs4 import BeautifulSoup
+
+    text = " ".join(BeautifulSoup((sample_run / "report.html").read_text(), "html.parser").get_text(" ").split())
+    assert f"Accounts that use {feature} expanded" in text  # its own line in the summary
     # The headline, the bridge and the trend are one computation.
     bridge = summary["bridge"]
     assert bridge["start"] + bridge["expanded"] - bridge["contracted"] - bridge["churned"] == pytest.approx(bridge["end"])

@@ -110,8 +110,11 @@ def story(view):
     else:
         lines.append("No tested value gap is large enough to act on first this period.")
     for d in (s.get("expansion_drivers") or [])[:2]:
-        lines.append(f"Customers with {words.measure(d['measure'])} expanded {words.times(d['ratio'])} as often as "
-                     f"those without ({pct(d['with_rate'])} against {pct(d['without_rate'])} of their renewals).")
+        measure = d["measure"]
+        who = (f"Accounts that use {words.feature(measure[len('uses_'):])}" if measure.startswith("uses_")
+               else f"Accounts with {words.measure(measure)}")
+        lines.append(f"{who} expanded {words.times(d['ratio'])} as often as the others ({pct(d['with_rate'])} against "
+                     f"{pct(d['without_rate'])} of their renewals).")
     quadrants = s["quadrants"]
     fpu = quadrants.get("Frustrated Power Users", {})
     if fpu.get("accounts"):
