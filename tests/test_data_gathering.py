@@ -32,3 +32,13 @@ def test_coverage_of_the_sample_matches_a_plain_count(sample_inputs):
     seen = set(surveys.loc[surveys["responded_at"] < pd.Timestamp("2026-10-01"), "account_id"]) & active
     assert table.loc["surveys", "accounts_with_data"] == len(seen)
     assert table.loc["usage_events", "account_share"] > 0.95  # the sample's events reach nearly every account
+
+
+def test_a_source_ending_within_the_tolerance_is_said_in_the_coverage_section():
+    from vga.present.data_gathering import coverage
+
+    note_text = ("usage_events ends on 2026-09-26, 4 days before the as-of date: within the 7-day tolerance, so "
+                 "it counts as reaching it.")
+    view = {"data_gathering.json": {"warnings": [], "coverage": {"data_end": "2026-10-31", "data_end_from": "the data",
+                                                                 "as_of": "2026-09-30", "notes": [note_text]}}}
+    assert note_text in str(coverage(view)) and "vga-warn" not in str(coverage(view))

@@ -16,6 +16,8 @@ def coverage(view):
     n = len(facts["warnings"])
     parts = [note(f"{n} note{'s' if n > 1 else ''} on the data open the report; each says what it means for the "
                   "figures.", "warn")] if n else []
+    # Sources that end a little early but within the tolerance: said, not hidden.
+    parts += [note(n) for n in cov.get("notes") or []]
     if cov["data_end"]:
         parts.insert(0, note(f"The data runs to {cov['data_end']} (latest date in {cov['data_end_from']}); "
                              f"this run is as of {cov['as_of']}."))
