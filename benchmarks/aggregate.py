@@ -7,7 +7,7 @@ accounts, 18 months, sessions of 9 events, 20 features; kept in
 ``benchmarks/_data/``, out of the repository) and measures, each in a
 fresh process so that time and peak memory (max RSS) are its own:
 
-- vga:      ``vga.usage.monthly_usage_frame`` (Ibis on DuckDB, two stages,
+- vga:      ``vga.analysis.usage.monthly_usage_frame`` (Ibis on DuckDB, two stages,
             six months per query), every measure per account and month, exact;
 - sql:      the same measures as one DuckDB SQL query written by hand, tuned
             (vga's own plan without Ibis: feature bits by a hash join, day
@@ -92,14 +92,15 @@ kind, path, core = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
 import duckdb, pandas as pd
 if kind == "vga":
     import ibis.backends.duckdb  # noqa: F401
-    from vga import usage
+    from vga import engine
+    from vga.analysis import usage
 elif kind == "polars":
     import polars as pl
 t0 = time.perf_counter()
 if kind == "vga":
-    con = usage.connect()
+    con = engine.connect()
     con.raw_sql("SET threads = 2")
-    out = usage.monthly_usage_frame(usage.as_table(con, path), core)
+    out = usage.monthly_usage_frame(engine.as_table(con, path), core)
 elif kind in ("sql", "sql-naive"):
     con = duckdb.connect()
     con.execute("SET threads = 2"); con.execute("SET preserve_insertion_order = false")

@@ -7,7 +7,7 @@ It writes a data folder in the data contract (5,000 accounts; the events of
 measures, each in a fresh process:
 
 - rebuild:  loading with an empty store (every event file validated) and
-            every month aggregated (:mod:`vga.load.store`, :mod:`vga.refresh`);
+            every month aggregated (:mod:`vga.load.store`, :mod:`vga.run.refresh`);
 - refresh:  the same, with a store an earlier run filled from the first 15
             months: only the 3 new months' files are validated and only
             their months aggregated.
@@ -38,7 +38,7 @@ folder, store_root = sys.argv[1], sys.argv[2]
 import duckdb, pandas as pd
 from vga.load import load_folder, to_inputs
 from vga.load.store import EventStore
-from vga import refresh
+from vga.run import refresh
 t0 = time.perf_counter()
 store = EventStore(store_root)
 loaded = load_folder(folder, store=store)

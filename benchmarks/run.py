@@ -32,7 +32,7 @@ import sys
 from vga.config import load_config
 from vga.load import load_folder, to_inputs
 from vga.periods import parse_period
-from vga import pipeline
+from vga.run import pipeline
 config = load_config(None, sys.argv[1])
 inputs = to_inputs(load_folder(sys.argv[1], config))
 pipeline.compute(inputs, parse_period("2026Q3"), config)

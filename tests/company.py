@@ -240,7 +240,7 @@ class InProcessSeries:
         """Whether the facts about the tables that did not change are the
         same, and so are the data's end and shape: then only the steps that
         read a changed table (or the row counts) need running again."""
-        from vga.coverage import assess
+        from vga.analysis.coverage import assess
 
         def rest(frame):
             return frame[~frame["table"].isin(changed)].reset_index(drop=True)
@@ -249,12 +249,12 @@ class InProcessSeries:
         return _same(rest(before), rest(now)) and (a.data_end, a.snapshot) == (b.data_end, b.snapshot)
 
     def run(self, data_dir: Path) -> dict:
-        from vga import pipeline
+        from vga.run import pipeline
         from vga.config import load_config
         from vga.load import load_folder, to_inputs
         from vga.load.store import EventStore
         from vga.periods import parse_period
-        from vga.steps import STEPS, order
+        from vga.nodes import NODES, order
 
         config = load_config(self.config_path, data_dir)
         p = parse_period(self.period)
@@ -273,16 +273,16 @@ class InProcessSeries:
         # when an output it takes changed in value; the chapters presented again
         # are those showing an output that changed in value.
         outputs, seen, redo, different = dict(base_outputs), dict(read), set(), set()
-        for step in order():
-            takes = {o.name for need in step.needs for o in STEPS[need].outputs}
-            if not ("_all" in changed or read.get(step.key, {"_all"}) & (changed | {"_all"}) or takes & different):
+        for node in order():
+            takes = {o.name for need in node.needs for o in NODES[need].outputs}
+            if not ("_all" in changed or read.get(node.key, {"_all"}) & (changed | {"_all"}) or takes & different):
                 continue
-            redo.add(step.key)
+            redo.add(node.key)
             reading = _Reading(inputs)
-            result = step.compute(reading, p, pipeline.step_settings(step, config), {n: outputs[n] for n in takes})
+            result = node.compute(pipeline.context(reading, p, config), {n: outputs[n] for n in takes})
             different |= {n for n, value in result.items() if n not in base_outputs or not _same(value, base_outputs[n])}
             outputs.update(result)
-            seen[step.key] = reading.read
+            seen[node.key] = reading.read
         if self.base is None:
             self.base = (inputs, outputs, seen)
         self.inputs, self.outputs, self.last_changed, self.last_redo = inputs, outputs, changed, redo
@@ -298,29 +298,27 @@ class InProcessSeries:
 
         from bs4 import BeautifulSoup
 
-        from vga import pipeline
-        from vga.notebook import View
-        from vga.present import blocks
+        from vga.run import pipeline
+        from vga.notebook import View, shown_outputs
+        from vga.present import blocks, chapters
         from vga.present.blocks import set_currency
-        from vga.steps import STEPS
 
         set_currency(config["report"]["currency"])
         texts: dict = {}
 
-        for step in STEPS.values():
-            names = [o.name for o in step.outputs] + list(step.shows)
-            if not step.notebook or not recomputed & set(names):
+        for chapter in chapters().values():
+            names = shown_outputs(chapter)
+            if not recomputed & set(names):
                 continue
-            module, calls = _presenter_calls(ROOT / "notebooks" / f"{step.notebook}.ipynb")
+            module, calls = _presenter_calls(ROOT / "notebooks" / f"{chapter.notebook}.ipynb")
             show = importlib.import_module(f"vga.present.{module}")
             if hasattr(show, "figure"):
                 show.figure = blocks.figure if self.figures else _figure_unencoded
-            settings = pipeline.step_settings(step, config) | {"analysis": config["analysis"]}
-            view = View(step, p, settings, {name: pipeline.read(results, name) for name in names}, "run")
+            view = View(chapter, p, config, {name: pipeline.read(results, name) for name in names}, "run")
             for call in calls:
                 block = getattr(show, call)(view)
                 html = block._repr_html_() if block is not None else ""
-                texts[(step.notebook, call)] = " ".join(BeautifulSoup(html, "html.parser").get_text(" ").split())
+                texts[(chapter.notebook, call)] = " ".join(BeautifulSoup(html, "html.parser").get_text(" ").split())
         return texts
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from vga.runner import run_period
+from vga.run.runner import run_period
 from vga.sample import write_sample
 
 #: The full-size sample: the size the planted effects are calibrated for.
@@ -92,7 +92,7 @@ def sample_inputs(sample_data):
 @pytest.fixture(scope="session")
 def sample_outputs(sample_dir, tmp_path_factory, request):
     """Every step's outputs on the sample, computed once (no notebooks)."""
-    from vga import pipeline
+    from vga.run import pipeline
     from vga.config import load_config
     from vga.periods import parse_period
 

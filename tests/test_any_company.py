@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vga.coverage import assess
+from vga.analysis.coverage import assess
 from vga.errors import UsageError
 
 from .helpers import write_csv
@@ -49,7 +49,7 @@ def test_a_table_of_no_rows_reaches_no_day():
 
 def test_tickets_before_the_export_began_are_no_data_not_zero():
     from vga.inputs import Inputs
-    from vga.scores import health_composite_pairs, ticket_counts
+    from vga.analysis.scores import health_composite_pairs, ticket_counts
 
     accounts = pd.DataFrame({"account_id": ["a", "b"], "arr": [10.0, 10.0]})
     tickets = pd.DataFrame({"ticket_id": ["t1"], "account_id": ["a"], "opened_at": pd.to_datetime(["2026-03-10"])})
@@ -67,7 +67,7 @@ def test_tickets_before_the_export_began_are_no_data_not_zero():
 
 
 def test_survival_follows_only_accounts_that_paid():
-    from vga.survival import left_out_reasons, survival_subjects
+    from vga.analysis.survival import left_out_reasons, survival_subjects
 
     accounts = pd.DataFrame({"account_id": ["paid", "never", "late", "trial"], "arr": [0.0, 0.0, 10.0, 0.0],
                              "contract_start": pd.to_datetime(["2024-01-01", "2024-01-01", "2027-01-01", "2024-01-01"])})
@@ -82,8 +82,8 @@ def test_survival_follows_only_accounts_that_paid():
 
 
 def test_the_cohort_says_whom_it_leaves_out_and_the_populations_line_up():
-    from vga.populations import churn_populations
-    from vga.retention import cohort_exclusions, retention_summary
+    from vga.analysis.populations import churn_populations
+    from vga.analysis.retention import cohort_exclusions, retention_summary
 
     accounts = pd.DataFrame({"account_id": list("abcdef"), "arr": [10.0, 0, 0, 0, 10, 0],
                              "contract_start": pd.to_datetime(["2020-01-01", "2020-01-01", "2020-01-01", None,
@@ -128,7 +128,7 @@ def test_configured_names_are_checked_against_the_data(tmp_path):
 
 
 def test_plausibility_warnings_name_what_to_check():
-    from vga.plausibility import plausibility_warnings
+    from vga.analysis.plausibility import plausibility_warnings
 
     accounts = pd.DataFrame({"account_id": list("abcdefghijkl"), "tier": ["gold"] * 12, "segment": ["x", "y"] * 6})
     quadrants = pd.DataFrame({"quadrant": ["Champions"] * 4 + ["Unscored"] * 8})
@@ -143,7 +143,7 @@ def test_plausibility_warnings_name_what_to_check():
 
 
 def test_a_logistic_on_separated_data_is_no_model_and_warns_nobody():
-    from vga.models import fit_logit
+    from vga.analysis.models import fit_logit
 
     x = np.r_[np.linspace(-40, -1, 30), np.linspace(1, 40, 30)]
     data = pd.DataFrame({"x": x, "y": (x > 0).astype(float)})

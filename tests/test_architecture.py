@@ -1,79 +1,131 @@
-"""The run's shape, held by tests: dependency directions, thin notebooks,
-steps that declare what they write."""
+"""The run's shape, held by tests: the package's layers, thin notebooks,
+nodes that declare what they write, chapters found without a list."""
 
 from __future__ import annotations
 
 import ast
 import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from vga import runner
-from vga.steps import STEPS
+from vga.nodes import NODES
+from vga.present import chapters, report_order
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "vga"
 
-#: Modules that compute: they take frames and return frames.
-ANALYSIS = ["retention", "usage", "scores", "quadrant", "slicing", "coverage", "inputs", "periods", "contract",
-            "steps", "decisions", "compare", "themes", "voice", "quick_wins", "interventions", "journey", "spreadsheet",
-            "redact", "survival", "early_warning", "models", "adoption", "money_at_risk", "words"]
-#: What analysis must never depend on.
-OUTER = {"load", "runner", "cli", "notebook", "kernels", "report", "present", "pipeline", "refresh"}
+#: The layers of the package, bottom to top (ARCHITECTURE.md draws them). A
+#: module may import its own layer's modules and those of the layers below,
+#: never above; "entry" modules are imported by nothing of the package.
+LAYERS = {
+    "foundation": {"errors", "contract", "periods", "words", "stats", "spreadsheet", "privacy", "config", "engine",
+                   "inputs", "sample"},
+    "load": {"load"},
+    "analysis": {"analysis"},
+    "nodes": {"nodes"},
+    "present": {"present"},
+    "run": {"run"},
+    "entry": {"notebook", "cli", "__main__", "__init__"},
+}
+#: What each layer may import (besides its own modules).
+MAY_IMPORT = {
+    "foundation": {"foundation"},
+    "load": {"foundation"},
+    "analysis": {"foundation"},
+    "nodes": {"foundation", "analysis"},
+    "present": {"foundation", "analysis"},
+    "run": {"foundation", "load", "analysis", "nodes", "present"},
+    "entry": {"foundation", "load", "analysis", "nodes", "present", "run"},
+}
+
+
+def _layer(top: str) -> str:
+    for layer, members in LAYERS.items():
+        if top in members:
+            return layer
+    raise AssertionError(f"vga/{top} is in no layer: add it to LAYERS (and to ARCHITECTURE.md)")
 
 
 def _imports(path: Path) -> set[str]:
-    """The vga modules ``path`` imports (first component after vga)."""
+    """The vga modules ``path`` imports, as dotted paths below vga
+    ("analysis.retention", "stats"), at any depth of the file."""
     tree = ast.parse(path.read_text())
-    relative_to = path.relative_to(PACKAGE).parts
+    here = list(path.relative_to(PACKAGE).with_suffix("").parts)
+    package = here if here[-1] == "__init__" else here[:-1]
+    if package and package[-1] == "__init__":
+        package = package[:-1]
     found = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
-            if node.level:  # relative: resolve against the module's package
-                base = list(relative_to[:-1])[: len(relative_to) - node.level]
-                parts = base + (node.module.split(".") if node.module else [])
-                names = [parts[0]] if parts else [a.name for a in node.names]
-                if not parts:
-                    found.update(a.name for a in node.names)
-                else:
-                    found.update(names)
-            elif node.module and node.module.startswith("vga."):
-                found.add(node.module.split(".")[1])
+            if node.level:
+                base = package[: len(package) - (node.level - 1)]
+                target = base + (node.module.split(".") if node.module else [])
+            elif node.module and (node.module + ".").startswith("vga."):
+                target = node.module.split(".")[1:]
+            else:
+                continue
+            if node.module is None or not target:
+                found.update(".".join(target + [a.name]) for a in node.names)
+            else:
+                found.add(".".join(target))
         elif isinstance(node, ast.Import):
-            found.update(a.name.split(".")[1] for a in node.names if a.name.startswith("vga."))
-    return found
+            found.update(a.name.split(".", 1)[1] for a in node.names if a.name.startswith("vga."))
+    return {f for f in found if f}
 
 
-def _files(module: str) -> list[Path]:
-    folder = PACKAGE / module
-    return sorted(folder.rglob("*.py")) if folder.is_dir() else [PACKAGE / f"{module}.py"]
+def _modules() -> list[Path]:
+    return sorted(p for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts)
 
 
-@pytest.mark.parametrize("module", ANALYSIS)
-def test_analysis_never_imports_the_loader_runner_or_cli(module):
-    for path in _files(module):
-        bad = _imports(path) & OUTER
-        assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
+def test_every_module_is_in_a_layer_and_imports_only_downward():
+    for path in _modules():
+        mine = _layer(path.relative_to(PACKAGE).parts[0].removesuffix(".py"))
+        for target in _imports(path):
+            theirs = _layer(target.split(".")[0])
+            assert theirs == mine or theirs in MAY_IMPORT[mine], \
+                f"{path.relative_to(ROOT)} ({mine}) imports vga.{target} ({theirs})"
+
+
+def test_nodes_never_import_nodes():
+    """Helpers nodes share live in vga.analysis: a node's module imports
+    only the package's declarations (vga.nodes), never another node."""
+    for path in (PACKAGE / "nodes").glob("*.py"):
+        siblings = {t for t in _imports(path) if t.startswith("nodes.") or t == "nodes"}
+        assert siblings <= {"nodes", "nodes.Context", "nodes.Node", "nodes.Output"}, \
+            f"{path.relative_to(ROOT)} imports {sorted(siblings)}"
 
 
 def test_the_loader_imports_no_analysis():
-    # spreadsheet: formula-safe CSV cells; privacy: contact details masked as tables load
-    allowed = {"load", "contract", "config", "errors", "inputs", "spreadsheet", "privacy"}
-    for path in _files("load"):
-        bad = _imports(path) - allowed
-        assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
+    for path in (PACKAGE / "load").rglob("*.py"):
+        assert not {t for t in _imports(path) if t.split(".")[0] in ("analysis", "nodes", "run", "present")}, path
 
 
-def test_import_check_sees_a_forbidden_import(tmp_path, monkeypatch):
-    """The checker itself can fail: a planted import is found."""
-    planted = PACKAGE / "steps" / "_planted_for_test.py"
-    planted.write_text("from ..runner import run_period\n")
+def test_import_check_sees_a_forbidden_import():
+    """The checker itself can fail: planted imports upward and sideways are found."""
+    planted = PACKAGE / "analysis" / "_planted_for_test.py"
+    planted.write_text("from ..run.runner import run_period\nfrom ..nodes.retention import compute\n")
     try:
-        assert "runner" in _imports(planted)
+        assert {"run.runner", "nodes.retention"} <= _imports(planted)
+        with pytest.raises(AssertionError, match="imports vga.run.runner"):
+            test_every_module_is_in_a_layer_and_imports_only_downward()
     finally:
         planted.unlink()
+
+
+def test_architecture_md_draws_these_layers():
+    """ARCHITECTURE.md names every layer's folder or module, in this order."""
+    text = (ROOT / "ARCHITECTURE.md").read_text()
+    picture = text[text.index("## Layers"):]
+    places = ["vga/load/", "vga/analysis/", "vga/nodes/", "vga/present/", "vga/run/"]
+    at = [picture.index(p) for p in places]
+    assert at == sorted(at)
+    for module in sorted(LAYERS["foundation"] - {"sample"}):
+        assert f"{module}.py" in picture, module
 
 
 def test_no_duplicated_loader_constants():
@@ -95,10 +147,13 @@ MAX_CODE_CELLS = 16
 MAX_LINES_PER_CELL = 5
 
 
-def test_every_step_with_a_notebook_has_one_and_every_notebook_a_step():
+def test_every_chapter_has_a_notebook_and_every_notebook_a_chapter():
     stems = {p.stem for p in NOTEBOOKS}
-    assert stems == {s.notebook for s in STEPS.values() if s.notebook}
-    assert [s for s, _ in runner.SERIES] == sorted(stems)  # step order is file order
+    assert stems == {c.notebook for c in chapters().values()}
+    assert [c.notebook for c in chapters().values()] == sorted(stems)  # step order is file order
+    assert [c.key for c in report_order()][0] == "executive_summary"  # the summary leads
+    for chapter in chapters().values():
+        assert chapter.node in NODES and chapter.notebook.split("_", 1)[1] == chapter.key
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -122,9 +177,9 @@ def test_notebook_is_thin_and_committed_without_outputs(path):
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 assert all(a.name.startswith("vga") or (node.module or "").startswith("vga") for a in node.names)
                 continue
-            if isinstance(node, ast.Assign):  # only: view = open_step("<this step>", <parameters>)
+            if isinstance(node, ast.Assign):  # only: view = open_chapter("<this chapter>", <parameters>)
                 call = node.value
-                assert isinstance(call, ast.Call) and getattr(call.func, "id", "") == "open_step", cell.source
+                assert isinstance(call, ast.Call) and getattr(call.func, "id", "") == "open_chapter", cell.source
                 assert call.args[0].value == step
                 opened = True
                 continue
@@ -146,17 +201,94 @@ def test_notebook_shape_check_rejects_logic(tmp_path):
         test_notebook_is_thin_and_committed_without_outputs(bad)
 
 
-def test_steps_declare_their_results_and_need_only_earlier_steps():
-    names = [o.name for s in STEPS.values() for o in s.outputs]
+def test_nodes_declare_their_results_and_chapters_show_only_declared_ones():
+    names = [o.name for n in NODES.values() for o in n.outputs]
     assert len(names) == len(set(names)), "each results file has one owner"
-    for step in STEPS.values():
-        for need in step.needs:
-            assert need in STEPS
-        for shown in step.shows:
-            assert shown in names
+    for node in NODES.values():
+        assert set(node.needs) <= set(NODES), node.key
+    for chapter in chapters().values():
+        assert set(chapter.shows) <= set(names), chapter.key
 
 
 def test_results_spec_files_have_owners():
     spec_files = {"summary.json", "quadrants.csv", "slices.csv"}
-    assert spec_files <= {o.name for s in STEPS.values() for o in s.outputs}
+    assert spec_files <= {o.name for n in NODES.values() for o in n.outputs}
     assert json  # keep import used for readers extending this file
+
+
+# --------------------------------------------------------------------------
+# A chapter is one node, one presenter and one notebook: nothing else names it.
+
+PLANTED_NODE = '''"""A node planted by the test: counts the accounts."""
+
+from . import Context, Node, Output
+
+
+def compute(run: Context, upstream: dict) -> dict:
+    return {"planted.json": {"accounts": int(len(run.inputs.table("accounts")))}}
+
+
+NODE = Node(key="planted", title="Planted", compute=compute,
+            outputs=(Output("planted.json", "accounts counted by the planted node"),))
+'''
+
+PLANTED_PRESENTER = '''"""A chapter planted by the test."""
+
+from . import Chapter
+from .blocks import finding
+
+CHAPTER = Chapter(number=12, title="A planted chapter", notebook="12_planted", node="planted")
+
+
+def findings(view):
+    return finding(f"The planted chapter counted {view['planted.json']['accounts']} accounts.")
+'''
+
+
+def _planted_notebook(path: Path) -> None:
+    book = nbformat.read(ROOT / "notebooks" / "05_pattern_slicing.ipynb", as_version=4)
+    parameters = next(c for c in book.cells if "parameters" in c.metadata.get("tags", []))
+    book.cells = [
+        nbformat.v4.new_markdown_cell("# A planted chapter"),
+        parameters,
+        nbformat.v4.new_code_cell("from vga.notebook import open_chapter\nfrom vga.present import planted as show\n\n"
+                                  "view = open_chapter(\"planted\", data_dir, period, config, run_dir, reports_dir)"),
+        nbformat.v4.new_code_cell("show.findings(view)"),
+        nbformat.v4.new_markdown_cell("Planted by a test."),
+    ]
+    nbformat.write(book, path)
+
+
+@pytest.mark.slow
+def test_a_planted_chapter_reaches_the_report_with_no_list_edited(minimal_dir, tmp_path):
+    """In a copy of the project, one new node, presenter and notebook: the
+    run computes the node, executes the notebook and puts the chapter in the
+    report, in step order after the others, with the summary still first."""
+    copy = tmp_path / "project"
+    shutil.copytree(PACKAGE, copy / "vga", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "notebooks", copy / "notebooks")
+    (copy / "vga" / "nodes" / "planted.py").write_text(PLANTED_NODE)
+    (copy / "vga" / "present" / "planted.py").write_text(PLANTED_PRESENTER)
+    _planted_notebook(copy / "notebooks" / "12_planted.ipynb")
+    test_notebook_is_thin_and_committed_without_outputs(copy / "notebooks" / "12_planted.ipynb")
+    env = {"PYTHONPATH": str(copy), "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
+           "HOME": str(tmp_path), "VGA_NOTEBOOK_WORKERS": "2"}
+    done = subprocess.run([sys.executable, "-m", "vga", "run", "--data", str(minimal_dir), "--period", "2026Q3",
+                           "--out", str(tmp_path / "reports")], cwd=copy, env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    run = tmp_path / "reports" / "2026Q3"
+    accounts = json.loads((run / "results" / "planted.json").read_text())["accounts"]
+    page = (run / "report.html").read_text()
+    assert f"The planted chapter counted {accounts} accounts." in page
+    headings = [page.index(f">{title}<") for title in ("Executive summary", "Programme set-up",
+                                                        "The customer journey", "A planted chapter")]
+    assert headings == sorted(headings)
+    assert (run / "notebooks" / "12_planted.ipynb").is_file()
+
+
+def test_a_step_without_a_chapter_is_named_in_the_report(monkeypatch):
+    import vga.present as present
+
+    monkeypatch.setattr(present, "_CHAPTERS", {k: c for k, c in chapters().items() if c.number != 6})
+    assert present.missing_steps() == ["Step 6"]

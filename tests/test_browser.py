@@ -288,11 +288,11 @@ def png_size(path: Path) -> tuple[int, int]:
 def _largest_frustrated(folder: Path, n: int) -> list[str]:
     """Ids of the ``n`` Frustrated Power Users with the largest ARR: the
     ones the report lists first. Only the quadrant step is computed."""
-    from vga import pipeline
+    from vga.run import pipeline
     from vga.config import load_config
     from vga.load import load_folder, to_inputs
     from vga.periods import parse_period
-    from vga.quadrant import FRUSTRATED
+    from vga.analysis.quadrant import FRUSTRATED
 
     config = load_config(None, folder)
     outputs, _ = pipeline.compute(to_inputs(load_folder(folder, config)), parse_period("2026Q3"), config,
@@ -323,7 +323,7 @@ def _rename_accounts(accounts_csv: Path, names: dict[str, str]) -> None:
 def hostile_report(tmp_path_factory) -> Path:
     """report.html of a 300-account sample whose four largest Frustrated
     Power Users carry :data:`HOSTILE_NAMES`."""
-    from vga.runner import run_period
+    from vga.run.runner import run_period
     from vga.sample import write_sample
 
     folder = tmp_path_factory.mktemp("hostile-sample")
@@ -405,7 +405,7 @@ _PNG_1PX = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJA
 
 
 def _page(body: str) -> str:
-    from vga.report import CSS  # the report's own styles: the cards and tables behave as there
+    from vga.run.report import CSS  # the report's own styles: the cards and tables behave as there
 
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Check</title>'
             f"<style>{CSS}</style></head><body><main><section class=\"vga-section\">{body}</section></main>"

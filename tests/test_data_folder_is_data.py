@@ -213,8 +213,8 @@ def test_a_header_from_the_data_cannot_run_as_a_formula_in_the_quarantine(tmp_pa
 
 
 def test_a_report_refused_at_the_last_stage_is_one_line_and_leaves_nothing(tmp_path, monkeypatch):
-    from vga import report
-    from vga.runner import run_period
+    from vga.run import report
+    from vga.run.runner import run_period
 
     data = tmp_path / "data"
     data.mkdir()

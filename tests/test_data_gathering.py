@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 
 from vga.inputs import Inputs
-from vga.steps.data_gathering import account_coverage
+from vga.nodes.data_gathering import account_coverage
 
 
 def test_coverage_counts_active_accounts_with_a_row_by_the_as_of_date():
@@ -24,7 +24,7 @@ def test_coverage_counts_active_accounts_with_a_row_by_the_as_of_date():
 def test_coverage_of_the_sample_matches_a_plain_count(sample_inputs):
     as_of = date(2026, 9, 30)
     table = account_coverage(sample_inputs, as_of).set_index("table")
-    from vga.retention import arr_at
+    from vga.analysis.retention import arr_at
 
     arr = arr_at(sample_inputs.table("accounts"), sample_inputs.table("renewals"), as_of)
     active = set(arr[arr > 0].index)

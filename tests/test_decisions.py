@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vga import decisions as d
+from vga.analysis import decisions as d
 from vga.config import DEFAULTS, load_config
 from vga.errors import UsageError
 from vga.inputs import Inputs
-from vga.retention import arr_at, arr_for_pairs
-from vga.scores import scores_at, scores_for_pairs
+from vga.analysis.retention import arr_at, arr_for_pairs
+from vga.analysis.scores import scores_at, scores_for_pairs
 
 
 AS_OF = date(2026, 9, 30)
@@ -140,7 +140,7 @@ def test_behaviours_find_the_planted_milestone_and_feature_and_nothing_else(deci
 
 
 def test_comparison_interval_covers_the_difference_and_small_groups_are_not_tested():
-    from vga.compare import compare_table
+    from vga.analysis.compare import compare_table
 
     rng = np.random.default_rng(0)
     big = pd.Series(rng.random(200) < 0.6)

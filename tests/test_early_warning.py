@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vga import early_warning as ew
+from vga.analysis import early_warning as ew
 from vga.config import DEFAULTS
 
 SETTINGS = ew.settings_with_defaults(DEFAULTS["early_warning"])

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from vga.errors import DataError
-from vga.runner import run_period
+from vga.run.runner import run_period
 
 ROOT = Path(__file__).resolve().parents[1]
 CANDIDATES = [Path(os.environ["VGA_REAL_DATA"])] if os.environ.get("VGA_REAL_DATA") else [
@@ -143,7 +143,7 @@ def test_ravenstack_runs_through_its_mapping_and_shows_its_disagreeing_churn_lab
 def test_churn_labels_are_counted_against_the_figures(tmp_path):
     from vga.config import load_config
     from vga.load import load_folder, to_inputs
-    from vga.decisions import churn_label_agreement
+    from vga.analysis.decisions import churn_label_agreement
 
     (tmp_path / "accounts.csv").write_text("account_id,arr,contract_start\na,10,2023-01-01\nb,10,2023-01-01\n"
                                            "c,10,2023-01-01\nd,10,2024-06-01\n")

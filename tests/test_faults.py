@@ -43,7 +43,9 @@ from pathlib import Path
 
 import pytest
 
-from vga import runner
+from vga.present import chapters
+from vga.run import folder as run_folder
+from vga.run import runner
 from vga.errors import DataError, OutputError, VgaError, write_fault
 from vga.sample import write_sample
 
@@ -333,7 +335,7 @@ def test_two_runs_of_one_period_at_once_leave_one_complete_report(at_once):
     final = out / PERIOD
     manifest = json.loads((final / "manifest.json").read_text())
     assert manifest["period"]["period"] == PERIOD and manifest["parameters"]["force"] is True
-    assert sorted(p.stem for p in (final / "notebooks").glob("*.ipynb")) == [s for s, _ in runner.SERIES]
+    assert sorted(p.stem for p in (final / "notebooks").glob("*.ipynb")) == sorted(c.notebook for c in chapters().values())
     page = (final / "report.html").read_text()
     assert page.rstrip().endswith("</html>") and "Value gap analysis: 2026Q3" in page
     assert snapshot(final) != before
@@ -533,10 +535,10 @@ def test_the_new_run_takes_the_place_of_the_old_in_one_atomic_swap(tmp_path, mon
         folder.mkdir()
         (folder / "report.html").write_text(text)
     swaps = []
-    real = runner._exchange
-    monkeypatch.setattr(runner, "_exchange", lambda a, b: swaps.append((a, b, real(a, b))) or swaps[-1][2])
+    real = run_folder.exchange
+    monkeypatch.setattr(run_folder, "exchange", lambda a, b: swaps.append((a, b, real(a, b))) or swaps[-1][2])
     monkeypatch.setattr(Path, "rename", lambda *a: pytest.fail("renamed, not swapped"))
-    runner._move_into_place(new, final)
+    run_folder.move_into_place(new, final)
     assert swaps == [(new, final, True)] and (final / "report.html").read_text() == "new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["P"]
 
@@ -550,13 +552,13 @@ def test_a_report_a_killed_run_was_replacing_is_put_back(tmp_path, monkeypatch, 
     (final / "report.html").write_text("old")
     new = tmp_path / f".{PERIOD}.1.partial"
     new.mkdir()
-    monkeypatch.setattr(runner, "_exchange", lambda a, b: False)
+    monkeypatch.setattr(run_folder, "exchange", lambda a, b: False)
     monkeypatch.setattr(Path, "rename", _dies_on_second_rename(Path.rename))
     with pytest.raises(KeyboardInterrupt):
-        runner._move_into_place(new, final)
+        run_folder.move_into_place(new, final)
     monkeypatch.undo()
     assert not final.exists() and leftovers(tmp_path) == [f".{PERIOD}.1.partial", f".{PERIOD}.old-{os.getpid()}"]
-    runner._clear_leftovers(tmp_path, PERIOD, quiet=False)
+    run_folder.clear_leftovers(tmp_path, PERIOD, quiet=False)
     assert (final / "report.html").read_text() == "old" and leftovers(tmp_path) == []
     assert "put back" in capsys.readouterr().out
 

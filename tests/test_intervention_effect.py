@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vga import interventions as ivx
-from vga.adoption import adoption_by_outcome
+from vga.analysis import interventions as ivx
+from vga.analysis.adoption import adoption_by_outcome
 
 AS_OF = date(2026, 9, 30)
 

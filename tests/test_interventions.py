@@ -13,30 +13,32 @@ import pandas as pd
 import pytest
 from statsmodels.stats.proportion import confint_proportions_2indep
 
-from tests.test_architecture import OUTER, PACKAGE, _imports
-from vga import interventions as ivx
-from vga import pipeline
+from tests.test_architecture import PACKAGE, _imports
+from vga.analysis import interventions as ivx
+from vga.run import pipeline
 from vga.config import load_config
 from vga.inputs import Inputs
 from vga.notebook import View
 from vga.periods import parse_period
 from vga.present import interventions as show
-from vga.retention import arr_at
-from vga.steps import STEPS
+from vga.analysis.retention import arr_at
+from vga.nodes import NODES
+from vga.present import chapters
 
-STEP = STEPS["interventions"]
+STEP = NODES["interventions"]
+CHAPTER = chapters()["interventions"]
 PERIOD = parse_period("2026Q3")
 
 
 def _upstream_of(inputs, config, period=PERIOD) -> dict:
     """The quadrant step's outputs (and whatever it needs), one step at a time."""
     outputs, _ = pipeline.compute(inputs, period, config, ["quadrant_view"], workers=1)
-    return {o.name: outputs[o.name] for need in STEP.needs for o in STEPS[need].outputs}
+    return {o.name: outputs[o.name] for need in STEP.needs for o in NODES[need].outputs}
 
 
 def _run(inputs, config, period=PERIOD):
     upstream = _upstream_of(inputs, config, period)
-    return upstream, STEP.compute(inputs, period, pipeline.step_settings(STEP, config), upstream)
+    return upstream, STEP.compute(pipeline.context(inputs, period, config), upstream)
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +130,7 @@ def test_fix_loop_matches_the_raw_table(sample_inputs, sample_result):
 def test_sample_presents_after_a_round_trip(sample_result, sample_config, tmp_path):
     _, out = sample_result
     pipeline.write(out, tmp_path, [STEP.key])
-    view = View(STEP, PERIOD, pipeline.step_settings(STEP, sample_config) | {"analysis": sample_config["analysis"]},
+    view = View(CHAPTER, PERIOD, sample_config | {"analysis": sample_config["analysis"]},
                 {o.name: pipeline.read(tmp_path, o.name) for o in STEP.outputs}, "run")
     html = {name: str(getattr(show, name)(view) or "") for name in
             ("target", "transitions", "playbooks", "owners", "outcomes", "fixes", "findings")}
@@ -197,7 +199,7 @@ JUNE = parse_period("2026-06-30")
 
 
 def test_small_company_by_hand():
-    out = STEP.compute(Inputs.from_frames(**_frames()), JUNE, SETTINGS, _upstream())
+    out = STEP.compute(pipeline.context(Inputs.from_frames(**_frames()), JUNE, SETTINGS), _upstream())
     facts = out["interventions.json"]
     assert facts["interventions_total"] == 2 and facts["overdue"] == 1  # A1's target 2026-06-01 has passed
     assert facts["overdue_list"][0]["account_id"] == "A1"
@@ -218,11 +220,11 @@ def _same(a: dict, b: dict) -> bool:
 
 
 def test_rows_after_the_as_of_date_change_nothing():
-    before = STEP.compute(Inputs.from_frames(**_frames()), JUNE, SETTINGS, _upstream())
-    after = STEP.compute(Inputs.from_frames(**_frames(later=True)), JUNE, SETTINGS, _upstream())
+    before = STEP.compute(pipeline.context(Inputs.from_frames(**_frames()), JUNE, SETTINGS), _upstream())
+    after = STEP.compute(pipeline.context(Inputs.from_frames(**_frames(later=True)), JUNE, SETTINGS), _upstream())
     assert _same(before["interventions.json"], after["interventions.json"])
     pd.testing.assert_frame_equal(before["interventions.csv"], after["interventions.csv"])
-    later = STEP.compute(Inputs.from_frames(**_frames(later=True)), parse_period("2026-09-30"), SETTINGS, _upstream())
+    later = STEP.compute(pipeline.context(Inputs.from_frames(**_frames(later=True)), parse_period("2026-09-30"), SETTINGS), _upstream())
     assert later["interventions.json"]["interventions_total"] == 4
     assert later["interventions.json"]["fixes"]["confirmed"] == 1
 
@@ -242,7 +244,7 @@ def test_no_history_gives_a_reason_not_a_colour(minimal_inputs, tmp_path):
     assert out["health_transitions.csv"] is None and out["interventions.csv"] is None
     assert "interventions.csv" in facts["reasons"]["interventions"] and "product_fixes" in facts["reasons"]["fixes"]
     pipeline.write(out, tmp_path, [STEP.key])
-    view = View(STEP, PERIOD, pipeline.step_settings(STEP, config),
+    view = View(CHAPTER, PERIOD, config,
                 {o.name: pipeline.read(tmp_path, o.name) for o in STEP.outputs}, "run")
     for name in ("target", "transitions", "playbooks", "owners", "outcomes", "fixes", "findings"):
         html = str(getattr(show, name)(view) or "")
@@ -256,7 +258,7 @@ def test_previous_run_colours_fill_in_when_the_data_has_no_history(minimal_input
     quadrants = upstream["quadrants.csv"]
     previous = quadrants[["account_id", "quadrant"]].assign(health_color="red")
     with_run = dataclasses.replace(minimal_inputs, previous_quadrants=previous)
-    out = STEP.compute(with_run, PERIOD, pipeline.step_settings(STEP, config), upstream)
+    out = STEP.compute(pipeline.context(with_run, PERIOD, config), upstream)
     facts = out["interventions.json"]
     assert facts["previous_color_source"] == {"previous run": len(quadrants)}
     moved = quadrants["health_color"].isin(["lime", "green"]).sum()
@@ -264,5 +266,5 @@ def test_previous_run_colours_fill_in_when_the_data_has_no_history(minimal_input
 
 
 def test_interventions_module_imports_no_outer_layer():
-    for name in ("interventions.py", "steps/interventions.py"):
-        assert not (_imports(PACKAGE / name) & OUTER), name
+    for name in ("analysis/interventions.py", "nodes/interventions.py"):
+        assert not {m for m in _imports(PACKAGE / name) if m.split(".")[0] in ("load", "run", "present", "notebook", "cli")}, name

@@ -10,22 +10,24 @@ import pytest
 from scipy.stats import fisher_exact
 from statsmodels.stats.multitest import multipletests
 
-from tests.test_architecture import OUTER, PACKAGE, _imports
-from vga import pipeline
+from tests.test_architecture import PACKAGE, _imports
+from vga.run import pipeline
 from vga.config import load_config
 from vga.inputs import Inputs
 from vga.notebook import View
 from vga.periods import parse_period
 from vga.present import journey_map as show
-from vga.retention import arr_at
-from vga.steps import STEPS
+from vga.analysis.retention import arr_at
+from vga.nodes import NODES
+from vga.present import chapters
 
-STEP = STEPS["journey_map"]
+STEP = NODES["journey_map"]
+CHAPTER = chapters()["journey_map"]
 PERIOD = parse_period("2026Q3")
 
 
 def _settings(config):
-    return pipeline.step_settings(STEP, config)
+    return config
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +37,7 @@ def sample_config(sample_dir):
 
 @pytest.fixture(scope="module")
 def journey(sample_inputs, sample_config):
-    return STEP.compute(sample_inputs, PERIOD, _settings(sample_config), {})
+    return STEP.compute(pipeline.context(sample_inputs, PERIOD, _settings(sample_config)), {})
 
 
 def _end(day) -> pd.Timestamp:
@@ -240,7 +242,7 @@ SMALL_SETTINGS = {"analysis": load_config()["analysis"] | {"min_accounts": 1},
 
 
 def test_small_company_by_hand():
-    out = STEP.compute(Inputs.from_frames(**small_frames()), AS_OF, SMALL_SETTINGS, {})
+    out = STEP.compute(pipeline.context(Inputs.from_frames(**small_frames()), AS_OF, SMALL_SETTINGS), {})
     facts = out["journey_map.json"]
     assert facts["accounts"] == 4  # A4 churned in the window: it had a decision
     fv = facts["first_value"]
@@ -261,13 +263,13 @@ def test_small_company_by_hand():
 
 
 def test_rows_after_the_as_of_date_change_nothing():
-    before = STEP.compute(Inputs.from_frames(**small_frames()), AS_OF, SMALL_SETTINGS, {})
-    after = STEP.compute(Inputs.from_frames(**small_frames(later=True)), AS_OF, SMALL_SETTINGS, {})
+    before = STEP.compute(pipeline.context(Inputs.from_frames(**small_frames()), AS_OF, SMALL_SETTINGS), {})
+    after = STEP.compute(pipeline.context(Inputs.from_frames(**small_frames(later=True)), AS_OF, SMALL_SETTINGS), {})
     assert before["journey_map.json"] == after["journey_map.json"]
     pd.testing.assert_frame_equal(before["journey_stages.csv"], after["journey_stages.csv"])
     pd.testing.assert_frame_equal(before["milestones.csv"], after["milestones.csv"])
     # and the later rows do count for a later date
-    later = STEP.compute(Inputs.from_frames(**small_frames(later=True)), parse_period("2026-09-30"), SMALL_SETTINGS, {})
+    later = STEP.compute(pipeline.context(Inputs.from_frames(**small_frames(later=True)), parse_period("2026-09-30"), SMALL_SETTINGS), {})
     assert later["journey_map.json"]["first_value"]["reached"] == 2
 
 
@@ -285,7 +287,7 @@ def minimal_inputs(minimal_dir):
 def _round_trip(outputs, tmp_path, settings):
     pipeline.write(outputs, tmp_path, [STEP.key])
     read = {o.name: pipeline.read(tmp_path, o.name) for o in STEP.outputs}
-    return View(STEP, PERIOD, settings, read, "run")
+    return View(CHAPTER, PERIOD, settings, read, "run")
 
 
 PRESENTERS = ["journey", "stages", "milestones", "first_value", "adoption", "support_and_renewal", "findings"]
@@ -293,7 +295,7 @@ PRESENTERS = ["journey", "stages", "milestones", "first_value", "adoption", "sup
 
 def test_minimal_data_gives_visible_reasons(minimal_inputs, tmp_path):
     settings = _settings(load_config())
-    out = STEP.compute(minimal_inputs, PERIOD, settings, {})
+    out = STEP.compute(pipeline.context(minimal_inputs, PERIOD, settings), {})
     assert out["milestones.csv"] is None
     stages = out["journey_stages.csv"]
     main = stages[stages["main"]].set_index("stage")
@@ -319,12 +321,12 @@ def test_sample_presents_after_a_round_trip(journey, sample_config, tmp_path):
 
 def test_a_period_past_the_data_gives_the_reason(sample_inputs, sample_config):
     far = parse_period("2027Q4")
-    out = STEP.compute(sample_inputs, far, _settings(sample_config), {})
+    out = STEP.compute(pipeline.context(sample_inputs, far, _settings(sample_config)), {})
     assert out["milestones.csv"] is None and not out["journey_map.json"]["covered"]
     assert out["journey_stages.csv"]["value"].isna().all()
 
 
 def test_journey_module_imports_no_outer_layer():
-    for name in ("journey.py", "steps/journey_map.py"):
-        assert not (_imports(PACKAGE / name) & OUTER), name
+    for name in ("analysis/journey.py", "nodes/journey_map.py"):
+        assert not {m for m in _imports(PACKAGE / name) if m.split(".")[0] in ("load", "run", "present", "notebook", "cli")}, name
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vga import models
+from vga.analysis import models
 
 
 def test_auc_is_the_chance_a_positive_outranks_a_negative():
@@ -144,7 +144,8 @@ def test_too_few_events_are_said_not_fitted():
 def test_a_run_with_too_few_decisions_says_so_in_every_model_output():
     from vga.config import DEFAULTS
     from vga.periods import parse_period
-    from vga.steps import renewal_model
+    from vga.nodes import renewal_model
+    from vga.run import pipeline
 
     decisions = pd.DataFrame({"account_id": ["a", "b", "c"], "decision_date": pd.to_datetime(["2026-01-01"] * 3),
                               "outcome": ["churned", "renewed", "renewed"],
@@ -153,13 +154,14 @@ def test_a_run_with_too_few_decisions_says_so_in_every_model_output():
 
     class Inputs:
         events = None
+        sources = pd.DataFrame()
 
         def table(self, name):
             if name == "accounts":
                 return pd.DataFrame({"account_id": ["a", "b", "c"], "arr": [1.0, 2.0, 3.0]})
             return None
 
-    out = renewal_model.compute(Inputs(), parse_period("2026Q3"), DEFAULTS,
+    out = renewal_model.compute(pipeline.context(Inputs(), parse_period("2026Q3"), DEFAULTS),
                                 {"decisions.csv": decisions, "churned_customers.json": {"reason": None}})
     v = out["model_validation.json"]
     assert v["auc"] is None and v["brier"] is None and "too few for a model" in v["reason"]

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vga import money_at_risk as mar
-from vga.retention import arr_bridge, cohort_figures, cohort_table, retention_by_slice, retention_summary, retention_trend
+from vga.analysis import money_at_risk as mar
+from vga.analysis.retention import (arr_bridge, cohort_figures, cohort_table, retention_by_slice, retention_summary, retention_trend)
 
 
 def units(starts, ends):
@@ -134,7 +134,7 @@ def test_trend_is_the_headline_at_each_quarter_and_stops_where_the_data_does():
 
 @pytest.mark.slow
 def test_planted_drivers_lead_do_first_and_counts_do_not(sample_run, truth):
-    from vga.pipeline import read
+    from vga.run.pipeline import read
 
     wins = read(sample_run / "results", "quick_wins.csv")
     first = wins[wins["do_first"]]
@@ -171,7 +171,7 @@ def test_planted_drivers_lead_do_first_and_counts_do_not(sample_run, truth):
 def test_an_earlier_quarter_joins_the_trend_only_when_the_renewals_cover_its_year():
     from types import SimpleNamespace
 
-    from vga.steps.retention import trend_covers
+    from vga.nodes.retention import trend_covers
 
     sources = pd.DataFrame([{"table": "renewals", "rows_accepted": 10, "first_date": "2024-10-01",
                              "last_date": "2026-10-31"}])

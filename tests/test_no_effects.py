@@ -27,7 +27,7 @@ import json
 import pandas as pd
 import pytest
 
-from vga import pipeline
+from vga.run import pipeline
 from vga.config import load_config
 from vga.load import load_folder, to_inputs
 from vga.periods import parse_period

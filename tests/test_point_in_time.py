@@ -18,7 +18,7 @@ import pandas as pd
 import pandas.testing as pdt
 import pytest
 
-from vga import pipeline
+from vga.run import pipeline
 from vga.config import load_config
 from vga.load import load_folder, to_inputs
 from vga.periods import parse_period

@@ -3,8 +3,8 @@ import pandas as pd
 from scipy.stats import fisher_exact
 from statsmodels.stats.multitest import multipletests
 
-from vga.quadrant import add_movement, assign_quadrant, health_color, quadrant_totals
-from vga.slicing import slice_churn
+from vga.analysis.quadrant import add_movement, assign_quadrant, health_color, quadrant_totals
+from vga.analysis.slicing import slice_churn
 
 
 def test_quadrant_boundaries_and_unscored():

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from vga import quick_wins as qw
+from vga.analysis import quick_wins as qw
 from vga.config import DEFAULTS
-from vga.pipeline import read, write
+from vga.run.pipeline import read, write
 from vga.spreadsheet import safe_text, sheet_names
 
 PLAYBOOK = DEFAULTS["quick_wins"]["playbook"]
@@ -132,7 +132,7 @@ def test_quick_wins_find_the_planted_gaps_and_not_the_small_book(sample_run, tru
 
 
 def test_every_csv_output_neutralises_formulas_but_keeps_numbers(tmp_path):
-    from vga.results import read_csv, write_csv
+    from vga.run.results import read_csv, write_csv
 
     frame = pd.DataFrame({"name": ["=HYPERLINK(\"http://evil.example\")", "@SUM(A1)", "-12.5", "+3", "-x", "plain"],
                           "arr": [1.0, 2.0, 3.0, 4.0, 5.0, -6.0]})

@@ -22,7 +22,7 @@ import pytest
 
 from vga.cli import main
 from vga.load.store import EventStore, identity_signature
-from vga.runner import STORE_DIR, run_period
+from vga.run.runner import STORE_DIR, run_period
 from vga.sample import write_sample
 
 pytestmark = pytest.mark.slow

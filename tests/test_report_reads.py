@@ -117,7 +117,7 @@ def test_nothing_scrolls_sideways_at_390(narrow):
 
 @pytest.mark.slow
 def test_every_glossary_link_has_its_entry(wide):
-    from vga.report import GLOSSARY
+    from vga.run.report import GLOSSARY
 
     links = wide.evaluate("() => Array.from(document.querySelectorAll('a[href^=\"#glossary-\"]'))"
                           ".map(a => a.getAttribute('href').slice(1))")

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vga.retention import arr_at, cohort_table, derived_outcome, retention_summary
+from vga.analysis.retention import arr_at, cohort_table, derived_outcome, retention_summary
 
 AS_OF, START = date(2026, 9, 30), date(2025, 9, 30)
 

@@ -13,7 +13,7 @@ import pytest
 from scipy.stats import fisher_exact
 from statsmodels.stats.multitest import multipletests
 
-from vga.report import network_references
+from vga.run.report import network_references
 
 from . import reference
 
@@ -76,9 +76,9 @@ def test_planted_region_is_flagged_and_small_book_is_not(sample_run, truth):
 
 def test_frustrated_power_users_churn_about_twice_champions(sample_data, sample_inputs, truth):
     from vga.periods import parse_period
-    from vga.scores import scores_at
-    from vga.quadrant import assign_quadrant
-    from vga.retention import cohort_table
+    from vga.analysis.scores import scores_at
+    from vga.analysis.quadrant import assign_quadrant
+    from vga.analysis.retention import cohort_table
 
     data = sample_data
     p = parse_period(truth["period"])
@@ -161,7 +161,7 @@ def test_report_is_self_contained_code_free_and_escaped(sample_run):
     page = (sample_run / "report.html").read_text()
     assert network_references(page) == []
     assert "<script" not in page.lower()  # no scripts at all: nothing to run, nothing injected
-    for code in ("open_step(", "from vga", "show.", "Traceback", "ctx.save_csv"):
+    for code in ("open_chapter(", "from vga", "show.", "Traceback", "ctx.save_csv"):
         assert code not in page
     assert not re.search(r"(^|[\n>])\s*import \w", page)  # an import line, not a feature named data_import
     assert "data:image/png;base64" in page

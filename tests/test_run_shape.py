@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vga import pipeline
-from vga.results import _clean
-from vga.steps import STEPS
+from vga.run import pipeline
+from vga.run.results import _clean
+from vga.nodes import NODES
 
 from .helpers import accounts, write_csv
 
@@ -30,7 +30,7 @@ def test_results_read_back_exactly_as_computed(sample_outputs, tmp_path):
     """Notebooks present what the steps computed: every output, value for value."""
     outputs = sample_outputs
     pipeline.write(outputs, tmp_path)
-    for step in STEPS.values():
+    for step in NODES.values():
         for out in step.outputs:
             value, back = outputs[out.name], pipeline.read(tmp_path, out.name)
             if value is None:
@@ -93,7 +93,7 @@ def test_a_period_past_the_data_reports_no_figures(minimal_dir, minimal_run, tmp
 def test_coverage_follows_activity_logs_and_configuration():
     from datetime import date
 
-    from vga.coverage import assess
+    from vga.analysis.coverage import assess
 
     sources = pd.DataFrame([
         {"table": "renewals", "last_date": "2026-10-30"},
@@ -176,7 +176,7 @@ def test_programme_workstreams_are_late_by_their_dates_not_their_label(tmp_path)
     from vga.config import load_config
     from vga.errors import UsageError
     from vga.sample import SAMPLE_PROGRAMME
-    from vga.steps.programme_setup import workstreams
+    from vga.nodes.programme_setup import workstreams
 
     (tmp_path / "vga.toml").write_text(SAMPLE_PROGRAMME)
     programme = load_config(tmp_path / "vga.toml")["programme"]

@@ -9,7 +9,8 @@ import sys
 import nbformat
 import pytest
 
-from vga import runner
+from vga.present import chapters
+from vga.run import runner
 from vga.errors import UsageError, VgaError
 
 from .helpers import accounts, write_csv
@@ -40,16 +41,21 @@ def test_missing_inputs_are_notes_not_failures(accounts_only, tmp_path):
     assert "No usage_events table was given" in page
 
 
-def test_existing_period_needs_force_and_failed_run_leaves_it_untouched(accounts_only, tmp_path, monkeypatch):
+def test_existing_period_needs_force_and_failed_run_leaves_it_untouched(accounts_only, tmp_path, monkeypatch, capsys):
     out = tmp_path / "reports"
     final = runner.run_period(accounts_only, "2026Q3", out=out, quiet=True)
     before = {p.relative_to(final): p.read_bytes() for p in final.rglob("*") if p.is_file()}
     with pytest.raises(UsageError, match="already exists"):
         runner.run_period(accounts_only, "2026Q3", out=out, quiet=True)
+    # ...refused before any data is read
+    capsys.readouterr()
+    with pytest.raises(UsageError, match="already exists"):
+        runner.run_period(accounts_only, "2026Q3", out=out)
+    assert "loading" not in capsys.readouterr().out
     # A notebook that fails mid-series: the earlier report must survive, byte for byte.
     broken = tmp_path / "nb"
     broken.mkdir()
-    for stem, _ in runner.SERIES:
+    for stem in (c.notebook for c in chapters().values()):
         book = nbformat.read(runner.NOTEBOOK_DIR / f"{stem}.ipynb", as_version=4)
         if stem == "05_pattern_slicing":
             book.cells.append(nbformat.v4.new_code_cell("raise RuntimeError('planted failure')"))
@@ -59,17 +65,17 @@ def test_existing_period_needs_force_and_failed_run_leaves_it_untouched(accounts
         runner.run_period(accounts_only, "2026Q3", out=out, force=True, quiet=True)
     after = {p.relative_to(final): p.read_bytes() for p in final.rglob("*") if p.is_file()}
     assert after == before
-    # A step that fails: named with its error, the report still untouched.
+    # A node that fails: named with its error, the report still untouched.
     import dataclasses
 
-    from vga import steps
+    from vga import nodes
 
     def boom(*args):
         raise ZeroDivisionError("planted in the step")
 
     monkeypatch.setattr(runner, "NOTEBOOK_DIR", runner.ROOT / "notebooks")
-    monkeypatch.setitem(steps.STEPS, "quick_wins", dataclasses.replace(steps.STEPS["quick_wins"], compute=boom))
-    with pytest.raises(VgaError, match=r"step 8 \(Quick wins\) failed: ZeroDivisionError: planted in the step"):
+    monkeypatch.setitem(nodes.NODES, "quick_wins", dataclasses.replace(nodes.NODES["quick_wins"], compute=boom))
+    with pytest.raises(VgaError, match=r"Quick wins \(quick_wins\) failed: ZeroDivisionError: planted in the step"):
         runner.run_period(accounts_only, "2026Q3", out=out, force=True, quiet=True)
     assert {p.relative_to(final): p.read_bytes() for p in final.rglob("*") if p.is_file()} == before
 
@@ -90,7 +96,7 @@ def test_manifest_records_inputs_parameters_and_versions(sample_run, sample_dir)
     assert len(tables["usage_events"]["files"]) == len(list((sample_dir / "usage_events").glob("*.parquet")))
     assert all(len(f["sha256"]) == 64 for t in tables.values() for f in t["files"])
     assert manifest["parameters"]["period"] == "2026Q3" and len(manifest["configuration_sha256"]) == 64
-    assert manifest["versions"]["pandas"] and set(manifest["timings_seconds"]) >= {s for s, _ in runner.SERIES}
+    assert manifest["versions"]["pandas"] and set(manifest["timings_seconds"]) >= {c.notebook for c in chapters().values()}
 
 
 def test_a_notebook_runs_on_its_own_with_plain_papermill(minimal_dir, tmp_path):
@@ -113,7 +119,7 @@ def test_a_kernel_runs_notebooks_in_turn_without_leaking_names(tmp_path):
     import nbformat
 
     from vga.errors import VgaError
-    from vga.kernels import KernelPool, execute
+    from vga.run.kernels import KernelPool, execute
 
     def book(name, *cells):
         nb = nbformat.v4.new_notebook()

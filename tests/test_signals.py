@@ -6,16 +6,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vga import usage
-from vga.scores import scores_at
+from vga import engine
+from vga.analysis import usage
+from vga.analysis.scores import scores_at
 from vga.periods import parse_period
 
 pytestmark = pytest.mark.slow
 
 
 def test_usage_declines_about_four_months_before_churn(sample_data, truth):
-    con = usage.connect()
-    monthly = usage.monthly_usage(usage.as_table(con, sample_data.events_path()),
+    con = engine.connect()
+    monthly = usage.monthly_usage(engine.as_table(con, sample_data.events_path()),
                                   sample_data.config["usage"]["core_features"]).to_pandas()
     renewals = sample_data.get("renewals")
     churn = renewals[renewals["arr_after"] == 0].groupby("account_id")["renewal_date"].min()

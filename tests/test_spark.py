@@ -19,12 +19,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vga import pipeline, usage
+from vga.run import pipeline
+from vga import engine
+from vga.analysis import usage
 from vga.inputs import Events
 from vga.load import load_folder, to_inputs
 from vga.periods import parse_period
 from vga.sample import write_sample
-from vga.scores import scores_for_pairs
+from vga.analysis.scores import scores_for_pairs
 
 from .helpers import assert_same_rows
 
@@ -52,7 +54,7 @@ def spark_url(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def spark(spark_url):
-    from vga.config import open_warehouse
+    from vga.engine import open_warehouse
 
     con = open_warehouse(spark_url)
     con._session.sparkContext.setLogLevel("ERROR")
@@ -70,7 +72,7 @@ def small(tmp_path_factory):
 @pytest.fixture(scope="module")
 def tables(spark, small):
     """The accepted events as DuckDB reads them and as Spark reads them."""
-    return usage.as_table(usage.connect(), small.events_path()), spark.read_parquet(str(small.events_path()))
+    return engine.as_table(engine.connect(), small.events_path()), spark.read_parquet(str(small.events_path()))
 
 
 def _days(frame, column):

@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vga import survival as sv
+from vga.analysis import survival as sv
 from vga.periods import parse_period
-from vga.steps import survival as survival_step
+from vga.run import pipeline
+from vga.nodes import survival as survival_step
 
 
 def test_subjects_follow_the_definition():
@@ -89,7 +90,7 @@ def test_the_planted_milestone_and_region_shorten_survival(sample_inputs, truth)
     from vga.config import DEFAULTS
 
     settings = json.loads(json.dumps(DEFAULTS))
-    out = survival_step.compute(sample_inputs, parse_period("2026Q3"), settings, {})
+    out = survival_step.compute(pipeline.context(sample_inputs, parse_period("2026Q3"), settings), {})
     cox = out["cox.csv"].set_index("term")
     milestone = truth["planted"]["onboarding_milestone"]["milestone"]
     planted = cox.loc[f"milestone_missed[{milestone}]"]

@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vga import usage
+from vga import engine
+from vga.analysis import usage
 from vga.config import load_config
-from vga.scores import explain_movement, health_composite, usage_scores
+from vga.analysis.scores import explain_movement, health_composite, usage_scores
 
 CONFIG = load_config()
 
@@ -40,11 +41,11 @@ CORE = ["dash", "report", "alerts"]
 def con_and_route(request, monkeypatch):
     if request.param:
         monkeypatch.setattr(usage, "MASK_BITS", 1)  # force the route without bitmasks
-    return usage.connect()
+    return engine.connect()
 
 
 def test_window_measures_hand_computed(con_and_route):
-    t = usage.as_table(con_and_route, EVENTS)
+    t = engine.as_table(con_and_route, EVENTS)
     got = usage.window_usage(t, date(2026, 3, 31), 90, CORE).to_pandas().set_index("account_id").sort_index()
     a = got.loc["a"]
     assert (a["events"], a["active_users"], a["active_days"], a["sessions"]) == (6, 2, 3, 3)
@@ -55,7 +56,7 @@ def test_window_measures_hand_computed(con_and_route):
 
 
 def test_monthly_measures_hand_computed(con_and_route):
-    t = usage.as_table(con_and_route, EVENTS)
+    t = engine.as_table(con_and_route, EVENTS)
     got = usage.monthly_usage(t, CORE).to_pandas()
     got["month"] = pd.to_datetime(got["month"]).dt.strftime("%Y-%m")
     a = got[got["account_id"] == "a"].set_index("month")
@@ -71,15 +72,15 @@ def test_reads_parquet_folders_and_csv(tmp_path):
     EVENTS.iloc[:5].to_parquet(tmp_path / "ev" / "1.parquet")
     EVENTS.iloc[5:].to_parquet(tmp_path / "ev" / "2.parquet")
     EVENTS.to_csv(tmp_path / "ev.csv", index=False)
-    con = usage.connect()
+    con = engine.connect()
     for source in (tmp_path / "ev", tmp_path / "ev.csv"):
-        got = usage.monthly_usage(usage.as_table(con, source), CORE).to_pandas()
+        got = usage.monthly_usage(engine.as_table(con, source), CORE).to_pandas()
         assert got["events"].sum() == len(EVENTS) and set(got["account_id"]) == {"a", "b"}
 
 
 def test_first_value_and_workflows():
-    con = usage.connect()
-    t = usage.as_table(con, EVENTS)
+    con = engine.connect()
+    t = engine.as_table(con, EVENTS)
     first = usage.first_value(t, ["report"]).to_pandas()
     accounts = pd.DataFrame({"account_id": ["a", "b"], "contract_start": pd.to_datetime(["2025-12-31", "2026-01-01"])})
     ttv = usage.time_to_first_value(first, accounts, date(2026, 3, 31)).set_index("account_id")["days_to_first_value"]
@@ -152,7 +153,7 @@ def test_explanations_add_up_to_the_change():
 
 
 def test_usage_trend_and_abandonment_are_point_in_time(sample_data, sample_inputs):
-    from vga.steps.quadrant_view import usage_trend, workflow_abandonment
+    from vga.analysis.usage_health import usage_trend, workflow_abandonment
 
     as_of = date(2026, 6, 30)
     core = sample_data.config["usage"]["core_features"]
@@ -178,7 +179,7 @@ def test_usage_trend_and_abandonment_are_point_in_time(sample_data, sample_input
 def test_monthly_usage_in_slices_equals_one_query(sample_data):
     """Past ``events_per_query`` events, months are aggregated a slice at a
     time (bounded memory at a billion events): the same rows, exactly."""
-    events = usage.as_table(usage.connect(), sample_data.events_path())
+    events = engine.as_table(engine.connect(), sample_data.events_path())
     core = sample_data.config["usage"]["core_features"]
     whole = usage.monthly_usage_frame(events, core)
     sliced = usage.monthly_usage_frame(events, core, events_per_query=150_000)  # about 2 months a slice

@@ -12,14 +12,15 @@ from statistics import median
 import pandas as pd
 import pytest
 
-from vga import pipeline
+from vga.run import pipeline
 from vga.config import load_config
 from vga.inputs import Inputs
 from vga.notebook import View
 from vga.periods import parse_period
 from vga.present import voice_of_customer as show
-from vga.steps import STEPS
-from vga.steps.voice_of_customer import compute
+from vga.nodes import NODES
+from vga.present import chapters
+from vga.nodes.voice_of_customer import compute
 
 PERIOD = parse_period("2026Q3")
 AS_OF, START = date(2026, 9, 30), date(2025, 9, 30)
@@ -46,8 +47,8 @@ def _in_window(value, start=START, end=AS_OF) -> bool:
 
 
 def _view(outputs: dict) -> View:
-    step = STEPS["voice_of_customer"]
-    return View(step, PERIOD, SETTINGS, {o.name: outputs.get(o.name) for o in step.outputs}, "computed")
+    step = NODES["voice_of_customer"]
+    return View(chapters()["voice_of_customer"], PERIOD, SETTINGS, {o.name: outputs.get(o.name) for o in step.outputs}, "computed")
 
 
 # --------------------------------------------------------------------------
@@ -246,7 +247,7 @@ def _interviews(extra=()):
 def _small(**extra):
     frames = {"accounts": _accounts(), "renewals": _renewals(), "surveys": _surveys(), "support_tickets": _tickets(),
               "interviews": _interviews()} | extra
-    return compute(Inputs.from_frames(**frames), PERIOD, SETTINGS, {})
+    return compute(pipeline.context(Inputs.from_frames(**frames), PERIOD, SETTINGS), {})
 
 
 def test_small_frames_by_hand():
@@ -295,7 +296,7 @@ def test_rows_after_the_as_of_date_change_nothing():
 
 
 def test_missing_tables_give_reasons_and_notes():
-    out = compute(Inputs.from_frames(accounts=_accounts(), renewals=_renewals()), PERIOD, SETTINGS, {})
+    out = compute(pipeline.context(Inputs.from_frames(accounts=_accounts(), renewals=_renewals()), PERIOD, SETTINGS), {})
     facts = out["voice_of_customer.json"]
     for key in ("nps", "csat", "support", "backlog", "escalations", "themes", "touchpoints"):
         assert facts["reasons"][key], key
@@ -312,7 +313,7 @@ def test_missing_tables_give_reasons_and_notes():
 
 
 def test_a_period_past_the_data_has_null_figures_with_the_reason(sample_inputs):
-    out = compute(sample_inputs, parse_period("2027Q2"), SETTINGS, {})
+    out = compute(pipeline.context(sample_inputs, parse_period("2027Q2"), SETTINGS), {})
     facts = out["voice_of_customer.json"]
     assert not facts["covered"] and "before the as-of date" in facts["reason"]
     assert facts["nps"] is None and facts["reasons"]["nps"] == facts["reason"]
@@ -325,7 +326,7 @@ def test_a_period_past_the_data_has_null_figures_with_the_reason(sample_inputs):
 
 def test_outputs_read_back_exactly_and_hold_no_free_text(sample_voice, sample_inputs, tmp_path):
     pipeline.write(sample_voice, tmp_path, ["voice_of_customer"])
-    for out in STEPS["voice_of_customer"].outputs:
+    for out in NODES["voice_of_customer"].outputs:
         back = pipeline.read(tmp_path, out.name)
         if out.is_csv:
             assert list(back.columns)[: len(out.columns)] == list(out.columns), out.name

@@ -14,9 +14,10 @@ import ibis
 import pandas as pd
 import pytest
 
-from vga import usage
+from vga import engine
+from vga.analysis import usage
 from vga.load import load_folder, to_inputs
-from vga.scores import scores_at
+from vga.analysis.scores import scores_at
 from vga.periods import parse_period
 from vga.sample import write_sample
 
@@ -48,7 +49,7 @@ def test_events_load_into_postgres_intact(warehouse, small_sample):
 
 def test_monthly_and_window_aggregation_identical_on_duckdb_and_postgres(warehouse, small_sample):
     core = small_sample.config["usage"]["core_features"]
-    duck = usage.as_table(usage.connect(), small_sample.events_path())
+    duck = engine.as_table(engine.connect(), small_sample.events_path())
     pg = warehouse.table("usage_events")
     features = usage.distinct_features(duck)
     assert usage.distinct_features(pg) == features
@@ -151,7 +152,7 @@ def test_an_unreachable_warehouse_fails_at_once_naming_host_and_port(sample_dir,
 def test_a_warehouse_run_keeps_its_password_out_of_every_output(warehouse, small_sample, postgres_url, tmp_path,
                                                                 monkeypatch):
     """The server trusts loopback, so any password is accepted: it must appear nowhere."""
-    from vga.runner import run_period
+    from vga.run.runner import run_period
 
     secret, second = "s3cretPassw0rd", "an0therS3cret"
     # A password in the user-info and one in the query string (libpq uses sslpassword only for a client key).

@@ -122,7 +122,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from .runner import run_period
+    from .run.runner import run_period
 
     final = run_period(args.data, args.period, config_path=args.config, out=args.out, force=args.force,
                        strict=args.strict, debug=args.debug, redact=args.redact, rebuild=args.rebuild,

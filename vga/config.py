@@ -81,7 +81,7 @@ DEFAULTS: dict = {
         "slicing_dimensions": [],
         "redact_account_names": False,
         "data_end": "",  # ISO date the data runs to; empty: the latest date found in the data
-        # A source ending at most this many days before a date still reaches it (vga/coverage.py).
+        # A source ending at most this many days before a date still reaches it (vga/analysis/coverage.py).
         "coverage_tolerance_days": 7,
         "assumptions": [],  # what a mapping assumed (e.g. a snapshot's as-of date); shown in the report
     },
@@ -98,7 +98,7 @@ DEFAULTS: dict = {
     },
     "warehouse": {"url": "", "url_env": "", "events_table": "usage_events",
                   "events_path": ""},  # or Parquet files the engine reads (a lake folder, s3://...), instead of a table
-    # Step 3's early-warning backtest (vga/early_warning.py): each signal's thresholds.
+    # Step 3's early-warning backtest (vga/analysis/early_warning.py): each signal's thresholds.
     "early_warning": {
         "usage_drop_share": 0.5,  # events in the last 30 days below this share of the 90 days before's average
         "usage_min_events": 10,  # ...when that average is at least this many events per 30 days...
@@ -107,7 +107,7 @@ DEFAULTS: dict = {
         "ticket_spike_min": 3,  # at least this many tickets opened in 30 days...
         "ticket_spike_factor": 2.0,  # ...and this many times the 90 days before's average
     },
-    # Step 4's renewal and expansion models (vga/models.py).
+    # Step 4's renewal and expansion models (vga/analysis/models.py).
     "models": {
         "min_events_per_term": 10,  # fewer churned (or retained) decisions per term: no model, and the report says so
         "test_share": 0.3,  # the newest share of decisions, by date, held out for the out-of-time validation
@@ -132,7 +132,7 @@ DEFAULTS: dict = {
     "quick_wins": {
         "max_account_wins": 50,  # account-level wins listed (the highest ARR at stake first)
         # A tested gap enters "Do first" only when its group churns at least this many
-        # points more than the reference, or at this ratio (vga/money_at_risk.py).
+        # points more than the reference, or at this ratio (vga/analysis/money_at_risk.py).
         "min_churn_points": 5.0,
         "min_rate_ratio": 1.25,
         # gap -> recommended action; a gap not listed here gets the "default" action
@@ -352,41 +352,6 @@ def warehouse_url(config: dict) -> str:
             raise UsageError(f"[warehouse] url_env names the environment variable {variable}, which is not set")
         return value
     return ""
-
-
-def open_warehouse(url: str):
-    """An Ibis connection to the warehouse at ``url``.
-
-    ``pyspark://`` URLs start a Spark session (or join the running one):
-    query parameters are Spark settings (``pyspark://?spark.master=local[2]``,
-    ``spark.remote=sc://host:15002`` for Spark Connect), a path is the SQL
-    warehouse folder. The session keeps time in UTC, as the data contract
-    does. Any other URL goes to ``ibis.connect`` (PostgreSQL, Snowflake,
-    BigQuery, Trino, Databricks...)."""
-    import ibis
-
-    parts = urlsplit(url)
-    if parts.scheme != "pyspark":
-        return ibis.connect(url)
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError:
-        raise UsageError("[warehouse] url is a pyspark:// URL, but PySpark is not installed: install vga with its "
-                         "Spark extra (pip install -e '.[spark]') and Java 17") from None
-    from urllib.parse import parse_qsl
-
-    settings = dict(parse_qsl(parts.query))
-    builder = SparkSession.builder
-    remote = settings.pop("spark.remote", None)
-    if remote:
-        builder = builder.remote(remote)
-    if parts.path not in ("", "/"):
-        settings.setdefault("spark.sql.warehouse.dir", parts.path)
-    # The contract's timestamps are UTC; Spark's are in the session's zone.
-    settings.setdefault("spark.sql.session.timeZone", "UTC")
-    for key, value in settings.items():
-        builder = builder.config(key, value)
-    return ibis.pyspark.connect(builder.getOrCreate())
 
 
 #: Names of URL parameters that carry a secret (query string, or ``;key=value``

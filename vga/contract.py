@@ -52,7 +52,7 @@ class Table:
     component_prefix: str | None = None
     allow_folder: bool = False
     #: The date column that says when a row happened: the latest such date
-    #: is how far the table covers (see :mod:`vga.coverage`). None: undated.
+    #: is how far the table covers (see :mod:`vga.analysis.coverage`). None: undated.
     occurred: str | None = None
     #: True for the activity logs, recorded as things happen (events,
     #: tickets, scores, renewals...): the latest of their dates is how far
@@ -295,8 +295,6 @@ _add(Table(
     unique_key="fix_id",
     occurred="raised_at",
 ))
-
-TABLE_ORDER = tuple(TABLES)
 
 
 def pandera_schema(table: str, extra_columns: list[str] | tuple[str, ...] = ()):

@@ -35,11 +35,6 @@ class PartialPeriodError(VgaError):
     exit_code = 3
 
 
-class StatisticalCaveat(UserWarning):
-    """A figure was computed but should be read with care (tiny groups,
-    no variation, and the like)."""
-
-
 class OutputError(VgaError):
     """The run cannot write where it was told to: the reports folder is
     read-only, not writable for this user or full, or another run of the

@@ -1,7 +1,7 @@
 """What the steps of a run compute from: the accepted input, as plain frames.
 
 :class:`Inputs` is built by the loader (:mod:`vga.load`) and read by the
-steps (:mod:`vga.steps`); it holds no loader objects, so an analyst can also
+steps (:mod:`vga.nodes`); it holds no loader objects, so an analyst can also
 build one by hand from data frames (``Inputs.from_frames``). Product events
 can be far larger than memory: they are an Ibis table, over the accepted
 events' Parquet file (DuckDB) or over the warehouse table (validated where it
@@ -41,7 +41,7 @@ class Events:
             return self.expression
         table = getattr(self._local, "table", None)
         if table is None:
-            from .usage import as_table, connect
+            from .engine import as_table, connect
 
             table = self._local.table = as_table(connect(), self.frame if self.frame is not None else self.path)
         return table
@@ -63,9 +63,10 @@ NEEDED_COLUMNS = {
 }
 
 
-@dataclass
+@dataclass(frozen=True)
 class Inputs:
-    """Accepted tables and the facts about them that a run reports."""
+    """Accepted tables and the facts about them that a run reports; not
+    changed once built (a changed copy is ``dataclasses.replace(inputs, ...)``)."""
 
     tables: dict[str, pd.DataFrame]
     events: Events | None = None
@@ -80,8 +81,8 @@ class Inputs:
     #: other churn labels of the export (``[churn_labels]``): label, account_id, known
     churn_labels: pd.DataFrame | None = None
     #: per account and whole calendar month, the usage measures of
-    #: :func:`vga.usage.monthly_usage`, kept by the incremental store
-    #: (:mod:`vga.refresh`); None: computed from the events when needed
+    #: :func:`vga.analysis.usage.monthly_usage`, kept by the incremental store
+    #: (:mod:`vga.run.refresh`); None: computed from the events when needed
     monthly_usage: pd.DataFrame | None = None
 
     def table(self, name: str, needs: tuple[str, ...] = ()) -> pd.DataFrame | None:

@@ -1,15 +1,15 @@
-"""What a notebook opens: its step's results, from a run or computed afresh.
+"""What a notebook opens: its chapter's results, from a run or computed afresh.
 
 Every notebook of the series starts with::
 
-    view = open_step("quadrant_view", data_dir, period, config, run_dir, reports_dir)
+    view = open_chapter("quadrant_view", data_dir, period, config, run_dir, reports_dir)
 
-Inside ``vga run`` (``run_dir`` given) the step was already computed once
-and its results written: the notebook reads them back and presents them.
-Run on its own (no ``run_dir``), the notebook loads the data folder and
-computes its step, and the steps it needs, with the same functions, and
-writes nothing: analysts re-run a notebook on new data with plain papermill
-or in JupyterLab.
+Inside ``vga run`` (``run_dir`` given) every node was already computed once
+and its results written: the notebook reads back the outputs its chapter
+shows and presents them. Run on its own (no ``run_dir``), the notebook loads
+the data folder and computes the nodes its chapter shows, and the nodes
+they need, with the same functions, and writes nothing: analysts re-run a
+notebook on new data with plain papermill or in JupyterLab.
 """
 
 from __future__ import annotations
@@ -18,17 +18,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import load_config
+from .nodes import NODES, output_owner
 from .periods import Period, parse_period
-from .steps import STEPS, Step, output_owner
+from .present import Chapter, chapters
 
 
-@dataclass
+@dataclass(frozen=True)
 class View:
-    """One step's results, ready to present."""
+    """One chapter's results, ready to present: output name -> value."""
 
-    step: Step
+    chapter: Chapter
     period: Period
-    settings: dict  # the configuration sections the step reads (and "analysis")
+    settings: dict  # the validated configuration, section -> settings
     outputs: dict = field(repr=False)
     origin: str  # "run" (read from results/) or "computed"
 
@@ -38,29 +39,39 @@ class View:
     def get(self, name: str, default=None):
         return self.outputs.get(name, default)
 
+    @property
+    def currency(self) -> str:
+        """The currency code shown before amounts (``[report] currency``); empty: none."""
+        return (self.settings.get("report", {}).get("currency") or "").strip()
 
-def open_step(step: str, data_dir: str = "", period: str = "", config: str = "", run_dir: str = "",
-              reports_dir: str = "") -> View:
-    """Open ``step``'s results for a notebook (see the module docstring)."""
-    from . import pipeline
 
-    if step not in STEPS:
-        raise KeyError(f"unknown step {step!r}; steps: {', '.join(STEPS)}")
-    the_step = STEPS[step]
+def shown_outputs(chapter: Chapter) -> list[str]:
+    """Every output ``chapter`` shows: its node's, then the others it names."""
+    return [o.name for o in NODES[chapter.node].outputs] + list(chapter.shows)
+
+
+def open_chapter(chapter: str, data_dir: str = "", period: str = "", config: str = "", run_dir: str = "",
+                 reports_dir: str = "") -> View:
+    """Open ``chapter``'s results for a notebook (see the module docstring)."""
+    from .run import pipeline
+
+    known = chapters()
+    if chapter not in known:
+        raise KeyError(f"unknown chapter {chapter!r}; chapters: {', '.join(known)}")
+    the_chapter = known[chapter]
     p = parse_period(period)
     cfg = load_config(config or None, data_dir or None)
     from .present.blocks import set_currency
 
     set_currency(cfg["report"]["currency"])
-    settings = pipeline.step_settings(the_step, cfg) | {"analysis": cfg["analysis"]}
-    names = [o.name for o in the_step.outputs] + list(the_step.shows)
+    names = shown_outputs(the_chapter)
     results = Path(run_dir) / "results" if run_dir else None
     if results is not None and results.is_dir():
-        return View(the_step, p, settings, {n: pipeline.read(results, n) for n in names}, "run")
+        return View(the_chapter, p, cfg, {n: pipeline.read(results, n) for n in names}, "run")
     from .load import load_folder, previous_quadrants, to_inputs
 
     loaded = load_folder(data_dir, cfg)
     inputs = to_inputs(loaded, previous_quadrants(reports_dir, p.previous_label))
-    keys = [step] + [output_owner(n).key for n in the_step.shows]
+    keys = sorted({output_owner(n).key for n in names})
     outputs, _ = pipeline.compute(inputs, p, cfg, keys)
-    return View(the_step, p, settings, {n: outputs.get(n) for n in names}, "computed")
+    return View(the_chapter, p, cfg, {n: outputs.get(n) for n in names}, "computed")

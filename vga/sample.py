@@ -379,7 +379,7 @@ def _events(rng, ids, users, domain, usage_high, automations, begin, end_of_life
     pick = (rng.random(e) * n_core[ev_acc]).astype(int)
     feature = np.array(CORE_FEATURES, dtype=object)[core_perm[ev_acc, pick]]
     extra = rng.random(e)
-    feature = np.where(extra < 0.12, rng.choice(["api", "exports", "admin_settings", "search"], e), feature)
+    feature = np.where(extra < 0.12, rng.choice([f for f in OTHER_FEATURES if f != EXPANSION_FEATURE], e), feature)
     feature = np.where((extra > 0.9) & automations[ev_acc], EXPANSION_FEATURE, feature)
     within = np.concatenate([np.arange(d) for d in depth]) if m else np.array([], dtype=int)
     ts = session_start[ev_session] + (within * rng.integers(20, 240, e)).astype("timedelta64[s]")

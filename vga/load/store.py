@@ -21,7 +21,7 @@ earlier runs made of each events source file:
   with; an account added or a user moved that touches the file's rows
   makes it validated again, the others stay as they are.
 
-Monthly per-account aggregates (:mod:`vga.refresh`) are kept by month
+Monthly per-account aggregates (:mod:`vga.run.refresh`) are kept by month
 beside the parts, keyed by the parts that hold that month.
 
 User ids never reach the store in clear: accepted events carry the user id

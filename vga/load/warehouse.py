@@ -33,7 +33,8 @@ from urllib.parse import urlsplit
 import ibis
 import pandas as pd
 
-from ..config import open_warehouse, redact_url, warehouse_url
+from ..config import redact_url, warehouse_url
+from ..engine import open_warehouse
 from ..privacy import mask_contacts
 from ..contract import PERSONAL_COLUMNS, REDACTED, TABLES
 from ..errors import DataError, UsageError

@@ -1,6 +1,82 @@
-"""Presenting each step's results: one module per notebook of the series.
+"""The chapters of the report: one presenter module per notebook of the series.
 
-A presenter takes a :class:`vga.notebook.View` and returns an
-:class:`~vga.present.blocks.Html` block (tables, figures, notes and findings
-written as sentences from the data). It computes nothing the step did not.
+A chapter presents: its module declares ``CHAPTER`` (its step number in the
+value gap analysis, its title in the report, its notebook, the node whose
+outputs it shows and any other outputs it shows too) and holds the
+presenter functions its notebook calls. A presenter takes a
+:class:`vga.notebook.View` and returns an :class:`~vga.present.blocks.Html`
+block (tables, figures, notes and findings written as sentences from the
+data); it computes nothing a node did not.
+
+The report's chapters, their order and titles, and the steps a report lacks
+all come from :data:`CHAPTERS`: adding a chapter is one node
+(:mod:`vga.nodes`), one presenter module here and one notebook; no list
+elsewhere names it.
 """
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: The value gap analysis has eleven steps; a report names any its chapters lack.
+METHOD_STEPS = 11
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """One chapter of the report (see the module docstring).
+
+    ``key`` is the presenter module's name, filled in by the registry;
+    ``leads`` puts the chapter first in the report (the executive summary),
+    the others follow in step order.
+    """
+
+    number: int
+    title: str
+    notebook: str  # stem of notebooks/<notebook>.ipynb
+    node: str  # the node whose outputs it shows, every one
+    shows: tuple[str, ...] = ()  # outputs of other nodes it shows too
+    leads: bool = False
+    key: str = ""
+
+    @property
+    def presenter(self) -> str:
+        """The module that presents it."""
+        return f"{__name__}.{self.key}"
+
+
+def _registry() -> dict[str, Chapter]:
+    """Every module of this package that declares ``CHAPTER``, in step order."""
+    import dataclasses
+    import importlib
+    import pkgutil
+
+    found = []
+    for module in pkgutil.iter_modules(__path__):
+        chapter = getattr(importlib.import_module(f"{__name__}.{module.name}"), "CHAPTER", None)
+        if isinstance(chapter, Chapter):
+            found.append(dataclasses.replace(chapter, key=module.name))
+    found.sort(key=lambda c: (c.number, c.notebook))
+    return {c.key: c for c in found}
+
+
+_CHAPTERS: dict[str, Chapter] = {}
+
+
+def chapters() -> dict[str, Chapter]:
+    """The chapters, in step order (key -> chapter); found once, on first use."""
+    if not _CHAPTERS:
+        _CHAPTERS.update(_registry())
+    return _CHAPTERS
+
+
+def report_order() -> list[Chapter]:
+    """The chapters as a reader meets them: the leading one first (the
+    executive summary), then the others in step order."""
+    return sorted(chapters().values(), key=lambda c: (not c.leads, c.number, c.notebook))
+
+
+def missing_steps() -> list[str]:
+    """The steps of the value gap analysis no chapter presents ("Step 6")."""
+    have = {c.number for c in chapters().values()}
+    return [f"Step {n}" for n in range(1, METHOD_STEPS + 1) if n not in have]

@@ -13,10 +13,14 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 
 import pandas as pd
 
-from ..report import BIDI_CONTROLS
+#: Characters that reorder how text around them is shown (right-to-left
+#: overrides and isolates): data could use them to make a name or a number
+#: read as something else, so no page of the report keeps them.
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 
 
 class Html:
@@ -175,7 +179,7 @@ def bullets(lines: list[str]) -> Html:
 
 def figure(fig, alt: str, caption: str = "") -> Html:
     """A matplotlib figure as an embedded PNG with alt text (and a caption);
-    made by :func:`vga.plots.new_figure`, outside pyplot."""
+    made by :func:`vga.present.plots.new_figure`, outside pyplot."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
     data = base64.b64encode(buffer.getvalue()).decode("ascii")

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 
-from .. import plots, words
-from ..decisions import LEADS, SIGNALS
+from . import Chapter, plots
+from .. import words
+from ..analysis.decisions import LEADS, SIGNALS
 from .blocks import (count, figure, finding, kpis, missing, money, not_shown, note, number, p_value, pct, skipped, stack,
                      stat, table)
+
+CHAPTER = Chapter(number=3, title="Churned customers", notebook="03_churned_customers", node="churned_customers",
+                  shows=("survival.json", "survival.csv", "survival_tests.csv", "cox.csv", "early_warning.json", "early_warning.csv", "early_warning_decisions.csv"))
 
 
 def _reason(view):

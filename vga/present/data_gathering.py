@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import plots
+from . import Chapter, plots
 from .blocks import count, figure, finding, kpis, money, note, pct, stack, table
+
+CHAPTER = Chapter(number=2, title="Data gathering", notebook="02_data_gathering", node="data_gathering")
 
 
 def coverage(view):

@@ -6,10 +6,14 @@ import html
 
 import pandas as pd
 
-from .. import plots, words
+from . import Chapter, plots
+from .. import words
 from .blocks import Html, bullets, count, figure, finding, kpis, money, note, pct, stack, table
 from .churned_customers import churn_label_sentence, churn_labels_agree, health_score_verdict, warning_sentence
 from .quadrant_view import QUADRANT_TEXT
+
+CHAPTER = Chapter(number=11, title="Executive summary", notebook="11_executive_summary", node="executive_summary",
+                  shows=("quadrants.csv", "slices.csv", "retention_trend.csv", "retention_by_slice.csv"), leads=True)
 
 
 def _change(now, before, kind: str = "pct") -> str:
@@ -223,7 +227,7 @@ def trust(view):
 
 def populations(view):
     """The run's three churn counts side by side, so that each number is read
-    with its population and window (:mod:`vga.populations`)."""
+    with its population and window (:mod:`vga.analysis.populations`)."""
     frame = view["churn_populations.csv"]
     if frame is None or frame.empty:
         return note("No churn can be counted for this period (see the notes above).", "skip")

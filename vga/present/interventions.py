@@ -7,10 +7,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
-from .. import plots, words
+from . import Chapter, plots
+from .. import words
 from .blocks import not_shown, stat, count, figure, finding, kpis, missing, money, note, number, p_value, pct, stack, table
 
-COLOR_HEX = {"red": "#c62828", "yellow": "#f9a825", "lime": "#9ccc65", "green": "#2e7d32", "": "#9e9e9e"}
+CHAPTER = Chapter(number=9, title="MVP and intervention tracking", notebook="09_interventions", node="interventions")
+
 COLORS = ("red", "yellow", "lime", "green")
 STATUS_HEX = {"open": "#1565c0", "achieved": "#2e7d32", "missed": "#c62828", "dropped": "#9e9e9e",
               "not recorded": "#cfd8dc"}

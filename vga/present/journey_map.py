@@ -10,8 +10,11 @@ import pandas as pd
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
 from matplotlib.ticker import FuncFormatter
 
-from .. import plots, words
+from . import Chapter, plots
+from .. import words
 from .blocks import not_shown, stat, count, figure, finding, missing, money, note, number, p_value, pct, stack, table
+
+CHAPTER = Chapter(number=10, title="The customer journey", notebook="10_journey_map", node="journey_map")
 
 SEVERITY_FILL = {"high": "#ffcdd2", "medium": "#ffe0b2", "low": "#c8e6c9", "unknown": "#eeeeee"}
 SEVERITY_EDGE = {"high": "#c62828", "medium": "#ef6c00", "low": "#2e7d32", "unknown": "#9e9e9e"}

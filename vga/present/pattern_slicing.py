@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from .. import plots
+from . import Chapter, plots
 from .blocks import not_shown, stat, count, figure, finding, kpis, note, p_value, pct, stack, table
+
+CHAPTER = Chapter(number=5, title="Pattern slicing", notebook="05_pattern_slicing", node="pattern_slicing",
+                  shows=("retention.json",))
 
 SHOWN = ["dimension", "value", "accounts", "churned", "churn_rate", "rest_churn_rate", "p_value", "q_value"]
 FORMATS = {"churn_rate": pct, "rest_churn_rate": pct, "p_value": p_value, "q_value": p_value}

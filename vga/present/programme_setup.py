@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import plots
+from . import Chapter, plots
 from .blocks import not_shown, bullets, figure, finding, kpis, note, stack, table
+
+CHAPTER = Chapter(number=1, title="Programme set-up", notebook="01_programme_setup", node="programme_setup")
 
 HOW_TO = ("No programme is configured. Add a [programme] section to vga.toml: sponsor = \"...\", "
           "task_force = [\"...\"], and one [[programme.workstreams]] per workstream with name, owner, start, "

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import plots, words
-from ..quadrant import FRUSTRATED, QUADRANTS, UNSCORED
+from . import Chapter, plots
+from .. import words
+from ..analysis.quadrant import FRUSTRATED, QUADRANTS, UNSCORED
 from .blocks import not_shown, count, figure, finding, kpis, money, note, number, p_value, pct, skipped, stack, table
+
+CHAPTER = Chapter(number=7, title="The Usage-Health quadrant", notebook="07_quadrant_view", node="quadrant_view")
 
 QUADRANT_TEXT = {
     "Champions": "high usage, high health: protect and turn into references",

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from . import Chapter
 from .blocks import not_shown, count, finding, kpis, money, note, stack, table
+
+CHAPTER = Chapter(number=8, title="Quick wins", notebook="08_quick_wins", node="quick_wins",
+                  shows=("quadrants.csv",))
 
 NAMES = {"arr_at_stake": "ARR of the accounts exposed", "account_id": "account", "account_name": "name",
          "money_at_risk": "money at risk now", "do_first": "do first"}

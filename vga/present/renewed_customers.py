@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import plots, words
+from . import Chapter, plots
+from .. import words
 from .blocks import count, figure, finding, note, number, p_value, pct, stack, stat, table
+
+CHAPTER = Chapter(number=4, title="Renewed and expanded customers", notebook="04_renewed_customers", node="renewed_customers",
+                  shows=("renewal_model.json", "model_validation.json", "model_terms.csv", "renewal_scores.csv"))
 
 COMPARISONS = {
     "retained vs churned": "renewed or expanded decisions against churned ones",

@@ -8,8 +8,11 @@ from datetime import date
 import pandas as pd
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from .. import plots, words
+from . import Chapter, plots
+from .. import words
 from .blocks import Html, count, figure, finding, kpis, money, note, number, pct, stack, table
+
+CHAPTER = Chapter(number=6, title="Voice of the customer", notebook="06_voice_of_customer", node="voice_of_customer")
 
 #: What each table would add, and how to provide it, for the notes on tables not given.
 HOW_TO = {

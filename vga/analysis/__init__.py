@@ -1,0 +1,1 @@
+"""The analyses: data frames in, figures and data frames out."""

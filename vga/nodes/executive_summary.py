@@ -1,0 +1,199 @@
+"""Step 11, the executive summary: ``results/summary.json``."""
+
+from __future__ import annotations
+
+from ..analysis import quadrant as q
+from ..analysis.coverage import assess
+from ..periods import one_year_before
+from ..analysis.plausibility import plausibility_warnings
+from ..analysis.populations import churn_populations
+from ..analysis.slicing import slicing_dimensions
+from ..analysis.retention import RETENTION_KEYS, retention_summary
+from ..analysis.frames import account_names
+from ..stats import confidence
+from . import Context, Node, Output
+
+FIGURES = ("cohort_accounts", "nrr", "grr", "logo_churn_rate", "arr_churned", "arr_contracted", "arr_expanded")
+
+
+def previous_figures(inputs, period, settings, previous_quadrants: dict | None) -> dict:
+    """The headline figures as of the previous period's as-of date, from the
+    same data (the same definitions, as of that date), for "what changed".
+    Null, with the reason, where the data does not reach back that far."""
+    accounts, renewals = inputs.table("accounts"), inputs.table("renewals")
+    out = {"period": period.previous_label, "as_of": period.previous_as_of.isoformat(), "reason": None}
+    coverage = assess(inputs.sources, period.previous_as_of, settings["analysis"])
+    first, _ = coverage.reach("renewals") or (None, None)
+    if renewals is None:
+        out.update({k: None for k in RETENTION_KEYS}, reason="no renewals table")
+    elif coverage.snapshot or first is None or first > period.previous_as_of:
+        # Figures as of a date before any renewal would read as "nothing
+        # changed": a comparison needs the earlier period's own data.
+        begin = f"begin on {first.isoformat()}" if first else "carry no dates"
+        out.update({k: None for k in RETENTION_KEYS},
+                   reason=f"the renewals {begin}, after the previous period's as-of date "
+                          f"{period.previous_as_of.isoformat()}: that period has no data of its own to compare with")
+    else:
+        figures = retention_summary(accounts, renewals, period.previous_as_of, one_year_before(period.previous_as_of))
+        out.update({k: figures[k] for k in RETENTION_KEYS}, reason=figures.get("reason") or
+                   (None if coverage.covers_as_of else coverage.reason))
+    out["quadrants"] = previous_quadrants
+    return out
+
+
+def _plain(row: dict) -> dict:
+    return {k: (None if isinstance(v, float) and v != v else v.item() if hasattr(v, "item") else v)
+            for k, v in row.items()}
+
+
+GAP_KEYS = ("rank", "kind", "account_id", "gap", "action", "owner", "arr_at_stake", "evidence", "q_value", "window",
+            "compared_with", "exposed_churn_rate", "reference_churn_rate", "excess_loss_rate", "arr_kept", "arr_kept_low",
+            "arr_kept_high", "money_at_risk", "money_at_risk_low", "money_at_risk_high")
+
+
+def value_gaps(wins, top: int, alpha: float) -> dict:
+    """Where value leaks, from the ranked quick wins (step 8; nothing is
+    computed twice): ``do_first``, the tested gaps large enough to act on
+    (systemic or account), in the ranking's order; ``gaps``, every tested
+    systemic gap by money at risk; ``worth_a_look``, the systemic gaps that
+    are plain counts or did not pass the test or the minimum effect. Each
+    record carries its evidence, window, money and confidence
+    (:func:`vga.stats.confidence` at ``alpha``)."""
+    out = {"do_first": [], "gaps": [], "worth_a_look": []}
+    if wins is None or wins.empty:
+        return out
+
+    def records(frame):
+        rows = []
+        for row in frame.to_dict("records"):
+            rec = _plain({k: row[k] for k in GAP_KEYS if k in row})
+            rec["confidence"] = confidence(row.get("q_value"), alpha) if row.get("tested") else "descriptive"
+            rows.append(rec)
+        return rows
+
+    systemic = wins[wins["kind"] == "systemic"]
+    out["do_first"] = records(wins[wins["do_first"]].head(top))
+    out["gaps"] = records(systemic[systemic["tested"]].head(top))
+    out["worth_a_look"] = records(systemic[~systemic["do_first"]].head(top))
+    return out
+
+
+def expansion_lines(behaviours) -> list[dict]:
+    """The expansion drivers (:func:`vga.analysis.money_at_risk.expansion_drivers`) as records."""
+    from ..analysis.money_at_risk import expansion_drivers
+
+    return [_plain(r) for r in expansion_drivers(behaviours).to_dict("records")]
+
+
+def churn_labels(agreement) -> list[dict]:
+    """``churn_labels.csv`` as records (empty without [churn_labels])."""
+    if agreement is None:
+        return []
+    return [{k: (str(v) if k == "label" else int(v)) for k, v in row.items()} for row in agreement.to_dict("records")]
+
+
+def early_warnings(table) -> dict:
+    """The backtest's headline for the summary: the health score as a
+    warning, and the signal that tells churn from renewal best (the largest
+    gap between its two rates among the flagged ones); empty without one."""
+    if table is None or table.empty:
+        return {}
+    keep = ["signal", "signal_name", "churned_decisions", "fired_before_churn", "recall", "lead_days_median",
+            "lead_days_min", "lead_days_max",
+            "retained_decisions", "fired_before_retained", "false_alarm_rate", "q_value", "flagged", "tested"]
+
+    def plain(row):
+        return {k: (None if v != v else v.item() if hasattr(v, "item") else v) for k, v in row[keep].items()}
+
+    out = {}
+    score = table[table["signal"] == "health_below_threshold"]
+    if len(score):
+        out["health_score"] = plain(score.iloc[0])
+    flagged = table[table["flagged"] & (table["signal"] != "health_below_threshold")]
+    if len(flagged):
+        best = flagged.assign(gap=flagged["recall"] - flagged["false_alarm_rate"]).sort_values("gap").iloc[-1]
+        out["best_signal"] = plain(best)
+    return out
+
+
+def compute(run: Context, upstream: dict) -> dict:
+    """The headline figures, from the outputs of the retention, quadrant and
+    data-gathering steps (nothing is computed twice), with the same figures
+    as of the previous period, the top value gaps and the top quick wins."""
+    retention = upstream["retention.json"]
+    view = upstream["quadrant_view.json"]
+    gathering = upstream["data_gathering.json"]
+    report = run.settings["report"]
+    reasons = {}
+    if retention.get("reason"):
+        reasons["retention"] = retention["reason"]
+    if not view["covered"]:
+        reasons["quadrants"] = view["reason"]
+        quadrants = {name: {"accounts": None, "arr": None} for name in q.QUADRANTS}
+    else:
+        quadrants = q.quadrant_totals(upstream["quadrants.csv"])
+    wins = upstream["quick_wins.csv"]
+    top_wins = [] if wins is None else [_plain({k: row[k] for k in GAP_KEYS if k in row})
+                                        for row in wins.head(int(report["top_quick_wins"])).to_dict("records")]
+    slices = upstream["slices.csv"]
+    accounts = run.inputs.table("accounts")
+    analysis = run.settings["analysis"]
+    checks = plausibility_warnings(retention, upstream["quadrants.csv"] if view["covered"] else None, accounts,
+                                   slicing_dimensions(accounts, analysis["slicing_dimensions"]),
+                                   int(analysis["min_accounts"]))
+    gaps = value_gaps(upstream["quick_wins.csv"] if view["covered"] else None, int(report["top_value_gaps"]),
+                      float(run.settings["analysis"]["alpha"]))
+    # Accounts by name where the data has one (and names are not redacted).
+    names = account_names(accounts, analysis).to_dict()
+    for record in [*gaps["do_first"], *top_wins]:
+        record["account_name"] = names.get(record.get("account_id") or "", "") or ""
+    summary = {
+        "period": run.period.label,
+        "as_of": run.period.as_of.isoformat(),
+        "window_start": run.period.window_start.isoformat(),
+        "previous_period": run.period.previous_label,
+        "accounts_total": retention["accounts_total"],
+        "arr_total": retention["arr_total"],
+        "active_accounts": retention["active_accounts"],
+        **{k: retention[k] for k in FIGURES},
+        "quadrants": quadrants,
+        "data_quality": run.inputs.quality(),
+        "coverage": gathering["coverage"],
+        "warnings": gathering["warnings"] + checks,
+        "plausibility": checks,
+        "null_reasons": reasons,
+        "previous": previous_figures(run.inputs, run.period, run.settings, view.get("previous_quadrants")),
+        "value_gaps": gaps["gaps"],
+        "do_first": gaps["do_first"],
+        "worth_a_look": gaps["worth_a_look"],
+        "expansion_drivers": expansion_lines(upstream.get("behaviours.csv")),
+        "bridge": retention.get("bridge") or {},
+        "trend": [] if upstream.get("retention_trend.csv") is None else
+        [_plain(r) for r in upstream["retention_trend.csv"].to_dict("records")],
+        "top_quick_wins": top_wins,
+        "lookback": {k: upstream["churned_customers.json"].get(k) for k in ("lookback_months", "lookback_start")},
+        "untested_slices": int((~slices["tested"]).sum()) if slices is not None else None,
+        "currency": report["currency"],
+        "assumptions": list(run.settings["analysis"].get("assumptions") or []),
+        "churn_labels": churn_labels(upstream.get("churn_labels.csv")),
+        "early_warning": early_warnings(upstream.get("early_warning.csv")),
+        "health_threshold": float(run.settings["analysis"]["health_threshold"]),
+    }
+    populations = churn_populations(retention, run.period.window_start.isoformat(), run.period.as_of.isoformat(),
+                                    upstream["churned_customers.json"], upstream["survival.json"])
+    summary["churn_populations"] = populations.to_dict("records")
+    return {"summary.json": summary, "churn_populations.csv": populations}
+
+
+NODE = Node(
+    key="executive_summary", title="Executive summary", compute=compute,
+    needs=("retention", "quadrant_view", "data_gathering", "pattern_slicing", "quick_wins", "churned_customers",
+           "early_warning", "survival", "renewed_customers"),
+    outputs=(Output("summary.json", "the headline figures (see the metric definitions), the same as of the previous "
+                                    "period, the top value gaps and quick wins"),
+             Output("churn_populations.csv", "the run's churn counts side by side: the retention cohort, the renewal "
+                                             "decisions of the look-back and the survival subjects, with what each "
+                                             "leaves out",
+                    {"population": "str", "window": "str", "counted": "int", "unit": "str", "churned": "int",
+                     "churn_share": "float", "left_out": "str", "used_for": "str"})),
+)

@@ -1,0 +1,389 @@
+"""The one-file report, built from the executed notebooks.
+
+The report is rendered with nbconvert, without code, with images embedded
+(the presenters in :mod:`vga.present` already embed them, escaped) and no
+reference to anything on the network (checked before it is written).
+Warnings about the period's coverage open the page, before any number.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+
+import nbformat
+
+from ..errors import VgaError
+from ..present.blocks import BIDI_CONTROLS
+
+CSS = """
+body{font-family:-apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;margin:0;color:#1f2933;background:#f5f7fa;line-height:1.45}
+header.vga-head{background:#102a43;color:#fff;padding:12px 40px}
+header.vga-head h1{margin:0 0 2px 0;font-size:22px;color:#fff}
+header.vga-head .meta{opacity:.8;font-size:13px}
+nav.vga-toc{background:#fff;border-bottom:1px solid #d9e2ec;padding:6px 40px;font-size:13px;position:sticky;top:0;z-index:10;
+ display:flex;flex-wrap:wrap;gap:2px 16px;box-shadow:0 1px 3px rgba(16,42,67,.08)}
+nav.vga-toc a{color:#243b53;text-decoration:none;white-space:nowrap}
+html{scroll-padding-top:48px}
+main{max-width:1100px;margin:0 auto;padding:10px 40px 60px}
+section.vga-section{background:#fff;border:1px solid #d9e2ec;border-radius:8px;margin:16px 0;padding:4px 28px 18px}
+section.vga-section h1{font-size:26px;margin:12px 0 6px}
+h1,h2,h3{color:#102a43}
+.vga-kpis{display:grid;grid-template-columns:repeat(auto-fill,minmax(160px,1fr));gap:12px;margin:12px 0}
+.vga-kpi{min-width:0;border:1px solid #d9e2ec;border-radius:8px;padding:12px 14px;background:#f8fafc}
+.vga-kpi-value{font-size:26px;font-weight:600;color:#102a43}
+.vga-kpi-label{font-size:13px;font-weight:600;margin-top:2px}
+.vga-kpi-note{font-size:12px;color:#627d98;margin-top:4px}
+.vga-note{border-left:4px solid #2680c2;background:#eef6fc;padding:8px 12px;margin:10px 0;font-size:14px}
+.vga-skip{border-color:#9e9e9e;background:#f3f3f3}
+.vga-warn{border-color:#ef6c00;background:#fff4e5}
+table.vga-table,table.dataframe{border-collapse:collapse;font-size:13px;margin:8px 0}
+table.vga-table th,table.vga-table td,table.dataframe th,table.dataframe td{border-bottom:1px solid #e4e7eb;padding:4px 10px;text-align:left}
+table.vga-table th{background:#f0f4f8}
+.vga-more{font-size:12px;color:#627d98}
+.vga-finding{font-size:15px;margin:10px 0;padding-left:10px;border-left:3px solid #102a43}
+figure.vga-figure{margin:12px 0}
+figure.vga-figure figcaption{font-size:12px;color:#627d98}
+.vga-banner{max-width:1100px;margin:16px auto 0;padding:0 40px}
+img{max-width:100%;height:auto}
+.vga-scroll{max-width:100%;overflow-x:auto}
+details.vga-detail{margin:10px 0;border-top:1px solid #e4e7eb;padding-top:6px}
+details.vga-detail>summary{cursor:pointer;color:#243b53;font-size:14px;font-weight:600;padding:4px 0}
+details.vga-banner-notes>summary{cursor:pointer;font-weight:600}
+.vga-first-when{font-size:13px;color:#627d98;margin:6px 0 0}
+.vga-kpis-3{grid-template-columns:repeat(3,minmax(0,1fr))}
+.vga-kpi-label a,.vga-action-meta a{color:inherit}
+.vga-kpi-change{font-size:13px;color:#243b53;margin-top:2px}
+.vga-first-grid{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:18px;align-items:start}
+.vga-h3{margin:6px 0}
+ol.vga-actions{list-style:none;padding:0;margin:0}
+li.vga-action{border:1px solid #d9e2ec;border-radius:8px;padding:8px 12px;margin:0 0 8px;background:#f8fafc}
+.vga-action-what{font-weight:600;font-size:14px}
+.vga-action-n{display:inline-block;width:20px;height:20px;border-radius:10px;background:#102a43;color:#fff;text-align:center;
+ font-size:12px;line-height:20px;margin-right:6px}
+.vga-action-why{font-size:13px;color:#334e68;margin:2px 0 0 26px}
+.vga-action-meta{font-size:12px;color:#486581;margin:2px 0 0 26px;display:flex;flex-wrap:wrap;gap:4px 14px}
+.vga-first figure.vga-figure{margin:0}
+dl.vga-glossary{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));gap:4px 24px;font-size:13px}
+dl.vga-glossary div{break-inside:avoid}
+dl.vga-glossary dt{font-weight:600;margin-top:6px}
+dl.vga-glossary dd{margin:1px 0 0 0}
+a.vga-term{color:inherit;text-decoration:underline dotted}
+@media screen and (max-width:800px){
+ header.vga-head{padding:10px 16px} header.vga-head h1{font-size:19px} section.vga-section h1{font-size:22px}
+ nav.vga-toc{padding:8px 16px;flex-wrap:nowrap;overflow-x:auto} main{padding:4px 10px 40px} .vga-banner{padding:0 10px}
+ section.vga-section{padding:6px 14px 16px}
+ .vga-first-grid{grid-template-columns:minmax(0,1fr)}
+ .vga-kpi{padding:8px} .vga-kpi-value{font-size:20px} .vga-kpi-note{display:none}
+}
+@media print{
+ nav.vga-toc,.vga-banner{display:none} body{background:#fff;font-size:11px;line-height:1.35}
+ main{padding:0;max-width:none} .vga-finding{font-size:11.5px;margin:5px 0} section.vga-section h1{font-size:20px;margin:4px 0}
+ h2{font-size:15px;margin:8px 0 4px} .vga-kpi-value{font-size:20px} .vga-kpi{padding:6px 10px} .vga-action-what{font-size:12px}
+ li.vga-action{padding:5px 8px;margin-bottom:5px} figure.vga-figure img{max-height:300px;width:auto}
+ section.vga-section{border:0;margin:0;padding:0 0 10px;break-after:page}
+ details.vga-detail{display:none}
+ header.vga-head{padding:8px 0;background:#fff;color:#102a43} header.vga-head h1{color:#102a43}
+ .vga-finding{break-inside:avoid} li.vga-action{break-inside:avoid}
+ @page{size:A4;margin:14mm}
+}
+.jp-OutputPrompt,.jp-InputPrompt{display:none}
+a.anchor-link{display:none}
+footer{font-size:12px;color:#627d98;text-align:center;padding:20px}
+"""
+
+
+
+class ReportError(VgaError):
+    """The report could not be written as promised (self-contained, nothing
+    loaded from the network): the run stops, and leaves nothing behind."""
+
+
+#: Attributes whose URL the browser fetches as the page loads (or on a click, for links).
+URL_ATTRIBUTES = {"src", "href", "srcset", "action", "formaction", "poster", "data", "background", "xlink:href",
+                  "ping", "manifest", "codebase", "cite", "longdesc", "lowsrc", "dynsrc"}
+_CSS_URL = re.compile(r"url\(\s*(['\"]?)(.*?)\1\s*\)|@import", re.I | re.S)
+
+
+def _loads(url: str) -> bool:
+    """Whether a URL in an attribute or in CSS reaches beyond the page: an
+    embedded ``data:`` URL and an anchor inside the page do not."""
+    u = re.sub(r"[\x00-\x20]", "", html.unescape(url)).lower()
+    return bool(u) and not u.startswith(("data:", "#"))
+
+
+def _css_loads(css: str) -> list[str]:
+    found = []
+    for m in _CSS_URL.finditer(css):
+        if m.group(0).lower() == "@import" or _loads(m.group(2) or ""):
+            found.append(m.group(0)[:120])
+    return found
+
+
+def _strip_for_report(nb):
+    """Drop what an executive should not see: stderr, warnings, errors."""
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        cell.outputs = [
+            o for o in cell.get("outputs", [])
+            if not (o.get("output_type") == "stream" and o.get("name") == "stderr") and o.get("output_type") != "error"
+        ]
+    return nb
+
+
+#: The report's glossary: (anchor, term, one plain sentence, the words that
+#: link to it on their first use in the report). Every metric and statistical
+#: term the report uses is here; ``tests/test_browser.py`` follows every link.
+GLOSSARY = [
+    ("arr", "ARR", "Annual recurring revenue: what an account pays per year on a given date.", [r"\bARR\b"]),
+    ("nrr", "Net revenue retention (NRR)", "What last year's customers pay today as a share of what they paid a year "
+     "ago; above 100% means growth from existing customers outweighed every loss.",
+     [r"\bNet revenue retention\b", r"\bnet revenue retention\b", r"\bNRR\b"]),
+    ("grr", "Gross revenue retention (GRR)", "Like NRR but counting no growth: the share of last year's ARR that was "
+     "kept, at most 100%.", [r"\b[Gg]ross revenue retention\b", r"\bGRR\b"]),
+    ("logo-churn", "Logo churn", "The share of the accounts paying a year ago that pay nothing today.",
+     [r"\b[Ll]ogo churn\b"]),
+    ("cohort", "Retention cohort", "The accounts paying at the start of the 12 months the retention figures cover; "
+     "every retention figure is about them.", [r"\b(?:retention )?cohort\b"]),
+    ("expansion", "Expansion, contraction, churn", "Compared with a year ago, an account that pays more expanded, one "
+     "that pays less but something contracted, one that pays nothing churned.", [r"\bexpansion\b", r"\bexpanded\b"]),
+    ("bridge", "ARR bridge", "How last year's ARR became this year's: plus expansion, minus contraction and churn, "
+     "then the ARR of new customers.", [r"\bARR bridge\b"]),
+    ("money-at-risk", "Money at risk", "The ARR of the accounts exposed to a gap today, times how much more of their "
+     "ARR such accounts lost over the past window than the group they are compared with: what the gap costs over "
+     "the next year if nothing changes.", [r"\b[Mm]oney at risk\b", r"\bat risk now\b"]),
+    ("arr-kept", "ARR that would have been kept", "The ARR the company would still have had the exposed accounts "
+     "lost ARR at the rate of the group they are compared with, over the window measured.",
+     [r"\bwould have been kept\b"]),
+    ("interval", "95% interval", "The range a figure lies in with 95% confidence, given how many accounts it rests "
+     "on; a range that reaches below zero means the gap may not be real.", [r"\b95% interval\b"]),
+    ("tested", "Tested gap", "A difference between two groups that a statistical test says is unlikely to be chance "
+     "(its q value below 0.05), after allowing for the number of comparisons made.",
+     [r"\btested (?:value )?gaps?\b", r"\bnot a test\b"]),
+    ("q-value", "q value", "The chance that a difference this large is luck, corrected for the number of "
+     "comparisons made at once (Benjamini-Hochberg); below 0.05 counts as a real difference.",
+     [r"\bq values?\b", r"\bq [=<] ?0"]),
+    ("look-back", "Churn look-back", "The months of renewal decisions (18 by default) that the churned- and "
+     "renewed-customer analyses study; longer than the 12 months of the retention figures.",
+     [r"\blook-back\b"]),
+    ("decision", "Renewal decision", "A renewal date of a paying account: it churned, shrank, renewed flat or "
+     "expanded.", [r"\brenewal decisions?\b"]),
+    ("quadrant", "Usage-Health quadrant", "Every active account placed by how much it uses the product and how "
+     "healthy the relationship is: Champions, Frustrated Power Users, Relationship-Dependent, Churn Risk.",
+     [r"\b[Qq]uadrants?\b"]),
+    ("frustrated", "Frustrated Power Users", "Accounts that use the product heavily but whose health score is low: "
+     "they get value yet are unhappy.", [r"\bFrustrated Power Users?\b"]),
+    ("churn-risk", "Churn Risk", "Accounts with low usage and low health.", [r"\bChurn Risk\b"]),
+    ("champions", "Champions", "Accounts with high usage and high health.", [r"\bChampions\b"]),
+    ("relationship", "Relationship-Dependent", "Accounts with high health but low usage: kept by the relationship "
+     "more than by the product.", [r"\bRelationship-Dependent\b"]),
+    ("health-score", "Health score", "0 to 100: the customer success team's score where it exists, else a composite "
+     "of surveys, tickets and contacts.", [r"\b[Hh]ealth score\b"]),
+    ("usage-score", "Usage score", "0 to 100: how fully an account used the product in the 90 days to a date "
+     "(core features, active days, depth, completed workflows).", [r"\b[Uu]sage score\b"]),
+    ("survival", "Survival curve", "The share of customers still paying after each number of days since their "
+     "contract began.", [r"\b[Ss]urvival\b"]),
+    ("hazard-ratio", "Hazard ratio", "How much faster one group churns than its comparison group at any moment: 2 "
+     "means twice as fast.", [r"\b[Hh]azard ratios?\b"]),
+    ("odds-ratio", "Odds ratio", "How much more likely an outcome is with a trait than without it, as a ratio of "
+     "odds: 7 means seven times the odds.", [r"\b[Oo]dds ratios?\b"]),
+    ("auc", "AUC", "How well a model ranks accounts that churned above those that renewed: 0.5 is a coin toss, 1 is "
+     "perfect.", [r"\bAUC\b"]),
+    ("brier", "Brier score", "The average squared miss of a model's probabilities: lower is better; it is compared "
+     "with always guessing the usual rate.", [r"\bBrier score\b"]),
+    ("early-warning", "Early warning", "A signal that fires before a renewal (usage drop, health falling to red, a "
+     "detractor response, a ticket spike); judged by how many churns it caught and how many renewals it flagged "
+     "by mistake.", [r"\b[Ee]arly warnings?\b"]),
+    ("nps", "NPS", "Net Promoter Score: the share of promoters (9-10) minus the share of detractors (0-6) among "
+     "survey answers, from -100 to 100.", [r"\bNPS\b"]),
+]
+
+#: What a section says instead of a long reason the report's first note gives.
+SAID_ABOVE = "the data does not reach this far (see the first note of the report)"
+
+_CELL = re.compile(r'<div class="cell border-box-sizing[^"]*" id="cell-id=([^"]+)">')
+
+
+def _fold(body: str, nb) -> str:
+    """Fold the cells tagged ``detail``: each run of them becomes one
+    ``<details>`` whose summary lists the run's headings; the rest of the
+    section (its findings) stays in view."""
+    tags = {c.get("id"): set(c.get("metadata", {}).get("tags", [])) for c in nb.cells}
+    heads = {c.get("id"): c.source.strip().splitlines()[0].lstrip("#").strip()
+             for c in nb.cells if c.cell_type == "markdown" and c.source.strip().startswith("## ")}
+    marks = list(_CELL.finditer(body))
+    if not marks:
+        return body
+    out, run, titles = [body[:marks[0].start()]], [], []
+
+    def close():
+        if run:
+            label = "More: " + "; ".join(titles) if titles else "More detail"
+            out.append(f'<details class="vga-detail"><summary>{html.escape(label)}</summary>{"".join(run)}</details>')
+            run.clear()
+            titles.clear()
+
+    for i, m in enumerate(marks):
+        piece = body[m.start():marks[i + 1].start() if i + 1 < len(marks) else len(body)]
+        if "detail" in tags.get(m.group(1), set()):
+            run.append(piece)
+            if m.group(1) in heads:
+                titles.append(heads[m.group(1)])
+        else:
+            close()
+            out.append(piece)
+    close()
+    return "".join(out)
+
+
+#: Elements whose text never becomes a glossary link.
+_NO_LINK = {"a", "style", "script", "title", "summary", "h1", "h2", "h3", "h4", "dt", "dd", "figcaption", "th",
+            "button", "option", "textarea"}
+
+
+def link_terms(page: str) -> str:
+    """Link the first use of each glossary term in the sections' text to its
+    entry (terms already linked, as on the first screen, are left alone)."""
+    done = {slug for slug, *_ in GLOSSARY if f'href="#glossary-{slug}"' in page}
+    patterns = [(slug, re.compile("|".join(words))) for slug, _, _, words in GLOSSARY if slug not in done]
+    parts = re.split(r"(<[^>]+>)", page)
+    stack: list[str] = []
+    in_main = False
+    for i, part in enumerate(parts):
+        if part.startswith("<"):
+            tag = re.match(r"</?\s*([a-zA-Z0-9]+)", part)
+            name = tag.group(1).lower() if tag else ""
+            if name == "main":
+                in_main = not part.startswith("</")
+            elif name in _NO_LINK and not part.endswith("/>"):
+                if part.startswith("</"):
+                    if name in stack:
+                        stack.remove(name)
+                else:
+                    stack.append(name)
+            continue
+        if not in_main or stack or not part.strip() or not patterns:
+            continue
+        text = part
+        for slug, pattern in list(patterns):
+            m = pattern.search(text)
+            if m:
+                text = (f'{text[:m.start()]}<a class="vga-term" href="#glossary-{slug}">{m.group(0)}</a>'
+                        f"{text[m.end():]}")
+                patterns.remove((slug, pattern))
+                break  # one link per text run: a link's own text is not searched again
+        parts[i] = text
+    return "".join(parts)
+
+
+def glossary_section() -> str:
+    """The glossary, one plain sentence per term, each with its anchor."""
+    items = "".join(f'<div><dt id="glossary-{slug}">{html.escape(term)}</dt><dd>{html.escape(text)}</dd></div>'
+                    for slug, term, text, _ in GLOSSARY)
+    return (f'<section class="vga-section" id="glossary"><h2>Glossary</h2><p>Every figure follows the metric '
+            f'definitions in the project\'s documentation; in one sentence each:</p><dl class="vga-glossary">{items}</dl>'
+            "</section>")
+
+
+def network_references(text: str) -> list[str]:
+    """Every place in an HTML page that would load something from the
+    network (or leave the page): a tag attribute holding a URL other than
+    an embedded ``data:`` one or an anchor, and CSS ``url(...)`` or
+    ``@import`` in a ``<style>`` element or a ``style`` attribute. Text is
+    not looked at: data shown as text (escaped) loads nothing, whatever
+    words it holds."""
+    from html.parser import HTMLParser
+
+    found: list[str] = []
+
+    class Scan(HTMLParser):
+        in_style = False
+
+        def handle_starttag(self, tag, attrs):
+            self.in_style = tag == "style"
+            for name, value in attrs:
+                if value is None:
+                    continue
+                if name == "style":
+                    found.extend(_css_loads(value))
+                elif name in URL_ATTRIBUTES or name.startswith("on"):
+                    urls = [v.strip().split(" ")[0] for v in value.split(",")] if name == "srcset" else [value]
+                    if name.startswith("on") or any(_loads(u) for u in urls):
+                        found.append(f"<{tag} {name}={value[:80]!r}>")
+
+        def handle_startendtag(self, tag, attrs):
+            self.handle_starttag(tag, attrs)
+
+        def handle_endtag(self, tag):
+            if tag == "style":
+                self.in_style = False
+
+        def handle_data(self, data):
+            if self.in_style:
+                found.extend(_css_loads(data))
+
+    Scan(convert_charrefs=True).feed(text)
+    return found
+
+
+def build_report(notebooks: list[tuple[str, Path]], out: Path, *, title: str, subtitle: str,
+                 warnings: list[str] = (), missing: list[str] = ()) -> Path:
+    """Render executed notebooks into one self-contained HTML file.
+
+    ``notebooks`` is a list of (section title, executed .ipynb path), in the
+    order the reader should see them; ``missing`` names steps of the series
+    that have no section (said at the top, not hidden). Code is left out; images are embedded
+    as data URIs; nothing is loaded from the network (checked).
+    """
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="basic")
+    exporter.exclude_input = True
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    sections, toc = [], []
+    for i, (name, path) in enumerate(notebooks, start=1):
+        nb = _strip_for_report(nbformat.read(path, as_version=4))
+        body, _ = exporter.from_notebook_node(nb)
+        body = _fold(body, nb)
+        anchor = f"section-{i}"
+        toc.append(f'<a href="#{anchor}">{html.escape(name)}</a>')
+        sections.append(f'<section class="vga-section" id="{anchor}">{body}</section>')
+    toc.append('<a href="#glossary">Glossary</a>')
+    # A reason the banner already gives in full (the period past the data,
+    # say) is pointed to in the sections, not repeated in every one of them.
+    for warning in warnings:
+        reason = warning.split(": ", 1)[1].rstrip(".") if ": " in warning else ""
+        if len(reason) > 60:
+            sections = [section.replace(html.escape(reason, quote=False), SAID_ABOVE)
+                        .replace(html.escape(reason), SAID_ABOVE) for section in sections]
+    notes = list(dict.fromkeys(warnings))  # each said once
+    if missing:
+        notes.append("Not part of this report: " + "; ".join(missing) + ".")
+    banner = "".join(f'<div class="vga-note vga-warn">{html.escape(w)}</div>' for w in notes)
+    if banner:
+        # One line in view, the notes a click away: read them before acting on a number.
+        said = f"{len(notes)} note{'s' if len(notes) > 1 else ''} on the data behind these figures: read before acting"
+        banner = (f'<div class="vga-banner" role="alert"><details class="vga-note vga-warn vga-banner-notes">'
+                  f"<summary>{html.escape(said)}</summary>{banner}</details></div>")
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    page = (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{html.escape(title)}</title>"
+        f"<style>{CSS}</style></head><body>"
+        f'<header class="vga-head"><h1>{html.escape(title)}</h1><div class="meta">{html.escape(subtitle)}</div></header>'
+        f'<nav class="vga-toc">{"".join(toc)}</nav>{banner}<main>{"".join(sections)}{glossary_section()}</main>'
+        f"<footer>Generated by vga on {stamp}. Figures follow the metric definitions in the README.</footer>"
+        "</body></html>\n"
+    )
+    page = BIDI_CONTROLS.sub("", page)  # no text of the data may reorder what a reader sees
+    page = link_terms(page)
+    found = network_references(page)
+    if found:
+        raise ReportError(f"the report would load from the network ({'; '.join(found[:3])}); it was not written, and "
+                          "earlier reports are untouched")
+    out.write_text(page, encoding="utf-8")
+    return out

@@ -1,0 +1,300 @@
+"""Running a period: load once, compute every step once, present, report.
+
+Only this package writes run folders. The flow (see ARCHITECTURE.md)::
+
+    exports --load--> Inputs --steps (once)--> results/ --notebooks--> report.html
+
+A run is written to a temporary folder beside its final place and moved
+there only when it succeeded, so a failed run leaves earlier reports
+untouched. Layout (outputs spec)::
+
+    <out>/<period>/report.html, notebooks/, results/, quarantine/, manifest.json
+
+Faults. A run holds ``<out>/.<period>.lock`` (``flock``) from before it
+loads until it is done, so a second run of the same period into the same
+folder refuses at once (:class:`~vga.errors.OutputError`, naming the pid and
+host that holds it); the kernel drops the lock of a killed run. The run
+writes to ``<out>/.<period>.<pid>.partial`` and swaps it with the period
+folder in one atomic rename, so a run stopped at any moment (Ctrl-C, kill
+-9) leaves the earlier report as it was; what a killed run left
+behind is removed by the next run of the period. A read-only, unwritable or
+full reports folder stops the run with one message naming the folder.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..analysis.coverage import assess
+from ..config import config_notice, load_config, warehouse_url
+from ..errors import OutputError, PartialPeriodError, UsageError, write_fault
+from ..load import load_folder, previous_quadrants, to_inputs
+from ..load.files import find_sources
+from ..nodes import NODES
+from ..periods import parse_period
+from ..present import chapters, missing_steps, report_order
+from . import folder, pipeline
+from .folder import STORE_DIR
+from .manifest import write_manifest
+from .progress import Progress, say, table_line
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOK_DIR = ROOT / "notebooks"
+WORK = "_work"
+#: Notebooks executed at once (each in its own kernel); VGA_NOTEBOOK_WORKERS overrides.
+NOTEBOOK_WORKERS = int(os.environ.get("VGA_NOTEBOOK_WORKERS", "2"))
+
+__all__ = ["run_period", "STORE_DIR", "NOTEBOOK_DIR"]
+
+
+@dataclass
+class Record:
+    """What a run has done so far: seconds per phase (``manifest.json``
+    ``timings_seconds``), and what the manifest records of the store."""
+
+    started: float = field(default_factory=time.time)
+    timings: dict = field(default_factory=dict)
+    incremental_store: dict = field(default_factory=dict)
+
+    @contextmanager
+    def timed(self, phase: str):
+        """Time the block as ``phase``."""
+        t0 = time.time()
+        yield
+        self.timings[phase] = round(time.time() - t0, 3)
+
+
+def run_period(
+    data_dir: str | Path,
+    period: str,
+    *,
+    config_path: str | Path | None = None,
+    out: str | Path = "reports",
+    force: bool = False,
+    strict: bool = False,
+    quiet: bool = False,
+    debug: bool = False,
+    redact: bool = False,
+    rebuild: bool = False,
+    allow_outside: bool = False,
+    allow_partial: bool = False,
+) -> Path:
+    """Run the series for ``period`` and return the finished run folder.
+
+    Validated events and monthly usage are kept between runs in
+    ``<out>/.vga-store`` (:mod:`vga.load.store`, :mod:`vga.run.refresh`): a
+    refresh validates and aggregates only what changed. ``rebuild`` empties
+    that store first (the figures are the same either way).
+
+    Refusals that need no data come first: a bad period or configuration
+    (:class:`UsageError`) before the output folder is looked at; then the
+    period's lock (another run of the period writing to ``out``, or an
+    ``out`` that cannot be written: :class:`OutputError`, as is a write that
+    fails later); then an existing period folder without ``force``
+    (:class:`UsageError`). Then the data: unusable data raises
+    :class:`DataError`; data that does not reach the period's as-of date,
+    unless ``allow_partial``, :class:`~vga.errors.PartialPeriodError` (exit
+    3). ``redact`` replaces account and team names by stable pseudonyms
+    everywhere in the run folder (:mod:`vga.run.redact`). A failing node or
+    notebook raises :class:`VgaError`. In every failure, and when the run is
+    interrupted or killed, existing reports are left as they were.
+    """
+    record = Record()
+    p = parse_period(period)
+    data_dir = Path(data_dir).resolve()
+    out = Path(out).resolve()
+    config = load_config(config_path, data_dir)
+    lock = store_lock = None
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        lock = folder.take_lock(out, p.label)
+        folder.clear_leftovers(out, p.label, quiet)
+        has_events = _has_events(data_dir, config, allow_outside)  # a data folder that is not there: named first
+        final = out / p.label
+        if final.exists() and not force:  # refused before any data is read
+            raise UsageError(f"{final} already exists; pass --force to replace it, or --out to write elsewhere")
+        store = None
+        if has_events:
+            store, store_lock = folder.open_store(out, rebuild, quiet)
+        _run_locked(data_dir, p, config, config_path, out, record, store, force=force, strict=strict, quiet=quiet,
+                    debug=debug, redact=redact, allow_outside=allow_outside, allow_partial=allow_partial)
+        return final
+    except OutputError:
+        raise
+    except Exception as exc:
+        fault = write_fault(exc, out, after="earlier reports are untouched")
+        if fault is None:
+            raise
+        raise fault from exc
+    finally:
+        folder.release_store(store_lock)
+        if lock is not None:
+            folder.release_lock(lock)
+
+
+def _run_locked(data_dir: Path, p, config: dict, config_path, out: Path, record: Record, store, *, force: bool,
+                strict: bool, quiet: bool, debug: bool, redact: bool, allow_outside: bool, allow_partial: bool) -> None:
+    """The run proper, with the period's lock held: phases in a temporary
+    folder, moved into place only when every one succeeded."""
+    from .kernels import KernelPool
+
+    tmp = out / f".{p.label}.{os.getpid()}.partial"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()  # honours the umask: a shared report stays readable
+    pool = bar = None
+    try:
+        for sub in ("notebooks", "results", "quarantine", WORK):
+            (tmp / sub).mkdir()
+        # Kernels start while the data loads: notebooks never wait for one.
+        pool = KernelPool(NOTEBOOK_WORKERS, len(chapters()), tmp / WORK / "kernels.log", NOTEBOOK_DIR)
+        notice = config_notice(config, config_path)
+        if notice:
+            say(f"[vga] {notice}", quiet)
+        with record.timed("load"):
+            loaded = _load(data_dir, config, tmp, store, strict=strict, quiet=quiet, allow_outside=allow_outside)
+        coverage = _coverage(loaded, p, config, quiet, allow_partial)
+        with record.timed("monthly_usage"):
+            inputs = to_inputs(loaded, previous_quadrants(out, p.previous_label))
+            inputs, record.incremental_store = _refresh(store, loaded, inputs, config, quiet)
+        loaded.write_quarantine(tmp / "quarantine")
+        if redact:
+            inputs, config = _redact(inputs, config, out, tmp)
+        bar = Progress(len(NODES) + len(chapters()) + 1, quiet)
+        with record.timed("compute"):
+            outputs, step_seconds = pipeline.compute(
+                inputs, p, config, coverage=coverage,
+                progress=lambda node, s: bar.advance(f"computed {node.title.lower()} ({s:.1f} s)"))
+        checks = outputs["summary.json"]["plausibility"]
+        for warning in checks:
+            bar.say(f"[vga] warning: {warning}")
+        with record.timed("write_results"):
+            pipeline.write(outputs, tmp / "results")
+        record.timings["steps"] = step_seconds
+        params = {"data_dir": str(data_dir), "period": p.label,
+                  "config": str(Path(config_path).resolve()) if config_path else "", "run_dir": str(tmp),
+                  "reports_dir": str(out)}
+        with record.timed("notebooks"):
+            record.timings |= _notebooks(params, tmp, pool, bar, debug)
+        with record.timed("report"):
+            _report(p, config, tmp, coverage.warnings() + checks)
+        bar.advance("report written")
+        bar.close()
+        record.timings["total"] = round(time.time() - record.started, 3)
+        write_manifest(tmp / "manifest.json", period=p,
+                       parameters={k: v for k, v in params.items() if k != "run_dir"}
+                       | {"strict": strict, "force": force, "redact": redact},
+                       inputs=loaded.manifest(), coverage=coverage.as_dict(), config=config, timings=record.timings,
+                       incremental_store=record.incremental_store)
+        pool.close()
+        pool = None
+        shutil.rmtree(tmp / WORK)
+        folder.move_into_place(tmp, out / p.label)
+    except BaseException as exc:
+        if bar is not None:
+            bar.close()
+        if pool is not None:
+            pool.close()
+        _discard(tmp, out, exc)
+        raise
+    say(f"[vga] done in {time.time() - record.started:.1f} s", quiet)
+
+
+def _load(data_dir: Path, config: dict, tmp: Path, store, *, strict: bool, quiet: bool, allow_outside: bool):
+    """Every table of the data folder (or the warehouse), validated."""
+    say(f"[vga] loading {data_dir}", quiet)
+    return load_folder(data_dir, config, strict=strict, work_dir=tmp / WORK,
+                       progress=lambda load: say(table_line(load), quiet), store=store, allow_outside=allow_outside)
+
+
+def _coverage(loaded, p, config: dict, quiet: bool, allow_partial: bool):
+    """The period's coverage, assessed once for every node; data that does
+    not reach the as-of date stops the run unless ``allow_partial``."""
+    coverage = assess(loaded.sources(), p.as_of, config["analysis"])
+    if not coverage.covers_as_of and not allow_partial:
+        raise PartialPeriodError(
+            f"the data does not cover {p.label}: {coverage.reason} Or pass --allow-partial for a report that says "
+            "what it cannot show")
+    for warning in coverage.warnings():
+        say(f"[vga] warning: {warning}", quiet)
+    return coverage
+
+
+def _refresh(store, loaded, inputs, config: dict, quiet: bool):
+    from .refresh import refresh_monthly
+
+    return refresh_monthly(store, loaded, inputs, config["usage"]["core_features"], quiet)
+
+
+def _redact(inputs, config: dict, out: Path, tmp: Path):
+    """Pseudonyms for account and team names before any node sees them."""
+    from .redact import redact_config, redact_folder, redact_inputs, redaction_key
+
+    key = redaction_key(out)
+    redact_folder(tmp / "quarantine", key)
+    return redact_inputs(inputs, key), redact_config(config, key)
+
+
+def _notebooks(params: dict, tmp: Path, pool, bar: Progress, debug: bool) -> dict:
+    """Every chapter's notebook executed (two at a time); seconds per notebook."""
+    from .kernels import execute
+
+    titles = {c.notebook: c.title for c in chapters().values()}
+    jobs = [(stem, NOTEBOOK_DIR / f"{stem}.ipynb", tmp / "notebooks" / f"{stem}.ipynb") for stem in titles]
+    done = []
+
+    def progress(name, seconds):
+        done.append(name)
+        bar.advance(f"[{len(done)}/{len(jobs)}] presented {titles[name].lower()} ({seconds:.1f} s)")
+
+    try:
+        return execute(jobs, params, pool, workers=NOTEBOOK_WORKERS, progress=progress)
+    except BaseException:
+        if debug:
+            print((tmp / WORK / "kernels.log").read_text(errors="replace"), flush=True)
+        raise
+
+
+def _report(p, config: dict, tmp: Path, warnings: list[str]) -> None:
+    """``report.html`` from the executed notebooks, in the chapters' order."""
+    from .report import ReportError, build_report
+
+    try:
+        build_report(
+            [(c.title, tmp / "notebooks" / f"{c.notebook}.ipynb") for c in report_order()],
+            tmp / "report.html",
+            title=f"Value gap analysis: {p.label}",
+            subtitle=f"As of {p.as_of.isoformat()} · retention window {p.window_start.isoformat()} to "
+                     f"{p.as_of.isoformat()} · amounts in "
+                     + (config["report"]["currency"].strip() or "the data's currency"),
+            warnings=warnings,
+            missing=missing_steps(),
+        )
+    except (ReportError, OSError, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # any other failure of the last stage: one line, nothing left behind
+        raise ReportError(f"the report could not be written ({type(exc).__name__}: "
+                          f"{str(exc).strip().splitlines()[0] if str(exc).strip() else 'no detail'}); "
+                          "earlier reports are untouched") from exc
+
+
+def _discard(tmp: Path, out: Path, exc: BaseException) -> None:
+    """What a failed run leaves: accepted events (with user ids) never
+    outlive the run; executed notebooks of a failed run are kept to read
+    what went wrong, but not those of an interrupted run, of one that could
+    not write, or of a report refused at the last stage."""
+    from .report import ReportError
+
+    shutil.rmtree(tmp / WORK, ignore_errors=True)
+    keep = isinstance(exc, Exception) and not isinstance(exc, ReportError) and write_fault(exc, out) is None
+    if tmp.exists() and not (keep and any((tmp / "notebooks").glob("*.ipynb"))):
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _has_events(data_dir: Path, config: dict, allow_outside: bool = False) -> bool:
+    """Whether the run has product events (a data folder's or a warehouse's): only then is there a store."""
+    return "usage_events" in find_sources(data_dir, config, allow_outside) or bool(warehouse_url(config))
