@@ -23,7 +23,7 @@ PACKAGE = ROOT / "vga"
 #: module may import its own layer's modules and those of the layers below,
 #: never above; "entry" modules are imported by nothing of the package.
 LAYERS = {
-    "foundation": {"errors", "contract", "periods", "words", "stats", "spreadsheet", "privacy", "config", "engine",
+    "foundation": {"errors", "contract", "periods", "words", "stats", "spreadsheet", "privacy", "config", "settings", "outputs", "engine",
                    "inputs", "sample"},
     "load": {"load"},
     "analysis": {"analysis"},
@@ -111,7 +111,7 @@ def test_import_check_sees_a_forbidden_import():
     planted.write_text("from ..run.runner import run_period\nfrom ..nodes.retention import compute\n")
     try:
         assert {"run.runner", "nodes.retention"} <= _imports(planted)
-        with pytest.raises(AssertionError, match="imports vga.run.runner"):
+        with pytest.raises(AssertionError, match=r"imports vga\.(run\.runner|nodes\.retention)"):
             test_every_module_is_in_a_layer_and_imports_only_downward()
     finally:
         planted.unlink()
@@ -292,3 +292,20 @@ def test_a_step_without_a_chapter_is_named_in_the_report(monkeypatch):
 
     monkeypatch.setattr(present, "_CHAPTERS", {k: c for k, c in chapters().items() if c.number != 6})
     assert present.missing_steps() == ["Step 6"]
+
+
+def test_nodes_and_chapters_name_outputs_by_their_constants():
+    """Every results/ file is named once (vga/outputs.py); a node or chapter
+    that spells a name as a string could drift from it unseen."""
+    import io
+    import tokenize
+
+    from vga import outputs
+
+    names = {value for key, value in vars(outputs).items() if key.isupper()}
+    assert names == {o.name for n in NODES.values() for o in n.outputs}  # one constant per output, no spare
+    for folder in ("nodes", "present"):
+        for path in (PACKAGE / folder).glob("*.py"):
+            tokens = tokenize.generate_tokens(io.StringIO(path.read_text()).readline)
+            spelled = [t.string for t in tokens if t.type == tokenize.STRING and t.string.strip("\"'") in names]
+            assert not spelled, f"{path.relative_to(ROOT)} spells {spelled}: use vga.outputs"

@@ -134,3 +134,21 @@ def test_planted_effects_appear_in_the_results_files(sample_run, truth):
     assert signals.loc[("usage_score", 30), "flagged"] and signals.loc[("usage_score", 30), "difference"] < 0
     milestones = pd.read_csv(results / "milestones.csv")
     assert set(milestones.loc[milestones["flagged"], "milestone"]) == {milestone[len("milestone_"):]}
+
+
+def test_a_reused_kernel_forgets_the_last_notebooks_currency(monkeypatch):
+    """What runs between two notebooks in one kernel empties the currency:
+    a notebook never shows amounts in the previous one's currency."""
+    import builtins
+
+    from vga.run.kernels import RESET
+
+    class Shell:
+        def run_line_magic(self, name, value):
+            assert (name, value) == ("reset", "-f")
+
+    monkeypatch.setattr(builtins, "get_ipython", lambda: Shell(), raising=False)
+    blocks.set_currency("EUR")
+    assert blocks.money(2_000_000) == "EUR 2.0M"
+    exec(RESET, {})
+    assert blocks.money(2_000_000) == "2.0M"

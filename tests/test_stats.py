@@ -99,3 +99,13 @@ def test_tests_and_corrections_live_only_in_vga_stats():
         names = {a.name for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.ImportFrom)
                  for a in node.names}
         assert not names & once, f"{path}: {sorted(names & once)}; use vga.stats"
+
+
+def test_the_summary_words_its_gaps_at_the_configured_alpha():
+    from vga.nodes.executive_summary import value_gaps
+
+    wins = pd.DataFrame({"rank": [1], "kind": ["systemic"], "gap": ["LATAM"], "q_value": [0.03], "tested": [True],
+                         "do_first": [True]})
+    assert value_gaps(wins, 5, alpha=0.05)["do_first"][0]["confidence"] == "medium"
+    assert value_gaps(wins, 5, alpha=0.01)["do_first"][0]["confidence"] == "low"
+    assert value_gaps(wins, 5, alpha=0.2)["do_first"][0]["confidence"] == "high"

@@ -337,6 +337,13 @@ def config_hash(config: dict) -> str:
     return hashlib.sha256(json.dumps(redacted(config), sort_keys=True, default=str).encode()).hexdigest()
 
 
+def source_spec(config: dict, table: str) -> dict:
+    """How ``table``'s file or query is read (``[sources.<table>]``: path or
+    sql, columns, decimal, thousands, date_formats, encoding, delimiter);
+    empty when the configuration says nothing of it."""
+    return (config.get("sources") or {}).get(table) or {}
+
+
 def warehouse_url(config: dict) -> str:
     """The warehouse URL: ``[warehouse] url``, else the environment variable
     named by ``[warehouse] url_env`` (so that no password need be written in

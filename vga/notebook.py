@@ -21,6 +21,7 @@ from .config import load_config
 from .nodes import NODES, output_owner
 from .periods import Period, parse_period
 from .present import Chapter, chapters
+from .settings import Settings
 
 
 @dataclass(frozen=True)
@@ -29,9 +30,12 @@ class View:
 
     chapter: Chapter
     period: Period
-    settings: dict  # the validated configuration, section -> settings
+    settings: Settings  # typed and frozen, section by section
     outputs: dict = field(repr=False)
     origin: str  # "run" (read from results/) or "computed"
+
+    def __post_init__(self):  # a configuration mapping is parsed (tests, analysts building a view)
+        object.__setattr__(self, "settings", Settings.parse(self.settings))
 
     def __getitem__(self, name: str):
         return self.outputs[name]
@@ -42,7 +46,7 @@ class View:
     @property
     def currency(self) -> str:
         """The currency code shown before amounts (``[report] currency``); empty: none."""
-        return (self.settings.get("report", {}).get("currency") or "").strip()
+        return self.settings.report.currency.strip()
 
 
 def shown_outputs(chapter: Chapter) -> list[str]:
@@ -61,17 +65,18 @@ def open_chapter(chapter: str, data_dir: str = "", period: str = "", config: str
     the_chapter = known[chapter]
     p = parse_period(period)
     cfg = load_config(config or None, data_dir or None)
+    settings = Settings.parse(cfg)
     from .present.blocks import set_currency
 
-    set_currency(cfg["report"]["currency"])
+    set_currency(settings.report.currency)
     names = shown_outputs(the_chapter)
     results = Path(run_dir) / "results" if run_dir else None
     if results is not None and results.is_dir():
-        return View(the_chapter, p, cfg, {n: pipeline.read(results, n) for n in names}, "run")
+        return View(the_chapter, p, settings, {n: pipeline.read(results, n) for n in names}, "run")
     from .load import load_folder, previous_quadrants, to_inputs
 
     loaded = load_folder(data_dir, cfg)
     inputs = to_inputs(loaded, previous_quadrants(reports_dir, p.previous_label))
     keys = sorted({output_owner(n).key for n in names})
     outputs, _ = pipeline.compute(inputs, p, cfg, keys)
-    return View(the_chapter, p, cfg, {n: outputs.get(n) for n in names}, "computed")
+    return View(the_chapter, p, settings, {n: outputs.get(n) for n in names}, "computed")

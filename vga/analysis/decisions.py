@@ -25,6 +25,8 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+
+from ..settings import Settings
 from dateutil.relativedelta import relativedelta
 
 from .compare import compare_table
@@ -86,12 +88,13 @@ def decision_table(renewals: pd.DataFrame | None, as_of: date, months: int) -> p
     return out[columns].reset_index(drop=True)
 
 
-def add_point_in_time(decisions: pd.DataFrame, inputs, settings: dict, leads=LEADS) -> pd.DataFrame:
+def add_point_in_time(decisions: pd.DataFrame, inputs, settings: Settings, leads=LEADS) -> pd.DataFrame:
     """``decisions`` with, for each lead L, ``health_score_dL``,
     ``usage_score_dL``, ``arr_dL``, ``tickets_dL`` (see the module
     docstring), then ``quadrant_dL``: the quadrant those scores give
     (``Unscored`` where a score is missing), so that churned accounts are
     seen in the quadrant they had before they left."""
+    settings = Settings.parse(settings)  # a configuration mapping works too
     out = decisions.copy()
     if out.empty:
         for lead in leads:
@@ -108,14 +111,14 @@ def add_point_in_time(decisions: pd.DataFrame, inputs, settings: dict, leads=LEA
     pairs["usage_score"] = scores["usage_score"].to_numpy()
     pairs["arr"] = arr_for_pairs(inputs.table("accounts"), inputs.table("renewals"), pairs).to_numpy()
     pairs["tickets"] = ticket_counts(inputs, pairs, settings).to_numpy()
-    analysis = settings["analysis"]
+    analysis = settings.analysis
     for lead in leads:
         part = pairs[pairs["lead"] == lead].set_index("row")
         for signal in ("health_score", "usage_score", "arr", "tickets"):
             out[f"{signal}_d{lead}"] = part[signal].reindex(out.index).astype(float)
     for lead in leads:
         out[f"quadrant_d{lead}"] = assign_quadrant(out[f"usage_score_d{lead}"], out[f"health_score_d{lead}"],
-                                                   analysis["usage_threshold"], analysis["health_threshold"]).to_numpy()
+                                                   analysis.usage_threshold, analysis.health_threshold).to_numpy()
     return out
 
 
@@ -222,7 +225,7 @@ def group_summary(decisions: pd.DataFrame) -> dict:
     }
 
 
-def behaviour_features(decisions: pd.DataFrame, inputs, settings: dict, lead: int = 30, max_features: int = 30) -> pd.DataFrame:
+def behaviour_features(decisions: pd.DataFrame, inputs, settings: Settings, lead: int = 30, max_features: int = 30) -> pd.DataFrame:
     """What each account did before each decision, as of ``decision_date -
     lead`` (point-in-time, like the signals): one row per decision with
 
@@ -240,6 +243,7 @@ def behaviour_features(decisions: pd.DataFrame, inputs, settings: dict, lead: in
 
     Columns that need a missing table are left out.
     """
+    settings = Settings.parse(settings)  # a configuration mapping works too
     from .usage import distinct_features, first_value, pair_feature_use, pair_usage, top_features
 
     out = decisions[["account_id", "decision_date", "outcome", "group"]].copy()
@@ -255,11 +259,11 @@ def behaviour_features(decisions: pd.DataFrame, inputs, settings: dict, lead: in
         used = pair_feature_use(events, pairs, features).set_index("pair")
         for feature in features:
             out[f"uses_{feature}"] = used[feature].reindex(pairs["pair"]).fillna(False).astype(bool).to_numpy()
-        core = list(settings["usage"]["core_features"])
+        core = list(settings.usage.core_features)
         if core:
             activity = pair_usage(events, pairs, 90, core, distinct_features(events)).set_index("pair")
             out["core_adoption"] = activity["core_adoption"].reindex(pairs["pair"]).fillna(0.0).to_numpy()
-        value = list(settings["usage"].get("value_events") or [])
+        value = list(settings.usage.value_events)
         accounts = inputs.table("accounts")
         if value and "contract_start" in accounts.columns:
             from .coverage import table_dates

@@ -18,9 +18,9 @@ def lookup(keys: pd.Series, values: pd.Series) -> pd.Series:
                      name=values.name)
 
 
-def account_names(accounts: pd.DataFrame, analysis: dict) -> pd.Series:
+def account_names(accounts: pd.DataFrame, analysis) -> pd.Series:
     """account_id -> name to show; empty when redacted by configuration or absent."""
     ids = accounts["account_id"].to_numpy()
-    if analysis.get("redact_account_names") or "account_name" not in accounts.columns:
+    if analysis.redact_account_names or "account_name" not in accounts.columns:
         return pd.Series("", index=ids)
     return pd.Series(accounts["account_name"].fillna("").to_numpy(), index=ids)

@@ -28,6 +28,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from ..settings import Settings
+
 USAGE_COMPONENTS = ("core_adoption", "active_days", "session_depth", "workflow_completion")
 
 
@@ -35,7 +37,7 @@ def usage_scores(
     account_ids: pd.Series,
     activity: pd.DataFrame,
     workflows: pd.DataFrame | None,
-    config: dict,
+    config: Settings,
 ) -> pd.DataFrame:
     """Usage score and components per account (see the module docstring).
 
@@ -43,16 +45,17 @@ def usage_scores(
     is :func:`vga.analysis.usage.workflow_summary` output (``runs_started``,
     ``runs_completed`` per account) or None.
     """
-    settings = config["usage"]
-    core = list(settings.get("core_features") or [])
-    weights = {k: float(v) for k, v in settings["weights"].items()}
+    config = Settings.parse(config)  # a configuration mapping works too
+    usage = config.usage
+    core = list(usage.core_features)
+    weights = {k: float(v) for k, v in usage.weights.items()}
     out = pd.DataFrame({"account_id": pd.Series(account_ids, dtype=object).drop_duplicates().to_numpy()})
     a = out.merge(activity, on="account_id", how="left")
     has_events = a["events"].fillna(0) > 0
     comp = pd.DataFrame(index=a.index)
     comp["core_adoption"] = (a["core_features_used"].fillna(0) / len(core)).clip(upper=1) if core else np.nan
-    comp["active_days"] = (a["active_days"].fillna(0) / float(settings["target_active_days"])).clip(upper=1)
-    comp["session_depth"] = (a["events_per_session"].fillna(0) / float(settings["target_events_per_session"])).clip(upper=1)
+    comp["active_days"] = (a["active_days"].fillna(0) / float(usage.target_active_days)).clip(upper=1)
+    comp["session_depth"] = (a["events_per_session"].fillna(0) / float(usage.target_events_per_session)).clip(upper=1)
     if workflows is not None and len(workflows):
         wf = out.merge(workflows, on="account_id", how="left")
         rate = wf["runs_completed"] / wf["runs_started"]
@@ -100,7 +103,7 @@ def health_composite(
     touchpoints: pd.DataFrame | None,
     account_ids: pd.Series,
     day: date,
-    config: dict,
+    config: Settings,
     tickets_known: bool = True,
 ) -> pd.DataFrame:
     """The documented health composite at ``day`` (0..100), with its parts.
@@ -127,6 +130,7 @@ def health_composite(
     signal, ``health_signals_used`` and ``health_signals_stale`` (names
     separated by ``;``).
     """
+    config = Settings.parse(config)  # a configuration mapping works too
     ids = pd.Series(account_ids, dtype=object).drop_duplicates().to_numpy()
     pairs = pd.DataFrame({"pair": np.arange(len(ids)), "account_id": ids, "day": pd.Timestamp(day)})
     out = health_composite_pairs(surveys, tickets, touchpoints, pairs, config,
@@ -144,15 +148,16 @@ def _recent(frame: pd.DataFrame | None, column: str, pairs: pd.DataFrame, days: 
     return m[(m[column] >= end - pd.Timedelta(days=int(days))) & (m[column] < end)]
 
 
-def health_composite_pairs(surveys, tickets, touchpoints, pairs: pd.DataFrame, config: dict,
+def health_composite_pairs(surveys, tickets, touchpoints, pairs: pd.DataFrame, config: Settings,
                            tickets_known=None) -> pd.DataFrame:
     """:func:`health_composite` for many (account, day) pairs at once:
     ``pairs`` has ``pair`` (unique), ``account_id`` and ``day``; the result
     has one row per pair with the same columns plus ``pair`` and ``day``.
     ``tickets_known`` (position-aligned booleans; default all true): where
     the tickets reach the pair's day, so that no tickets means none."""
-    ages = config["health"]["max_age_days"]
-    weights = {k: float(v) for k, v in config["health"]["weights"].items()}
+    config = Settings.parse(config)  # a configuration mapping works too
+    ages = config.health.max_age_days
+    weights = {k: float(v) for k, v in config.health.weights.items()}
     pairs = pairs.assign(day=pd.to_datetime(pairs["day"]).dt.normalize())
     parts = pd.DataFrame(index=pd.Index(pairs["pair"].to_numpy(), name="pair"))
     s = _recent(surveys, "responded_at", pairs, ages["nps"])
@@ -202,7 +207,7 @@ def health_composite_pairs(surveys, tickets, touchpoints, pairs: pd.DataFrame, c
     return out.reset_index()
 
 
-def explain_movement(table: pd.DataFrame, config: dict, top: int = 3) -> pd.DataFrame:
+def explain_movement(table: pd.DataFrame, config: Settings, top: int = 3) -> pd.DataFrame:
     """Why did each account's quadrant or health colour change?
 
     ``table`` holds current columns (``usage_score``, ``usage_<component>``,
@@ -214,11 +219,12 @@ def explain_movement(table: pd.DataFrame, config: dict, top: int = 3) -> pd.Data
     a sentence naming the largest movers, for rows whose quadrant or health
     colour changed (empty elsewhere).
     """
+    config = Settings.parse(config)  # a configuration mapping works too
     out = table.copy()
     if "previous_usage_score" not in out.columns and "previous_health_score" not in out.columns:
         out["explanation"] = np.where(out.get("moved", False), "previous quadrant from the previous run; parts unknown", "")
         return out
-    weights = {k: float(v) for k, v in config["usage"]["weights"].items()}
+    weights = {k: float(v) for k, v in config.usage.weights.items()}
     total_weight = sum(weights.get(c, 0.0) for c in USAGE_COMPONENTS) or 1.0
     out["usage_change"] = out["usage_score"] - out.get("previous_usage_score", np.nan)
     out["health_change"] = out["health_score"] - out.get("previous_health_score", np.nan)
@@ -283,7 +289,7 @@ def workflow_runs_table(runs: pd.DataFrame):
     return con.table("vga_workflow_runs")
 
 
-def scores_at(inputs, day: date, settings: dict, *, run_as_of: bool) -> pd.DataFrame:
+def scores_at(inputs, day: date, settings: Settings, *, run_as_of: bool) -> pd.DataFrame:
     """Usage and health score per account at ``day``, with components.
 
     ``inputs`` is a :class:`vga.inputs.Inputs`; ``settings`` holds the
@@ -295,15 +301,16 @@ def scores_at(inputs, day: date, settings: dict, *, run_as_of: bool) -> pd.DataF
     ``day`` outside the dates the events cover is missing, not 0: no events
     there means no data, not no use.
     """
+    settings = Settings.parse(settings)  # a configuration mapping works too
     from .coverage import assess
     from .usage import window_usage
 
     accounts = inputs.table("accounts")
-    coverage = assess(inputs.sources, day, settings.get("analysis"))
+    coverage = assess(inputs.sources, day, settings.analysis)
     out = pd.DataFrame({"account_id": accounts["account_id"].to_numpy()})
     if inputs.events is not None:
         if coverage.reaches("usage_events", day):
-            activity = window_usage(inputs.events.table(), day, 90, settings["usage"]["core_features"]).to_pandas()
+            activity = window_usage(inputs.events.table(), day, 90, settings.usage.core_features).to_pandas()
             runs = inputs.table("workflow_runs", needs=("completed_at",))
             workflows = workflow_summary_frame(runs, day) if runs is not None else None
             out = out.merge(usage_scores(out["account_id"], activity, workflows, settings), on="account_id", how="left")
@@ -368,7 +375,7 @@ def health_for_pairs(health_scores: pd.DataFrame | None, pairs: pd.DataFrame) ->
     return result
 
 
-def scores_for_pairs(inputs, pairs: pd.DataFrame, settings: dict) -> pd.DataFrame:
+def scores_for_pairs(inputs, pairs: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     """Usage and health score for many (account, day) pairs, point-in-time.
 
     ``pairs``: ``account_id`` and ``day``. Each pair gets the scores that
@@ -378,6 +385,7 @@ def scores_for_pairs(inputs, pairs: pd.DataFrame, settings: dict) -> pd.DataFram
     not, and a score that cannot be computed is NaN, not 0. Returns
     ``pairs`` with ``usage_score`` and ``health_score`` added.
     """
+    settings = Settings.parse(settings)  # a configuration mapping works too
     from .coverage import assess
     from .usage import pair_usage
 
@@ -386,10 +394,10 @@ def scores_for_pairs(inputs, pairs: pd.DataFrame, settings: dict) -> pd.DataFram
     out["pair"] = np.arange(len(out))
     out["usage_score"] = np.nan
     if inputs.events is not None and len(out):
-        coverage = assess(inputs.sources, out["day"].max().date(), settings.get("analysis"))
+        coverage = assess(inputs.sources, out["day"].max().date(), settings.analysis)
         inside = out[coverage.reaches_days("usage_events", out["day"])]
         if len(inside):
-            activity = pair_usage(inputs.events.table(), inside, 90, settings["usage"]["core_features"])
+            activity = pair_usage(inputs.events.table(), inside, 90, settings.usage.core_features)
             activity = activity.assign(account_id=activity["pair"].astype(str)).drop(columns="pair")
             runs = inputs.table("workflow_runs", needs=("completed_at",))
             workflows = _workflows_for_pairs(runs, inside) if runs is not None else None
@@ -400,11 +408,12 @@ def scores_for_pairs(inputs, pairs: pd.DataFrame, settings: dict) -> pd.DataFram
     return out.drop(columns="pair")
 
 
-def health_scores_for_pairs(inputs, pairs: pd.DataFrame, settings: dict) -> pd.Series:
+def health_scores_for_pairs(inputs, pairs: pd.DataFrame, settings: Settings) -> pd.Series:
     """The health score of :func:`scores_for_pairs` alone, position-aligned
     with ``pairs`` (``account_id``, ``day``): the latest ``health_scores``
     row on or before the day, else the documented composite; NaN where
     neither can be computed."""
+    settings = Settings.parse(settings)  # a configuration mapping works too
     out = pairs[["account_id", "day"]].reset_index(drop=True).copy()
     out["day"] = pd.to_datetime(out["day"]).dt.normalize()
     out["pair"] = np.arange(len(out))
@@ -431,15 +440,16 @@ def _workflows_for_pairs(runs: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFram
     return out
 
 
-def tickets_reach(inputs, days: pd.Series, settings: dict) -> pd.Series:
+def tickets_reach(inputs, days: pd.Series, settings: Settings) -> pd.Series:
     """Whether the ``support_tickets`` table reaches each of ``days``
     (:meth:`vga.analysis.coverage.Coverage.reaches_days`), aligned with ``days``."""
+    settings = Settings.parse(settings)  # a configuration mapping works too
     from .coverage import assess
 
     if inputs.table("support_tickets") is None or not len(days):
         return pd.Series(False, index=days.index)
     day = pd.to_datetime(days).max().date()
-    return assess(inputs.sources, day, settings.get("analysis")).reaches_days("support_tickets", days)
+    return assess(inputs.sources, day, settings.analysis).reaches_days("support_tickets", days)
 
 
 def tickets_for_pairs(tickets: pd.DataFrame | None, pairs: pd.DataFrame, window_days: int = 90,
@@ -460,10 +470,11 @@ def tickets_for_pairs(tickets: pd.DataFrame | None, pairs: pd.DataFrame, window_
     return pd.Series(values, index=pairs.index)
 
 
-def ticket_counts(inputs, pairs: pd.DataFrame, settings: dict, tickets: pd.DataFrame | None = None,
+def ticket_counts(inputs, pairs: pd.DataFrame, settings: Settings, tickets: pd.DataFrame | None = None,
                   window_days: int = 90) -> pd.Series:
     """:func:`tickets_for_pairs` over the run's tickets (or ``tickets``, a
     part of them), empty where the tickets do not reach the pair's day."""
+    settings = Settings.parse(settings)  # a configuration mapping works too
     table = inputs.table("support_tickets") if tickets is None else tickets
     known = tickets_reach(inputs, pd.Series(pd.to_datetime(pairs["day"]).to_numpy()), settings).to_numpy()
     return tickets_for_pairs(table, pairs, window_days, known=known)

@@ -11,6 +11,8 @@ import ibis
 import numpy as np
 import pandas as pd
 
+from ..settings import Settings
+
 from . import quadrant as q
 from .coverage import covered_months, table_dates
 from .frames import account_names
@@ -42,16 +44,17 @@ def quadrants_now_and_before(inputs, period, settings) -> tuple[pd.DataFrame, di
     Also returns the quadrant totals at the previous period's as-of date
     (accounts active then, their ARR then) when the data has history, else None.
     """
-    cfg = settings["analysis"]
+    settings = Settings.parse(settings)  # a configuration mapping works too
+    cfg = settings.analysis
     accounts, renewals = inputs.table("accounts"), inputs.table("renewals")
     arr = arr_at(accounts, renewals, period.as_of)
     active_ids = arr[arr > 0].index
     now = scores_at(inputs, period.as_of, settings, run_as_of=True)
     now = now[now["account_id"].isin(active_ids)].copy()
     now.insert(1, "arr", now["account_id"].map(arr).astype(float))
-    thresholds = cfg["usage_threshold"], cfg["health_threshold"]
+    thresholds = cfg.usage_threshold, cfg.health_threshold
     now["quadrant"] = q.assign_quadrant(now["usage_score"], now["health_score"], *thresholds)
-    now["health_color"] = q.health_color(now["health_score"], tuple(cfg["health_colors"]))
+    now["health_color"] = q.health_color(now["health_score"], tuple(cfg.health_colors))
     previous = pd.Series(dtype=object)
     previous_totals = None
     if inputs.previous_quadrants is not None and len(inputs.previous_quadrants):
@@ -75,7 +78,7 @@ def quadrants_now_and_before(inputs, period, settings) -> tuple[pd.DataFrame, di
         )
     table = q.add_movement(now, previous)
     if "previous_health_score" in table.columns:
-        table["previous_health_color"] = q.health_color(table["previous_health_score"], tuple(cfg["health_colors"]))
+        table["previous_health_color"] = q.health_color(table["previous_health_score"], tuple(cfg.health_colors))
     table = explain_movement(table, settings)
     components = [c for c in table.columns if c not in QUADRANT_COLUMNS]
     table = table[QUADRANT_COLUMNS + components].sort_values("account_id").reset_index(drop=True)

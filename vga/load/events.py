@@ -28,6 +28,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from ..config import source_spec
 from ..contract import PERSONAL_COLUMNS, REDACTED, TABLES
 from ..errors import DataError
 from ..privacy import mask_contacts
@@ -133,8 +134,9 @@ def validate_events(
         writes = (accepted_path,) + ((identity[0],) if identity is not None else ())
         restrict(con, path.data_dir, confine(path.sql, path.data_dir, path.where()), writes=writes,
                  folders=(work_dir / "duckdb-spill",))
-    raw_sql, raw_columns, folder = _raw_relation(con, path, config.get("sources", {}).get("usage_events", {}))
-    mapping = config.get("sources", {}).get("usage_events", {}).get("columns", {})
+    spec = source_spec(config, "usage_events")
+    raw_sql, raw_columns, folder = _raw_relation(con, path, spec)
+    mapping = spec.get("columns", {})
     reverse = {v: k for k, v in mapping.items()}
     contract_of = {c: reverse.get(c, c) for c in raw_columns}
     present = set(contract_of.values())

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..config import source_spec
 from ..contract import TABLES
 from ..errors import DataError, UsageError
 from . import messages as msg
@@ -115,11 +116,11 @@ def find_sources(data_dir: Path, config: dict, allow_outside: bool = False) -> d
         raise DataError(f"data folder {data_dir} does not exist or is not a folder")
     found: dict[str, Path] = {}
     for name, table in TABLES.items():
-        query = config.get("sources", {}).get(name, {}).get("sql")
+        query = source_spec(config, name).get("sql")
         if query:
             found[name] = SqlSource(data_dir, name, query, config.get("_file"))
             continue
-        configured = config.get("sources", {}).get(name, {}).get("path")
+        configured = source_spec(config, name).get("path")
         if configured:
             path = Path(configured)
             path = path if path.is_absolute() else data_dir / path

@@ -43,6 +43,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from ..config import source_spec
 from .files import SqlSource, sha256
 
 #: Bump when what an entry holds, or how events are validated, changes:
@@ -221,7 +222,7 @@ def validate_with_store(store: "EventStore", source, config: dict, accounts: pd.
     is reused when it can be, validated (and kept) when not."""
     from .events import validate_events
 
-    mapping = config.get("sources", {}).get("usage_events", {})
+    mapping = source_spec(config, "usage_events")
     parts = store.parts(source, mapping)
     folder = not isinstance(source, SqlSource) and Path(source).is_dir()
     facts = []

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..config import source_spec
 from ..contract import PERSONAL_COLUMNS, REDACTED, TABLES, Table, derived_outcome
 from ..errors import DataError
 from . import messages as msg
@@ -178,7 +179,7 @@ def _contract_columns(name: str, path, raw: pd.DataFrame, mapping: dict) -> tupl
 def stage_table(name: str, path: Path, config: dict) -> Staged:
     """Read ``path`` and apply the value checks, table rules and row rules."""
     table = TABLES[name]
-    options = config.get("sources", {}).get(name, {})
+    options = source_spec(config, name)
     source = read_table(path, name, options)
     raw = source.frame
     mapping = options.get("columns", {})  # contract name -> name in the file

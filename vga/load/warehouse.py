@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 import ibis
 import pandas as pd
 
-from ..config import redact_url, warehouse_url
+from ..config import redact_url, source_spec, warehouse_url
 from ..engine import open_warehouse
 from ..privacy import mask_contacts
 from ..contract import PERSONAL_COLUMNS, REDACTED, TABLES
@@ -101,7 +101,7 @@ def validate_warehouse_events(config: dict, accounts: pd.DataFrame, users: pd.Da
                         "([warehouse] events_table in vga.toml)") from None
     if path:
         name = path
-    mapping = config.get("sources", {}).get("usage_events", {}).get("columns", {})
+    mapping = source_spec(config, "usage_events").get("columns", {})
     reverse = {v: k for k, v in mapping.items()}
     contract_of = {c: reverse.get(c, c) for c in raw.columns}
     table = TABLES["usage_events"]

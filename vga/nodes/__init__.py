@@ -22,6 +22,7 @@ from typing import Callable
 from ..analysis.coverage import Coverage
 from ..inputs import Inputs
 from ..periods import Period
+from ..settings import Settings
 
 
 @dataclass(frozen=True)
@@ -51,12 +52,12 @@ class Output:
 @dataclass(frozen=True)
 class Context:
     """What every node of a run reads: the data, the period, the settings
-    (the validated configuration, section -> settings) and the period's
+    (typed and frozen, :class:`~vga.settings.Settings`) and the period's
     coverage (:func:`vga.analysis.coverage.assess` at the as-of date)."""
 
     inputs: Inputs
     period: Period
-    settings: dict
+    settings: Settings
     coverage: Coverage
 
 

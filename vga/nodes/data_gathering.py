@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..outputs import ACCOUNT_COVERAGE_CSV, DATA_GATHERING_JSON, QUARANTINE_REASONS_CSV, SOURCES_CSV
 from ..contract import TABLES
 from ..inputs import NEEDED_COLUMNS
 from ..analysis.retention import arr_at
@@ -65,10 +66,10 @@ def compute(run: Context, upstream: dict) -> dict:
     missing += [{"table": f"{t}.{c}", "needed_for": use} for (t, c), use in NEEDED_COLUMNS.items()
                 if run.inputs.has(t) and run.inputs.table(t, needs=(c,)) is None]
     return {
-        "sources.csv": run.inputs.sources.copy(),
-        "account_coverage.csv": account_coverage(run.inputs, run.period.as_of),
-        "quarantine_reasons.csv": run.inputs.reasons.copy(),
-        "data_gathering.json": {
+        SOURCES_CSV: run.inputs.sources.copy(),
+        ACCOUNT_COVERAGE_CSV: account_coverage(run.inputs, run.period.as_of),
+        QUARANTINE_REASONS_CSV: run.inputs.reasons.copy(),
+        DATA_GATHERING_JSON: {
             "coverage": coverage.as_dict(),
             "warnings": coverage.warnings(),
             "identity_resolution": run.inputs.identity,
@@ -80,17 +81,17 @@ def compute(run: Context, upstream: dict) -> dict:
 NODE = Node(
     key="data_gathering", title="Data gathering", compute=compute,
     outputs=(
-        Output("sources.csv", "per table given: source, rows read/accepted/quarantined, cells blanked, dates covered",
+        Output(SOURCES_CSV, "per table given: source, rows read/accepted/quarantined, cells blanked, dates covered",
                {"table": "str", "source": "str", "rows_read": "int", "rows_accepted": "int",
                 "rows_quarantined": "int", "cells_blanked": "int", "dated_by": "str", "first_date": "date",
                 "last_date": "date"}),
-        Output("quarantine_reasons.csv", "per table and kind of reason: count, one real example, first rows",
+        Output(QUARANTINE_REASONS_CSV, "per table and kind of reason: count, one real example, first rows",
                {"table": "str", "action": "str", "kind": "str", "count": "int", "example": "str", "first_rows": "str"}),
-        Output("account_coverage.csv", "per table: active accounts with a row on or before the as-of date, and their "
+        Output(ACCOUNT_COVERAGE_CSV, "per table: active accounts with a row on or before the as-of date, and their "
                                        "share of accounts and of ARR",
                {"table": "str", "accounts_with_data": "int", "account_share": "float", "arr_with_data": "float",
                 "arr_share": "float"}),
-        Output("data_gathering.json", "coverage of the period, warnings, identity resolution, tables not given"),
+        Output(DATA_GATHERING_JSON, "coverage of the period, warnings, identity resolution, tables not given"),
     ),
 )
 

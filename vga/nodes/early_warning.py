@@ -8,8 +8,11 @@ from datetime import timedelta
 import numpy as np
 import pandas as pd
 
+from ..outputs import (CHURNED_CUSTOMERS_JSON, DECISIONS_CSV, EARLY_WARNING_CSV, EARLY_WARNING_DECISIONS_CSV,
+    EARLY_WARNING_JSON)
 from ..analysis.decisions import HISTORY_NEEDED, missing_groups
-from ..analysis.early_warning import (EXTRA_COLUMNS, WARNING_COLUMNS, DayGrid, backtest, definitions, health_on_grid, health_signals, nps_detractor, settings_with_defaults, ticket_spike, usage_drop)
+from ..analysis.early_warning import (EXTRA_COLUMNS, WARNING_COLUMNS, DayGrid, backtest, definitions, health_on_grid,
+                                      health_signals, nps_detractor, settings_with_defaults, ticket_spike, usage_drop)
 from ..analysis.scores import health_scores_for_pairs
 from . import Context, Node, Output
 
@@ -18,12 +21,12 @@ NEEDS = {"usage_drop": "usage_events", "nps_detractor": "surveys", "ticket_spike
 
 
 def compute(run: Context, upstream: dict) -> dict:
-    analysis = run.settings["analysis"]
-    s = settings_with_defaults(run.settings.get("early_warning"))
-    decisions = upstream["decisions.csv"]
-    facts = {"reason": upstream["churned_customers.json"].get("reason"), "span_days": 180, "settings": s,
-             "not_given": [], "health_threshold": float(analysis["health_threshold"]),
-             "red_below": float(analysis["health_colors"][0])}
+    analysis = run.settings.analysis
+    s = settings_with_defaults(run.settings.early_warning)
+    decisions = upstream[DECISIONS_CSV]
+    facts = {"reason": upstream[CHURNED_CUSTOMERS_JSON].get("reason"), "span_days": 180, "settings": s,
+             "not_given": [], "health_threshold": float(analysis.health_threshold),
+             "red_below": float(analysis.health_colors[0])}
     if not facts["reason"] and (decisions is None or decisions.empty):
         facts["reason"] = "no renewal decisions in the look-back window"
     if not facts["reason"]:
@@ -32,7 +35,7 @@ def compute(run: Context, upstream: dict) -> dict:
         if gap:
             facts["reason"] = gap + "; a warning is judged on churned and on renewed decisions"
     if facts["reason"]:
-        return {"early_warning.json": facts, "early_warning.csv": None, "early_warning_decisions.csv": None}
+        return {EARLY_WARNING_JSON: facts, EARLY_WARNING_CSV: None, EARLY_WARNING_DECISIONS_CSV: None}
     decisions = decisions.reset_index(drop=True)
     grid = DayGrid(decisions)
     fired = {}
@@ -57,13 +60,13 @@ def compute(run: Context, upstream: dict) -> dict:
     fired["health_below_threshold"] = from_health["health_below_threshold"]
     facts["not_given"] = [signal for signal, table in NEEDS.items() if not run.inputs.has(table)]
     texts = definitions(s, facts["health_threshold"], facts["red_below"])
-    table, per_decision = backtest(decisions, {k: fired[k] for k in SIGNAL_ORDER}, texts, alpha=analysis["alpha"],
-                                   min_n=int(analysis["min_accounts"]))
+    table, per_decision = backtest(decisions, {k: fired[k] for k in SIGNAL_ORDER}, texts, alpha=analysis.alpha,
+                                   min_n=int(analysis.min_accounts))
     if table["recall"].isna().all():
         facts["reason"] = (f"no warning signal could be checked on any decision: {HISTORY_NEEDED}"
                            + (" (the data is a snapshot)" if coverage.snapshot else ""))
-        return {"early_warning.json": facts, "early_warning.csv": None, "early_warning_decisions.csv": None}
-    return {"early_warning.json": facts, "early_warning.csv": table, "early_warning_decisions.csv": per_decision}
+        return {EARLY_WARNING_JSON: facts, EARLY_WARNING_CSV: None, EARLY_WARNING_DECISIONS_CSV: None}
+    return {EARLY_WARNING_JSON: facts, EARLY_WARNING_CSV: table, EARLY_WARNING_DECISIONS_CSV: per_decision}
 
 
 _INT = {"churned_decisions", "fired_before_churn", "retained_decisions", "fired_before_retained", "churned_evaluable",
@@ -73,13 +76,13 @@ NODE = Node(
     key="early_warning", title="Early warnings", compute=compute,
     needs=("churned_customers",),
     outputs=(
-        Output("early_warning.json", "the span checked before each decision, the signals' settings, signals whose "
+        Output(EARLY_WARNING_JSON, "the span checked before each decision, the signals' settings, signals whose "
                                      "table was not given"),
-        Output("early_warning.csv", "per signal: churned decisions it warned about and how early, retained "
+        Output(EARLY_WARNING_CSV, "per signal: churned decisions it warned about and how early, retained "
                                     "decisions it fired for (false alarms), intervals and a test",
                {c: ("str" if c in ("signal", "definition", "signal_name") else "bool" if c in ("flagged", "tested")
                     else "int" if c in _INT else "float") for c in WARNING_COLUMNS + EXTRA_COLUMNS}, optional=True),
-        Output("early_warning_decisions.csv", "per decision: each signal's lead in days (its first firing in the "
+        Output(EARLY_WARNING_DECISIONS_CSV, "per decision: each signal's lead in days (its first firing in the "
                                               "180 days before), empty where it did not fire",
                {"account_id": "str", "decision_date": "date", "outcome": "str",
                 **{k: "float" for k in SIGNAL_ORDER}}, optional=True),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from ..outputs import (BEHAVIOURS_CSV, CHURNED_CUSTOMERS_JSON, CHURN_LABELS_CSV, CHURN_POPULATIONS_CSV,
+    DATA_GATHERING_JSON, EARLY_WARNING_CSV, QUADRANTS_CSV, QUADRANT_VIEW_JSON, QUICK_WINS_CSV, RETENTION_JSON,
+    RETENTION_TREND_CSV, SLICES_CSV, SUMMARY_JSON, SURVIVAL_JSON)
 from ..analysis import quadrant as q
 from ..analysis.coverage import assess
 from ..periods import one_year_before
@@ -22,7 +25,7 @@ def previous_figures(inputs, period, settings, previous_quadrants: dict | None) 
     Null, with the reason, where the data does not reach back that far."""
     accounts, renewals = inputs.table("accounts"), inputs.table("renewals")
     out = {"period": period.previous_label, "as_of": period.previous_as_of.isoformat(), "reason": None}
-    coverage = assess(inputs.sources, period.previous_as_of, settings["analysis"])
+    coverage = assess(inputs.sources, period.previous_as_of, settings.analysis)
     first, _ = coverage.reach("renewals") or (None, None)
     if renewals is None:
         out.update({k: None for k in RETENTION_KEYS}, reason="no renewals table")
@@ -120,10 +123,10 @@ def compute(run: Context, upstream: dict) -> dict:
     """The headline figures, from the outputs of the retention, quadrant and
     data-gathering steps (nothing is computed twice), with the same figures
     as of the previous period, the top value gaps and the top quick wins."""
-    retention = upstream["retention.json"]
-    view = upstream["quadrant_view.json"]
-    gathering = upstream["data_gathering.json"]
-    report = run.settings["report"]
+    retention = upstream[RETENTION_JSON]
+    view = upstream[QUADRANT_VIEW_JSON]
+    gathering = upstream[DATA_GATHERING_JSON]
+    report = run.settings.report
     reasons = {}
     if retention.get("reason"):
         reasons["retention"] = retention["reason"]
@@ -131,18 +134,18 @@ def compute(run: Context, upstream: dict) -> dict:
         reasons["quadrants"] = view["reason"]
         quadrants = {name: {"accounts": None, "arr": None} for name in q.QUADRANTS}
     else:
-        quadrants = q.quadrant_totals(upstream["quadrants.csv"])
-    wins = upstream["quick_wins.csv"]
+        quadrants = q.quadrant_totals(upstream[QUADRANTS_CSV])
+    wins = upstream[QUICK_WINS_CSV]
     top_wins = [] if wins is None else [_plain({k: row[k] for k in GAP_KEYS if k in row})
-                                        for row in wins.head(int(report["top_quick_wins"])).to_dict("records")]
-    slices = upstream["slices.csv"]
+                                        for row in wins.head(int(report.top_quick_wins)).to_dict("records")]
+    slices = upstream[SLICES_CSV]
     accounts = run.inputs.table("accounts")
-    analysis = run.settings["analysis"]
-    checks = plausibility_warnings(retention, upstream["quadrants.csv"] if view["covered"] else None, accounts,
-                                   slicing_dimensions(accounts, analysis["slicing_dimensions"]),
-                                   int(analysis["min_accounts"]))
-    gaps = value_gaps(upstream["quick_wins.csv"] if view["covered"] else None, int(report["top_value_gaps"]),
-                      float(run.settings["analysis"]["alpha"]))
+    analysis = run.settings.analysis
+    checks = plausibility_warnings(retention, upstream[QUADRANTS_CSV] if view["covered"] else None, accounts,
+                                   slicing_dimensions(accounts, analysis.slicing_dimensions),
+                                   int(analysis.min_accounts))
+    gaps = value_gaps(upstream[QUICK_WINS_CSV] if view["covered"] else None, int(report.top_value_gaps),
+                      float(run.settings.analysis.alpha))
     # Accounts by name where the data has one (and names are not redacted).
     names = account_names(accounts, analysis).to_dict()
     for record in [*gaps["do_first"], *top_wins]:
@@ -166,32 +169,32 @@ def compute(run: Context, upstream: dict) -> dict:
         "value_gaps": gaps["gaps"],
         "do_first": gaps["do_first"],
         "worth_a_look": gaps["worth_a_look"],
-        "expansion_drivers": expansion_lines(upstream.get("behaviours.csv")),
+        "expansion_drivers": expansion_lines(upstream.get(BEHAVIOURS_CSV)),
         "bridge": retention.get("bridge") or {},
-        "trend": [] if upstream.get("retention_trend.csv") is None else
-        [_plain(r) for r in upstream["retention_trend.csv"].to_dict("records")],
+        "trend": [] if upstream.get(RETENTION_TREND_CSV) is None else
+        [_plain(r) for r in upstream[RETENTION_TREND_CSV].to_dict("records")],
         "top_quick_wins": top_wins,
-        "lookback": {k: upstream["churned_customers.json"].get(k) for k in ("lookback_months", "lookback_start")},
+        "lookback": {k: upstream[CHURNED_CUSTOMERS_JSON].get(k) for k in ("lookback_months", "lookback_start")},
         "untested_slices": int((~slices["tested"]).sum()) if slices is not None else None,
-        "currency": report["currency"],
-        "assumptions": list(run.settings["analysis"].get("assumptions") or []),
-        "churn_labels": churn_labels(upstream.get("churn_labels.csv")),
-        "early_warning": early_warnings(upstream.get("early_warning.csv")),
-        "health_threshold": float(run.settings["analysis"]["health_threshold"]),
+        "currency": report.currency,
+        "assumptions": list(run.settings.analysis.assumptions),
+        "churn_labels": churn_labels(upstream.get(CHURN_LABELS_CSV)),
+        "early_warning": early_warnings(upstream.get(EARLY_WARNING_CSV)),
+        "health_threshold": float(run.settings.analysis.health_threshold),
     }
     populations = churn_populations(retention, run.period.window_start.isoformat(), run.period.as_of.isoformat(),
-                                    upstream["churned_customers.json"], upstream["survival.json"])
+                                    upstream[CHURNED_CUSTOMERS_JSON], upstream[SURVIVAL_JSON])
     summary["churn_populations"] = populations.to_dict("records")
-    return {"summary.json": summary, "churn_populations.csv": populations}
+    return {SUMMARY_JSON: summary, CHURN_POPULATIONS_CSV: populations}
 
 
 NODE = Node(
     key="executive_summary", title="Executive summary", compute=compute,
     needs=("retention", "quadrant_view", "data_gathering", "pattern_slicing", "quick_wins", "churned_customers",
            "early_warning", "survival", "renewed_customers"),
-    outputs=(Output("summary.json", "the headline figures (see the metric definitions), the same as of the previous "
+    outputs=(Output(SUMMARY_JSON, "the headline figures (see the metric definitions), the same as of the previous "
                                     "period, the top value gaps and quick wins"),
-             Output("churn_populations.csv", "the run's churn counts side by side: the retention cohort, the renewal "
+             Output(CHURN_POPULATIONS_CSV, "the run's churn counts side by side: the retention cohort, the renewal "
                                              "decisions of the look-back and the survival subjects, with what each "
                                              "leaves out",
                     {"population": "str", "window": "str", "counted": "int", "unit": "str", "churned": "int",

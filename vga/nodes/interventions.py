@@ -4,6 +4,8 @@ with colour movement, and the loop from complaint to shipped fix."""
 
 from __future__ import annotations
 
+from ..outputs import (HEALTH_TRANSITIONS_CSV, INTERVENTIONS_CSV, INTERVENTIONS_JSON, INTERVENTION_EFFECT_CSV,
+    QUADRANTS_CSV, QUADRANT_VIEW_JSON)
 from ..analysis import interventions as ivx
 from ..analysis.retention import arr_at
 from . import Context, Node, Output
@@ -23,8 +25,8 @@ def _no_previous_reason(facts: dict) -> str:
 def compute(run: Context, upstream: dict) -> dict:
     """The target, transitions, intervention tables and the fix loop; each
     part is null with a reason when its input is missing."""
-    cfg, analysis = run.settings["interventions"], run.settings["analysis"]
-    facts = upstream["quadrant_view.json"]
+    cfg, analysis = run.settings.interventions, run.settings.analysis
+    facts = upstream[QUADRANT_VIEW_JSON]
     out = {"as_of": run.period.as_of.isoformat(), "previous_period": run.period.previous_label,
            "previous_as_of": run.period.previous_as_of.isoformat(), "window_start": run.period.window_start.isoformat(),
            "reasons": {}, "status_note": ("statuses are those in the export, which may have been set after the "
@@ -33,10 +35,10 @@ def compute(run: Context, upstream: dict) -> dict:
     if not facts["covered"]:
         for part in ("target", "interventions", "fixes"):
             reasons[part] = facts["reason"]
-        return {"interventions.json": out, "interventions.csv": None, "health_transitions.csv": None,
-                "intervention_effect.csv": None}
+        return {INTERVENTIONS_JSON: out, INTERVENTIONS_CSV: None, HEALTH_TRANSITIONS_CSV: None,
+                INTERVENTION_EFFECT_CSV: None}
 
-    table = ivx.with_previous_colors(upstream["quadrants.csv"], run.inputs.previous_quadrants)
+    table = ivx.with_previous_colors(upstream[QUADRANTS_CSV], run.inputs.previous_quadrants)
     sources = table.loc[table["previous_color_source"] != "", "previous_color_source"].value_counts()
     out["previous_color_source"] = {str(k): int(v) for k, v in sources.items()}
     out["active_accounts"] = int(len(table))
@@ -44,7 +46,7 @@ def compute(run: Context, upstream: dict) -> dict:
     if sources.sum() == 0:
         reasons["target"] = _no_previous_reason(facts)
     else:
-        out["target"] = ivx.color_target(table, cfg["from_colors"], cfg["to_colors"], float(cfg["target_share"]))
+        out["target"] = ivx.color_target(table, cfg.from_colors, cfg.to_colors, float(cfg.target_share))
         transitions = ivx.transition_matrix(table)
         table_up = table[table["previous_color"].isin(ivx.COLORS) & table["health_color"].isin(ivx.COLORS)]
         out["moved_up"] = int((table_up["health_color"].map(ivx.RANK) > table_up["previous_color"].map(ivx.RANK)).sum())
@@ -74,7 +76,7 @@ def compute(run: Context, upstream: dict) -> dict:
         out["effect_after_days"], out["effect_matches"] = ivx.EFFECT_AFTER_DAYS, ivx.EFFECT_MATCHES
         if sources.sum():
             outcome = ivx.outcome_association(table, iv, run.period.window_start, run.period.as_of,
-                                              int(analysis["min_accounts"]))
+                                              int(analysis.min_accounts))
             out["outcome"] = outcome.to_dict("records")
         else:
             reasons["outcome"] = (f"no health colour is known at the end of {facts['previous_period']}, so whether "
@@ -84,8 +86,8 @@ def compute(run: Context, upstream: dict) -> dict:
         reasons["fixes"] = HOW_TO_FIXES
     else:
         out["fixes"] = ivx.fix_loop(fixes, run.period.as_of, run.period.window_start)
-    return {"interventions.json": out, "interventions.csv": playbooks, "health_transitions.csv": transitions,
-            "intervention_effect.csv": effect}
+    return {INTERVENTIONS_JSON: out, INTERVENTIONS_CSV: playbooks, HEALTH_TRANSITIONS_CSV: transitions,
+            INTERVENTION_EFFECT_CSV: effect}
 
 
 def _effect(inputs, raw, period, settings):
@@ -104,22 +106,22 @@ def _effect(inputs, raw, period, settings):
                                                                               for _ in ids]})
     scores = scores_for_pairs(inputs, pairs, settings)
     scores["active"] = arr_for_pairs(inputs.table("accounts"), inputs.table("renewals"), pairs).to_numpy() > 0
-    analysis = settings["analysis"]
-    return ivx.intervention_effect(raw, scores, period.as_of, int(analysis["min_accounts"]), float(analysis["alpha"]))
+    analysis = settings.analysis
+    return ivx.intervention_effect(raw, scores, period.as_of, int(analysis.min_accounts), float(analysis.alpha))
 
 
 NODE = Node(
     key="interventions", title="MVP and intervention tracking", compute=compute,
     needs=("quadrant_view",),
     outputs=(
-        Output("interventions.json", "colour target and progress, colour moves, interventions by owner, overdue, "
+        Output(INTERVENTIONS_JSON, "colour target and progress, colour moves, interventions by owner, overdue, "
                                      "association with colour movement, the fix loop; reasons where data is missing"),
-        Output("interventions.csv", "per playbook and status: interventions, accounts and their ARR",
+        Output(INTERVENTIONS_CSV, "per playbook and status: interventions, accounts and their ARR",
                {"playbook": "str", "status": "str", "interventions": "int", "accounts": "int", "arr": "float"},
                optional=True),
-        Output("health_transitions.csv", "per previous and current health colour: active accounts and ARR",
+        Output(HEALTH_TRANSITIONS_CSV, "per previous and current health colour: active accounts and ARR",
                {"previous_color": "str", "color": "str", "accounts": "int", "arr": "float"}, optional=True),
-        Output("intervention_effect.csv", "per playbook and measure: health and usage before and after, against "
+        Output(INTERVENTION_EFFECT_CSV, "per playbook and measure: health and usage before and after, against "
                                           "matched accounts without one (difference in differences), 95% interval",
                {c: ("str" if c in ("playbook", "measure") else "bool" if c in ("flagged", "tested")
                     else "int" if c in ("treated", "controls") else "float") for c in ivx.EFFECT_COLUMNS},

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..outputs import JOURNEY_MAP_JSON, JOURNEY_STAGES_CSV, MILESTONES_CSV
 from ..analysis import journey as j
 from ..analysis.coverage import table_dates
 from ..analysis.decisions import decision_table
@@ -43,8 +44,8 @@ def _onboarding(inputs, period, ids, decisions, analysis):
     if not len(status):
         return "no milestone of the journey's accounts was due or completed by the as-of date", None
     at_decision = None if decisions is None else j.milestones_at_decision(onboarding, j.decided_accounts(decisions))
-    table = j.milestone_table(status, at_decision, inputs.table("accounts"), int(analysis["min_accounts"]),
-                              float(analysis["alpha"]))
+    table = j.milestone_table(status, at_decision, inputs.table("accounts"), int(analysis.min_accounts),
+                              float(analysis.alpha))
     per_account = status.groupby("account_id")["completed"].all()
     worst = table.sort_values("completion_rate").iloc[0]
     summary = {
@@ -54,7 +55,7 @@ def _onboarding(inputs, period, ids, decisions, analysis):
         "worst_completion_rate": float(worst["completion_rate"]),
         "flagged": [str(m) for m in table.loc[table["flagged"], "milestone"]],
         "churn_reason": None if decisions is not None else HOW_TO["renewals"],
-        "churn_lookback_months": int(analysis["churn_lookback_months"]),
+        "churn_lookback_months": int(analysis.churn_lookback_months),
     }
     return summary, table
 
@@ -63,7 +64,7 @@ def _first_value(inputs, period, ids, usage):
     accounts = inputs.table("accounts")
     if inputs.events is None:
         return HOW_TO["usage_events"]
-    if not usage["value_events"]:
+    if not usage.value_events:
         return HOW_TO["value_events"]
     if "contract_start" not in accounts.columns:
         return HOW_TO["contract_start"]
@@ -74,9 +75,9 @@ def _first_value(inputs, period, ids, usage):
                     & (pd.to_datetime(starts["contract_start"]) <= pd.Timestamp(period.as_of))]
     if not len(starts):
         return f"no account of the journey started on or after {first_day}, the first day the events cover"
-    first = j.first_value_events(events, starts, usage["value_events"], period.as_of)
+    first = j.first_value_events(events, starts, usage.value_events, period.as_of)
     summary = j.first_value_summary(j.time_to_first_value(first, starts, period.as_of))
-    return summary | {"value_events": list(usage["value_events"]), "events_from": str(first_day)}
+    return summary | {"value_events": list(usage.value_events), "events_from": str(first_day)}
 
 
 def _adoption(inputs, period, ids, usage) -> dict:
@@ -101,7 +102,7 @@ def _adoption(inputs, period, ids, usage) -> dict:
                 "worst_step_runs": 0 if worst is None else int(worst["abandoned_runs"]),
                 "steps": steps.to_dict("records"),
             }
-    core = list(usage["core_features"])
+    core = list(usage.core_features)
     if inputs.events is None:
         out["core"] = HOW_TO["usage_events"]
     elif not core:
@@ -137,17 +138,17 @@ def _support(inputs, period, ids):
 
 
 def compute(run: Context, upstream: dict) -> dict:
-    analysis, usage = run.settings["analysis"], run.settings["usage"]
+    analysis, usage = run.settings.analysis, run.settings.usage
     coverage = run.coverage
     facts = {"as_of": run.period.as_of.isoformat(), "window_start": run.period.window_start.isoformat(),
              "stages": list(j.STAGES), "covered": coverage.covers_as_of, "reason": coverage.reason}
     if not coverage.covers_as_of:
         parts = {key: coverage.reason for key in ("onboarding", "first_value", "support", "renewal")}
         parts["adoption"] = {"workflows": coverage.reason}
-        return {"journey_map.json": facts | parts, "journey_stages.csv": j.stage_rows(parts), "milestones.csv": None}
+        return {JOURNEY_MAP_JSON: facts | parts, JOURNEY_STAGES_CSV: j.stage_rows(parts), MILESTONES_CSV: None}
     accounts, renewals = run.inputs.table("accounts"), run.inputs.table("renewals")
     ids = j.journey_accounts(accounts, renewals, run.period.as_of, run.period.window_start)
-    decisions = (decision_table(renewals, run.period.as_of, int(analysis["churn_lookback_months"]))
+    decisions = (decision_table(renewals, run.period.as_of, int(analysis.churn_lookback_months))
                  if renewals is not None else None)
     onboarding, milestones = _onboarding(run.inputs, run.period, ids, decisions, analysis)
     parts = {
@@ -159,18 +160,18 @@ def compute(run: Context, upstream: dict) -> dict:
                     else HOW_TO["renewals"]),
     }
     facts |= {"accounts": int(len(ids))} | parts
-    return {"journey_map.json": facts, "journey_stages.csv": j.stage_rows(parts), "milestones.csv": milestones}
+    return {JOURNEY_MAP_JSON: facts, JOURNEY_STAGES_CSV: j.stage_rows(parts), MILESTONES_CSV: milestones}
 
 
 NODE = Node(
     key="journey_map", title="The customer journey", compute=compute,
     outputs=(
-        Output("journey_map.json", "per stage from onboarding to renewal: the figures behind the map, the "
+        Output(JOURNEY_MAP_JSON, "per stage from onboarding to renewal: the figures behind the map, the "
                                    "distribution of days to first value, and reasons where data is missing"),
-        Output("journey_stages.csv", "per stage and measure: value, accounts counted, detail, main measure, severity",
+        Output(JOURNEY_STAGES_CSV, "per stage and measure: value, accounts counted, detail, main measure, severity",
                {"stage": "str", "measure": "str", "value": "float", "accounts": "int", "detail": "str",
                 "main": "bool", "severity": "str"}),
-        Output("milestones.csv", "per onboarding milestone: completion, lateness, churn of the accounts with a "
+        Output(MILESTONES_CSV, "per onboarding milestone: completion, lateness, churn of the accounts with a "
                                  "decision in the look-back that had and had not completed it, Fisher p, "
                                  "Benjamini-Hochberg q, flagged",
                {"milestone": "str", "accounts": "int", "completed": "int", "completion_rate": "float", "late": "int",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..outputs import COHORT_CSV, SLICES_CSV
 from ..analysis.slicing import slice_churn, slicing_dimensions
 from . import Context, Node, Output
 
@@ -9,20 +10,20 @@ from . import Context, Node, Output
 def compute(run: Context, upstream: dict) -> dict:
     """Fisher's exact test per (dimension, value), Benjamini-Hochberg across
     slices; None without a cohort (no renewals, or a period past the data)."""
-    cohort = upstream["cohort.csv"]
+    cohort = upstream[COHORT_CSV]
     if cohort is None or cohort.empty:  # retention.json says why
-        return {"slices.csv": None}
-    cfg = run.settings["analysis"]
+        return {SLICES_CSV: None}
+    cfg = run.settings.analysis
     accounts = run.inputs.table("accounts")
-    dims = slicing_dimensions(accounts, cfg["slicing_dimensions"])
-    return {"slices.csv": slice_churn(cohort, accounts, dims, int(cfg["min_accounts"]), float(cfg["alpha"]))}
+    dims = slicing_dimensions(accounts, cfg.slicing_dimensions)
+    return {SLICES_CSV: slice_churn(cohort, accounts, dims, int(cfg.min_accounts), float(cfg.alpha))}
 
 
 NODE = Node(
     key="pattern_slicing", title="Pattern slicing", compute=compute,
     needs=("retention",),
     outputs=(
-        Output("slices.csv", "one row per (dimension, value): cohort accounts, churned, churn rate, p, q, flagged",
+        Output(SLICES_CSV, "one row per (dimension, value): cohort accounts, churned, churn rate, p, q, flagged",
                {"dimension": "str", "value": "str", "accounts": "int", "churned": "int", "churn_rate": "float",
                 "rest_accounts": "int", "rest_churned": "int", "rest_churn_rate": "float", "p_value": "float",
                 "q_value": "float", "flagged": "bool", "tested": "bool"}, optional=True),

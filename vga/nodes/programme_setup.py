@@ -7,6 +7,7 @@ from datetime import date
 
 import pandas as pd
 
+from ..outputs import PROGRAMME_JSON, WORKSTREAMS_CSV
 from . import Context, Node, Output
 
 WORKSTREAM_COLUMNS = ["name", "owner", "start", "due", "status", "late", "days_to_due"]
@@ -18,7 +19,7 @@ def workstreams(programme: dict, as_of: date) -> pd.DataFrame:
     (whatever status was typed), or when it was marked late;
     ``days_to_due`` is negative when overdue."""
     rows = []
-    for stream in programme.get("workstreams") or []:
+    for stream in programme.workstreams:
         due = date.fromisoformat(str(stream["due"]))
         start = date.fromisoformat(str(stream["start"])) if stream.get("start") else None
         status = str(stream.get("status", "not started")).strip().lower()
@@ -31,20 +32,20 @@ def workstreams(programme: dict, as_of: date) -> pd.DataFrame:
 
 
 def compute(run: Context, upstream: dict) -> dict:
-    programme = run.settings["programme"]
-    configured = bool(programme.get("sponsor") or programme.get("task_force") or programme.get("workstreams"))
+    programme = run.settings.programme
+    configured = bool(programme.sponsor or programme.task_force or programme.workstreams)
     return {
-        "programme.json": {"configured": configured, "sponsor": programme.get("sponsor", ""),
-                           "task_force": list(programme.get("task_force") or []), "as_of": run.period.as_of.isoformat()},
-        "workstreams.csv": workstreams(programme, run.period.as_of) if programme.get("workstreams") else None,
+        PROGRAMME_JSON: {"configured": configured, "sponsor": programme.get("sponsor", ""),
+                           "task_force": list(programme.task_force), "as_of": run.period.as_of.isoformat()},
+        WORKSTREAMS_CSV: workstreams(programme, run.period.as_of) if programme.workstreams else None,
     }
 
 
 NODE = Node(
     key="programme_setup", title="Programme set-up", compute=compute,
     outputs=(
-        Output("programme.json", "whether a programme is configured; sponsor and task force"),
-        Output("workstreams.csv", "one row per workstream: owner, dates, status as of the as-of date, late",
+        Output(PROGRAMME_JSON, "whether a programme is configured; sponsor and task force"),
+        Output(WORKSTREAMS_CSV, "one row per workstream: owner, dates, status as of the as-of date, late",
                {"name": "str", "owner": "str", "start": "date", "due": "date", "status": "str", "late": "bool",
                 "days_to_due": "int"}, optional=True),
     ),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..outputs import (BEHAVIOURS_CSV, BEHAVIOUR_FEATURES_CSV, CHURNED_CUSTOMERS_JSON, COHORT_CSV, CSM_ACTIONS_CSV,
+    CSM_ACTIONS_XLSX, DECISIONS_CSV, QUADRANTS_CSV, QUADRANT_VIEW_JSON, QUICK_WINS_CSV, QUICK_WINS_JSON, SLICES_CSV)
 from ..analysis import quick_wins as qw
 from ..analysis.frames import account_names
 from . import Context, Node, Output
@@ -20,57 +22,57 @@ def flagged_milestones(behaviours: pd.DataFrame | None) -> dict[str, float]:
 
 
 def compute(run: Context, upstream: dict) -> dict:
-    quadrants = upstream["quadrants.csv"]
-    facts = {"reason": None, "playbook": run.settings["quick_wins"]["playbook"]}
-    if not upstream["quadrant_view.json"]["covered"] or quadrants is None or quadrants.empty:
-        facts["reason"] = upstream["quadrant_view.json"].get("reason") or "no active account at the as-of date"
-        return {"quick_wins.csv": pd.DataFrame(columns=qw.COLUMNS), "quick_wins.json": facts, "csm_actions.xlsx": None,
-                "csm_actions.csv": None}
+    quadrants = upstream[QUADRANTS_CSV]
+    facts = {"reason": None, "playbook": run.settings.quick_wins.playbook}
+    if not upstream[QUADRANT_VIEW_JSON]["covered"] or quadrants is None or quadrants.empty:
+        facts["reason"] = upstream[QUADRANT_VIEW_JSON].get("reason") or "no active account at the as-of date"
+        return {QUICK_WINS_CSV: pd.DataFrame(columns=qw.COLUMNS), QUICK_WINS_JSON: facts, CSM_ACTIONS_XLSX: None,
+                CSM_ACTIONS_CSV: None}
     accounts = run.inputs.table("accounts")
     owners = (accounts.set_index("account_id")["csm"] if "csm" in accounts.columns
               else pd.Series(dtype=object))
-    milestones = flagged_milestones(upstream["behaviours.csv"])
+    milestones = flagged_milestones(upstream[BEHAVIOURS_CSV])
     missed = qw.missed_milestones(run.inputs.table("onboarding", needs=("completed_at",)), list(milestones), run.period.as_of)
     missed = missed[missed["account_id"].isin(set(quadrants["account_id"]))]
-    playbook = run.settings["quick_wins"]["playbook"]
-    analysis, rules = run.settings["analysis"], run.settings["quick_wins"]
-    lookback = upstream["churned_customers.json"].get("lookback_start")
+    playbook = run.settings.quick_wins.playbook
+    analysis, rules = run.settings.analysis, run.settings.quick_wins
+    lookback = upstream[CHURNED_CUSTOMERS_JSON].get("lookback_start")
     systemic = qw.systemic_wins(
-        quadrants, accounts, upstream["slices.csv"], missed, milestones,
+        quadrants, accounts, upstream[SLICES_CSV], missed, milestones,
         run.inputs.table("workflow_runs", needs=("completed_at",)), run.inputs.table("support_tickets"), run.period.as_of, playbook,
-        cohort=upstream["cohort.csv"], decisions=upstream["decisions.csv"],
-        features=upstream.get("behaviour_features.csv"),
+        cohort=upstream[COHORT_CSV], decisions=upstream[DECISIONS_CSV],
+        features=upstream.get(BEHAVIOUR_FEATURES_CSV),
         retention_window=f"the 12 months to {run.period.as_of.isoformat()}",
         lookback=f"renewal decisions from {lookback} to {run.period.as_of.isoformat()}" if lookback else "",
-        alpha=float(analysis["alpha"]), min_points=float(rules["min_churn_points"]),
-        min_ratio=float(rules["min_rate_ratio"]))
+        alpha=float(analysis.alpha), min_points=float(rules.min_churn_points),
+        min_ratio=float(rules.min_rate_ratio))
     singles = qw.account_wins(quadrants, owners, qw.open_escalations(run.inputs.table("support_tickets"), run.period.as_of),
-                              missed, playbook, int(rules["max_account_wins"]))
+                              missed, playbook, int(rules.max_account_wins))
     wins = pd.concat([qw.price_account_wins(singles, systemic), systemic], ignore_index=True)
     ranked = qw.rank(wins)
     facts.update(milestones=sorted(milestones), account_wins=int((ranked["kind"] == "account").sum()),
-                 do_first=int(ranked["do_first"].sum()), min_churn_points=float(rules["min_churn_points"]),
-                 min_rate_ratio=float(rules["min_rate_ratio"]),
+                 do_first=int(ranked["do_first"].sum()), min_churn_points=float(rules.min_churn_points),
+                 min_rate_ratio=float(rules.min_rate_ratio),
                  systemic_wins=int((ranked["kind"] == "systemic").sum()), has_csm=bool("csm" in accounts.columns))
-    lists = qw.per_owner(ranked, account_names(accounts, run.settings["analysis"]))
+    lists = qw.per_owner(ranked, account_names(accounts, run.settings.analysis))
     flat = pd.concat([f.assign(owner=o) for o, f in lists.items()], ignore_index=True) if lists else None
-    return {"quick_wins.csv": ranked, "quick_wins.json": facts, "csm_actions.xlsx": lists or None,
-            "csm_actions.csv": flat}
+    return {QUICK_WINS_CSV: ranked, QUICK_WINS_JSON: facts, CSM_ACTIONS_XLSX: lists or None,
+            CSM_ACTIONS_CSV: flat}
 
 
 NODE = Node(
     key="quick_wins", title="Quick wins", compute=compute,
     needs=("quadrant_view", "pattern_slicing", "renewed_customers", "churned_customers", "retention"),
     outputs=(
-        Output("quick_wins.csv", "ranked actions: rank, kind, account, gap, action, owner, ARR at stake, evidence, "
+        Output(QUICK_WINS_CSV, "ranked actions: rank, kind, account, gap, action, owner, ARR at stake, evidence, "
                                  "then the test behind it and the money at risk with its 95% interval",
                {"rank": "int", "kind": "str", "account_id": "str", "gap": "str", "action": "str", "owner": "str",
                 "arr_at_stake": "float", "evidence": "str", "q_value": "float", "tested": "bool", "do_first": "bool",
                 "window": "str", "compared_with": "str", **{c: "float" for c in qw.MONEY}}),
-        Output("quick_wins.json", "the playbook used, the milestones treated as gaps, counts of wins by kind"),
-        Output("csm_actions.xlsx", "the account wins as one workbook, a sheet per CSM, safe to open in a spreadsheet",
+        Output(QUICK_WINS_JSON, "the playbook used, the milestones treated as gaps, counts of wins by kind"),
+        Output(CSM_ACTIONS_XLSX, "the account wins as one workbook, a sheet per CSM, safe to open in a spreadsheet",
                optional=True),
-        Output("csm_actions.csv", "the same lists in one CSV with an owner column, safe to open in a spreadsheet",
+        Output(CSM_ACTIONS_CSV, "the same lists in one CSV with an owner column, safe to open in a spreadsheet",
                {"rank": "int", "account_id": "str", "account_name": "str", "gap": "str", "action": "str",
                 "arr_at_stake": "float", "money_at_risk": "float", "evidence": "str", "owner": "str"}, optional=True),
     ),

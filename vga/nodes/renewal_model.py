@@ -7,7 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..analysis.models import (RENEWAL_TERMS, TERM_COLUMNS, describe_renewal_term, drivers_in_words, fit_logit, predict, renewal_features, term_table, usable_terms, validate_out_of_time)
+from ..outputs import (CHURNED_CUSTOMERS_JSON, DECISIONS_CSV, MODEL_TERMS_CSV, MODEL_VALIDATION_JSON,
+    RENEWAL_MODEL_JSON, RENEWAL_SCORES_CSV)
+from ..analysis.models import (RENEWAL_TERMS, TERM_COLUMNS, describe_renewal_term, drivers_in_words, fit_logit,
+                               predict, renewal_features, term_table, usable_terms, validate_out_of_time)
 from ..analysis.retention import arr_at, arr_for_pairs
 from ..analysis.scores import scores_for_pairs, ticket_counts
 from . import Context, Node, Output
@@ -38,18 +41,18 @@ def _feature_use(inputs, pairs: pd.DataFrame, features: list[str]) -> pd.DataFra
 
 
 def compute(run: Context, upstream: dict) -> dict:
-    analysis, models = run.settings["analysis"], run.settings["models"]
-    per_term, share = int(models["min_events_per_term"]), float(models["test_share"])
-    alpha = float(analysis["alpha"])
-    decisions = upstream["decisions.csv"]
-    reason = upstream["churned_customers.json"].get("reason")
+    analysis, models = run.settings.analysis, run.settings.models
+    per_term, share = int(models.min_events_per_term), float(models.test_share)
+    alpha = float(analysis.alpha)
+    decisions = upstream[DECISIONS_CSV]
+    reason = upstream[CHURNED_CUSTOMERS_JSON].get("reason")
     if not reason and (decisions is None or decisions.empty):
         reason = "no renewal decisions in the look-back window"
     facts = {"lead_days": LEAD, "reason": reason, "min_events_per_term": per_term, "test_share": share,
              "renewal": {"reason": reason, "terms": [], "note": None},
              "expansion": {"reason": reason, "terms": [], "note": None}}
-    out = {"renewal_model.json": facts, "model_validation.json": _empty_validation(reason),
-           "model_terms.csv": None, "renewal_scores.csv": None}
+    out = {RENEWAL_MODEL_JSON: facts, MODEL_VALIDATION_JSON: _empty_validation(reason),
+           MODEL_TERMS_CSV: None, RENEWAL_SCORES_CSV: None}
     if reason:
         return out
     decisions = decisions.reset_index(drop=True)
@@ -72,7 +75,7 @@ def compute(run: Context, upstream: dict) -> dict:
         else:
             tables.append(term_table(renewal, "renewal", RENEWAL_TERMS, 1 - rows["kept"], alpha))
     validation = {**{k: validation.get(k) for k in VALIDATION_KEYS}, **validation}
-    out["model_validation.json"] = validation
+    out[MODEL_VALIDATION_JSON] = validation
 
     # Expansion among the decisions that kept their ARR or grew it.
     expansion, names = None, {"health_per_10": RENEWAL_TERMS["health_per_10"]}
@@ -104,7 +107,7 @@ def compute(run: Context, upstream: dict) -> dict:
             tables.append(term_table(expansion, "expansion", names, rows["expanded"], alpha))
     else:
         facts["expansion"]["reason"] = exp_note
-    out["model_terms.csv"] = pd.concat(tables, ignore_index=True) if tables else None
+    out[MODEL_TERMS_CSV] = pd.concat(tables, ignore_index=True) if tables else None
 
     # Every active account, as of the as-of date.
     accounts = run.inputs.table("accounts")
@@ -137,7 +140,7 @@ def compute(run: Context, upstream: dict) -> dict:
             scores["expansion_probability"] = predict(expansion, features)
     names = account_names(accounts, analysis)
     scores["account_name"] = scores["account_id"].map(names[~names.index.duplicated()]).fillna("")
-    out["renewal_scores.csv"] = scores.sort_values(["renewal_probability", "account_id"], na_position="last")\
+    out[RENEWAL_SCORES_CSV] = scores.sort_values(["renewal_probability", "account_id"], na_position="last")\
         .reset_index(drop=True)
     return out
 
@@ -146,13 +149,13 @@ NODE = Node(
     key="renewal_model", title="Renewal and expansion probability", compute=compute,
     needs=("churned_customers",),
     outputs=(
-        Output("renewal_model.json", "the lead of the features, each model's terms, and why a model was not fitted"),
-        Output("model_validation.json", "the renewal model validated out of time: cut-off, counts, AUC, Brier "
+        Output(RENEWAL_MODEL_JSON, "the lead of the features, each model's terms, and why a model was not fitted"),
+        Output(MODEL_VALIDATION_JSON, "the renewal model validated out of time: cut-off, counts, AUC, Brier "
                                         "scores, calibration bins (and the same for the expansion model)"),
-        Output("model_terms.csv", "odds ratio per term of the renewal and expansion models, 95% interval, p and q",
+        Output(MODEL_TERMS_CSV, "odds ratio per term of the renewal and expansion models, 95% interval, p and q",
                {c: ("str" if c in ("model", "term", "term_name") else "bool" if c == "flagged"
                     else "int" if c in ("n", "events") else "float") for c in TERM_COLUMNS}, optional=True),
-        Output("renewal_scores.csv", "every active account's renewal probability, its next decision date, what "
+        Output(RENEWAL_SCORES_CSV, "every active account's renewal probability, its next decision date, what "
                                      "lowers it most, and its expansion probability",
                {"account_id": "str", "next_decision_date": "date", "renewal_probability": "float",
                 "top_drivers": "str", "expansion_probability": "float", "account_name": "str"}, optional=True),

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from ..outputs import COHORT_CSV, RETENTION_BY_SLICE_CSV, RETENTION_JSON, RETENTION_TREND_CSV
 from ..analysis.coverage import assess
 from ..periods import one_year_before
-from ..analysis.retention import (RETENTION_KEYS, arr_at, arr_bridge, cohort_exclusions, cohort_table, retention_by_slice, retention_summary, retention_trend)
+from ..analysis.retention import (RETENTION_KEYS, arr_at, arr_bridge, cohort_exclusions, cohort_table,
+                                  retention_by_slice, retention_summary, retention_trend)
 from ..analysis.slicing import slicing_dimensions
 from . import Context, Node, Output
 
@@ -44,29 +46,29 @@ def compute(run: Context, upstream: dict) -> dict:
     trend = by_slice = None
     if cohort is not None and retention.get("nrr") is not None:
         retention["bridge"] = arr_bridge(cohort, figures["arr_total"])
-        analysis = run.settings["analysis"]
+        analysis = run.settings.analysis
         # The period itself is always the trend's last point (its figures are the headline's).
         trend = retention_trend(accounts, renewals, run.period.as_of,
                                 lambda day: day == run.period.as_of or trend_covers(run.inputs, day, analysis))
-        by_slice = retention_by_slice(cohort, accounts, slicing_dimensions(accounts, analysis["slicing_dimensions"]),
-                                      int(analysis["min_accounts"]))
-    return {"retention.json": {**figures, **retention}, "cohort.csv": cohort, "retention_trend.csv": trend,
-            "retention_by_slice.csv": by_slice}
+        by_slice = retention_by_slice(cohort, accounts, slicing_dimensions(accounts, analysis.slicing_dimensions),
+                                      int(analysis.min_accounts))
+    return {RETENTION_JSON: {**figures, **retention}, COHORT_CSV: cohort, RETENTION_TREND_CSV: trend,
+            RETENTION_BY_SLICE_CSV: by_slice}
 
 
 NODE = Node(
     key="retention", title="Retention", compute=compute,
     outputs=(
-        Output("retention.json", "accounts and ARR at the as-of date; NRR, GRR, logo churn, ARR movements; the "
+        Output(RETENTION_JSON, "accounts and ARR at the as-of date; NRR, GRR, logo churn, ARR movements; the "
                                  "cohort's churned accounts and the accounts left out of it, by why; the ARR bridge"),
-        Output("retention_trend.csv", "NRR, GRR and logo churn as of the as-of date and up to seven quarters before "
+        Output(RETENTION_TREND_CSV, "NRR, GRR and logo churn as of the as-of date and up to seven quarters before "
                                       "it, each over its own 12 months, where the data reaches",
                {"as_of": "date", "cohort_accounts": "int", "nrr": "float", "grr": "float", "logo_churn_rate": "float"},
                optional=True),
-        Output("retention_by_slice.csv", "NRR, GRR and logo churn of each slice with enough cohort accounts",
+        Output(RETENTION_BY_SLICE_CSV, "NRR, GRR and logo churn of each slice with enough cohort accounts",
                {"dimension": "str", "value": "str", "cohort_accounts": "int", "arr_start": "float", "nrr": "float",
                 "grr": "float", "logo_churn_rate": "float"}, optional=True),
-        Output("cohort.csv", "one row per cohort account: ARR at window start and as-of, churned, movement",
+        Output(COHORT_CSV, "one row per cohort account: ARR at window start and as-of, churned, movement",
                {"account_id": "str", "arr_start": "float", "arr_end": "float", "churned": "bool", "movement": "str"},
                optional=True),
     ),

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..outputs import COX_CSV, SURVIVAL_CSV, SURVIVAL_JSON, SURVIVAL_TESTS_CSV
 from ..analysis.slicing import slicing_dimensions
-from ..analysis.survival import (COX_COLUMNS, ONBOARDING_DAYS, at_risk_counts, cox_design, cox_model, cox_reference, logrank_tests, milestones_missed, proportional_hazards_check, survival_curves, survival_subjects, left_out_reasons)
+from ..analysis.survival import (COX_COLUMNS, ONBOARDING_DAYS, at_risk_counts, cox_design, cox_model, cox_reference,
+                                 logrank_tests, milestones_missed, proportional_hazards_check, survival_curves,
+                                 survival_subjects, left_out_reasons)
 from ..stats import bh_q_values
 from . import Context, Node, Output
 
@@ -15,7 +18,7 @@ def compute(run: Context, upstream: dict) -> dict:
     """Subjects from accounts and renewals; curves and log-rank tests per
     slicing dimension; a Cox model on the slicing dimensions' groups and the
     onboarding milestones missed in the first 180 days."""
-    analysis = run.settings["analysis"]
+    analysis = run.settings.analysis
     accounts, renewals = run.inputs.table("accounts"), run.inputs.table("renewals")
     facts = {"as_of": run.period.as_of.isoformat(), "reason": None, "subjects": 0, "events": 0, "left_out": 0,
              "left_out_examples": [], "cox_reason": None, "proportional_hazards": [],
@@ -29,7 +32,7 @@ def compute(run: Context, upstream: dict) -> dict:
     elif not coverage.covers_as_of:
         facts["reason"] = coverage.reason
     if facts["reason"]:
-        return {"survival.json": facts, "survival.csv": None, "survival_tests.csv": None, "cox.csv": None}
+        return {SURVIVAL_JSON: facts, SURVIVAL_CSV: None, SURVIVAL_TESTS_CSV: None, COX_CSV: None}
     subjects, left_out = survival_subjects(accounts, renewals, run.period.as_of)
     why = left_out_reasons(accounts, renewals, run.period.as_of)
     facts["left_out"] = len(left_out)
@@ -38,9 +41,9 @@ def compute(run: Context, upstream: dict) -> dict:
         detail = "; ".join(f"{n:,} {reason}" for reason, n in facts["left_out_by_reason"].items())
         facts["reason"] = (f"no account can be followed: each needs a contract_start on or before the as-of date and "
                            f"to have paid ({detail})")
-        return {"survival.json": facts, "survival.csv": None, "survival_tests.csv": None, "cox.csv": None}
-    dimensions = slicing_dimensions(accounts, analysis["slicing_dimensions"])
-    min_accounts = int(analysis["min_accounts"])
+        return {SURVIVAL_JSON: facts, SURVIVAL_CSV: None, SURVIVAL_TESTS_CSV: None, COX_CSV: None}
+    dimensions = slicing_dimensions(accounts, analysis.slicing_dimensions)
+    min_accounts = int(analysis.min_accounts)
     design = pd.concat([cox_design(subjects, dimensions, min_accounts),
                         milestones_missed(subjects, run.inputs.table("onboarding", needs=("completed_at",)), run.period.as_of)], axis=1)
     design = design.loc[:, design.nunique() > 1]
@@ -55,26 +58,26 @@ def compute(run: Context, upstream: dict) -> dict:
         "cox_q_values": q_values, "cox_reference": cox_reference(subjects, dimensions, min_accounts),
         "median_days": None, "at_risk": at_risk_counts(subjects, dimensions, min_accounts),
         "proportional_hazards": [] if cox_reason else proportional_hazards_check(subjects[used], design[used],
-                                                                                 analysis["alpha"]),
+                                                                                 analysis.alpha),
     })
     curves = survival_curves(subjects, dimensions, min_accounts)
     overall = curves[(curves["dimension"] == "all") & (curves["survival"] <= 0.5)]
     facts["median_days"] = None if overall.empty else float(overall["time_days"].iloc[0])
-    return {"survival.json": facts, "survival.csv": curves,
-            "survival_tests.csv": logrank_tests(subjects, dimensions, min_accounts), "cox.csv": cox}
+    return {SURVIVAL_JSON: facts, SURVIVAL_CSV: curves,
+            SURVIVAL_TESTS_CSV: logrank_tests(subjects, dimensions, min_accounts), COX_CSV: cox}
 
 
 NODE = Node(
     key="survival", title="Survival", compute=compute,
     outputs=(
-        Output("survival.json", "survival subjects, events, accounts left out, the Cox model's reason and its "
+        Output(SURVIVAL_JSON, "survival subjects, events, accounts left out, the Cox model's reason and its "
                                 "proportional-hazards check"),
-        Output("survival.csv", "Kaplan-Meier curves: overall, then each group of each slicing dimension",
+        Output(SURVIVAL_CSV, "Kaplan-Meier curves: overall, then each group of each slicing dimension",
                {"dimension": "str", "group": "str", "time_days": "float", "at_risk": "int", "events": "int",
                 "survival": "float", "ci_lower": "float", "ci_upper": "float"}, optional=True),
-        Output("survival_tests.csv", "log-rank test per slicing dimension",
+        Output(SURVIVAL_TESTS_CSV, "log-rank test per slicing dimension",
                {"dimension": "str", "groups": "int", "statistic": "float", "p_value": "float"}, optional=True),
-        Output("cox.csv", "Cox model of time to churn: hazard ratio per term",
+        Output(COX_CSV, "Cox model of time to churn: hazard ratio per term",
                {c: ("str" if c == "term" else "int" if c in ("subjects", "events") else "float") for c in COX_COLUMNS},
                optional=True),
     ),

@@ -8,6 +8,8 @@ data: no output carries them, only counts and theme tags.
 
 from __future__ import annotations
 
+from ..outputs import (QUADRANTS_CSV, SUPPORT_LOAD_CSV, THEMES_CSV, VOICE_BY_QUADRANT_CSV, VOICE_OF_CUSTOMER_JSON,
+    VOICE_TREND_CSV)
 from ..analysis import voice as v
 from . import Context, Node, Output
 
@@ -49,8 +51,8 @@ def compute(run: Context, upstream: dict) -> dict:
     }
     reasons = facts["reasons"]
     trend = v.quarter_trend(surveys, tickets, touchpoints, run.period.as_of)
-    out = {"voice_of_customer.json": facts, "voice_trend.csv": trend if len(trend) else None,
-           "themes.csv": None, "support_load.csv": None, "voice_by_quadrant.csv": None}
+    out = {VOICE_OF_CUSTOMER_JSON: facts, VOICE_TREND_CSV: trend if len(trend) else None,
+           THEMES_CSV: None, SUPPORT_LOAD_CSV: None, VOICE_BY_QUADRANT_CSV: None}
     if not coverage.covers_as_of:
         for key in ("nps", "csat", "support", "backlog", "escalations", "touchpoints", "themes"):
             reasons[key] = coverage.reason
@@ -83,7 +85,7 @@ def compute(run: Context, upstream: dict) -> dict:
         before, _ = v.support_load(tickets, v.account_months(accounts, renewals, previous[1]), *previous)
         level["previous_tickets_per_account_month"] = before["tickets_per_account_month"]
         facts["support"] = level
-        out["support_load.csv"] = table
+        out[SUPPORT_LOAD_CSV] = table
         facts["backlog"] = v.open_backlog(tickets, run.period.as_of)
         arr = v.voice_arr(accounts, renewals, run.period.as_of)
         facts["escalations"] = v.escalations(tickets, arr, run.period)
@@ -105,13 +107,13 @@ def compute(run: Context, upstream: dict) -> dict:
     else:
         facts["themes"] = v.interview_counts(interviews, run.period)
         table = v.themes_table(interviews, v.voice_arr(accounts, renewals, run.period.as_of), run.period)
-        out["themes.csv"] = table
+        out[THEMES_CSV] = table
         if table.empty:
             reasons["themes"] = f"no interview with themes was held between {run.period.window_start} and {run.period.as_of}"
 
-    quadrants = upstream.get("quadrants.csv")
+    quadrants = upstream.get(QUADRANTS_CSV)
     if surveys is not None and quadrants is not None and len(quadrants):
-        out["voice_by_quadrant.csv"] = v.by_quadrant(surveys, tickets, quadrants, run.period)
+        out[VOICE_BY_QUADRANT_CSV] = v.by_quadrant(surveys, tickets, quadrants, run.period)
     return out
 
 
@@ -119,20 +121,20 @@ NODE = Node(
     key="voice_of_customer", title="Voice of the customer", compute=compute,
     needs=("quadrant_view",),
     outputs=(
-        Output("voice_of_customer.json", "NPS, CSAT, support load, backlog, escalations, touchpoint sentiment and "
+        Output(VOICE_OF_CUSTOMER_JSON, "NPS, CSAT, support load, backlog, escalations, touchpoint sentiment and "
                "interview counts over the window, with the previous window, changes and reasons for nulls"),
-        Output("voice_trend.csv", "per calendar quarter and measure (nps, csat, csat_satisfied, "
+        Output(VOICE_TREND_CSV, "per calendar quarter and measure (nps, csat, csat_satisfied, "
                "touchpoints_negative): responses and value",
                {"quarter": "str", "quarter_end": "date", "measure": "str", "responses": "int", "value": "float"},
                optional=True),
-        Output("themes.csv", "interview themes held in the window, per source group (churn, other), weighted by ARR",
+        Output(THEMES_CSV, "interview themes held in the window, per source group (churn, other), weighted by ARR",
                {"source_group": "str", "theme": "str", "accounts": "int", "mentions": "int", "arr": "float",
                 "arr_share": "float"}, optional=True),
-        Output("support_load.csv", "tickets opened in the window per category and per priority: tickets, share, "
+        Output(SUPPORT_LOAD_CSV, "tickets opened in the window per category and per priority: tickets, share, "
                "tickets per account-month, escalated",
                {"dimension": "str", "value": "str", "tickets": "int", "share": "float", "per_account_month": "float",
                 "escalated": "int"}, optional=True),
-        Output("voice_by_quadrant.csv", "NPS and CSAT over the window per quadrant of the active accounts",
+        Output(VOICE_BY_QUADRANT_CSV, "NPS and CSAT over the window per quadrant of the active accounts",
                {"quadrant": "str", "accounts": "int", "accounts_responding": "int", "responses": "int",
                 "nps": "float", "promoter_share": "float", "detractor_share": "float", "csat_responses": "int",
                 "csat": "float"}, optional=True),

@@ -66,7 +66,9 @@ CURRENCY = {"code": ""}
 
 
 def set_currency(code: str) -> None:
-    """Show ``code`` (e.g. ``EUR``) before every amount; set by :func:`vga.notebook.open_step`."""
+    """Show ``code`` (e.g. ``EUR``) before every amount; set by
+    :func:`vga.notebook.open_chapter` for its notebook, emptied between two
+    notebooks in one kernel (:data:`vga.run.kernels.RESET`)."""
     CURRENCY["code"] = (code or "").strip()
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 
+from ..outputs import (CHURNED_CUSTOMERS_JSON, CHURN_LABELS_CSV, CHURN_REASONS_CSV, CHURN_SIGNALS_CSV,
+    CHURN_THEMES_CSV, COX_CSV, DECISIONS_CSV, EARLY_WARNING_CSV, EARLY_WARNING_DECISIONS_CSV, EARLY_WARNING_JSON,
+    SURVIVAL_CSV, SURVIVAL_JSON, SURVIVAL_TESTS_CSV)
 from . import Chapter, plots
 from .. import words
 from ..analysis.decisions import LEADS, SIGNALS
@@ -10,11 +13,11 @@ from .blocks import (count, figure, finding, kpis, missing, money, not_shown, no
                      stat, table)
 
 CHAPTER = Chapter(number=3, title="Churned customers", notebook="03_churned_customers", node="churned_customers",
-                  shows=("survival.json", "survival.csv", "survival_tests.csv", "cox.csv", "early_warning.json", "early_warning.csv", "early_warning_decisions.csv"))
+                  shows=(SURVIVAL_JSON, SURVIVAL_CSV, SURVIVAL_TESTS_CSV, COX_CSV, EARLY_WARNING_JSON, EARLY_WARNING_CSV, EARLY_WARNING_DECISIONS_CSV))
 
 
 def _reason(view):
-    facts = view["churned_customers.json"]
+    facts = view[CHURNED_CUSTOMERS_JSON]
     if facts.get("reason"):
         return note(f"No churn analysis: {facts['reason']}.", "skip")
     return None
@@ -45,11 +48,11 @@ def churn_label_sentence(rows: list[dict], as_of: str) -> str | None:
 
 def labels(view):
     """The export's other churn labels against the figures' churn."""
-    agreement = view["churn_labels.csv"]
+    agreement = view[CHURN_LABELS_CSV]
     if agreement is None:
         return note("Churn here is a renewals row that took ARR to 0. If your exports also flag churn another way "
                     "(a CRM flag, churn events), name those labels under [churn_labels] in vga.toml to compare them.")
-    facts = view["churned_customers.json"]
+    facts = view[CHURNED_CUSTOMERS_JSON]
     rows = agreement.to_dict("records")
     return stack(finding(churn_label_sentence(rows, facts["as_of"])),
                  table(agreement, names={"label": "churn label", "accounts": "accounts it names",
@@ -67,7 +70,7 @@ def headline(view):
     """Decisions of the look-back by outcome, and the ARR they cost."""
     if _reason(view):
         return _reason(view)
-    facts = view["churned_customers.json"]
+    facts = view[CHURNED_CUSTOMERS_JSON]
     by = facts["decisions_by_outcome"]
     groups = facts["accounts_by_group"]
     cards = kpis([
@@ -88,7 +91,7 @@ def reasons(view):
     if _reason(view):
         return not_shown()
     parts = []
-    table_reasons = view["churn_reasons.csv"]
+    table_reasons = view[CHURN_REASONS_CSV]
     if table_reasons is not None and len(table_reasons):
         top = table_reasons.iloc[0]
         parts.append(finding(f"The costliest churn reason is '{words.plain(top['churn_reason'])}': {count(top['decisions'])} "
@@ -98,7 +101,7 @@ def reasons(view):
                            names={"churn_reason": "churn reason", "arr_lost": "ARR lost", "arr_share": "share of ARR lost"}))
     else:
         parts.append(note("No churn reasons were recorded (renewals.churn_reason is empty).", "skip"))
-    themes = view["churn_themes.csv"]
+    themes = view[CHURN_THEMES_CSV]
     if themes is None:
         parts.append(note("No interviews table: churn interview themes cannot be shown. Export churn and win/loss "
                           "interviews with their themes (tags separated by ';').", "skip"))
@@ -118,9 +121,9 @@ def signals(view):
     """What the signals looked like 90, 60 and 30 days before, churned against retained."""
     if _reason(view):
         return not_shown()
-    comparison = view["churn_signals.csv"]
+    comparison = view[CHURN_SIGNALS_CSV]
     if comparison is None:
-        return skipped(view, "churned_customers.json", "churn_signals.csv",
+        return skipped(view, CHURNED_CUSTOMERS_JSON, CHURN_SIGNALS_CSV,
                        "no health, usage or ticket data before the decisions: the warning signs cannot be shown")
     shown = {s: name for s, name in SIGNALS.items() if s != "arr"
              and comparison[comparison["signal"] == s]["first_n"].sum() > 0}
@@ -150,7 +153,7 @@ def decisions(view):
     """The churned decisions, largest ARR first (every decision is in results/decisions.csv)."""
     if _reason(view):
         return not_shown()
-    d = view["decisions.csv"]
+    d = view[DECISIONS_CSV]
     churned = d[d["outcome"] == "churned"].sort_values("arr_before", ascending=False)
     if churned.empty:
         return note("No account churned in the look-back window.")
@@ -174,7 +177,7 @@ def findings(view):
     """The story of the step in sentences."""
     if _reason(view):
         return _reason(view)
-    facts, comparison = view["churned_customers.json"], view["churn_signals.csv"]
+    facts, comparison = view[CHURNED_CUSTOMERS_JSON], view[CHURN_SIGNALS_CSV]
     lines = []
     for signal in ("usage_score", "health_score", "tickets") if comparison is not None else ():
         rows = comparison[(comparison["signal"] == signal) & comparison["tested"]].sort_values("lead_days")
@@ -195,7 +198,7 @@ def findings(view):
 
 
 def _survival_reason(view):
-    facts = view["survival.json"]
+    facts = view[SURVIVAL_JSON]
     if facts.get("reason"):
         return note(f"No survival curves: {facts['reason']}.", "skip")
     return None
@@ -212,8 +215,8 @@ def survival(view):
     dimension whose groups differ most, with log-rank tests."""
     if _survival_reason(view):
         return _survival_reason(view)
-    facts, curves, tests = view["survival.json"], view["survival.csv"], view["survival_tests.csv"]
-    alpha = view.settings["analysis"]["alpha"]
+    facts, curves, tests = view[SURVIVAL_JSON], view[SURVIVAL_CSV], view[SURVIVAL_TESTS_CSV]
+    alpha = view.settings.analysis.alpha
     lines = [f"{count(facts['subjects'])} accounts are followed from their contract start to {facts['as_of']}; "
              f"{count(facts['events'])} of them churned in that time."]
     one_year = _survival_at(curves, "all", "all", 365)
@@ -264,10 +267,10 @@ def survival_drivers(view):
     """What shortens the time to churn: the Cox model's hazard ratios, in words."""
     if _survival_reason(view):
         return not_shown("no survival analysis (see above)")
-    facts, cox = view["survival.json"], view["cox.csv"]
+    facts, cox = view[SURVIVAL_JSON], view[COX_CSV]
     if cox is None or cox.empty:
         return note(f"No Cox model: {facts.get('cox_reason') or 'nothing to fit'}.", "skip")
-    alpha = view.settings["analysis"]["alpha"]
+    alpha = view.settings.analysis.alpha
     q_values = facts.get("cox_q_values") or {}
     cox = cox.assign(q_value=cox["term"].map(q_values))
     lines = []
@@ -358,10 +361,10 @@ def early_warnings(view):
     early, how often it cried wolf; the health score judged the same way."""
     if _reason(view):
         return not_shown()
-    facts, warnings = view["early_warning.json"], view["early_warning.csv"]
+    facts, warnings = view[EARLY_WARNING_JSON], view[EARLY_WARNING_CSV]
     if warnings is None or warnings.empty:
         return note(f"No early-warning backtest: {facts.get('reason') or 'no decisions to test on'}.", "skip")
-    per_decision = view["early_warning_decisions.csv"]
+    per_decision = view[EARLY_WARNING_DECISIONS_CSV]
     checked = warnings[warnings["recall"].notna()]
     unchecked = warnings[warnings["recall"].isna() & (warnings["signal"] != "health_below_threshold")]
     lines = [warning_sentence(r) for _, r in checked.iterrows() if r["signal"] != "health_below_threshold"]

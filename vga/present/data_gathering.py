@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..outputs import ACCOUNT_COVERAGE_CSV, DATA_GATHERING_JSON, QUARANTINE_REASONS_CSV, SOURCES_CSV
 from . import Chapter, plots
 from .blocks import count, figure, finding, kpis, money, note, pct, stack, table
 
@@ -12,7 +13,7 @@ CHAPTER = Chapter(number=2, title="Data gathering", notebook="02_data_gathering"
 
 def coverage(view):
     """The period's coverage verdict and every freshness warning, first."""
-    facts = view["data_gathering.json"]
+    facts = view[DATA_GATHERING_JSON]
     cov = facts["coverage"]
     # The warnings themselves open the report (its banner): here, a pointer.
     n = len(facts["warnings"])
@@ -28,7 +29,7 @@ def coverage(view):
 
 def sources(view):
     """Per table: rows read, accepted and set aside, and the dates it covers."""
-    frame = view["sources.csv"].copy()
+    frame = view[SOURCES_CSV].copy()
     for col in ("first_date", "last_date"):
         frame[col] = pd.to_datetime(frame[col]).dt.strftime("%Y-%m-%d").fillna("")
     fig, ax = plots.new_figure(7, max(2.5, 0.35 * len(frame) + 1))
@@ -49,7 +50,7 @@ def sources(view):
 
 def reasons(view):
     """Each kind of reason with its count, one real example and the first rows."""
-    frame = view["quarantine_reasons.csv"]
+    frame = view[QUARANTINE_REASONS_CSV]
     if not len(frame):
         return note("No row was quarantined and no cell blanked.")
     return table(frame, {"count": count}, max_rows=60,
@@ -58,7 +59,7 @@ def reasons(view):
 
 def identity(view):
     """How product events were tied to accounts."""
-    resolution = view["data_gathering.json"]["identity_resolution"]
+    resolution = view[DATA_GATHERING_JSON]["identity_resolution"]
     if resolution is None:
         return note("No usage_events table was given: usage comes from accounts.usage_score.", "skip")
     return kpis([
@@ -71,7 +72,7 @@ def identity(view):
 
 def missing_tables(view):
     """Optional tables not given, and what cannot be shown without them."""
-    rows = view["data_gathering.json"]["missing_tables"]
+    rows = view[DATA_GATHERING_JSON]["missing_tables"]
     if not rows:
         return note("Every table of the data contract was given.")
     return table(pd.DataFrame(rows), names={"needed_for": "needed for"})
@@ -79,7 +80,7 @@ def missing_tables(view):
 
 def account_coverage(view):
     """Per table: the share of active accounts, and of ARR, with any data."""
-    frame = view["account_coverage.csv"]
+    frame = view[ACCOUNT_COVERAGE_CSV]
     if frame is None or not len(frame):
         return note("Only accounts were given: no other table covers any account.", "skip")
     if frame["account_share"].isna().all():
@@ -92,11 +93,11 @@ def account_coverage(view):
 
 def findings(view):
     """What went in, in sentences."""
-    frame, facts = view["sources.csv"], view["data_gathering.json"]
+    frame, facts = view[SOURCES_CSV], view[DATA_GATHERING_JSON]
     read, held = int(frame["rows_read"].sum()), int(frame["rows_quarantined"].sum())
     lines = [f"{len(frame)} tables gave {read:,} rows; {held:,} were set aside ({pct(held / read if read else 0, 2)}), "
              "each with its reason, and none was dropped silently."]
-    cover = view["account_coverage.csv"]
+    cover = view[ACCOUNT_COVERAGE_CSV]
     # Interviews, interventions and fixes concern some accounts by nature: not "thin".
     broad = cover[~cover["table"].isin(["interviews", "interventions", "product_fixes"])] if cover is not None else None
     if broad is not None and broad["arr_share"].notna().any():

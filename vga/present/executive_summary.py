@@ -6,6 +6,8 @@ import html
 
 import pandas as pd
 
+from ..outputs import (CHURN_POPULATIONS_CSV, QUADRANTS_CSV, RETENTION_BY_SLICE_CSV, RETENTION_TREND_CSV, SLICES_CSV,
+    SUMMARY_JSON)
 from . import Chapter, plots
 from .. import words
 from .blocks import Html, bullets, count, figure, finding, kpis, money, note, pct, stack, table
@@ -13,7 +15,7 @@ from .churned_customers import churn_label_sentence, churn_labels_agree, health_
 from .quadrant_view import QUADRANT_TEXT
 
 CHAPTER = Chapter(number=11, title="Executive summary", notebook="11_executive_summary", node="executive_summary",
-                  shows=("quadrants.csv", "slices.csv", "retention_trend.csv", "retention_by_slice.csv"), leads=True)
+                  shows=(QUADRANTS_CSV, SLICES_CSV, RETENTION_TREND_CSV, RETENTION_BY_SLICE_CSV), leads=True)
 
 
 def _change(now, before, kind: str = "pct") -> str:
@@ -55,7 +57,7 @@ def _action(win: dict, number: int) -> str:
 def first_screen(view):
     """The first screen: the three retention figures with their change, the
     three first actions with owner and money at risk, and the ARR bridge."""
-    s = view["summary.json"]
+    s = view[SUMMARY_JSON]
     b = s.get("previous") or {}
     since = b.get("period") if b.get("nrr") is not None else None
     cards = []
@@ -94,7 +96,7 @@ def first_screen(view):
 def story(view):
     """The period in sentences, before any table: what changed, where value
     leaks and how much ARR it puts at risk, what expanding customers do."""
-    s = view["summary.json"]
+    s = view[SUMMARY_JSON]
     before = s.get("previous") or {}
     lines = []
     if s["nrr"] is not None:
@@ -138,10 +140,10 @@ def story(view):
 
 def retention_trend(view):
     """NRR, GRR and logo churn over up to eight quarters the data covers."""
-    trend = view.get("retention_trend.csv")
+    trend = view.get(RETENTION_TREND_CSV)
     if trend is None or len(trend) < 2:
         why = ("only this period is covered by the data" if trend is not None and len(trend) == 1 else
-               (view["summary.json"].get("null_reasons") or {}).get("retention") or "the renewals do not reach back")
+               (view[SUMMARY_JSON].get("null_reasons") or {}).get("retention") or "the renewals do not reach back")
         return note(f"No trend over quarters: {why}.", "skip")
     fig, ax = plots.new_figure(7.5, 2.3)
     plots.retention_trend(trend, ax)
@@ -155,7 +157,7 @@ def retention_trend(view):
 
 def retention_by_slice(view):
     """NRR, GRR and logo churn per slice (the same definitions, each slice's cohort accounts)."""
-    frame = view.get("retention_by_slice.csv")
+    frame = view.get(RETENTION_BY_SLICE_CSV)
     if frame is None or frame.empty:
         return note("No slice has enough cohort accounts to show its retention.", "skip")
     shown = frame.assign(dimension=frame["dimension"].map(words.dimension))
@@ -166,7 +168,7 @@ def retention_by_slice(view):
 
 
 def headline(view):
-    s = view["summary.json"]
+    s = view[SUMMARY_JSON]
     b = s.get("previous") or {}
     since = f" since {b.get('period')}" if b.get("nrr") is not None else ""
     cards = kpis([
@@ -188,7 +190,7 @@ def headline(view):
 
 def quadrants(view):
     """Active accounts by quadrant, with the ARR each holds."""
-    s = view["summary.json"]
+    s = view[SUMMARY_JSON]
     if "quadrants" in s["null_reasons"]:
         return note(f"The quadrant is not shown: {s['null_reasons']['quadrants']}.", "warn")
     before = (s.get("previous") or {}).get("quadrants") or {}
@@ -206,7 +208,7 @@ def quadrants(view):
 
 def lost_where(view):
     """Flagged slices, as sentences."""
-    slices = view["slices.csv"]
+    slices = view[SLICES_CSV]
     if slices is None:
         return note("Churn by slice cannot be computed without renewals covering the period.", "skip")
     flagged = slices[slices["flagged"]].sort_values("q_value")
@@ -217,7 +219,7 @@ def lost_where(view):
 
 def trust(view):
     """What went in and what was set aside."""
-    quality = view["summary.json"]["data_quality"]
+    quality = view[SUMMARY_JSON]["data_quality"]
     read = sum(q["rows_read"] for q in quality.values())
     held = sum(q["rows_quarantined"] for q in quality.values())
     blank = sum(q["cells_blanked"] for q in quality.values())
@@ -228,7 +230,7 @@ def trust(view):
 def populations(view):
     """The run's three churn counts side by side, so that each number is read
     with its population and window (:mod:`vga.analysis.populations`)."""
-    frame = view["churn_populations.csv"]
+    frame = view[CHURN_POPULATIONS_CSV]
     if frame is None or frame.empty:
         return note("No churn can be counted for this period (see the notes above).", "skip")
     lines = [f"{r.population.capitalize()} ({r.window}): {count(r.churned)} of {count(r.counted)} {r.unit} churned "
@@ -256,7 +258,7 @@ def _gap_frame(gaps: list[dict]) -> pd.DataFrame:
 
 def value_gaps(view):
     """The tested value gaps, ranked by money at risk, with interval, window and evidence."""
-    gaps = view["summary.json"].get("value_gaps") or []
+    gaps = view[SUMMARY_JSON].get("value_gaps") or []
     if not gaps:
         return note("No value gap passed a test this period.", "skip")
     frame = _gap_frame(gaps)
@@ -270,7 +272,7 @@ def value_gaps(view):
 
 def worth_a_look(view):
     """Counts and gaps not large enough (or not tested): a list, not a ranking by money."""
-    gaps = view["summary.json"].get("worth_a_look") or []
+    gaps = view[SUMMARY_JSON].get("worth_a_look") or []
     if not gaps:
         return note("Nothing else to look at this period.", "skip")
     frame = _gap_frame(gaps)
@@ -280,7 +282,7 @@ def worth_a_look(view):
 
 def quick_wins(view):
     """The first actions, with their owners and the money at risk."""
-    wins = view["summary.json"].get("top_quick_wins") or []
+    wins = view[SUMMARY_JSON].get("top_quick_wins") or []
     if not wins:
         return note("No quick win for this period.", "skip")
     frame = pd.DataFrame(wins)
@@ -293,7 +295,7 @@ def quick_wins(view):
 
 def caveats(view):
     """Assumptions and caveats: missing or stale sources, small samples, what was assumed."""
-    s = view["summary.json"]
+    s = view[SUMMARY_JSON]
     lines = [f"Assumed by the data's mapping: {a}" for a in s.get("assumptions") or []]
     if s.get("warnings"):  # said once, at the top of the report
         lines.append("The notes at the top of the report say where the data falls short of the period.")

@@ -7,9 +7,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
+from ..outputs import HEALTH_TRANSITIONS_CSV, INTERVENTIONS_CSV, INTERVENTIONS_JSON, INTERVENTION_EFFECT_CSV
 from . import Chapter, plots
 from .. import words
-from .blocks import not_shown, stat, count, figure, finding, kpis, missing, money, note, number, p_value, pct, stack, table
+from .blocks import (not_shown, stat, count, figure, finding, kpis, missing, money, note, number, p_value, pct, stack,
+                     table)
 
 CHAPTER = Chapter(number=9, title="MVP and intervention tracking", notebook="09_interventions", node="interventions")
 
@@ -21,7 +23,7 @@ PERCENT = FuncFormatter(lambda v, _: f"{v:,.0f}%")
 
 
 def _facts(view) -> dict:
-    return view["interventions.json"]
+    return view[INTERVENTIONS_JSON]
 
 
 def _reason(view, part: str, kind: str = "skip"):
@@ -78,7 +80,7 @@ def target(view):
 
 def transitions(view):
     """Previous colour against colour now: a grid of accounts, and the table."""
-    frame = view["health_transitions.csv"]
+    frame = view[HEALTH_TRANSITIONS_CSV]
     facts = _facts(view)
     if frame is None:
         return note("No colour changes to show: no previous health colour is known (see above).", "skip")
@@ -119,7 +121,7 @@ def transitions(view):
 
 def playbooks(view):
     """Interventions by playbook and status, with the ARR they cover."""
-    frame = view["interventions.csv"]
+    frame = view[INTERVENTIONS_CSV]
     facts = _facts(view)
     if frame is None:
         return _reason(view, "interventions")
@@ -201,7 +203,7 @@ def outcomes(view):
                      note("An association, not an effect: the team chooses which accounts get an intervention, "
                           "usually the ones in trouble, so the groups differ before anything is done.", "warn")]
     if len(untested):
-        parts.append(note(f"Not compared (fewer than {view.settings['analysis']['min_accounts']} accounts in a "
+        parts.append(note(f"Not compared (fewer than {view.settings.analysis.min_accounts} accounts in a "
                           f"group): previously {', '.join(untested['previous_color'])}."))
     return stack(*parts)
 
@@ -225,7 +227,7 @@ def effect(view):
     facts = _facts(view)
     if "interventions" in facts["reasons"]:
         return not_shown("no interventions were given (see above)")
-    table_effect = view["intervention_effect.csv"]
+    table_effect = view[INTERVENTION_EFFECT_CSV]
     if table_effect is None or table_effect.empty:
         return note("No intervention effect: no intervention started at least "
                     f"{facts.get('effect_after_days', 90)} days before the as-of date with scores before and after "

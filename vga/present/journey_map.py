@@ -10,6 +10,7 @@ import pandas as pd
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
 from matplotlib.ticker import FuncFormatter
 
+from ..outputs import JOURNEY_MAP_JSON, JOURNEY_STAGES_CSV, MILESTONES_CSV
 from . import Chapter, plots
 from .. import words
 from .blocks import not_shown, stat, count, figure, finding, missing, money, note, number, p_value, pct, stack, table
@@ -25,7 +26,7 @@ THOUSANDS = FuncFormatter(lambda v, _: f"{v:,.0f}")
 
 
 def _facts(view) -> dict:
-    return view["journey_map.json"]
+    return view[JOURNEY_MAP_JSON]
 
 
 def _uncovered(view):
@@ -49,7 +50,7 @@ def _value_text(stage: str, measure: str, value) -> str:
 
 
 def _main_rows(view) -> pd.DataFrame:
-    stages = view["journey_stages.csv"]
+    stages = view[JOURNEY_STAGES_CSV]
     return stages[stages["main"]].set_index("stage").reindex(_facts(view)["stages"])
 
 
@@ -110,7 +111,7 @@ def stages(view):
     """Every measure of every stage, with what it counts."""
     if _uncovered(view):
         return not_shown()
-    frame = view["journey_stages.csv"].copy()
+    frame = view[JOURNEY_STAGES_CSV].copy()
     frame["figure"] = [_value_text(s, m, v) for s, m, v in zip(frame["stage"], frame["measure"], frame["value"])]
     frame["severity"] = frame["severity"].replace("", None).map(SEVERITY_WORDS).fillna("")
     shown = frame[["stage", "measure", "figure", "accounts", "detail", "severity"]]
@@ -152,12 +153,12 @@ def milestones(view):
     """Onboarding milestones: completion, lateness and churn by completion."""
     if _uncovered(view):
         return not_shown()
-    frame, facts = view["milestones.csv"], _facts(view)
+    frame, facts = view[MILESTONES_CSV], _facts(view)
     if frame is None:
         reason = facts.get("onboarding")
         return note(f"Onboarding is not shown: {reason}." if isinstance(reason, str) else "Onboarding is not shown.",
                     "skip")
-    months = view.settings["analysis"]["churn_lookback_months"]
+    months = view.settings.analysis.churn_lookback_months
     parts = []
     for r in frame[frame["flagged"]].itertuples():
         parts.append(finding(
@@ -186,7 +187,7 @@ def milestones(view):
                               "p_value": "p", "q_value": "q"}))
     untested = frame[~frame["tested"]]
     if len(untested):
-        parts.append(note(f"Not tested (fewer than {view.settings['analysis']['min_accounts']} accounts with a decision on one "
+        parts.append(note(f"Not tested (fewer than {view.settings.analysis.min_accounts} accounts with a decision on one "
                           f"side): {', '.join(untested['milestone'])}."))
     return stack(*parts)
 
@@ -278,7 +279,7 @@ def findings(view):
     lines = [finding(f"{stage}: {r['measure']} {_value_text(stage, r['measure'], r['value'])} "
                      f"({SEVERITY_WORDS[r['severity'] or 'unknown']}).")
              for stage, r in main.iterrows() if r["severity"] != "unknown"]
-    frame = view["milestones.csv"]
+    frame = view[MILESTONES_CSV]
     if frame is not None:
         for r in frame[frame["flagged"]].itertuples():
             if r.churn_rate_not_completed > r.churn_rate_completed:

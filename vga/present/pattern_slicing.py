@@ -2,27 +2,28 @@
 
 from __future__ import annotations
 
+from ..outputs import RETENTION_JSON, SLICES_CSV
 from . import Chapter, plots
 from .blocks import not_shown, stat, count, figure, finding, kpis, note, p_value, pct, stack, table
 
 CHAPTER = Chapter(number=5, title="Pattern slicing", notebook="05_pattern_slicing", node="pattern_slicing",
-                  shows=("retention.json",))
+                  shows=(RETENTION_JSON,))
 
 SHOWN = ["dimension", "value", "accounts", "churned", "churn_rate", "rest_churn_rate", "p_value", "q_value"]
 FORMATS = {"churn_rate": pct, "rest_churn_rate": pct, "p_value": p_value, "q_value": p_value}
 
 
 def _skipped(view):
-    reason = view["retention.json"].get("reason")
+    reason = view[RETENTION_JSON].get("reason")
     return note(f"Slices cannot be compared: {reason}." if reason else "Slices cannot be compared.", "skip")
 
 
 def findings(view):
     """Counts of slices tested and flagged, and one sentence per flagged slice."""
-    slices = view["slices.csv"]
+    slices = view[SLICES_CSV]
     if slices is None:
         return _skipped(view)
-    a = view.settings["analysis"]
+    a = view.settings.analysis
     flagged = slices[slices["flagged"]].sort_values("q_value")
     lines = [
         finding(f"{r.dimension} = {r.value} churned {pct(r.churn_rate)} of its {r.accounts:,} cohort accounts, "
@@ -33,14 +34,14 @@ def findings(view):
         lines = [finding(f"No slice's churn differs from the rest of the cohort after adjusting for the "
                          f"{int(slices['tested'].sum())} slices tested.")]
     return stack(kpis([
-        ("slices tested", count(slices["tested"].sum()), f"at least {a['min_accounts']} cohort accounts"),
-        ("slices flagged", count(len(flagged)), f"q below {a['alpha']}"),
+        ("slices tested", count(slices["tested"].sum()), f"at least {a.min_accounts} cohort accounts"),
+        ("slices flagged", count(len(flagged)), f"q below {a.alpha}"),
         ("listed, not tested", count((~slices["tested"]).sum()), "too few accounts to judge"),
     ]), *lines)
 
 
 def flagged(view):
-    slices = view["slices.csv"]
+    slices = view[SLICES_CSV]
     if slices is None:
         return not_shown()
     rows = slices[slices["flagged"]]
@@ -50,7 +51,7 @@ def flagged(view):
 
 
 def chart(view):
-    slices = view["slices.csv"]
+    slices = view[SLICES_CSV]
     if slices is None or not len(slices):
         return not_shown("no slice to chart")
     first = slices.iloc[0]
@@ -64,7 +65,7 @@ def chart(view):
 
 
 def untested(view):
-    slices = view["slices.csv"]
+    slices = view[SLICES_CSV]
     if slices is None:
         return not_shown()
     small = slices[~slices["tested"]][["dimension", "value", "accounts", "churned", "churn_rate"]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..outputs import PROGRAMME_JSON, WORKSTREAMS_CSV
 from . import Chapter, plots
 from .blocks import not_shown, bullets, figure, finding, kpis, note, stack, table
 
@@ -19,7 +20,7 @@ STATUS_COLORS = {"done": "#2e7d32", "on track": "#1565c0", "at risk": "#ef6c00",
 
 def team(view):
     """Sponsor and task force, or how to set them up."""
-    facts = view["programme.json"]
+    facts = view[PROGRAMME_JSON]
     if not facts["configured"]:
         return note(HOW_TO, "skip")
     parts = [kpis([("sponsor", facts["sponsor"] or "not named", "owns the programme")])]
@@ -30,14 +31,14 @@ def team(view):
 
 def status(view):
     """Workstreams by due date, with a sentence on what is late."""
-    streams = view["workstreams.csv"]
+    streams = view[WORKSTREAMS_CSV]
     if streams is None:
         return note("No workstreams are configured: add one [[programme.workstreams]] per workstream "
                     "(see above).", "skip")
     late = streams[streams["late"]]
     shown = streams.assign(start=streams["start"].dt.strftime("%Y-%m-%d").fillna(""),
                            due=streams["due"].dt.strftime("%Y-%m-%d"))
-    as_of = view["programme.json"]["as_of"]
+    as_of = view[PROGRAMME_JSON]["as_of"]
     if len(late):
         worst = late.sort_values("days_to_due").iloc[0]
         sentence = (f"{len(late)} of {len(streams)} workstreams are past their due date as of {as_of}; "
@@ -50,14 +51,14 @@ def status(view):
 
 def timeline(view):
     """Each workstream from start to due, coloured by status."""
-    streams = view["workstreams.csv"]
+    streams = view[WORKSTREAMS_CSV]
     if streams is None or not len(streams):
         return not_shown("no workstreams are configured")
     fig, ax = plots.new_figure(8, max(2.0, 0.45 * len(streams) + 1))
     starts = streams["start"].fillna(streams["due"])
     ax.barh(streams["name"], (streams["due"] - starts).dt.days.clip(lower=1), left=starts,
             color=[STATUS_COLORS[s] for s in streams["status"]])
-    ax.axvline(pd.Timestamp(view["programme.json"]["as_of"]), color="#333", ls="--", lw=1)
+    ax.axvline(pd.Timestamp(view[PROGRAMME_JSON]["as_of"]), color="#333", ls="--", lw=1)
     ax.invert_yaxis()
     ax.set_title("Workstreams: start to due date (dashed: the as-of date)")
     ax.tick_params(axis="x", rotation=30, labelsize=8)

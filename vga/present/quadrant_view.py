@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..outputs import (CHAMPION_FEATURES_CSV, QUADRANTS_CSV, QUADRANT_CHURN_CSV, QUADRANT_VIEW_JSON, USAGE_TREND_CSV,
+    WORKFLOW_ABANDONMENT_CSV)
 from . import Chapter, plots
 from .. import words
 from ..analysis.quadrant import FRUSTRATED, QUADRANTS, UNSCORED
@@ -21,7 +23,7 @@ QUADRANT_TEXT = {
 
 
 def _uncovered(view):
-    facts = view["quadrant_view.json"]
+    facts = view[QUADRANT_VIEW_JSON]
     if not facts.get("reason"):
         return None
     return note(f"The quadrant is not shown: {facts['reason']}.", "warn" if not facts["covered"] else "skip")
@@ -31,7 +33,7 @@ def headline(view):
     """Accounts and ARR per quadrant, and the sentence that matters most."""
     if _uncovered(view):
         return _uncovered(view)
-    quadrants = view["quadrants.csv"]
+    quadrants = view[QUADRANTS_CSV]
     totals = quadrants.groupby("quadrant")["arr"].agg(["size", "sum"])
     cards = kpis([(name, count(totals["size"].get(name, 0)), f"accounts, ARR {money(totals['sum'].get(name, 0))}")
                   for name in QUADRANTS])
@@ -47,15 +49,15 @@ def headline(view):
 def charts(view):
     if _uncovered(view):
         return not_shown()
-    quadrants = view["quadrants.csv"]
-    a = view.settings["analysis"]
+    quadrants = view[QUADRANTS_CSV]
+    a = view.settings.analysis
     fig, ax = plots.new_figure(7, 5)
-    plots.quadrant_scatter(quadrants, usage_threshold=a["usage_threshold"], health_threshold=a["health_threshold"], ax=ax)
+    plots.quadrant_scatter(quadrants, usage_threshold=a.usage_threshold, health_threshold=a.health_threshold, ax=ax)
     fig2, ax2 = plots.new_figure(7, 3)
     plots.quadrant_arr_bars(quadrants, ax=ax2)
     return stack(
         figure(fig, f"Scatter plot of usage score against health score for {len(quadrants):,} active accounts, "
-                    f"thresholds at {a['usage_threshold']:g} and {a['health_threshold']:g}",
+                    f"thresholds at {a.usage_threshold:g} and {a.health_threshold:g}",
                "Each dot is an active account, sized by ARR; dashed lines are the quadrant thresholds."),
         figure(fig2, "Bar chart of ARR per quadrant with account counts", "ARR at the as-of date, per quadrant."),
     )
@@ -65,7 +67,7 @@ def frustrated(view):
     """The Frustrated Power Users, largest ARR first."""
     if _uncovered(view):
         return not_shown()
-    quadrants = view["quadrants.csv"]
+    quadrants = view[QUADRANTS_CSV]
     fpu = quadrants[quadrants["quadrant"] == FRUSTRATED].sort_values("arr", ascending=False)
     if not len(fpu):
         return note("No account is a Frustrated Power User.")
@@ -77,7 +79,7 @@ def score_sources(view):
     """How many active accounts took each score from each source."""
     if _uncovered(view):
         return not_shown()
-    quadrants = view["quadrants.csv"]
+    quadrants = view[QUADRANTS_CSV]
     rows = []
     for kind in ("usage", "health"):
         counts = quadrants[f"{kind}_source"].replace("", "missing").value_counts()
@@ -99,7 +101,7 @@ def movement(view):
     """Flows between quadrants since the previous period."""
     if _uncovered(view):
         return not_shown()
-    quadrants, facts = view["quadrants.csv"], view["quadrant_view.json"]
+    quadrants, facts = view[QUADRANTS_CSV], view[QUADRANT_VIEW_JSON]
     if (quadrants["previous_quadrant"] == "").all():
         return note("No previous quadrant: the data has no history and no previous run was found.", "skip")
     moved = quadrants[quadrants["moved"]]
@@ -119,7 +121,7 @@ def explanations(view):
     """Why accounts moved: the score parts that changed most."""
     if _uncovered(view):
         return not_shown()
-    quadrants = view["quadrants.csv"]
+    quadrants = view[QUADRANTS_CSV]
     if "explanation" not in quadrants.columns:
         return not_shown("no account's movement can be explained")
     moved = quadrants[quadrants["moved"]].sort_values("arr", ascending=False)
@@ -135,7 +137,7 @@ def explanations(view):
 
 def usage_over_time(view):
     """Product use per month (fully covered months only) and where workflows are abandoned."""
-    trend = view["usage_trend.csv"]
+    trend = view[USAGE_TREND_CSV]
     if trend is None:
         return note("No usage events: usage over time cannot be shown.", "skip")
     parts = []
@@ -152,7 +154,7 @@ def usage_over_time(view):
                                  "and core-feature adoption", "Only months the events cover completely are shown."))
     else:
         parts.append(note("No calendar month is fully covered by the events up to the as-of date.", "skip"))
-    steps = view["workflow_abandonment.csv"]
+    steps = view[WORKFLOW_ABANDONMENT_CSV]
     if steps is not None and len(steps):
         parts += [note("Where abandoned workflow runs stop:"), table(steps, {"share": pct, "abandoned_runs": count})]
     return stack(*parts)
@@ -160,11 +162,11 @@ def usage_over_time(view):
 
 def churn_by_quadrant(view):
     """Churn rate per quadrant held 90 days before each decision of the look-back."""
-    churn = view["quadrant_churn.csv"]
+    churn = view[QUADRANT_CHURN_CSV]
     if churn is None or churn.empty:
-        return skipped(view, "quadrant_view.json", "quadrant_churn.csv",
+        return skipped(view, QUADRANT_VIEW_JSON, QUADRANT_CHURN_CSV,
                        "no renewal decisions in the look-back window: churn by quadrant cannot be shown")
-    facts = view["quadrant_view.json"]
+    facts = view[QUADRANT_VIEW_JSON]
     lead = facts.get("quadrant_churn_lead_days", 90)
     rates = churn.set_index("quadrant")["churn_rate"]
     parts = []
@@ -181,9 +183,9 @@ def churn_by_quadrant(view):
 
 def champion_features(view):
     """Features Champions use that the other scored accounts do not."""
-    features = view["champion_features.csv"]
+    features = view[CHAMPION_FEATURES_CSV]
     if features is None:
-        return skipped(view, "quadrant_view.json", "champion_features.csv",
+        return skipped(view, QUADRANT_VIEW_JSON, CHAMPION_FEATURES_CSV,
                        "no usage events were given: which features Champions use needs usage_events")
     flagged = features[features["flagged"] & (features["difference"] > 0)]
     parts = []
@@ -211,7 +213,7 @@ def findings(view):
     """The quadrant's story in sentences."""
     if _uncovered(view):
         return _uncovered(view)
-    quadrants = view["quadrants.csv"]
+    quadrants = view[QUADRANTS_CSV]
     total = quadrants["arr"].sum()
     lines = []
     for name in (FRUSTRATED, "Churn Risk"):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from ..outputs import QUADRANTS_CSV, QUICK_WINS_CSV, QUICK_WINS_JSON
 from . import Chapter
 from .blocks import not_shown, count, finding, kpis, money, note, stack, table
 
 CHAPTER = Chapter(number=8, title="Quick wins", notebook="08_quick_wins", node="quick_wins",
-                  shows=("quadrants.csv",))
+                  shows=(QUADRANTS_CSV,))
 
 NAMES = {"arr_at_stake": "ARR of the accounts exposed", "account_id": "account", "account_name": "name",
          "money_at_risk": "money at risk now", "do_first": "do first"}
@@ -14,13 +15,13 @@ NAMES = {"arr_at_stake": "ARR of the accounts exposed", "account_id": "account",
 
 def _names(view, ids):
     """Account names where the data has them, else the id."""
-    quadrants = view.get("quadrants.csv")
+    quadrants = view.get(QUADRANTS_CSV)
     names = quadrants.set_index("account_id")["account_name"] if quadrants is not None and "account_name" in quadrants else {}
     return ids.map(lambda a: (names.get(a) if hasattr(names, "get") else None) or a)
 
 
 def _reason(view):
-    facts = view["quick_wins.json"]
+    facts = view[QUICK_WINS_JSON]
     if facts.get("reason"):
         return note(f"No quick wins: {facts['reason']}.", "skip")
     return None
@@ -29,7 +30,7 @@ def _reason(view):
 def headline(view):
     if _reason(view):
         return _reason(view)
-    wins = view["quick_wins.csv"]
+    wins = view[QUICK_WINS_CSV]
     systemic, accounts = wins[wins["kind"] == "systemic"], wins[wins["kind"] == "account"]
     cards = kpis([
         ("systemic wins", count(len(systemic)), f"fixes for many accounts at once, ARR exposed up to {money(systemic['arr_at_stake'].max() if len(systemic) else 0)}"),
@@ -47,7 +48,7 @@ def headline(view):
 def systemic(view):
     if _reason(view):
         return not_shown()
-    rows = view["quick_wins.csv"]
+    rows = view[QUICK_WINS_CSV]
     rows = rows[rows["kind"] == "systemic"]
     if rows.empty:
         return note("No systemic gap: no flagged slice, milestone, abandoned workflow step or ticket category.")
@@ -58,7 +59,7 @@ def systemic(view):
 def accounts(view):
     if _reason(view):
         return not_shown()
-    rows = view["quick_wins.csv"]
+    rows = view[QUICK_WINS_CSV]
     rows = rows[rows["kind"] == "account"]
     if rows.empty:
         return note("No account shows a gap.")
@@ -72,8 +73,8 @@ def owners(view):
     """How the account wins split across owners."""
     if _reason(view):
         return not_shown()
-    facts = view["quick_wins.json"]
-    rows = view["quick_wins.csv"]
+    facts = view[QUICK_WINS_JSON]
+    rows = view[QUICK_WINS_CSV]
     rows = rows[rows["kind"] == "account"]
     if rows.empty:
         return not_shown("no account-level quick win")
@@ -88,7 +89,7 @@ def owners(view):
 def findings(view):
     if _reason(view):
         return _reason(view)
-    wins = view["quick_wins.csv"]
+    wins = view[QUICK_WINS_CSV]
     lines = []
     systemic = wins[wins["kind"] == "systemic"]
     for _, w in systemic[systemic["do_first"]].head(3).iterrows():

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..outputs import (ADOPTION_BY_OUTCOME_CSV, BEHAVIOURS_CSV, MODEL_TERMS_CSV, MODEL_VALIDATION_JSON,
+    RENEWAL_MODEL_JSON, RENEWAL_SCORES_CSV, RENEWED_CUSTOMERS_JSON)
 from . import Chapter, plots
 from .. import words
 from .blocks import count, figure, finding, note, number, p_value, pct, stack, stat, table
 
 CHAPTER = Chapter(number=4, title="Renewed and expanded customers", notebook="04_renewed_customers", node="renewed_customers",
-                  shows=("renewal_model.json", "model_validation.json", "model_terms.csv", "renewal_scores.csv"))
+                  shows=(RENEWAL_MODEL_JSON, MODEL_VALIDATION_JSON, MODEL_TERMS_CSV, RENEWAL_SCORES_CSV))
 
 COMPARISONS = {
     "retained vs churned": "renewed or expanded decisions against churned ones",
@@ -27,8 +29,8 @@ def _value(kind, v):
 
 
 def _reason(view):
-    facts = view["renewed_customers.json"]
-    if facts.get("reason") or view["behaviours.csv"] is None:
+    facts = view[RENEWED_CUSTOMERS_JSON]
+    if facts.get("reason") or view[BEHAVIOURS_CSV] is None:
         why = facts.get("reason") or "no behaviour data (usage events, onboarding, training or tickets) was given"
         return note(f"No comparison of renewed and churned customers: {why}.", "skip")
     return None
@@ -36,7 +38,7 @@ def _reason(view):
 
 def missing_inputs(view):
     """Which behaviour tables were not given, and what they would add."""
-    tables = view["renewed_customers.json"]["tables"]
+    tables = view[RENEWED_CUSTOMERS_JSON]["tables"]
     adds = {"usage_events": "features used and core adoption", "onboarding": "onboarding milestones",
             "training": "training completed", "support_tickets": "support load"}
     absent = [f"{t} ({adds[t]})" for t, given in tables.items() if not given]
@@ -46,11 +48,11 @@ def missing_inputs(view):
 
 
 def comparison(view, which: str = "retained vs churned"):
-    table_all = view["behaviours.csv"]
+    table_all = view[BEHAVIOURS_CSV]
     if _reason(view):
         return _reason(view)
     rows = table_all[table_all["comparison"] == which].copy()
-    why = (view["renewed_customers.json"].get("reasons") or {}).get(which)
+    why = (view[RENEWED_CUSTOMERS_JSON].get("reasons") or {}).get(which)
     if rows.empty or why:
         return note(f"No comparison of {which.replace(' vs ', ' against ')} decisions: "
                     f"{why or 'no behaviour was measured for both groups'}.", "skip")
@@ -96,9 +98,9 @@ def expansion(view):
 def findings(view):
     if _reason(view):
         return _reason(view)
-    rows = view["behaviours.csv"]
+    rows = view[BEHAVIOURS_CSV]
     lines = []
-    reasons = view["renewed_customers.json"].get("reasons") or {}
+    reasons = view[RENEWED_CUSTOMERS_JSON].get("reasons") or {}
     for which in COMPARISONS:
         flagged = rows[(rows["comparison"] == which) & rows["flagged"]].sort_values("q_value")
         first, second = which.split(" vs ")
@@ -127,7 +129,7 @@ def findings(view):
                              f"against {r['second_value']:,.1f} for {second} ones (difference {words.signed(r['difference'])}, "
                              f"95% interval {words.signed(r['ci_lower'])} to {words.signed(r['ci_upper'])}, "
                              f"{stat('q', r['q_value'])}).")
-    lead = view["renewed_customers.json"]["lead_days"]
+    lead = view[RENEWED_CUSTOMERS_JSON]["lead_days"]
     lines.append(f"Each behaviour is measured {lead} days before the decision with nothing dated later; these are "
                  "associations, not proof of cause.")
     return stack(*[finding(line) for line in lines])
@@ -139,7 +141,7 @@ def _ratio_words(r) -> str:
 
 
 def _model_reason(view, model: str):
-    facts = view["renewal_model.json"]
+    facts = view[RENEWAL_MODEL_JSON]
     reason = facts.get("reason") or facts[model].get("reason")
     return note(f"No {model} model: {reason}.", "skip") if reason else None
 
@@ -164,8 +166,8 @@ def renewal_model(view):
     model did on newer decisions (out of time), with its calibration."""
     if _model_reason(view, "renewal") and _model_reason(view, "expansion"):
         return stack(_model_reason(view, "renewal"), _model_reason(view, "expansion"))
-    terms, v = view["model_terms.csv"], view["model_validation.json"]
-    alpha = view.settings["analysis"]["alpha"]
+    terms, v = view[MODEL_TERMS_CSV], view[MODEL_VALIDATION_JSON]
+    alpha = view.settings.analysis.alpha
     parts, lines = [], []
     for model, verb in (("renewal", "renew"), ("expansion", "expand")):
         rows = terms[terms["model"] == model] if terms is not None else pd.DataFrame()
@@ -210,9 +212,9 @@ def renewal_model(view):
 
 def renewal_scores(view, rows: int = 15):
     """The active accounts least likely to renew, with what lowers their odds."""
-    scores = view["renewal_scores.csv"]
+    scores = view[RENEWAL_SCORES_CSV]
     if scores is None or scores["renewal_probability"].isna().all():
-        not_scored = view["renewal_model.json"]["renewal"].get("not_scored")
+        not_scored = view[RENEWAL_MODEL_JSON]["renewal"].get("not_scored")
         return _model_reason(view, "renewal") or note(
             f"No account is scored: {not_scored or 'no renewal model could be fitted'}.", "skip")
     shown = scores.dropna(subset=["renewal_probability"]).head(rows)
@@ -233,9 +235,9 @@ def renewal_scores(view, rows: int = 15):
 
 def adoption(view):
     """Core-feature adoption 90, 60 and 30 days before the decision, by outcome."""
-    data = view["adoption_by_outcome.csv"]
+    data = view[ADOPTION_BY_OUTCOME_CSV]
     if data is None or data.empty:
-        core = view["renewed_customers.json"].get("core_features")
+        core = view[RENEWED_CUSTOMERS_JSON].get("core_features")
         why = ("no core features are named in the configuration" if not core
                else "no usage events were given")
         return note(f"No adoption by outcome: {why}.", "skip")
@@ -249,7 +251,7 @@ def adoption(view):
                          f"accounts that churned {pct(at.at['churned', 'value'])} (n = {count(at.at['churned', 'decisions'])}).")
     small = core[core["small"]]
     if len(small):
-        lines.append("Groups of fewer than " + f"{count(view.settings['analysis']['min_accounts'])} decisions are shown "
+        lines.append("Groups of fewer than " + f"{count(view.settings.analysis.min_accounts)} decisions are shown "
                      "with their n and no interval: " + ", ".join(sorted(set(small["outcome"]))) + ".")
     fig, ax = plots.new_figure(6.5, 4)
     plots.adoption_lines(data, ax)

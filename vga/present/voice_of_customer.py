@@ -8,6 +8,7 @@ from datetime import date
 import pandas as pd
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from ..outputs import SUPPORT_LOAD_CSV, THEMES_CSV, VOICE_BY_QUADRANT_CSV, VOICE_OF_CUSTOMER_JSON, VOICE_TREND_CSV
 from . import Chapter, plots
 from .. import words
 from .blocks import Html, count, figure, finding, kpis, money, note, number, pct, stack, table
@@ -48,7 +49,7 @@ def _ratings(csat: dict) -> str:
 
 
 def _facts(view) -> dict:
-    return view["voice_of_customer.json"]
+    return view[VOICE_OF_CUSTOMER_JSON]
 
 
 def _day(text: str) -> str:
@@ -188,7 +189,7 @@ def _trend_figure(trend: pd.DataFrame):
 
 def trend(view):
     """NPS and CSAT per calendar quarter up to the as-of date, with responses."""
-    trend_rows = view["voice_trend.csv"]
+    trend_rows = view[VOICE_TREND_CSV]
     if trend_rows is None or not len(trend_rows):
         return _missing(view, "surveys") or note("No survey response or ticket rating is dated on or before the as-of "
                                                  "date, so there is no trend to show.", "skip")
@@ -225,7 +226,7 @@ def trend(view):
 
 def quadrants(view):
     """NPS, detractor share and CSAT per quadrant of the active accounts."""
-    by_quadrant = view["voice_by_quadrant.csv"]
+    by_quadrant = view[VOICE_BY_QUADRANT_CSV]
     if by_quadrant is None or not len(by_quadrant):
         return _missing(view, "surveys") or _uncovered(view) or note(
             "NPS per quadrant cannot be shown: no quadrant was computed for the active accounts.", "skip")
@@ -257,7 +258,7 @@ def support(view):
     missing = _missing(view, "support_tickets") or _uncovered(view)
     if missing:
         return missing
-    load, frame = facts["support"], view["support_load.csv"]
+    load, frame = facts["support"], view[SUPPORT_LOAD_CSV]
     change = _moved(load["tickets_per_account_month"], load["previous_tickets_per_account_month"],
                     lambda v: number(v, 2))
     parts = [finding(
@@ -348,7 +349,7 @@ def themes(view):
     missing = _missing(view, "interviews") or _uncovered(view)
     if missing:
         return missing
-    frame = view["themes.csv"]
+    frame = view[THEMES_CSV]
     counts = facts["themes"] or {}
     heard = "; ".join(f"{GROUP_NAMES[g].split(' (')[0].lower()}: {c['interviews']:,} with {_accounts(c['accounts'])}"
                       for g, c in counts.items() if c["interviews"])
@@ -416,7 +417,7 @@ def findings(view):
         if prev["responses"]:
             line += f", against {_nps(prev['nps'])} over {before} ({prev['responses']:,} responses)"
         lines.append(line + ".")
-    lines.append(_trend_sentence(view["voice_trend.csv"], "nps", "NPS", _nps, ""))
+    lines.append(_trend_sentence(view[VOICE_TREND_CSV], "nps", "NPS", _nps, ""))
     csat = facts["csat"]
     if csat and csat["responses"]:
         prev = csat["previous"]
@@ -425,8 +426,8 @@ def findings(view):
         if prev["responses"]:
             line += f", against {number(prev['mean'], 2)} and {pct(prev['satisfied_share'], 0)} over {before}"
         lines.append(line + ".")
-    lines.append(_trend_sentence(view["voice_trend.csv"], "csat", "Mean CSAT", lambda v: number(v, 2), " of 5"))
-    by_quadrant = view["voice_by_quadrant.csv"]
+    lines.append(_trend_sentence(view[VOICE_TREND_CSV], "csat", "Mean CSAT", lambda v: number(v, 2), " of 5"))
+    by_quadrant = view[VOICE_BY_QUADRANT_CSV]
     if by_quadrant is not None:
         rated = by_quadrant[by_quadrant["responses"] > 0].sort_values("nps")
         if len(rated) >= 2:
@@ -434,7 +435,7 @@ def findings(view):
             lines.append(f"{low['quadrant']} accounts give the lowest NPS, {_nps(low['nps'])} ({low['responses']:,} "
                          f"responses), and {high['quadrant']} accounts the highest, {_nps(high['nps'])} "
                          f"({high['responses']:,} responses).")
-    load, frame = facts["support"], view["support_load.csv"]
+    load, frame = facts["support"], view[SUPPORT_LOAD_CSV]
     if load and load["tickets"] and frame is not None and len(frame):
         top = frame[frame["dimension"] == "category"].head(1)
         lines.append(f"Customers opened {number(load['tickets_per_account_month'], 2)} tickets per account-month"
@@ -449,7 +450,7 @@ def findings(view):
     if esc and esc["escalated"]:
         lines.append(f"{esc['escalated']:,} tickets ({pct(esc['share_of_tickets'])}) were escalated over {window}, "
                      f"from {_accounts(esc['accounts'])} holding {money(esc['arr'])} ARR.")
-    frame = view["themes.csv"]
+    frame = view[THEMES_CSV]
     if frame is not None:
         for group in GROUP_NAMES:
             rows = frame[frame["source_group"] == group]

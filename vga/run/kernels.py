@@ -25,8 +25,10 @@ from pathlib import Path
 from ..errors import VgaError
 
 WARM_UP = "import pandas, matplotlib, vga.notebook, vga.present.blocks, vga.present.plots"
-#: Run between two notebooks in one kernel: drop every name the last one made.
-RESET = "get_ipython().run_line_magic('reset', '-f')\nimport gc\ngc.collect()"
+#: Run between two notebooks in one kernel: drop every name the last one made,
+#: and the currency its chapter set for amounts (a module's state outlives %reset).
+RESET = ("get_ipython().run_line_magic('reset', '-f')\nimport gc\ngc.collect()\n"
+         "from vga.present.blocks import set_currency\nset_currency('')\ndel set_currency")
 
 
 class KernelPool:

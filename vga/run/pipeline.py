@@ -20,13 +20,16 @@ from ..analysis.coverage import Coverage, assess
 from ..inputs import Inputs
 from ..nodes import NODES, Context, Node, order
 from ..periods import Period
+from ..settings import Settings
 
 
 def context(inputs: Inputs, period: Period, config: dict, coverage: Coverage | None = None) -> Context:
-    """The run's context; the period's coverage is assessed here unless given."""
+    """The run's context: the configuration parsed into :class:`~vga.settings.Settings`
+    once, and the period's coverage, assessed here unless given."""
+    settings = Settings.parse(config)
     if coverage is None:
-        coverage = assess(inputs.sources, period.as_of, config.get("analysis"))
-    return Context(inputs, period, config, coverage)
+        coverage = assess(inputs.sources, period.as_of, settings.analysis)
+    return Context(inputs, period, settings, coverage)
 
 
 def compute(inputs: Inputs, period: Period, config: dict, keys=None, *, coverage: Coverage | None = None,
