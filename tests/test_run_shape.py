@@ -177,9 +177,10 @@ def test_programme_workstreams_are_late_by_their_dates_not_their_label(tmp_path)
     from vga.errors import UsageError
     from vga.sample import SAMPLE_PROGRAMME
     from vga.nodes.programme_setup import workstreams
+    from vga.settings import Settings
 
     (tmp_path / "vga.toml").write_text(SAMPLE_PROGRAMME)
-    programme = load_config(tmp_path / "vga.toml")["programme"]
+    programme = Settings.parse(load_config(tmp_path / "vga.toml")).programme
     frame = workstreams(programme, date(2026, 9, 30)).set_index("name")
     assert frame.loc["Onboarding fix", "late"] and frame.loc["Onboarding fix", "status"] == "late"  # typed "on track"
     assert frame.loc["Onboarding fix", "days_to_due"] == -15

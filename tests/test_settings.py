@@ -66,3 +66,15 @@ def test_nodes_and_chapters_read_settings_as_attributes():
         for path in (PACKAGE / folder).glob("*.py"):
             found = [line for line in path.read_text().splitlines() if pattern.search(line)]
             assert not found, f"{path.name}: {found}"
+
+
+def test_settings_pickle_and_copy_whole():
+    """Outputs holding settings (the playbook) cross processes and are copied."""
+    import copy
+    import pickle
+
+    settings = Settings.parse(DEFAULTS)
+    back = pickle.loads(pickle.dumps({"playbook": settings.quick_wins.playbook, "s": settings}))
+    assert back["playbook"] == settings.quick_wins.playbook and isinstance(back["playbook"], FrozenDict)
+    assert back["s"].analysis.health_colors == [50.0, 70.0, 85.0]
+    assert copy.deepcopy(settings.analysis.health_colors) == [50.0, 70.0, 85.0]

@@ -35,6 +35,9 @@ class FrozenList(list):
     def __hash__(self):
         return hash(tuple(self))
 
+    def __reduce__(self):  # pickled and copied whole, never item by item
+        return FrozenList, (list(self),)
+
 
 class FrozenDict(dict):
     """A dict that refuses changes."""
@@ -46,6 +49,9 @@ class FrozenDict(dict):
 
     def __hash__(self):
         return hash(tuple(sorted(self.items(), key=str)))
+
+    def __reduce__(self):  # pickled and copied whole, never item by item
+        return FrozenDict, (dict(self),)
 
 
 def freeze(value):

@@ -8,12 +8,13 @@ from datetime import date
 import pandas as pd
 
 from ..outputs import PROGRAMME_JSON, WORKSTREAMS_CSV
+from ..settings import Programme
 from . import Context, Node, Output
 
 WORKSTREAM_COLUMNS = ["name", "owner", "start", "due", "status", "late", "days_to_due"]
 
 
-def workstreams(programme: dict, as_of: date) -> pd.DataFrame:
+def workstreams(programme: Programme, as_of: date) -> pd.DataFrame:
     """One row per workstream with its status as of ``as_of``: ``late`` is
     true when the due date has passed and the workstream is not done
     (whatever status was typed), or when it was marked late;
