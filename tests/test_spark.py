@@ -11,6 +11,8 @@ failure, never a skip.
 
 from __future__ import annotations
 
+import dataclasses
+
 import os
 import shutil
 from datetime import date
@@ -111,8 +113,7 @@ def test_point_in_time_windows_and_scores_are_identical(tables, small):
     assert_same_rows(usage.pair_usage(duck, pairs, 90, core), usage.pair_usage(sp, pairs, 90, core), ["pair"])
     assert_same_rows(usage.pair_feature_use(duck, pairs, core), usage.pair_feature_use(sp, pairs, core), ["pair"])
     local = to_inputs(small)
-    remote = to_inputs(small)
-    remote.events = Events(expression=sp, where="warehouse")
+    remote = dataclasses.replace(to_inputs(small), events=Events(expression=sp, where="warehouse"))
     a = scores_for_pairs(local, pairs[["account_id", "day"]], small.config)
     b = scores_for_pairs(remote, pairs[["account_id", "day"]], small.config)
     assert a["usage_score"].notna().sum() > 40
@@ -157,8 +158,7 @@ def test_the_steps_that_read_events_are_identical(tables, small):
     _, sp = tables
     period = parse_period("2026Q3")
     local = to_inputs(small)
-    remote = to_inputs(small)
-    remote.events = Events(expression=sp, where="warehouse")
+    remote = dataclasses.replace(to_inputs(small), events=Events(expression=sp, where="warehouse"))
     steps = ["churned_customers", "early_warning", "quadrant_view", "renewal_model"]
     a, _ = pipeline.compute(local, period, small.config, steps)
     b, _ = pipeline.compute(remote, period, small.config, steps)

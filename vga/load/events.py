@@ -2,16 +2,11 @@
 
 Events are by far the largest input (hundreds of millions of rows), so they
 never pass through pandas. The contract's rules for ``usage_events`` are
-applied in SQL, with the reasons of :mod:`vga.load.messages`, as for other
-tables:
-
-1. value checks: ``timestamp``, ``feature`` and ``user_id`` are required;
-   the timestamp must be ISO 8601 (with or without offset; stored as UTC);
-2. identity resolution: an event without ``account_id`` takes its account
-   from ``users`` (its row for this user_id), else from the domain of
-   ``user_email`` when exactly one account has that domain (any case);
-3. references: an event whose account is not among the kept accounts is
-   quarantined.
+those of :mod:`vga.load.event_rules` (the expression that also judges
+events in a warehouse), compiled to DuckDB SQL and run here over the raw
+rows read as text, on this module's own connection (sandboxed where a
+mapping query reads the data folder), with the reasons of
+:mod:`vga.load.messages`.
 
 Accepted events are written to ``<work>/usage_events.parquet`` (columns
 ``timestamp``, ``account_id``, ``user_id``, ``session_id``, ``feature``,
@@ -26,6 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import ibis
 import pandas as pd
 
 from ..config import source_spec
@@ -33,6 +29,8 @@ from ..contract import PERSONAL_COLUMNS, REDACTED, TABLES
 from ..errors import DataError
 from ..privacy import mask_contacts
 from . import messages as msg
+from .event_rules import LOOKUPS, lookups
+from .event_rules import verdict as rules_verdict
 from .files import SqlSource, csv_scan, execute_scan, missing_required_message
 from .sandbox import check_query, confine, restrict
 
@@ -149,71 +147,19 @@ def validate_events(
     def opt(name):
         return f"NULLIF({col[name]}, '')" if name in col else null
 
-    con.register("accepted_accounts", accounts[["account_id"] + (["domain"] if "domain" in accounts.columns else [])])
-    if users is not None and len(users):
-        con.register("accepted_users", users[["user_id", "account_id"]].drop_duplicates("user_id"))
-    else:
-        con.execute("CREATE TEMP TABLE accepted_users (user_id VARCHAR, account_id VARCHAR)")
-    domain_sql = (
-        "SELECT lower(ltrim(domain, '@')) AS domain, min(account_id) AS account_id FROM accepted_accounts "
-        "WHERE domain IS NOT NULL GROUP BY 1 HAVING count(*) = 1"
-        if "domain" in accounts.columns else "SELECT NULL::VARCHAR AS domain, NULL::VARCHAR AS account_id WHERE false"
-    )
-    ts = col["timestamp"]
-    parsed = f"CAST(TRY_CAST({ts} AS TIMESTAMPTZ) AS TIMESTAMP)"
-    expected = msg.expectation(table.column("timestamp"))
-    value_reasons = {}
-    for part, pick in (("text", 1), ("kind", 0)):
-        empty = {c: _lit(msg.required_empty(c)[pick]) for c in ("timestamp", "feature", "user_id")}
-        bad_ts = (msg.sql_text(lambda v: msg.invalid("timestamp", expected, v), ts) if part == "text"
-                  else msg.sql_kind(lambda v: msg.invalid("timestamp", expected, v), 1))
-        value_reasons[part] = (
-            "concat_ws('; ', "
-            f"CASE WHEN {ts} = '' THEN {empty['timestamp']} "
-            f"WHEN NOT regexp_full_match({ts}, {_lit('^' + msg.ISO_PATTERN + '$')}) OR {parsed} IS NULL "
-            f"THEN {bad_ts} END, "
-            f"CASE WHEN {col['feature']} = '' THEN {empty['feature']} END, "
-            f"CASE WHEN {col['user_id']} = '' THEN {empty['user_id']} END)"
-        )
+    # The rules (vga.load.event_rules), compiled to DuckDB SQL over the raw rows and the lookups.
+    for name, frame in lookups(accounts, users).items():  # typed as text, even when empty
+        con.register(f"{name}_frame", frame)
+        casts = ", ".join(f"CAST({_q(c)} AS VARCHAR) AS {_q(c)}" for c in LOOKUPS[name])
+        con.execute(f"CREATE TEMP TABLE {name} AS SELECT {casts} FROM {name}_frame")
+    raw_types = {c: "string" for c in raw_columns} | {"source_row": "int64"} | ({"source_file": "string"} if folder else {})
+    con.execute(f"CREATE TEMP VIEW vga_raw_events AS {raw_sql}")
+    judged = rules_verdict(ibis.table(raw_types, name="vga_raw_events"), contract_of,
+                           {name: ibis.table(schema, name=name) for name, schema in LOOKUPS.items()},
+                           offsets_to_utc=True)
     extra_source = ", source_file" if folder else ""
     # DuckDB reads every row here: a malformed line of an event file is a DataError
-    execute_scan(con, path, f"""
-        CREATE TEMP TABLE staged AS
-        WITH raw AS ({raw_sql}),
-        domains AS ({domain_sql}),
-        checked AS (
-          SELECT *, {parsed} AS ts_utc, NULLIF({value_reasons['text']}, '') AS value_reason,
-                 NULLIF({value_reasons['kind']}, '') AS value_kind,
-                 {opt('account_id')} AS given_account,
-                 lower(regexp_extract({opt('user_email')}, '@([^@]+)$', 1)) AS email_domain
-          FROM raw
-        )
-        SELECT c.*,
-               coalesce(c.given_account, u.account_id, d.account_id) AS resolved_account,
-               CASE WHEN c.given_account IS NOT NULL THEN 'given'
-                    WHEN u.account_id IS NOT NULL THEN 'users'
-                    WHEN d.account_id IS NOT NULL THEN 'domain' END AS resolved_by
-        FROM checked c
-        LEFT JOIN accepted_users u ON c.given_account IS NULL AND u.user_id = c.{col['user_id']}
-        LEFT JOIN domains d ON c.given_account IS NULL AND u.account_id IS NULL AND d.domain = c.email_domain
-    """)
-    con.execute(f"""
-        CREATE TEMP TABLE verdict AS
-        SELECT s.*,
-          CASE
-            WHEN value_reason IS NOT NULL THEN value_reason
-            WHEN resolved_account IS NULL THEN {_lit(msg.UNRESOLVED)}
-            WHEN resolved_account NOT IN (SELECT account_id FROM accepted_accounts)
-              THEN {msg.sql_text(msg.unknown_account, "resolved_account")}
-          END AS reason,
-          CASE
-            WHEN value_reason IS NOT NULL THEN value_kind
-            WHEN resolved_account IS NULL THEN {_lit(msg.UNRESOLVED_KIND)}
-            WHEN resolved_account NOT IN (SELECT account_id FROM accepted_accounts)
-              THEN {msg.sql_kind(msg.unknown_account, 1)}
-          END AS reason_kind
-        FROM staged s
-    """)
+    execute_scan(con, path, f"CREATE TEMP TABLE verdict AS {ibis.to_sql(judged, dialect='duckdb')}")
     if source_file is not None:
         extra_source = f", {_lit(source_file)} AS source_file"
     user_out = col["user_id"]
@@ -224,22 +170,23 @@ def validate_events(
         # domain (user ids salted): the store re-checks these against the next
         # run's accounts and users instead of reading the file again.
         con.execute(f"""
-            COPY (SELECT DISTINCT given_account, sha256({_lit(salt)} || {col['user_id']}) AS user_key, email_domain
-                  FROM staged WHERE value_reason IS NULL) TO {_lit(str(keys_path))} (FORMAT parquet)
+            COPY (SELECT DISTINCT _given AS given_account, sha256({_lit(salt)} || {col['user_id']}) AS user_key,
+                         _domain AS email_domain
+                  FROM verdict WHERE NOT _value_bad) TO {_lit(str(keys_path))} (FORMAT parquet)
         """)
     # A feature name holding someone's e-mail or phone number is shown masked (vga.privacy):
     # the few such names are found among the distinct features and replaced by a join.
     feature = col["feature"]
-    names = [r[0] for r in con.execute(f"SELECT DISTINCT {feature} FROM staged").fetchall() if isinstance(r[0], str)]
+    names = [r[0] for r in con.execute(f"SELECT DISTINCT {feature} FROM verdict").fetchall() if isinstance(r[0], str)]
     masked = {n: mask_contacts(n) for n in names if mask_contacts(n) != n}
     if masked:
         con.register("masked_features", pd.DataFrame({"raw": list(masked), "shown": list(masked.values())}))
         feature = f"coalesce((SELECT m.shown FROM masked_features m WHERE m.raw = {col['feature']}), {col['feature']})"
     con.execute(f"""
         COPY (
-          SELECT ts_utc AS timestamp, resolved_account AS account_id, {user_out} AS user_id,
+          SELECT _ts AS timestamp, _account AS account_id, {user_out} AS user_id,
                  {opt('session_id')} AS session_id, {feature} AS feature,
-                 resolved_by AS account_resolved_by, source_row{extra_source}
+                 _resolved_by AS account_resolved_by, source_row{extra_source}
           FROM verdict WHERE reason IS NULL
         ) TO {_lit(str(accepted_path))} (FORMAT parquet)
     """)
@@ -255,14 +202,14 @@ def validate_events(
         f"WHERE reason IS NOT NULL ORDER BY {'source_file, ' if folder else ''}source_row"
     ).df()
     rows_read, rows_accepted, first, last = con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE reason IS NULL), min(ts_utc) FILTER (WHERE reason IS NULL), "
-        "max(ts_utc) FILTER (WHERE reason IS NULL) FROM verdict").fetchone()
+        "SELECT count(*), count(*) FILTER (WHERE reason IS NULL), min(_ts) FILTER (WHERE reason IS NULL), "
+        "max(_ts) FILTER (WHERE reason IS NULL) FROM verdict").fetchone()
     routes = dict(con.execute(
-        "SELECT resolved_by, count(*) FROM verdict WHERE reason IS NULL GROUP BY 1").fetchall())
+        "SELECT _resolved_by, count(*) FROM verdict WHERE reason IS NULL GROUP BY 1").fetchall())
     unresolved = con.execute(
-        "SELECT count(*) FROM verdict WHERE value_reason IS NULL AND resolved_account IS NULL").fetchone()[0]
+        "SELECT count(*) FROM verdict WHERE NOT _value_bad AND _account IS NULL").fetchone()[0]
     months = [r[0] for r in con.execute(
-        "SELECT DISTINCT CAST(date_trunc('month', ts_utc) AS DATE) FROM verdict WHERE reason IS NULL ORDER BY 1"
+        "SELECT DISTINCT CAST(date_trunc('month', _ts) AS DATE) FROM verdict WHERE reason IS NULL ORDER BY 1"
     ).fetchall()]
     con.close()
     quarantined["source_row"] = quarantined["source_row"].astype("int64")
