@@ -14,39 +14,13 @@ notebook on new data with plain papermill or in JupyterLab.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import load_config
 from .nodes import NODES, output_owner
-from .periods import Period, parse_period
-from .present import Chapter, chapters
+from .periods import parse_period
+from .present import Chapter, View, chapters
 from .settings import Settings
-
-
-@dataclass(frozen=True)
-class View:
-    """One chapter's results, ready to present: output name -> value."""
-
-    chapter: Chapter
-    period: Period
-    settings: Settings  # typed and frozen, section by section
-    outputs: dict = field(repr=False)
-    origin: str  # "run" (read from results/) or "computed"
-
-    def __post_init__(self):  # a configuration mapping is parsed (tests, analysts building a view)
-        object.__setattr__(self, "settings", Settings.parse(self.settings))
-
-    def __getitem__(self, name: str):
-        return self.outputs[name]
-
-    def get(self, name: str, default=None):
-        return self.outputs.get(name, default)
-
-    @property
-    def currency(self) -> str:
-        """The currency code shown before amounts (``[report] currency``); empty: none."""
-        return self.settings.report.currency.strip()
 
 
 def shown_outputs(chapter: Chapter) -> list[str]:

@@ -26,6 +26,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from ..inputs import Inputs
 from ..settings import Settings
 from dateutil.relativedelta import relativedelta
 
@@ -88,7 +89,7 @@ def decision_table(renewals: pd.DataFrame | None, as_of: date, months: int) -> p
     return out[columns].reset_index(drop=True)
 
 
-def add_point_in_time(decisions: pd.DataFrame, inputs, settings: Settings, leads=LEADS) -> pd.DataFrame:
+def add_point_in_time(decisions: pd.DataFrame, inputs: Inputs, settings: Settings, leads=LEADS) -> pd.DataFrame:
     """``decisions`` with, for each lead L, ``health_score_dL``,
     ``usage_score_dL``, ``arr_dL``, ``tickets_dL`` (see the module
     docstring), then ``quadrant_dL``: the quadrant those scores give
@@ -225,7 +226,7 @@ def group_summary(decisions: pd.DataFrame) -> dict:
     }
 
 
-def behaviour_features(decisions: pd.DataFrame, inputs, settings: Settings, lead: int = 30, max_features: int = 30) -> pd.DataFrame:
+def behaviour_features(decisions: pd.DataFrame, inputs: Inputs, settings: Settings, lead: int = 30, max_features: int = 30) -> pd.DataFrame:
     """What each account did before each decision, as of ``decision_date -
     lead`` (point-in-time, like the signals): one row per decision with
 

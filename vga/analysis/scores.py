@@ -28,6 +28,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from ..inputs import Inputs
 from ..settings import Settings
 
 USAGE_COMPONENTS = ("core_adoption", "active_days", "session_depth", "workflow_completion")
@@ -289,7 +290,7 @@ def workflow_runs_table(runs: pd.DataFrame):
     return con.table("vga_workflow_runs")
 
 
-def scores_at(inputs, day: date, settings: Settings, *, run_as_of: bool) -> pd.DataFrame:
+def scores_at(inputs: Inputs, day: date, settings: Settings, *, run_as_of: bool) -> pd.DataFrame:
     """Usage and health score per account at ``day``, with components.
 
     ``inputs`` is a :class:`vga.inputs.Inputs`; ``settings`` holds the
@@ -375,7 +376,7 @@ def health_for_pairs(health_scores: pd.DataFrame | None, pairs: pd.DataFrame) ->
     return result
 
 
-def scores_for_pairs(inputs, pairs: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+def scores_for_pairs(inputs: Inputs, pairs: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     """Usage and health score for many (account, day) pairs, point-in-time.
 
     ``pairs``: ``account_id`` and ``day``. Each pair gets the scores that
@@ -408,7 +409,7 @@ def scores_for_pairs(inputs, pairs: pd.DataFrame, settings: Settings) -> pd.Data
     return out.drop(columns="pair")
 
 
-def health_scores_for_pairs(inputs, pairs: pd.DataFrame, settings: Settings) -> pd.Series:
+def health_scores_for_pairs(inputs: Inputs, pairs: pd.DataFrame, settings: Settings) -> pd.Series:
     """The health score of :func:`scores_for_pairs` alone, position-aligned
     with ``pairs`` (``account_id``, ``day``): the latest ``health_scores``
     row on or before the day, else the documented composite; NaN where
@@ -440,7 +441,7 @@ def _workflows_for_pairs(runs: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFram
     return out
 
 
-def tickets_reach(inputs, days: pd.Series, settings: Settings) -> pd.Series:
+def tickets_reach(inputs: Inputs, days: pd.Series, settings: Settings) -> pd.Series:
     """Whether the ``support_tickets`` table reaches each of ``days``
     (:meth:`vga.analysis.coverage.Coverage.reaches_days`), aligned with ``days``."""
     settings = Settings.parse(settings)  # a configuration mapping works too
@@ -470,7 +471,7 @@ def tickets_for_pairs(tickets: pd.DataFrame | None, pairs: pd.DataFrame, window_
     return pd.Series(values, index=pairs.index)
 
 
-def ticket_counts(inputs, pairs: pd.DataFrame, settings: Settings, tickets: pd.DataFrame | None = None,
+def ticket_counts(inputs: Inputs, pairs: pd.DataFrame, settings: Settings, tickets: pd.DataFrame | None = None,
                   window_days: int = 90) -> pd.Series:
     """:func:`tickets_for_pairs` over the run's tickets (or ``tickets``, a
     part of them), empty where the tickets do not reach the pair's day."""

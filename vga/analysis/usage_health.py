@@ -11,6 +11,8 @@ import ibis
 import numpy as np
 import pandas as pd
 
+from ..periods import Period
+from ..inputs import Inputs
 from ..settings import Settings
 
 from . import quadrant as q
@@ -26,12 +28,12 @@ QUADRANT_COLUMNS = [
 TREND_COLUMNS = ["month", "active_accounts", "events", "median_events_per_session", "median_core_adoption"]
 
 
-def has_history(inputs) -> bool:
+def has_history(inputs: Inputs) -> bool:
     """True when scores can be computed at past dates from the data itself."""
     return inputs.events is not None or inputs.has("health_scores")
 
 
-def quadrants_now_and_before(inputs, period, settings) -> tuple[pd.DataFrame, dict | None]:
+def quadrants_now_and_before(inputs: Inputs, period: Period, settings) -> tuple[pd.DataFrame, dict | None]:
     """One row per active account (ARR at as-of > 0): the quadrant output.
 
     Columns: :data:`QUADRANT_COLUMNS`, then score components, then
@@ -91,7 +93,7 @@ def _after(day: date):
     return ibis.timestamp((pd.Timestamp(day) + pd.Timedelta(days=1)).to_pydatetime())
 
 
-def usage_trend(inputs, as_of: date, core_features) -> pd.DataFrame | None:
+def usage_trend(inputs: Inputs, as_of: date, core_features) -> pd.DataFrame | None:
     """Per calendar month wholly covered by the events and on or before
     ``as_of``: accounts with any use, events, and the median session depth
     and core adoption over accounts with use. None without events."""
@@ -128,7 +130,7 @@ def workflow_abandonment(runs: pd.DataFrame | None, as_of: date) -> pd.DataFrame
     return steps.sort_values(["workflow", "abandoned_runs"], ascending=[True, False]).reset_index(drop=True)
 
 
-def champion_features(inputs, quadrants: pd.DataFrame, as_of: date, alpha: float,
+def champion_features(inputs: Inputs, quadrants: pd.DataFrame, as_of: date, alpha: float,
                       max_features: int = 30) -> tuple[pd.DataFrame | None, str | None]:
     """Features Champions use that other active accounts do not: per
     feature, the share of Champions and of the other scored active accounts

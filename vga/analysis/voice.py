@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 from dateutil.relativedelta import relativedelta
 
+from ..periods import Period
 from ..periods import one_year_before
 from .quadrant import QUADRANTS
 from .retention import arr_at, arr_for_pairs
@@ -91,7 +92,7 @@ def within(frame: pd.DataFrame | None, column: str, start: date, end: date) -> p
     return frame[(at >= _end_of(start)) & (at < _end_of(end))]
 
 
-def previous_window(period) -> tuple[date, date]:
+def previous_window(period: Period) -> tuple[date, date]:
     """The previous period's retention window ``(start, end]``."""
     return one_year_before(period.previous_as_of), period.previous_as_of
 
@@ -164,7 +165,7 @@ def _change(now, before):
     return None if now is None or before is None else now - before
 
 
-def score_levels(surveys, tickets, period) -> tuple[dict, dict, dict]:
+def score_levels(surveys, tickets, period: Period) -> tuple[dict, dict, dict]:
     """NPS, CSAT and the other surveys' levels over the window, with the
     previous window's level and the change (NPS in points, CSAT mean in
     points of 1..5, satisfied share as a fraction)."""
@@ -229,7 +230,7 @@ def quarter_trend(surveys, tickets, touchpoints, as_of: date) -> pd.DataFrame:
     return trend[TREND_COLUMNS].reset_index(drop=True)
 
 
-def touchpoint_level(touchpoints: pd.DataFrame | None, period) -> dict:
+def touchpoint_level(touchpoints: pd.DataFrame | None, period: Period) -> dict:
     """Touchpoints held in the window, by recorded sentiment, and the share
     negative among those with one (previous window's share and the change)."""
 
@@ -246,7 +247,7 @@ def touchpoint_level(touchpoints: pd.DataFrame | None, period) -> dict:
             "change_negative_share": _change(now["negative_share"], before["negative_share"])}
 
 
-def by_quadrant(surveys, tickets, quadrants: pd.DataFrame, period) -> pd.DataFrame:
+def by_quadrant(surveys, tickets, quadrants: pd.DataFrame, period: Period) -> pd.DataFrame:
     """NPS and CSAT over the window for each quadrant of the active accounts
     (``quadrants``: account_id, quadrant at the as-of date). Responses of
     accounts no longer active are left out: they have no quadrant."""
@@ -332,7 +333,7 @@ def open_backlog(tickets: pd.DataFrame, day: date) -> dict:
     }
 
 
-def escalations(tickets: pd.DataFrame, arr: pd.Series, period) -> dict | None:
+def escalations(tickets: pd.DataFrame, arr: pd.Series, period: Period) -> dict | None:
     """Escalated tickets opened in the window: count, share of the tickets
     whose flag is given, distinct accounts and their ARR (``arr``:
     :func:`voice_arr`); None when no ticket carries the flag."""
@@ -386,7 +387,7 @@ def source_group(source: pd.Series) -> pd.Series:
     return pd.Series(np.where(source.isin(CHURN_SOURCES), "churn", "other"), index=source.index)
 
 
-def themes_table(interviews: pd.DataFrame, arr: pd.Series, period) -> pd.DataFrame:
+def themes_table(interviews: pd.DataFrame, arr: pd.Series, period: Period) -> pd.DataFrame:
     """Themes of interviews held in the window, weighted by ARR
     (:func:`vga.analysis.themes.themes_by_arr`), one block per source group
     (:data:`THEMES_COLUMNS`; ``arr_share`` is of the ARR of the accounts
@@ -406,7 +407,7 @@ def themes_table(interviews: pd.DataFrame, arr: pd.Series, period) -> pd.DataFra
     return out.astype({"accounts": np.int64, "mentions": np.int64, "arr": float, "arr_share": float})
 
 
-def interview_counts(interviews: pd.DataFrame, period) -> dict:
+def interview_counts(interviews: pd.DataFrame, period: Period) -> dict:
     """Interviews held in the window and the accounts heard, per source group."""
     held = within(interviews, "held_at", period.window_start, period.as_of)
     groups = source_group(held["source"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..inputs import Inputs
 from ..outputs import ACCOUNT_COVERAGE_CSV, DATA_GATHERING_JSON, QUARANTINE_REASONS_CSV, SOURCES_CSV
 from ..contract import TABLES
 from ..inputs import NEEDED_COLUMNS
@@ -28,7 +29,7 @@ TABLE_USES = {
 }
 
 
-def account_coverage(inputs, as_of) -> pd.DataFrame:
+def account_coverage(inputs: Inputs, as_of) -> pd.DataFrame:
     """Per table given that names accounts: how many of the accounts active
     at ``as_of`` (ARR > 0) have at least one row dated on or before it, and
     the share of ARR they hold. Columns: ``table``, ``accounts_with_data``,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..periods import Period
+from ..inputs import Inputs
 from ..outputs import (BEHAVIOURS_CSV, CHURNED_CUSTOMERS_JSON, CHURN_LABELS_CSV, CHURN_POPULATIONS_CSV,
     DATA_GATHERING_JSON, EARLY_WARNING_CSV, QUADRANTS_CSV, QUADRANT_VIEW_JSON, QUICK_WINS_CSV, RETENTION_JSON,
     RETENTION_TREND_CSV, SLICES_CSV, SUMMARY_JSON, SURVIVAL_JSON)
@@ -19,7 +21,7 @@ from . import Context, Node, Output
 FIGURES = ("cohort_accounts", "nrr", "grr", "logo_churn_rate", "arr_churned", "arr_contracted", "arr_expanded")
 
 
-def previous_figures(inputs, period, settings, previous_quadrants: dict | None) -> dict:
+def previous_figures(inputs: Inputs, period: Period, settings, previous_quadrants: dict | None) -> dict:
     """The headline figures as of the previous period's as-of date, from the
     same data (the same definitions, as of that date), for "what changed".
     Null, with the reason, where the data does not reach back that far."""

@@ -4,6 +4,8 @@ with colour movement, and the loop from complaint to shipped fix."""
 
 from __future__ import annotations
 
+from ..periods import Period
+from ..inputs import Inputs
 from ..outputs import (HEALTH_TRANSITIONS_CSV, INTERVENTIONS_CSV, INTERVENTIONS_JSON, INTERVENTION_EFFECT_CSV,
     QUADRANTS_CSV, QUADRANT_VIEW_JSON)
 from ..analysis import interventions as ivx
@@ -90,7 +92,7 @@ def compute(run: Context, upstream: dict) -> dict:
             INTERVENTION_EFFECT_CSV: effect}
 
 
-def _effect(inputs, raw, period, settings):
+def _effect(inputs: Inputs, raw, period: Period, settings):
     """Scores of every account on the effect's grid of month ends, then the
     difference in differences (:func:`vga.analysis.interventions.intervention_effect`)."""
     import pandas as pd

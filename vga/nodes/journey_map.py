@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..periods import Period
+from ..inputs import Inputs
 from ..outputs import JOURNEY_MAP_JSON, JOURNEY_STAGES_CSV, MILESTONES_CSV
 from ..analysis import journey as j
 from ..analysis.coverage import table_dates
@@ -31,12 +33,12 @@ HOW_TO = {
 }
 
 
-def _events(inputs):
+def _events(inputs: Inputs):
     """The events as an Ibis table (one DuckDB connection per thread: see :class:`vga.inputs.Events`)."""
     return inputs.events.table()
 
 
-def _onboarding(inputs, period, ids, decisions, analysis):
+def _onboarding(inputs: Inputs, period: Period, ids, decisions, analysis):
     onboarding = inputs.table("onboarding", needs=("completed_at",))
     if onboarding is None:
         return (HOW_TO["onboarding"] if not inputs.has("onboarding") else inputs.lacks("onboarding", ("completed_at",))), None
@@ -60,7 +62,7 @@ def _onboarding(inputs, period, ids, decisions, analysis):
     return summary, table
 
 
-def _first_value(inputs, period, ids, usage):
+def _first_value(inputs: Inputs, period: Period, ids, usage):
     accounts = inputs.table("accounts")
     if inputs.events is None:
         return HOW_TO["usage_events"]
@@ -80,7 +82,7 @@ def _first_value(inputs, period, ids, usage):
     return summary | {"value_events": list(usage.value_events), "events_from": str(first_day)}
 
 
-def _adoption(inputs, period, ids, usage) -> dict:
+def _adoption(inputs: Inputs, period: Period, ids, usage) -> dict:
     out: dict = {}
     runs = inputs.table("workflow_runs", needs=("completed_at",))
     if runs is None:
@@ -118,7 +120,7 @@ def _adoption(inputs, period, ids, usage) -> dict:
     return out
 
 
-def _support(inputs, period, ids):
+def _support(inputs: Inputs, period: Period, ids):
     tickets, accounts = inputs.table("support_tickets"), inputs.table("accounts")
     if tickets is None:
         return HOW_TO["support_tickets"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..inputs import Inputs
 from ..outputs import (CHURNED_CUSTOMERS_JSON, DECISIONS_CSV, MODEL_TERMS_CSV, MODEL_VALIDATION_JSON,
     RENEWAL_MODEL_JSON, RENEWAL_SCORES_CSV)
 from ..analysis.models import (RENEWAL_TERMS, TERM_COLUMNS, describe_renewal_term, drivers_in_words, fit_logit,
@@ -27,7 +28,7 @@ def _empty_validation(reason: str) -> dict:
     return out
 
 
-def _feature_use(inputs, pairs: pd.DataFrame, features: list[str]) -> pd.DataFrame:
+def _feature_use(inputs: Inputs, pairs: pd.DataFrame, features: list[str]) -> pd.DataFrame:
     """``uses_<feature>`` (0/1) for each pair in the 90 days to its day."""
     from ..analysis.usage import pair_feature_use
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from ..inputs import Inputs
 from ..outputs import COHORT_CSV, RETENTION_BY_SLICE_CSV, RETENTION_JSON, RETENTION_TREND_CSV
 from ..analysis.coverage import assess
 from ..periods import one_year_before
@@ -13,7 +14,7 @@ from ..analysis.slicing import slicing_dimensions
 from . import Context, Node, Output
 
 
-def trend_covers(inputs, day, analysis) -> bool:
+def trend_covers(inputs: Inputs, day, analysis) -> bool:
     """Whether an earlier quarter's retention can join the trend: the data
     reaches the day, is not a snapshot, and the renewals begin by the start
     of that quarter's own 12 months (to within the coverage tolerance). A

@@ -4,7 +4,7 @@ A chapter presents: its module declares ``CHAPTER`` (its step number in the
 value gap analysis, its title in the report, its notebook, the node whose
 outputs it shows and any other outputs it shows too) and holds the
 presenter functions its notebook calls. A presenter takes a
-:class:`vga.notebook.View` and returns an :class:`~vga.present.blocks.Html`
+:class:`View` (what :func:`vga.notebook.open_chapter` opens) and returns an :class:`~vga.present.blocks.Html`
 block (tables, figures, notes and findings written as sentences from the
 data); it computes nothing a node did not.
 
@@ -16,7 +16,10 @@ elsewhere names it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from ..periods import Period
+from ..settings import Settings
 
 #: The value gap analysis has eleven steps; a report names any its chapters lack.
 METHOD_STEPS = 11
@@ -43,6 +46,31 @@ class Chapter:
     def presenter(self) -> str:
         """The module that presents it."""
         return f"{__name__}.{self.key}"
+
+
+@dataclass(frozen=True)
+class View:
+    """One chapter's results, ready to present: output name -> value."""
+
+    chapter: Chapter
+    period: Period
+    settings: Settings  # typed and frozen, section by section
+    outputs: dict = field(repr=False)
+    origin: str  # "run" (read from results/) or "computed"
+
+    def __post_init__(self):  # a configuration mapping is parsed (tests, analysts building a view)
+        object.__setattr__(self, "settings", Settings.parse(self.settings))
+
+    def __getitem__(self, name: str):
+        return self.outputs[name]
+
+    def get(self, name: str, default=None):
+        return self.outputs.get(name, default)
+
+    @property
+    def currency(self) -> str:
+        """The currency code shown before amounts (``[report] currency``); empty: none."""
+        return self.settings.report.currency.strip()
 
 
 def _registry() -> dict[str, Chapter]:

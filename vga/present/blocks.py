@@ -17,6 +17,8 @@ import re
 
 import pandas as pd
 
+from . import View
+
 #: Characters that reorder how text around them is shown (right-to-left
 #: overrides and isolates): data could use them to make a name or a number
 #: read as something else, so no page of the report keeps them.
@@ -118,7 +120,7 @@ def not_shown(why: str = "see the note above") -> Html:
     return note(f"Not shown: {why}.", "skip")
 
 
-def skipped(view, facts: str, output: str, otherwise: str) -> Html:
+def skipped(view: View, facts: str, output: str, otherwise: str) -> Html:
     """The note shown for an output a step could not compute: the reason the
     step wrote in ``facts`` (its JSON output, under ``reasons``), else
     ``otherwise``; one sentence saying what was missing and what would fill it."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 
+from . import View
 from ..outputs import (CHURNED_CUSTOMERS_JSON, CHURN_LABELS_CSV, CHURN_REASONS_CSV, CHURN_SIGNALS_CSV,
     CHURN_THEMES_CSV, COX_CSV, DECISIONS_CSV, EARLY_WARNING_CSV, EARLY_WARNING_DECISIONS_CSV, EARLY_WARNING_JSON,
     SURVIVAL_CSV, SURVIVAL_JSON, SURVIVAL_TESTS_CSV)
@@ -16,7 +17,7 @@ CHAPTER = Chapter(number=3, title="Churned customers", notebook="03_churned_cust
                   shows=(SURVIVAL_JSON, SURVIVAL_CSV, SURVIVAL_TESTS_CSV, COX_CSV, EARLY_WARNING_JSON, EARLY_WARNING_CSV, EARLY_WARNING_DECISIONS_CSV))
 
 
-def _reason(view):
+def _reason(view: View):
     facts = view[CHURNED_CUSTOMERS_JSON]
     if facts.get("reason"):
         return note(f"No churn analysis: {facts['reason']}.", "skip")
@@ -46,7 +47,7 @@ def churn_label_sentence(rows: list[dict], as_of: str) -> str | None:
             "Read churn counts with this in mind.")
 
 
-def labels(view):
+def labels(view: View):
     """The export's other churn labels against the figures' churn."""
     agreement = view[CHURN_LABELS_CSV]
     if agreement is None:
@@ -66,7 +67,7 @@ def _window(facts) -> str:
     return f"the {facts['lookback_months']} months to {facts['as_of']} (after {facts['lookback_start']})"
 
 
-def headline(view):
+def headline(view: View):
     """Decisions of the look-back by outcome, and the ARR they cost."""
     if _reason(view):
         return _reason(view)
@@ -86,7 +87,7 @@ def headline(view):
     return stack(cards, sentence)
 
 
-def reasons(view):
+def reasons(view: View):
     """Churn reasons weighted by the ARR they cost, and interview themes."""
     if _reason(view):
         return not_shown()
@@ -117,7 +118,7 @@ def reasons(view):
     return stack(*parts)
 
 
-def signals(view):
+def signals(view: View):
     """What the signals looked like 90, 60 and 30 days before, churned against retained."""
     if _reason(view):
         return not_shown()
@@ -149,7 +150,7 @@ def signals(view):
     )
 
 
-def decisions(view):
+def decisions(view: View):
     """The churned decisions, largest ARR first (every decision is in results/decisions.csv)."""
     if _reason(view):
         return not_shown()
@@ -173,7 +174,7 @@ def decisions(view):
                         f"usage_score_d{lead}": f"usage {lead} days before"}, max_rows=20)
 
 
-def findings(view):
+def findings(view: View):
     """The story of the step in sentences."""
     if _reason(view):
         return _reason(view)
@@ -197,7 +198,7 @@ def findings(view):
     return stack(*[finding(line) for line in lines])
 
 
-def _survival_reason(view):
+def _survival_reason(view: View):
     facts = view[SURVIVAL_JSON]
     if facts.get("reason"):
         return note(f"No survival curves: {facts['reason']}.", "skip")
@@ -210,7 +211,7 @@ def _survival_at(curves, dimension, group, day):
     return 1.0 if part.empty else float(part["survival"].iloc[-1])
 
 
-def survival(view):
+def survival(view: View):
     """How long accounts stay: Kaplan-Meier curves overall and for the
     dimension whose groups differ most, with log-rank tests."""
     if _survival_reason(view):
@@ -263,7 +264,7 @@ def _term_words(term: str, reference: dict, days: int) -> str:
     return f"accounts with {words.dimension(dim)} {value}" + (f" (against {base})" if base else "")
 
 
-def survival_drivers(view):
+def survival_drivers(view: View):
     """What shortens the time to churn: the Cox model's hazard ratios, in words."""
     if _survival_reason(view):
         return not_shown("no survival analysis (see above)")
@@ -356,7 +357,7 @@ def health_score_verdict(r, threshold: float) -> str:
     return head + f": it does not separate them reliably ({stat('q', r['q_value'])}), so do not rely on it alone."
 
 
-def early_warnings(view):
+def early_warnings(view: View):
     """Each signal backtested over the look-back: who it warned about, how
     early, how often it cried wolf; the health score judged the same way."""
     if _reason(view):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from . import View
 from ..outputs import ACCOUNT_COVERAGE_CSV, DATA_GATHERING_JSON, QUARANTINE_REASONS_CSV, SOURCES_CSV
 from . import Chapter, plots
 from .blocks import count, figure, finding, kpis, money, note, pct, stack, table
@@ -11,7 +12,7 @@ from .blocks import count, figure, finding, kpis, money, note, pct, stack, table
 CHAPTER = Chapter(number=2, title="Data gathering", notebook="02_data_gathering", node="data_gathering")
 
 
-def coverage(view):
+def coverage(view: View):
     """The period's coverage verdict and every freshness warning, first."""
     facts = view[DATA_GATHERING_JSON]
     cov = facts["coverage"]
@@ -27,7 +28,7 @@ def coverage(view):
     return stack(*parts)
 
 
-def sources(view):
+def sources(view: View):
     """Per table: rows read, accepted and set aside, and the dates it covers."""
     frame = view[SOURCES_CSV].copy()
     for col in ("first_date", "last_date"):
@@ -48,7 +49,7 @@ def sources(view):
     )
 
 
-def reasons(view):
+def reasons(view: View):
     """Each kind of reason with its count, one real example and the first rows."""
     frame = view[QUARANTINE_REASONS_CSV]
     if not len(frame):
@@ -57,7 +58,7 @@ def reasons(view):
                  names={"kind": "reason", "example": "example (personal values redacted)", "first_rows": "first rows"})
 
 
-def identity(view):
+def identity(view: View):
     """How product events were tied to accounts."""
     resolution = view[DATA_GATHERING_JSON]["identity_resolution"]
     if resolution is None:
@@ -70,7 +71,7 @@ def identity(view):
     ])
 
 
-def missing_tables(view):
+def missing_tables(view: View):
     """Optional tables not given, and what cannot be shown without them."""
     rows = view[DATA_GATHERING_JSON]["missing_tables"]
     if not rows:
@@ -78,7 +79,7 @@ def missing_tables(view):
     return table(pd.DataFrame(rows), names={"needed_for": "needed for"})
 
 
-def account_coverage(view):
+def account_coverage(view: View):
     """Per table: the share of active accounts, and of ARR, with any data."""
     frame = view[ACCOUNT_COVERAGE_CSV]
     if frame is None or not len(frame):
@@ -91,7 +92,7 @@ def account_coverage(view):
                         "arr_with_data": "their ARR", "arr_share": "share of ARR"})
 
 
-def findings(view):
+def findings(view: View):
     """What went in, in sentences."""
     frame, facts = view[SOURCES_CSV], view[DATA_GATHERING_JSON]
     read, held = int(frame["rows_read"].sum()), int(frame["rows_quarantined"].sum())

@@ -6,6 +6,7 @@ import html
 
 import pandas as pd
 
+from . import View
 from ..outputs import (CHURN_POPULATIONS_CSV, QUADRANTS_CSV, RETENTION_BY_SLICE_CSV, RETENTION_TREND_CSV, SLICES_CSV,
     SUMMARY_JSON)
 from . import Chapter, plots
@@ -54,7 +55,7 @@ def _action(win: dict, number: int) -> str:
             f"{' (' + html.escape(interval) + ')' if interval else ''}</span></div></li>")
 
 
-def first_screen(view):
+def first_screen(view: View):
     """The first screen: the three retention figures with their change, the
     three first actions with owner and money at risk, and the ARR bridge."""
     s = view[SUMMARY_JSON]
@@ -93,7 +94,7 @@ def first_screen(view):
                 f'<div>{chart}</div></div></div>')
 
 
-def story(view):
+def story(view: View):
     """The period in sentences, before any table: what changed, where value
     leaks and how much ARR it puts at risk, what expanding customers do."""
     s = view[SUMMARY_JSON]
@@ -138,7 +139,7 @@ def story(view):
     return stack(*[finding(line) for line in lines])
 
 
-def retention_trend(view):
+def retention_trend(view: View):
     """NRR, GRR and logo churn over up to eight quarters the data covers."""
     trend = view.get(RETENTION_TREND_CSV)
     if trend is None or len(trend) < 2:
@@ -155,7 +156,7 @@ def retention_trend(view):
                                        "Each point covers the 12 months to its quarter's end."))
 
 
-def retention_by_slice(view):
+def retention_by_slice(view: View):
     """NRR, GRR and logo churn per slice (the same definitions, each slice's cohort accounts)."""
     frame = view.get(RETENTION_BY_SLICE_CSV)
     if frame is None or frame.empty:
@@ -167,7 +168,7 @@ def retention_by_slice(view):
                         "nrr": "NRR", "grr": "GRR", "logo_churn_rate": "logo churn"})
 
 
-def headline(view):
+def headline(view: View):
     s = view[SUMMARY_JSON]
     b = s.get("previous") or {}
     since = f" since {b.get('period')}" if b.get("nrr") is not None else ""
@@ -188,7 +189,7 @@ def headline(view):
     return stack(cards, *reasons)
 
 
-def quadrants(view):
+def quadrants(view: View):
     """Active accounts by quadrant, with the ARR each holds."""
     s = view[SUMMARY_JSON]
     if "quadrants" in s["null_reasons"]:
@@ -206,7 +207,7 @@ def quadrants(view):
                                       f"ARR at {s['previous_period']}": money})
 
 
-def lost_where(view):
+def lost_where(view: View):
     """Flagged slices, as sentences."""
     slices = view[SLICES_CSV]
     if slices is None:
@@ -217,7 +218,7 @@ def lost_where(view):
     return bullets(lines) if lines else note("No slice differs from the rest after adjustment.")
 
 
-def trust(view):
+def trust(view: View):
     """What went in and what was set aside."""
     quality = view[SUMMARY_JSON]["data_quality"]
     read = sum(q["rows_read"] for q in quality.values())
@@ -227,7 +228,7 @@ def trust(view):
                 "each with its reason in the run's quarantine folder.")
 
 
-def populations(view):
+def populations(view: View):
     """The run's three churn counts side by side, so that each number is read
     with its population and window (:mod:`vga.analysis.populations`)."""
     frame = view[CHURN_POPULATIONS_CSV]
@@ -256,7 +257,7 @@ def _gap_frame(gaps: list[dict]) -> pd.DataFrame:
     return frame
 
 
-def value_gaps(view):
+def value_gaps(view: View):
     """The tested value gaps, ranked by money at risk, with interval, window and evidence."""
     gaps = view[SUMMARY_JSON].get("value_gaps") or []
     if not gaps:
@@ -270,7 +271,7 @@ def value_gaps(view):
                         "window": "measured over"})
 
 
-def worth_a_look(view):
+def worth_a_look(view: View):
     """Counts and gaps not large enough (or not tested): a list, not a ranking by money."""
     gaps = view[SUMMARY_JSON].get("worth_a_look") or []
     if not gaps:
@@ -280,7 +281,7 @@ def worth_a_look(view):
                  names={"arr_at_stake": "ARR of the accounts exposed"})
 
 
-def quick_wins(view):
+def quick_wins(view: View):
     """The first actions, with their owners and the money at risk."""
     wins = view[SUMMARY_JSON].get("top_quick_wins") or []
     if not wins:
@@ -293,7 +294,7 @@ def quick_wins(view):
                  names={"money_at_risk": "money at risk now", "arr_at_stake": "ARR of the accounts exposed"})
 
 
-def caveats(view):
+def caveats(view: View):
     """Assumptions and caveats: missing or stale sources, small samples, what was assumed."""
     s = view[SUMMARY_JSON]
     lines = [f"Assumed by the data's mapping: {a}" for a in s.get("assumptions") or []]

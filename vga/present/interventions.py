@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
+from . import View
 from ..outputs import HEALTH_TRANSITIONS_CSV, INTERVENTIONS_CSV, INTERVENTIONS_JSON, INTERVENTION_EFFECT_CSV
 from . import Chapter, plots
 from .. import words
@@ -22,11 +23,11 @@ THOUSANDS = FuncFormatter(lambda v, _: f"{v:,.0f}")
 PERCENT = FuncFormatter(lambda v, _: f"{v:,.0f}%")
 
 
-def _facts(view) -> dict:
+def _facts(view: View) -> dict:
     return view[INTERVENTIONS_JSON]
 
 
-def _reason(view, part: str, kind: str = "skip"):
+def _reason(view: View, part: str, kind: str = "skip"):
     reason = _facts(view)["reasons"].get(part)
     return note(f"Not shown: {reason}.", kind) if reason else None
 
@@ -44,7 +45,7 @@ def _target_sentence(t: dict, facts: dict) -> str:
     return f"{head}: behind; {t['accounts_needed']:,} more accounts would reach it."
 
 
-def target(view):
+def target(view: View):
     """Progress against the colour target, as a sentence, figures and a bar."""
     facts = _facts(view)
     if "target" not in facts:
@@ -78,7 +79,7 @@ def target(view):
                         "The bar is the share reached; the dashed line is the target from [interventions] in vga.toml."))
 
 
-def transitions(view):
+def transitions(view: View):
     """Previous colour against colour now: a grid of accounts, and the table."""
     frame = view[HEALTH_TRANSITIONS_CSV]
     facts = _facts(view)
@@ -119,7 +120,7 @@ def transitions(view):
                                   "Cells on the diagonal kept their colour; cells to its right moved up, to its left moved down."), source)
 
 
-def playbooks(view):
+def playbooks(view: View):
     """Interventions by playbook and status, with the ARR they cover."""
     frame = view[INTERVENTIONS_CSV]
     facts = _facts(view)
@@ -151,7 +152,7 @@ def playbooks(view):
                  note(f"Statuses are as exported: {facts['status_note']}."))
 
 
-def owners(view):
+def owners(view: View):
     """Per owner: load, status and overdue; then the overdue interventions."""
     facts = _facts(view)
     if "by_owner" not in facts:
@@ -174,7 +175,7 @@ def owners(view):
     return stack(*parts)
 
 
-def outcomes(view):
+def outcomes(view: View):
     """Did accounts with an intervention move up more than like accounts without?"""
     facts = _facts(view)
     if "outcome" not in facts:
@@ -221,7 +222,7 @@ def effect_sentence(r, after_days: int) -> str:
             f"{words.signed(r['ci_upper'])}, {stat('q', r['q_value'])}), {verdict}.")
 
 
-def effect(view):
+def effect(view: View):
     """Health and usage before and after each playbook against matched
     accounts without one (difference in differences)."""
     facts = _facts(view)
@@ -251,7 +252,7 @@ def effect(view):
                       "reasons the scores may not hold.", "warn"))
 
 
-def fixes(view):
+def fixes(view: View):
     """The loop from complaint to shipped and confirmed fix."""
     facts = _facts(view)
     if "fixes" not in facts:
@@ -271,7 +272,7 @@ def fixes(view):
         f"with the customer; {f['open']:,} are still open."))
 
 
-def findings(view):
+def findings(view: View):
     """The step in sentences, from the data."""
     facts = _facts(view)
     lines = []

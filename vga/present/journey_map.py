@@ -10,6 +10,7 @@ import pandas as pd
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
 from matplotlib.ticker import FuncFormatter
 
+from . import View
 from ..outputs import JOURNEY_MAP_JSON, JOURNEY_STAGES_CSV, MILESTONES_CSV
 from . import Chapter, plots
 from .. import words
@@ -25,11 +26,11 @@ PERCENT = FuncFormatter(lambda v, _: f"{v:,.0f}%")
 THOUSANDS = FuncFormatter(lambda v, _: f"{v:,.0f}")
 
 
-def _facts(view) -> dict:
+def _facts(view: View) -> dict:
     return view[JOURNEY_MAP_JSON]
 
 
-def _uncovered(view):
+def _uncovered(view: View):
     facts = _facts(view)
     return None if facts["covered"] else note(f"The journey is not shown: {facts['reason']}.", "warn")
 
@@ -49,7 +50,7 @@ def _value_text(stage: str, measure: str, value) -> str:
     return count(value)
 
 
-def _main_rows(view) -> pd.DataFrame:
+def _main_rows(view: View) -> pd.DataFrame:
     stages = view[JOURNEY_STAGES_CSV]
     return stages[stages["main"]].set_index("stage").reindex(_facts(view)["stages"])
 
@@ -87,7 +88,7 @@ def draw_journey(main: pd.DataFrame, as_of: str, accounts, ax):
     return ax
 
 
-def journey(view):
+def journey(view: View):
     """The journey map: one box per stage with its main figure, coloured by severity."""
     if _uncovered(view):
         return _uncovered(view)
@@ -107,7 +108,7 @@ def journey(view):
     return stack(*parts)
 
 
-def stages(view):
+def stages(view: View):
     """Every measure of every stage, with what it counts."""
     if _uncovered(view):
         return not_shown()
@@ -149,7 +150,7 @@ def draw_milestones(frame: pd.DataFrame, axes, months: int = 18):
     return axes
 
 
-def milestones(view):
+def milestones(view: View):
     """Onboarding milestones: completion, lateness and churn by completion."""
     if _uncovered(view):
         return not_shown()
@@ -192,7 +193,7 @@ def milestones(view):
     return stack(*parts)
 
 
-def first_value(view):
+def first_value(view: View):
     """Days from contract start to first value: the distribution and the median."""
     if _uncovered(view):
         return not_shown()
@@ -216,7 +217,7 @@ def first_value(view):
                                   "The red bar counts accounts with no value event yet."))
 
 
-def adoption(view):
+def adoption(view: View):
     """Where workflows are abandoned, and how much of the core product is used."""
     if _uncovered(view):
         return not_shown()
@@ -242,7 +243,7 @@ def adoption(view):
     return stack(*parts)
 
 
-def support_and_renewal(view):
+def support_and_renewal(view: View):
     """Tickets early in the contract against later; renewal decisions by outcome."""
     if _uncovered(view):
         return not_shown()
@@ -271,7 +272,7 @@ def support_and_renewal(view):
     return stack(*parts)
 
 
-def findings(view):
+def findings(view: View):
     """The journey in sentences, stage by stage, from the data."""
     if _uncovered(view):
         return _uncovered(view)

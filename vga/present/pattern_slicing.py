@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import View
 from ..outputs import RETENTION_JSON, SLICES_CSV
 from . import Chapter, plots
 from .blocks import not_shown, stat, count, figure, finding, kpis, note, p_value, pct, stack, table
@@ -13,12 +14,12 @@ SHOWN = ["dimension", "value", "accounts", "churned", "churn_rate", "rest_churn_
 FORMATS = {"churn_rate": pct, "rest_churn_rate": pct, "p_value": p_value, "q_value": p_value}
 
 
-def _skipped(view):
+def _skipped(view: View):
     reason = view[RETENTION_JSON].get("reason")
     return note(f"Slices cannot be compared: {reason}." if reason else "Slices cannot be compared.", "skip")
 
 
-def findings(view):
+def findings(view: View):
     """Counts of slices tested and flagged, and one sentence per flagged slice."""
     slices = view[SLICES_CSV]
     if slices is None:
@@ -40,7 +41,7 @@ def findings(view):
     ]), *lines)
 
 
-def flagged(view):
+def flagged(view: View):
     slices = view[SLICES_CSV]
     if slices is None:
         return not_shown()
@@ -50,7 +51,7 @@ def flagged(view):
     return table(rows[SHOWN], FORMATS)
 
 
-def chart(view):
+def chart(view: View):
     slices = view[SLICES_CSV]
     if slices is None or not len(slices):
         return not_shown("no slice to chart")
@@ -64,7 +65,7 @@ def chart(view):
                   "Churn of each tested slice; the dashed line is the whole cohort.")
 
 
-def untested(view):
+def untested(view: View):
     slices = view[SLICES_CSV]
     if slices is None:
         return not_shown()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from . import View
 from ..outputs import PROGRAMME_JSON, WORKSTREAMS_CSV
 from . import Chapter, plots
 from .blocks import not_shown, bullets, figure, finding, kpis, note, stack, table
@@ -18,7 +19,7 @@ STATUS_COLORS = {"done": "#2e7d32", "on track": "#1565c0", "at risk": "#ef6c00",
                  "not started": "#9e9e9e"}
 
 
-def team(view):
+def team(view: View):
     """Sponsor and task force, or how to set them up."""
     facts = view[PROGRAMME_JSON]
     if not facts["configured"]:
@@ -29,7 +30,7 @@ def team(view):
     return stack(*parts)
 
 
-def status(view):
+def status(view: View):
     """Workstreams by due date, with a sentence on what is late."""
     streams = view[WORKSTREAMS_CSV]
     if streams is None:
@@ -49,7 +50,7 @@ def status(view):
     return stack(finding(sentence), table(shown.drop(columns=["late"]), names={"days_to_due": "days to due"}))
 
 
-def timeline(view):
+def timeline(view: View):
     """Each workstream from start to due, coloured by status."""
     streams = view[WORKSTREAMS_CSV]
     if streams is None or not len(streams):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from . import View
 from ..outputs import (CHAMPION_FEATURES_CSV, QUADRANTS_CSV, QUADRANT_CHURN_CSV, QUADRANT_VIEW_JSON, USAGE_TREND_CSV,
     WORKFLOW_ABANDONMENT_CSV)
 from . import Chapter, plots
@@ -22,14 +23,14 @@ QUADRANT_TEXT = {
 }
 
 
-def _uncovered(view):
+def _uncovered(view: View):
     facts = view[QUADRANT_VIEW_JSON]
     if not facts.get("reason"):
         return None
     return note(f"The quadrant is not shown: {facts['reason']}.", "warn" if not facts["covered"] else "skip")
 
 
-def headline(view):
+def headline(view: View):
     """Accounts and ARR per quadrant, and the sentence that matters most."""
     if _uncovered(view):
         return _uncovered(view)
@@ -46,7 +47,7 @@ def headline(view):
     return stack(cards, sentence)
 
 
-def charts(view):
+def charts(view: View):
     if _uncovered(view):
         return not_shown()
     quadrants = view[QUADRANTS_CSV]
@@ -63,7 +64,7 @@ def charts(view):
     )
 
 
-def frustrated(view):
+def frustrated(view: View):
     """The Frustrated Power Users, largest ARR first."""
     if _uncovered(view):
         return not_shown()
@@ -75,7 +76,7 @@ def frustrated(view):
     return table(fpu[cols], {"arr": money, "usage_score": number, "health_score": number}, max_rows=15)
 
 
-def score_sources(view):
+def score_sources(view: View):
     """How many active accounts took each score from each source."""
     if _uncovered(view):
         return not_shown()
@@ -97,7 +98,7 @@ def score_sources(view):
     return stack(*parts)
 
 
-def movement(view):
+def movement(view: View):
     """Flows between quadrants since the previous period."""
     if _uncovered(view):
         return not_shown()
@@ -117,7 +118,7 @@ def movement(view):
     )
 
 
-def explanations(view):
+def explanations(view: View):
     """Why accounts moved: the score parts that changed most."""
     if _uncovered(view):
         return not_shown()
@@ -135,7 +136,7 @@ def explanations(view):
     )
 
 
-def usage_over_time(view):
+def usage_over_time(view: View):
     """Product use per month (fully covered months only) and where workflows are abandoned."""
     trend = view[USAGE_TREND_CSV]
     if trend is None:
@@ -160,7 +161,7 @@ def usage_over_time(view):
     return stack(*parts)
 
 
-def churn_by_quadrant(view):
+def churn_by_quadrant(view: View):
     """Churn rate per quadrant held 90 days before each decision of the look-back."""
     churn = view[QUADRANT_CHURN_CSV]
     if churn is None or churn.empty:
@@ -181,7 +182,7 @@ def churn_by_quadrant(view):
     return stack(*parts)
 
 
-def champion_features(view):
+def champion_features(view: View):
     """Features Champions use that the other scored accounts do not."""
     features = view[CHAMPION_FEATURES_CSV]
     if features is None:
@@ -209,7 +210,7 @@ def champion_features(view):
     return stack(*parts)
 
 
-def findings(view):
+def findings(view: View):
     """The quadrant's story in sentences."""
     if _uncovered(view):
         return _uncovered(view)

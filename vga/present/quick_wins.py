@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import View
 from ..outputs import QUADRANTS_CSV, QUICK_WINS_CSV, QUICK_WINS_JSON
 from . import Chapter
 from .blocks import not_shown, count, finding, kpis, money, note, stack, table
@@ -13,21 +14,21 @@ NAMES = {"arr_at_stake": "ARR of the accounts exposed", "account_id": "account",
          "money_at_risk": "money at risk now", "do_first": "do first"}
 
 
-def _names(view, ids):
+def _names(view: View, ids):
     """Account names where the data has them, else the id."""
     quadrants = view.get(QUADRANTS_CSV)
     names = quadrants.set_index("account_id")["account_name"] if quadrants is not None and "account_name" in quadrants else {}
     return ids.map(lambda a: (names.get(a) if hasattr(names, "get") else None) or a)
 
 
-def _reason(view):
+def _reason(view: View):
     facts = view[QUICK_WINS_JSON]
     if facts.get("reason"):
         return note(f"No quick wins: {facts['reason']}.", "skip")
     return None
 
 
-def headline(view):
+def headline(view: View):
     if _reason(view):
         return _reason(view)
     wins = view[QUICK_WINS_CSV]
@@ -45,7 +46,7 @@ def headline(view):
     return stack(cards, sentence)
 
 
-def systemic(view):
+def systemic(view: View):
     if _reason(view):
         return not_shown()
     rows = view[QUICK_WINS_CSV]
@@ -56,7 +57,7 @@ def systemic(view):
                  {"arr_at_stake": money, "money_at_risk": money}, names=NAMES)
 
 
-def accounts(view):
+def accounts(view: View):
     if _reason(view):
         return not_shown()
     rows = view[QUICK_WINS_CSV]
@@ -69,7 +70,7 @@ def accounts(view):
                  max_rows=25)
 
 
-def owners(view):
+def owners(view: View):
     """How the account wins split across owners."""
     if _reason(view):
         return not_shown()
@@ -86,7 +87,7 @@ def owners(view):
     return stack(*parts)
 
 
-def findings(view):
+def findings(view: View):
     if _reason(view):
         return _reason(view)
     wins = view[QUICK_WINS_CSV]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from . import View
 from ..outputs import (ADOPTION_BY_OUTCOME_CSV, BEHAVIOURS_CSV, MODEL_TERMS_CSV, MODEL_VALIDATION_JSON,
     RENEWAL_MODEL_JSON, RENEWAL_SCORES_CSV, RENEWED_CUSTOMERS_JSON)
 from . import Chapter, plots
@@ -28,7 +29,7 @@ def _value(kind, v):
     return pct(v) if kind == "share" else number(v, 1)
 
 
-def _reason(view):
+def _reason(view: View):
     facts = view[RENEWED_CUSTOMERS_JSON]
     if facts.get("reason") or view[BEHAVIOURS_CSV] is None:
         why = facts.get("reason") or "no behaviour data (usage events, onboarding, training or tickets) was given"
@@ -36,7 +37,7 @@ def _reason(view):
     return None
 
 
-def missing_inputs(view):
+def missing_inputs(view: View):
     """Which behaviour tables were not given, and what they would add."""
     tables = view[RENEWED_CUSTOMERS_JSON]["tables"]
     adds = {"usage_events": "features used and core adoption", "onboarding": "onboarding milestones",
@@ -47,7 +48,7 @@ def missing_inputs(view):
     return None
 
 
-def comparison(view, which: str = "retained vs churned"):
+def comparison(view: View, which: str = "retained vs churned"):
     table_all = view[BEHAVIOURS_CSV]
     if _reason(view):
         return _reason(view)
@@ -91,11 +92,11 @@ def comparison(view, which: str = "retained vs churned"):
     return stack(*parts)
 
 
-def expansion(view):
+def expansion(view: View):
     return comparison(view, "expanded vs renewed")
 
 
-def findings(view):
+def findings(view: View):
     if _reason(view):
         return _reason(view)
     rows = view[BEHAVIOURS_CSV]
@@ -140,7 +141,7 @@ def _ratio_words(r) -> str:
             f"{number(r['ci_upper'], 2)}, {stat('q', r['q_value'])}")
 
 
-def _model_reason(view, model: str):
+def _model_reason(view: View, model: str):
     facts = view[RENEWAL_MODEL_JSON]
     reason = facts.get("reason") or facts[model].get("reason")
     return note(f"No {model} model: {reason}.", "skip") if reason else None
@@ -161,7 +162,7 @@ def validation_sentence(v: dict) -> str:
             + ("." if skill else ": use it to rank accounts, not to forecast how many will renew."))
 
 
-def renewal_model(view):
+def renewal_model(view: View):
     """What predicts renewal and expansion: odds ratios, then how the renewal
     model did on newer decisions (out of time), with its calibration."""
     if _model_reason(view, "renewal") and _model_reason(view, "expansion"):
@@ -210,7 +211,7 @@ def renewal_model(view):
     return stack(*parts)
 
 
-def renewal_scores(view, rows: int = 15):
+def renewal_scores(view: View, rows: int = 15):
     """The active accounts least likely to renew, with what lowers their odds."""
     scores = view[RENEWAL_SCORES_CSV]
     if scores is None or scores["renewal_probability"].isna().all():
@@ -233,7 +234,7 @@ def renewal_scores(view, rows: int = 15):
                      "top_drivers": "what lowers it most", "expansion_probability": "chance to expand"}))
 
 
-def adoption(view):
+def adoption(view: View):
     """Core-feature adoption 90, 60 and 30 days before the decision, by outcome."""
     data = view[ADOPTION_BY_OUTCOME_CSV]
     if data is None or data.empty:

@@ -8,6 +8,7 @@ from datetime import date
 import pandas as pd
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from . import View
 from ..outputs import SUPPORT_LOAD_CSV, THEMES_CSV, VOICE_BY_QUADRANT_CSV, VOICE_OF_CUSTOMER_JSON, VOICE_TREND_CSV
 from . import Chapter, plots
 from .. import words
@@ -48,7 +49,7 @@ def _ratings(csat: dict) -> str:
     return f"{csat['responses']:,} ratings ({', '.join(parts)})"
 
 
-def _facts(view) -> dict:
+def _facts(view: View) -> dict:
     return view[VOICE_OF_CUSTOMER_JSON]
 
 
@@ -81,7 +82,7 @@ def _share_moved(now, before) -> str:
     return _moved(now, before, pct, " percentage points", diff=lambda d: f"{100 * d:.1f}")
 
 
-def _missing(view, table: str) -> Html | None:
+def _missing(view: View, table: str) -> Html | None:
     """A visible note for a table not given: what it would add and how to provide it."""
     if _facts(view)["tables_given"].get(table, False):
         return None
@@ -89,14 +90,14 @@ def _missing(view, table: str) -> Html | None:
     return note(f"No {table} table was given, so this section cannot show {adds}. To see it, add {how}.", "skip")
 
 
-def _uncovered(view):
+def _uncovered(view: View):
     facts = _facts(view)
     if facts["covered"]:
         return None
     return note(f"Figures as of {facts['as_of']} are not shown: {facts['reason']}.", "warn")
 
 
-def _reason(view, key: str, what: str):
+def _reason(view: View, key: str, what: str):
     reason = _facts(view)["reasons"].get(key)
     return note(f"{what} not shown: {reason}.", "skip") if reason else None
 
@@ -105,7 +106,7 @@ def _reason(view, key: str, what: str):
 # Headline
 
 
-def headline(view):
+def headline(view: View):
     """KPI cards for NPS, CSAT, the open backlog and escalations, each with its definition."""
     facts = _facts(view)
     if _uncovered(view):
@@ -187,7 +188,7 @@ def _trend_figure(trend: pd.DataFrame):
     return fig
 
 
-def trend(view):
+def trend(view: View):
     """NPS and CSAT per calendar quarter up to the as-of date, with responses."""
     trend_rows = view[VOICE_TREND_CSV]
     if trend_rows is None or not len(trend_rows):
@@ -224,7 +225,7 @@ def trend(view):
 # Quadrants
 
 
-def quadrants(view):
+def quadrants(view: View):
     """NPS, detractor share and CSAT per quadrant of the active accounts."""
     by_quadrant = view[VOICE_BY_QUADRANT_CSV]
     if by_quadrant is None or not len(by_quadrant):
@@ -252,7 +253,7 @@ def quadrants(view):
 # Support
 
 
-def support(view):
+def support(view: View):
     """Tickets per account-month, by category and priority, with escalations."""
     facts = _facts(view)
     missing = _missing(view, "support_tickets") or _uncovered(view)
@@ -278,7 +279,7 @@ def support(view):
     return stack(*parts)
 
 
-def backlog(view):
+def backlog(view: View):
     """The open backlog at the as-of date, its age, and escalations."""
     facts = _facts(view)
     missing = _missing(view, "support_tickets") or _uncovered(view)
@@ -303,7 +304,7 @@ def backlog(view):
     return stack(*parts)
 
 
-def touchpoints(view):
+def touchpoints(view: View):
     """Sentiment recorded at CSM contacts in the window."""
     facts = _facts(view)
     missing = _missing(view, "touchpoints") or _uncovered(view)
@@ -343,7 +344,7 @@ def _themes_figure(themes: pd.DataFrame, top: int = 10):
     return fig
 
 
-def themes(view):
+def themes(view: View):
     """Interview themes of the window per source group, weighted by ARR."""
     facts = _facts(view)
     missing = _missing(view, "interviews") or _uncovered(view)
@@ -401,7 +402,7 @@ def _trend_sentence(trend_rows: pd.DataFrame | None, measure: str, name: str, fm
     return f"{name} {verb} {a}{unit} in {first['quarter']} to {b}{unit} in {last['quarter']} ({n}{caution})."
 
 
-def findings(view):
+def findings(view: View):
     """The voice of the customer in sentences from the data."""
     facts = _facts(view)
     if _uncovered(view):
