@@ -85,3 +85,15 @@ def test_failures_exit_codes_and_messages(tmp_path, setup, args, code, phrase):
 def test_debug_shows_the_traceback(tmp_path):
     result = vga("--debug", "validate", "--data", tmp_path)
     assert result.returncode == 1 and "Traceback" in result.stderr
+
+
+def test_version_comes_from_one_place():
+    """`vga --version`, the installed metadata and the manifest (test_runner)
+    all say the package's own __version__."""
+    from importlib import metadata
+
+    from vga import __version__
+
+    done = vga("--version")
+    assert done.returncode == 0 and done.stdout.strip() == f"vga {__version__}"
+    assert metadata.version("vga") == __version__

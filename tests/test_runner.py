@@ -97,6 +97,9 @@ def test_manifest_records_inputs_parameters_and_versions(sample_run, sample_dir)
     assert all(len(f["sha256"]) == 64 for t in tables.values() for f in t["files"])
     assert manifest["parameters"]["period"] == "2026Q3" and len(manifest["configuration_sha256"]) == 64
     assert manifest["versions"]["pandas"] and set(manifest["timings_seconds"]) >= {c.notebook for c in chapters().values()}
+    from vga import __version__
+
+    assert manifest["versions"]["vga"] == __version__
 
 
 def test_a_notebook_runs_on_its_own_with_plain_papermill(minimal_dir, tmp_path):

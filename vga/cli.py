@@ -18,6 +18,7 @@ import traceback
 import warnings
 from pathlib import Path
 
+from . import __version__
 from .errors import OutputError, UsageError, VgaError, write_fault
 
 
@@ -30,6 +31,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="vga", description="Customer value gap analysis for B2B SaaS.")
+    parser.add_argument("--version", action="version", version=f"vga {__version__}")
     parser.add_argument("--debug", action="store_true",
                         help="show a traceback on failure, and the warnings of the libraries underneath")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)

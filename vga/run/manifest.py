@@ -9,18 +9,19 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
+from .. import __version__
 from ..config import config_hash, redacted, scrub
 
 #: The packages whose versions a manifest records.
 PACKAGES = [
-    "vga", "pandas", "numpy", "pyarrow", "pandera", "scipy", "statsmodels", "matplotlib", "seaborn",
+    "pandas", "numpy", "pyarrow", "pandera", "scipy", "statsmodels", "matplotlib", "seaborn",
     "papermill", "nbconvert", "ibis-framework", "duckdb", "sqlglot",
 ]
 
 
 def versions() -> dict:
-    """Python's and each package's version (None where not installed)."""
-    out = {"python": platform.python_version()}
+    """Python's, vga's and each package's version (None where not installed)."""
+    out = {"python": platform.python_version(), "vga": __version__}
     for name in PACKAGES:
         try:
             out[name] = metadata.version(name)
