@@ -152,8 +152,11 @@ def test_every_chapter_has_a_notebook_and_every_notebook_a_chapter():
     assert stems == {c.notebook for c in chapters().values()}
     assert [c.notebook for c in chapters().values()] == sorted(stems)  # step order is file order
     assert [c.key for c in report_order()][0] == "executive_summary"  # the summary leads
+    import importlib
+
     for chapter in chapters().values():
         assert chapter.node in NODES and chapter.notebook.split("_", 1)[1] == chapter.key
+        assert importlib.import_module(chapter.presenter).CHAPTER.title == chapter.title
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

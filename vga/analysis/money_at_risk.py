@@ -36,6 +36,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..stats import rate_ratio
+
 #: Bootstrap resamples behind each interval.
 RESAMPLES = 1000
 #: Resamples drawn at a time (bounds memory for large groups).
@@ -124,7 +126,7 @@ def large_enough(exposed_rate: float, reference_rate: float, min_points: float, 
         return False
     if 100 * (exposed_rate - reference_rate) >= min_points:
         return True
-    return reference_rate == 0 or exposed_rate / reference_rate >= min_ratio
+    return rate_ratio(exposed_rate, reference_rate) >= min_ratio
 
 
 def expansion_drivers(behaviours: pd.DataFrame | None) -> pd.DataFrame:
@@ -153,7 +155,7 @@ def expansion_drivers(behaviours: pd.DataFrame | None) -> pd.DataFrame:
             continue
         with_rate, without_rate = with_e / (with_e + with_r), without_e / (without_e + without_r)
         out.append({"measure": r.measure, "with_rate": with_rate, "without_rate": without_rate,
-                    "ratio": with_rate / without_rate if without_rate > 0 else float("inf"),
+                    "ratio": rate_ratio(with_rate, without_rate),
                     "with_decisions": int(round(with_e + with_r)), "without_decisions": int(round(without_e + without_r)),
                     "q_value": float(r.q_value)})
     frame = pd.DataFrame(out, columns=columns)

@@ -67,11 +67,6 @@ class View:
     def get(self, name: str, default=None):
         return self.outputs.get(name, default)
 
-    @property
-    def currency(self) -> str:
-        """The currency code shown before amounts (``[report] currency``); empty: none."""
-        return self.settings.report.currency.strip()
-
 
 def _registry() -> dict[str, Chapter]:
     """Every module of this package that declares ``CHAPTER``, in step order."""
