@@ -24,13 +24,13 @@ PACKAGE = ROOT / "vga"
 #: never above; "entry" modules are imported by nothing of the package.
 LAYERS = {
     "foundation": {"errors", "contract", "periods", "words", "stats", "spreadsheet", "privacy", "config", "settings", "outputs", "engine",
-                   "inputs", "sample"},
+                   "inputs", "sample", "__init__"},
     "load": {"load"},
     "analysis": {"analysis"},
     "nodes": {"nodes"},
     "present": {"present"},
     "run": {"run"},
-    "entry": {"notebook", "cli", "__main__", "__init__"},
+    "entry": {"notebook", "cli", "__main__"},
 }
 #: What each layer may import (besides its own modules).
 MAY_IMPORT = {
@@ -70,7 +70,10 @@ def _imports(path: Path) -> set[str]:
             else:
                 continue
             if node.module is None or not target:
-                found.update(".".join(target + [a.name]) for a in node.names)
+                for a in node.names:  # a module of the package, or a name its __init__ defines
+                    where = PACKAGE.joinpath(*target, a.name)
+                    is_module = where.with_suffix(".py").is_file() or where.is_dir()
+                    found.add(".".join(target + [a.name]) if is_module else ".".join(target) or "__init__")
             else:
                 found.add(".".join(target))
         elif isinstance(node, ast.Import):
