@@ -201,3 +201,14 @@ def test_the_programme_step_shows_late_work_or_how_to_set_it_up(sample_run, mini
     assert list(streams.loc[streams["late"] == True, "name"]) == ["Onboarding fix"]  # noqa: E712
     assert "No programme is configured" in (minimal_run / "report.html").read_text()
     assert not (minimal_run / "results/workstreams.csv").exists()
+
+
+def test_an_empty_events_folder_is_named_not_a_traceback(tmp_path):
+    """An export whose usage_events folder holds no file: one line naming
+    the folder, exit 1 (the data fails), the same with and without the store."""
+    accounts(tmp_path / "data")
+    (tmp_path / "data" / "usage_events").mkdir()
+    done = vga("run", "--data", tmp_path / "data", "--period", "2026Q3", "--out", tmp_path / "reports")
+    assert done.returncode == 1, done.stderr
+    assert "usage_events/: folder holds no .parquet files" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "reports" / "2026Q3").exists()

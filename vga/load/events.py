@@ -66,7 +66,7 @@ def _raw_relation(con, path, options: dict | None = None) -> tuple[str, list[str
     if path.is_dir():
         files = sorted(path.glob("*.parquet"))
         if not files:
-            raise DataError(f"{path}/: folder holds no .parquet files (expected usage_events/*.parquet)")
+            raise DataError(msg.no_event_files(path))
         glob = str(path / "*.parquet")
         probe = f"read_parquet({_lit(glob)}, union_by_name=true)"
         source = f"read_parquet({_lit(glob)}, union_by_name=true, filename=true, file_row_number=true)"

@@ -180,3 +180,8 @@ def sql_text(template, *sql_values: str) -> str:
 def sql_kind(template, arity: int) -> str:
     """A template's kind as a SQL literal."""
     return sql_literal(template(*[""] * arity)[0])
+
+
+def no_event_files(folder) -> str:
+    """A usage_events folder without a Parquet file in it."""
+    return f"{folder}/: folder holds no .parquet files (expected usage_events/*.parquet)"

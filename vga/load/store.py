@@ -44,6 +44,8 @@ import duckdb
 import pandas as pd
 
 from ..config import source_spec
+from ..errors import DataError
+from . import messages as msg
 from .files import SqlSource, sha256
 
 #: Bump when what an entry holds, or how events are validated, changes:
@@ -102,7 +104,10 @@ class EventStore:
             named = "".join(f"{p.name}:{self.file_hash(p)};" for p in source.files)
             items = [("", source, f"sql:{source.sql}|{named}")]
         elif Path(source).is_dir():
-            items = [(p.name, p, f"file:{p.name}:{self.file_hash(p)}") for p in sorted(Path(source).glob("*.parquet"))]
+            files = sorted(Path(source).glob("*.parquet"))
+            if not files:  # as without the store (load.events): said, never an empty read
+                raise DataError(msg.no_event_files(source))
+            items = [(p.name, p, f"file:{p.name}:{self.file_hash(p)}") for p in files]
         else:
             items = [("", Path(source), f"file:{self.file_hash(Path(source))}")]
         out = []
