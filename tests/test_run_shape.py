@@ -212,3 +212,23 @@ def test_an_empty_events_folder_is_named_not_a_traceback(tmp_path):
     assert done.returncode == 1, done.stderr
     assert "usage_events/: folder holds no .parquet files" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "reports" / "2026Q3").exists()
+
+
+@pytest.mark.parametrize("name", ["_ts", "reason", "_u_user", "source_row"])
+def test_an_events_column_named_as_the_rules_own_is_refused_by_name(tmp_path, name):
+    """A hostile or unlucky export with a column the event rules name for
+    themselves: refused with the column's name, never a binder error or a
+    quarantine that shows the rules' value as the export's."""
+    accounts(tmp_path / "data")
+    (tmp_path / "data" / "usage_events.csv").write_text(
+        f"timestamp,account_id,user_id,feature,{name}\n2026-09-01T10:00:00Z,A1,u1,dashboards,x\n")
+    done = vga("validate", "--data", tmp_path / "data")
+    assert done.returncode == 1, done.stderr
+    assert f"usage_events has a column named '{name}'" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_warehouse_refuses_the_same_names_but_keeps_its_own_source_columns():
+    from vga.load.event_rules import reserved_name_message
+
+    assert "'_account'" in reserved_name_message("warehouse table t", ["timestamp", "_account"])
+    assert reserved_name_message("warehouse table t", ["timestamp", "source_row"]) is None

@@ -44,6 +44,23 @@ LOOKUPS = {
 }
 
 
+#: Names the rules give their own columns (and, for files, the row's place):
+#: an export's column of one of these names is refused, never confused with them.
+RESERVED = frozenset({"_ts", "_given", "_domain", "_user", "_value_reason", "_value_kind", "_value_bad", "_account",
+                      "_resolved_by", "reason", "reason_kind", *(c for cols in LOOKUPS.values() for c in cols)})
+FILE_RESERVED = RESERVED | {"source_row", "source_file"}
+
+
+def reserved_name_message(where, columns, reserved=RESERVED) -> str | None:
+    """The message refusing an events export with a column named as one of
+    the rules' own (None when there is none)."""
+    clash = sorted(set(map(str, columns)) & reserved)
+    if not clash:
+        return None
+    return (f"{where}: usage_events has a column named '{clash[0]}', a name vga gives its own columns while it "
+            "checks events; rename or leave out that column (a mapping query under [sources.usage_events] sql can)")
+
+
 def lookups(accounts: pd.DataFrame, users: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
     """The lookup tables of :data:`LOOKUPS` from the accepted accounts and
     users: each user's account, each e-mail domain held by exactly one

@@ -29,7 +29,7 @@ from ..contract import PERSONAL_COLUMNS, REDACTED, TABLES
 from ..errors import DataError
 from ..privacy import mask_contacts
 from . import messages as msg
-from .event_rules import LOOKUPS, lookups
+from .event_rules import FILE_RESERVED, LOOKUPS, lookups, reserved_name_message
 from .event_rules import verdict as rules_verdict
 from .files import SqlSource, csv_scan, execute_scan, missing_required_message
 from .sandbox import check_query, confine, restrict
@@ -141,6 +141,9 @@ def validate_events(
     missing = [c for c in table.required if c not in present]
     if missing:
         raise DataError(missing_required_message("usage_events", path, raw_columns, missing))
+    clash = reserved_name_message(path.where() if isinstance(path, SqlSource) else path, raw_columns, FILE_RESERVED)
+    if clash:
+        raise DataError(clash)
     col = {name: _q(raw) for raw, name in contract_of.items()}  # contract name -> raw column SQL
     null = "CAST(NULL AS VARCHAR)"
 

@@ -26,7 +26,7 @@ from ..engine import open_warehouse
 from ..privacy import mask_contacts
 from ..contract import PERSONAL_COLUMNS, REDACTED, TABLES
 from ..errors import DataError, UsageError
-from .event_rules import LOOKUPS, lookups
+from .event_rules import LOOKUPS, lookups, reserved_name_message
 from .event_rules import verdict as rules_verdict
 from .files import missing_required_message
 from .outcome import TableLoad
@@ -84,6 +84,9 @@ def validate_warehouse_events(config: dict, accounts: pd.DataFrame, users: pd.Da
     missing = [c for c in table.required if c not in contract_of.values()]
     if missing:
         raise DataError(missing_required_message("usage_events", Path(f"warehouse table {name}"), list(raw.columns), missing))
+    clash = reserved_name_message(f"warehouse table {name}", raw.columns)
+    if clash:
+        raise DataError(clash)
     tables = {lookup: ibis.memtable(frame, schema=LOOKUPS[lookup]) for lookup, frame in lookups(accounts, users).items()}
     verdict = rules_verdict(raw, contract_of, tables, offsets_to_utc=False)
 
