@@ -3,6 +3,7 @@
 
     python3.11 tasks.py demo   # environment, sample data, a full run; prints the report path
     python3.11 tasks.py test   # environment, then the whole test suite
+    python3.11 tasks.py docs   # the docs site in site/ (offline; any warning or broken link fails)
 
 Both create (or reuse) the virtual environment ``.venv`` beside this file and
 install the package with its test dependencies into it. Nothing else on the
@@ -97,11 +98,34 @@ def test(extra: list[str]) -> None:
     sys.exit(result.returncode)
 
 
+def docs_command(extra: list[str]) -> list[str]:
+    """The build command of the docs site (tests/test_docs.py runs it too)."""
+    return [str(BIN / "mkdocs"), "build", "--strict", *extra]
+
+
+def docs_environment() -> dict:
+    # Material's notice about its successor is about the theme, not our site.
+    return dict(os.environ, NO_MKDOCS_2_WARNING="1")
+
+
+def docs(extra: list[str]) -> None:
+    """Build the docs site with MkDocs into site/ (extra arguments go to
+    ``mkdocs build``, e.g. ``-d DIR``). Strict: a warning, a broken link or
+    anchor fails the build (mkdocs.yml)."""
+    ensure_environment()
+    result = subprocess.run(docs_command(extra), cwd=ROOT, env=docs_environment())
+    if result.returncode == 0:
+        say(f"docs site written; open {ROOT / 'site' / 'index.html'}" if not extra else "docs site written")
+    sys.exit(result.returncode)
+
+
 def main(argv: list[str]) -> None:
-    if not argv or argv[0] not in {"demo", "test", "setup"}:
+    if not argv or argv[0] not in {"demo", "test", "setup", "docs"}:
         sys.exit(__doc__)
     if argv[0] == "demo":
         demo()
+    elif argv[0] == "docs":
+        docs(argv[1:])
     elif argv[0] == "setup":
         ensure_environment()
     else:

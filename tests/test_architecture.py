@@ -15,6 +15,7 @@ import pytest
 
 from vga.nodes import NODES
 from vga.present import chapters, report_order
+from vga.run.series import PARAMETERS, shape_problems
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "vga"
@@ -146,8 +147,6 @@ def test_no_duplicated_loader_constants():
 # Notebooks: the .ipynb files are the source; each is held to its shape.
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-MAX_CODE_CELLS = 16
-MAX_LINES_PER_CELL = 5
 
 
 def test_every_chapter_has_a_notebook_and_every_notebook_a_chapter():
@@ -164,45 +163,32 @@ def test_every_chapter_has_a_notebook_and_every_notebook_a_chapter():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_is_thin_and_committed_without_outputs(path):
-    book = nbformat.read(path, as_version=4)
-    code = [c for c in book.cells if c.cell_type == "code"]
-    assert all(not c.get("outputs") and c.get("execution_count") is None for c in code), "commit without outputs"
-    tagged = [c for c in code if "parameters" in c.metadata.get("tags", [])]
-    assert len(tagged) == 1 and code[0] is tagged[0], "one tagged parameters cell, the first code cell"
-    for node in ast.parse(tagged[0].source).body:
-        assert isinstance(node, ast.AnnAssign) and isinstance(node.value, ast.Constant), \
-            "parameters are literals with type hints"
-    lines = tagged[0].source.splitlines()
-    assert all("#" in line for line in lines), "every parameter has a comment"
-    assert len(code) <= MAX_CODE_CELLS
-    step = path.stem.split("_", 1)[1]
-    opened = False
-    for cell in code[1:]:
-        assert len(cell.source.splitlines()) <= MAX_LINES_PER_CELL, cell.source
-        for node in ast.parse(cell.source).body:
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
-                assert all(a.name.startswith("vga") or (node.module or "").startswith("vga") for a in node.names)
-                continue
-            if isinstance(node, ast.Assign):  # only: view = open_chapter("<this chapter>", <parameters>)
-                call = node.value
-                assert isinstance(call, ast.Call) and getattr(call.func, "id", "") == "open_chapter", cell.source
-                assert call.args[0].value == step
-                opened = True
-                continue
-            assert isinstance(node, ast.Expr) and isinstance(node.value, ast.Call), f"no logic in notebooks: {cell.source}"
-            func = node.value.func
-            assert isinstance(func, ast.Attribute) and getattr(func.value, "id", "") == "show", cell.source
-            assert all(isinstance(a, ast.Name) for a in node.value.args), cell.source
-    assert opened
-    assert sum(c.cell_type == "markdown" for c in book.cells) >= 2, "prose for the reader"
+    """The series' shape (vga.run.series.shape_problems, the check a run also
+    applies to a working folder's copy) and no outputs in the commit."""
+    problems = shape_problems(path, committed=True)
+    assert problems == [], problems
+    parameters = nbformat.read(path, as_version=4).cells
+    names = [n.target.id for c in parameters if "parameters" in c.metadata.get("tags", [])
+             for n in ast.parse(c.source).body]
+    assert tuple(names) == PARAMETERS
 
 
-def test_notebook_shape_check_rejects_logic(tmp_path):
-    """The shape test can fail: a notebook with a loop does not pass."""
+@pytest.mark.parametrize("change, words", [
+    (lambda b: b.cells.append(nbformat.v4.new_code_cell("for x in range(3):\n    show.sources(view)")), "holds logic"),
+    (lambda b: b.cells.append(nbformat.v4.new_code_cell("import pandas as pd")), "imports from outside vga"),
+    (lambda b: b.cells.append(nbformat.v4.new_code_cell("rows = view.frame('x').head()")), "assigns something other"),
+    (lambda b: b.cells.append(nbformat.v4.new_code_cell("show.sources(view)\n" * 6)), "more than 5"),
+    (lambda b: next(c for c in b.cells if c.cell_type == "code").metadata.update(tags=[]), "tagged 'parameters'"),
+    (lambda b: next(c for c in b.cells if c.cell_type == "code").update(
+        outputs=[nbformat.v4.new_output("stream", text="x")]), "saved with outputs"),
+])
+def test_notebook_shape_check_rejects_logic(tmp_path, change, words):
+    """The shape check can fail: each way out of the shape is named."""
     book = nbformat.read(NOTEBOOKS[0], as_version=4)
-    book.cells.append(nbformat.v4.new_code_cell("for x in range(3):\n    show.sources(view)"))
+    change(book)
     bad = tmp_path / NOTEBOOKS[0].name
     nbformat.write(book, bad)
+    assert any(words in problem for problem in shape_problems(bad, committed=True)), shape_problems(bad, committed=True)
     with pytest.raises(AssertionError):
         test_notebook_is_thin_and_committed_without_outputs(bad)
 

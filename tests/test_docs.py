@@ -1,34 +1,136 @@
-"""The README's data dictionary is the one the code declares."""
+"""The docs site: built offline and strict in CI, its generated parts equal
+to what the code declares, its examples valid, the README short."""
 
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
 from pathlib import Path
 
-from vga.contract import dictionary_markdown
+import pytest
+from bs4 import BeautifulSoup
+
+from vga.cli import build_parser
+from vga.contract import TABLES, data_dictionary
+from vga.errors import EXIT_CODES
+from vga.present import chapters
+from vga.run.report import GLOSSARY
 
 ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
 
 
-def test_readme_data_dictionary_matches_the_code():
-    text = (ROOT / "README.md").read_text()
-    start = text.index("<!-- data-dictionary:start -->\n") + len("<!-- data-dictionary:start -->\n")
-    end = text.index("<!-- data-dictionary:end -->")
-    assert text[start:end] == dictionary_markdown(), "regenerate with: python -m vga.contract"
+def build(root: Path, site: Path) -> subprocess.CompletedProcess:
+    """The build ``tasks.py docs`` runs (mkdocs build --strict), from
+    ``root`` into ``site``, offline: any request would go to a closed port."""
+    import runpy
+
+    tasks = runpy.run_path(str(ROOT / "tasks.py"))
+    env = {k: v for k, v in tasks["docs_environment"]().items() if not k.lower().endswith("_proxy")}
+    env |= {"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": ""}
+    return subprocess.run(tasks["docs_command"](["-d", str(site)]), cwd=root, capture_output=True, text=True,
+                          env=env, timeout=600)
 
 
-def test_readme_names_the_two_commands_and_ci_calls_the_test_one():
-    text = (ROOT / "README.md").read_text()
-    assert "python3.11 tasks.py demo" in text and "python3.11 tasks.py test" in text
-    assert "python3.11 tasks.py test" in (ROOT / ".ci" / "run").read_text()
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("site") / "site"
+    done = build(ROOT, out)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "WARNING" not in done.stderr + done.stdout
+    return out
 
 
-def test_readme_configuration_example_is_valid(tmp_path):
-    import re
+def text(site: Path, page: str) -> str:
+    article = BeautifulSoup((site / page / "index.html").read_text(), "html.parser").select_one("article")
+    return " ".join(article.get_text(" ").split())
 
+
+def test_the_site_has_a_page_per_reader_and_loads_nothing_from_the_network(site):
+    for page in ("operations/running", "operations/commands", "operations/troubleshooting",
+                 "executives/reading-the-report", "executives/glossary", "analysts/data-contract",
+                 "analysts/metrics", "analysts/notebooks", "analysts/api", "analysts/architecture"):
+        assert (site / page / "index.html").is_file(), page
+    for html in site.rglob("*.html"):
+        soup = BeautifulSoup(html.read_text(), "html.parser")
+        loads = [t.get("src") for t in soup.find_all(src=True)] + [
+            t.get("href") for t in soup.find_all("link") if "stylesheet" in (t.get("rel") or [])]
+        assert not [u for u in loads if re.match(r"(https?:)?//", u or "")], html
+
+
+def test_the_data_contract_page_is_the_contract(site):
+    page = text(site, "analysts/data-contract")
+    for table in TABLES:
+        assert f"{table} ¶" in page or table in page
+    for row in data_dictionary().itertuples():
+        assert row.column in page and row.description.split("`")[0][:40].strip() in page, (row.table, row.column)
+
+
+def test_the_commands_page_is_the_parser_and_the_exit_codes(site):
+    page = text(site, "operations/commands")
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    for name, command in sub.choices.items():
+        assert f"vga {name}" in page
+        for action in command._actions:
+            for flag in action.option_strings:
+                if action.help != "==SUPPRESS==":
+                    assert flag in page, (name, flag)
+    for code, when in EXIT_CODES:
+        assert f"| {code} |" not in page and f"{code} {when}" in page
+
+
+def test_the_glossary_and_chapters_come_from_the_code(site):
+    page = text(site, "executives/glossary")
+    assert all(term in page and sentence in page for _, term, sentence, _ in GLOSSARY)
+    home = text(site, "")
+    assert all(c.title in home and c.notebook in home for c in chapters().values())
+    api = text(site, "analysts/api")
+    assert "bh_q_values" in api and "open_chapter" in api and "run_period" in api
+
+
+def test_a_broken_link_fails_the_build(tmp_path):
+    """Strict link checking can fail: one bad anchor and the build stops."""
+    copy = tmp_path / "project"
+    shutil.copytree(ROOT, copy, symlinks=True, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "data", "reports", "test-output", "site", "tests", "benchmarks", "*.egg-info", "__pycache__"))
+    os.symlink(ROOT / ".venv", copy / ".venv")
+    page = copy / "docs" / "operations" / "running.md"
+    page.write_text(page.read_text() + "\nSee [the missing part](commands.md#no-such-section).\n")
+    done = build(copy, tmp_path / "site")
+    assert done.returncode != 0 and "no-such-section" in done.stdout + done.stderr
+
+
+def test_the_configuration_example_is_valid(tmp_path):
     from vga.config import load_config
 
-    text = (ROOT / "README.md").read_text()
-    block = re.search(r"```toml\n(.*?)```", text, re.S).group(1)
+    page = (DOCS / "operations" / "configuration.md").read_text()
+    block = re.search(r"```toml\n(.*?)```", page, re.S).group(1)
     (tmp_path / "vga.toml").write_text(block)
     config = load_config(tmp_path / "vga.toml")
     assert config["sources"]["accounts"]["columns"]["arr"] == "ARR (EUR)"
     assert config["health"]["max_age_days"]["nps"] == 365 and config["usage"]["weights"]["active_days"] == 1
     assert config["programme"]["workstreams"][0]["due"] == "2026-09-15"
+
+
+def test_troubleshooting_quotes_messages_the_code_prints():
+    """Each message the troubleshooting page names is one vga prints (the
+    words of its first column occur in the package's source)."""
+    source = "\n".join(p.read_text() for p in (ROOT / "vga").rglob("*.py"))
+    rows = re.findall(r"^\| `([^`]+)` \| (\d+) \|", (DOCS / "operations" / "troubleshooting.md").read_text(), re.M)
+    assert len(rows) >= 15
+    codes = {code for code, _ in EXIT_CODES}
+    for words, code in rows:
+        assert all(part.strip() in source for part in words.split("...")), words
+        assert int(code) in codes
+
+
+def test_the_readme_is_short_and_links_only_to_what_exists():
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.splitlines()) <= 250
+    links = re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", readme)
+    assert links and all((ROOT / link).exists() for link in links if not link.startswith("http")), links
+    assert "python3.11 tasks.py demo" in readme and "python3.11 tasks.py test" in readme
+    assert "python3.11 tasks.py test" in (ROOT / ".ci" / "run").read_text()

@@ -130,7 +130,7 @@ def test_ravenstack_runs_through_its_mapping_and_shows_its_disagreeing_churn_lab
             f"The figures follow the renewals table (a row that took ARR to 0): {figures['accounts']} accounts") in page
     assert page.index("disagree on who churned") < page.index("Headline figures")
     assert "Assumed by the data's mapping: an account churned when accounts.churn_flag is True" in page
-    assert "River @ Rivalytics" in (ROOT / "README.md").read_text()
+    assert "River @ Rivalytics" in (ROOT / "docs" / "about" / "data-sources.md").read_text()
 
     # The mapping's user ids (the subscription ids) reach no file of the run.
     user_ids = set(subs["subscription_id"])

@@ -11,6 +11,7 @@ import pytest
 
 from vga.present import chapters
 from vga.run import runner
+from vga.run.series import package_notebooks
 from vga.errors import UsageError, VgaError
 
 from .helpers import accounts, write_csv
@@ -52,17 +53,16 @@ def test_existing_period_needs_force_and_failed_run_leaves_it_untouched(accounts
     with pytest.raises(UsageError, match="already exists"):
         runner.run_period(accounts_only, "2026Q3", out=out)
     assert "loading" not in capsys.readouterr().out
-    # A notebook that fails mid-series: the earlier report must survive, byte for byte.
+    # A notebook that fails mid-series (a working folder's copy, in the
+    # series' shape but calling a block that is not there): the earlier
+    # report must survive, byte for byte.
     broken = tmp_path / "nb"
     broken.mkdir()
-    for stem in (c.notebook for c in chapters().values()):
-        book = nbformat.read(runner.NOTEBOOK_DIR / f"{stem}.ipynb", as_version=4)
-        if stem == "05_pattern_slicing":
-            book.cells.append(nbformat.v4.new_code_cell("raise RuntimeError('planted failure')"))
-        nbformat.write(book, broken / f"{stem}.ipynb")
-    monkeypatch.setattr(runner, "NOTEBOOK_DIR", broken)
-    with pytest.raises(VgaError, match="notebook 05_pattern_slicing failed.*planted failure"):
-        runner.run_period(accounts_only, "2026Q3", out=out, force=True, quiet=True)
+    book = nbformat.read(package_notebooks() / "05_pattern_slicing.ipynb", as_version=4)
+    book.cells.append(nbformat.v4.new_code_cell("show.planted_failure(view)"))
+    nbformat.write(book, broken / "05_pattern_slicing.ipynb")
+    with pytest.raises(VgaError, match="notebook 05_pattern_slicing failed.*planted_failure"):
+        runner.run_period(accounts_only, "2026Q3", out=out, force=True, quiet=True, notebooks=broken)
     after = {p.relative_to(final): p.read_bytes() for p in final.rglob("*") if p.is_file()}
     assert after == before
     # A node that fails: named with its error, the report still untouched.
@@ -73,7 +73,6 @@ def test_existing_period_needs_force_and_failed_run_leaves_it_untouched(accounts
     def boom(*args):
         raise ZeroDivisionError("planted in the step")
 
-    monkeypatch.setattr(runner, "NOTEBOOK_DIR", runner.ROOT / "notebooks")
     monkeypatch.setitem(nodes.NODES, "quick_wins", dataclasses.replace(nodes.NODES["quick_wins"], compute=boom))
     with pytest.raises(VgaError, match=r"Quick wins \(quick_wins\) failed: ZeroDivisionError: planted in the step"):
         runner.run_period(accounts_only, "2026Q3", out=out, force=True, quiet=True)
@@ -107,7 +106,7 @@ def test_a_notebook_runs_on_its_own_with_plain_papermill(minimal_dir, tmp_path):
 
     out = tmp_path / "07.ipynb"
     papermill.execute_notebook(
-        str(runner.NOTEBOOK_DIR / "07_quadrant_view.ipynb"), str(out),
+        str(package_notebooks() / "07_quadrant_view.ipynb"), str(out),
         parameters={"data_dir": str(minimal_dir), "period": "2026Q3"}, progress_bar=False, kernel_name="python3",
     )
     book = nbformat.read(out, as_version=4)

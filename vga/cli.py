@@ -1,12 +1,10 @@
-"""The ``vga`` command line: ``sample``, ``validate``, ``run``.
+"""The ``vga`` command line: ``sample``, ``validate``, ``run``, ``init``.
 
-Exit status: 0 success; 1 the data fails (strict mode with quarantined rows
-or blanked cells, no accounts table, an unreadable file or a missing
-required column); 2 usage error (unknown option, malformed period, an
-existing period folder without ``--force``) or a reports folder the run
-cannot write to (another run of the period holds it; read-only, no
-permission, disk full); 130 interrupted (Ctrl-C), 143 stopped by SIGTERM.
-Failures print one message without a traceback; ``--debug`` shows it.
+Every command exits with a status from :data:`vga.errors.EXIT_CODES` (the
+one table of them, printed by ``vga --help``). Refusals that need no data
+(a bad option, period, path or configuration, an existing folder) come
+before any table is read. Failures print one message without a traceback;
+``--debug`` shows it.
 """
 
 from __future__ import annotations
@@ -14,12 +12,13 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import textwrap
 import traceback
 import warnings
 from pathlib import Path
 
 from . import __version__
-from .errors import OutputError, UsageError, VgaError, write_fault
+from .errors import EXIT_CODES, OutputError, UsageError, VgaError, write_fault
 
 
 class _Parser(argparse.ArgumentParser):
@@ -30,33 +29,36 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="vga", description="Customer value gap analysis for B2B SaaS.")
+    epilog = "exit status:\n" + "\n".join(
+        textwrap.fill(when, 100, initial_indent=f"  {code:<4}", subsequent_indent="      ") for code, when in EXIT_CODES)
+    parser = _Parser(prog="vga", description="Customer value gap analysis for B2B SaaS.", epilog=epilog,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"vga {__version__}")
     parser.add_argument("--debug", action="store_true",
                         help="show a traceback on failure, and the warnings of the libraries underneath")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     s = sub.add_parser("sample", help="write a synthetic data folder with planted effects")
-    s.add_argument("--out", required=True, help="folder to write")
-    s.add_argument("--accounts", type=int, default=1500, help="number of accounts (default 1500)")
-    s.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    s.add_argument("--out", required=True, metavar="DIR", help="folder to write")
+    s.add_argument("--accounts", type=int, metavar="N", default=1500, help="number of accounts (default 1500)")
+    s.add_argument("--seed", type=int, metavar="S", default=7, help="random seed (default 7)")
     s.add_argument("--minimal", action="store_true", help="only accounts (with health and usage scores) and renewals")
     s.add_argument("--no-effects", dest="effects", action="store_false",
                    help="plant no effect (the same company, every account alike): an analysis must flag nothing")
     s.add_argument("--force", action="store_true", help="replace a non-empty folder that is not an earlier sample")
 
     v = sub.add_parser("validate", help="check a data folder against the contract")
-    v.add_argument("--data", required=True, help="data folder")
-    v.add_argument("--config", help="vga.toml (default: DATA/vga.toml if present)")
+    v.add_argument("--data", required=True, metavar="DIR", help="data folder")
+    v.add_argument("--config", metavar="FILE", help="vga.toml (default: DATA/vga.toml if present)")
     v.add_argument("--strict", action="store_true", help="fail on any quarantined row or blanked cell")
     v.add_argument("--allow-outside-paths", dest="allow_outside", action="store_true",
                    help="read tables from files outside the data folder (vga.toml paths, symbolic links)")
 
     r = sub.add_parser("run", help="run the notebook series for a period")
-    r.add_argument("--data", required=True, help="data folder")
-    r.add_argument("--period", required=True, help="2026Q3, 2026 or 2026-09-30")
-    r.add_argument("--config", help="vga.toml (default: DATA/vga.toml if present)")
-    r.add_argument("--out", default="reports", help="reports folder (default: reports)")
+    r.add_argument("--data", required=True, metavar="DIR", help="data folder")
+    r.add_argument("--period", required=True, metavar="P", help="2026Q3, 2026 or 2026-09-30")
+    r.add_argument("--config", metavar="FILE", help="vga.toml (default: DATA/vga.toml if present)")
+    r.add_argument("--out", default="reports", metavar="DIR", help="reports folder (default: reports)")
     r.add_argument("--force", action="store_true", help="replace an existing period folder")
     r.add_argument("--strict", action="store_true", help="fail on any quarantined row or blanked cell")
     r.add_argument("--allow-outside-paths", dest="allow_outside", action="store_true",
@@ -67,7 +69,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="empty the incremental store first: validate every event file and aggregate every month again")
     r.add_argument("--redact", action="store_true",
                    help="replace account, CSM and sales-rep names by stable pseudonyms, for wide sharing")
+    r.add_argument("--notebooks", metavar="DIR", help="folder of your copy of the series (default: ./notebooks when it holds any; "
+                                        "vga init writes one)")
     r.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show a traceback and the notebook kernels' own log on failure")
+
+    i = sub.add_parser("init", help="make a working folder: a commented vga.toml, a copy of the notebooks, a README")
+    i.add_argument("dir", help="folder to create (or an empty one)")
+    i.add_argument("--force", action="store_true", help="write the working files into a folder that is not empty")
     return parser
 
 
@@ -128,8 +136,19 @@ def cmd_run(args) -> int:
 
     final = run_period(args.data, args.period, config_path=args.config, out=args.out, force=args.force,
                        strict=args.strict, debug=args.debug, redact=args.redact, rebuild=args.rebuild,
-                       allow_outside=args.allow_outside, allow_partial=args.allow_partial)
+                       allow_outside=args.allow_outside, allow_partial=args.allow_partial, notebooks=args.notebooks)
     print(f"report: {final / 'report.html'}")
+    return 0
+
+
+def cmd_init(args) -> int:
+    from .run.workspace import init_folder
+
+    written = init_folder(args.dir, force=args.force)
+    folder = Path(args.dir)
+    print(f"wrote {len(written)} files to {folder}: vga.toml (every setting, commented), README.md, "
+          f"notebooks/ ({sum(p.suffix == '.ipynb' for p in written)} notebooks)")
+    print(f"next: cd {folder} && vga sample --out data/sample && vga run --data data/sample --period 2026Q3")
     return 0
 
 
@@ -156,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     seen = caught.__enter__()
     warnings.simplefilter("default")
     try:
-        code = {"sample": cmd_sample, "validate": cmd_validate, "run": cmd_run}[args.command](args)
+        code = {"sample": cmd_sample, "validate": cmd_validate, "run": cmd_run, "init": cmd_init}[args.command](args)
     except VgaError as exc:
         if args.debug:
             traceback.print_exc()

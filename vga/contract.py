@@ -5,7 +5,7 @@ declared here once, with its type, whether it is required, its allowed values
 or range and a description. The loader parses and checks against these
 declarations, :func:`pandera_schema` turns them into pandera schemas that
 validate what the loader accepted, and :func:`data_dictionary` renders them
-for the README and the data-gathering notebook.
+for the docs site (the data contract page) and the data-gathering notebook.
 
 Column types:
 
@@ -349,8 +349,9 @@ def data_dictionary() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def dictionary_markdown() -> str:
-    """The data dictionary as Markdown, one section per table (for the README)."""
+def dictionary_markdown(level: int = 2) -> str:
+    """The data dictionary as Markdown, one section per table, each under a
+    heading of ``level`` (the docs site's data contract page is built from it)."""
     lines = []
     for t in TABLES.values():
         extra = ""
@@ -360,7 +361,7 @@ def dictionary_markdown() -> str:
             extra += f" May be a folder `{t.name}/*.parquet`."
         if t.component_prefix:
             extra += f" Any number of `{t.component_prefix}<name>` columns (0..100) are shown as the score's parts."
-        lines += [f"#### {t.name}", "", t.description + extra, "", "| column | required | type | allowed | meaning |", "|---|---|---|---|---|"]
+        lines += [f"{'#' * level} {t.name}", "", t.description + extra, "", "| column | required | type | allowed | meaning |", "|---|---|---|---|---|"]
         for row in data_dictionary().query("table == @t.name").itertuples():
             allowed = row.allowed.replace("|", "\\|")
             lines.append(f"| `{row.column}` | {'yes' if row.required else ''} | {row.type} | {allowed} | {row.description} |")

@@ -6,6 +6,27 @@ traceback.
 """
 
 
+#: Every ``vga`` command's exit status: (code, when). The one table of them:
+#: ``vga --help`` prints it and the docs site's command reference is made from it.
+EXIT_CODES: tuple[tuple[int, str], ...] = (
+    (0, "success (quarantined rows do not fail a command unless --strict)"),
+    (1, "the data fails: --strict with quarantined rows or blanked cells, no accounts table, a file that cannot be "
+        "read or lacks a required column, a step or notebook that fails on the data"),
+    (2, "usage error: unknown option, malformed period, a --data, --config or --notebooks path that names nothing, "
+        "a bad vga.toml, an existing period (or vga init) folder without --force, or a reports folder the run cannot "
+        "write to (read-only, no permission, disk full, another run of the period holds it)"),
+    (3, "vga run only: the data does not reach the period's as-of date (pass --allow-partial for a report that "
+        "says what it cannot show)"),
+    (130, "interrupted (Ctrl-C); earlier reports are untouched"),
+    (143, "stopped by SIGTERM (a scheduler's timeout, kill); earlier reports are untouched"),
+)
+
+
+def exit_codes_markdown() -> str:
+    """:data:`EXIT_CODES` as a Markdown table."""
+    return "| exit status | when |\n|---|---|\n" + "".join(f"| {code} | {when} |\n" for code, when in EXIT_CODES)
+
+
 class VgaError(Exception):
     """Base class: a failure with a message meant for the user."""
 

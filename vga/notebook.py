@@ -10,6 +10,11 @@ shows and presents them. Run on its own (no ``run_dir``), the notebook loads
 the data folder and computes the nodes its chapter shows, and the nodes
 they need, with the same functions, and writes nothing: analysts re-run a
 notebook on new data with plain papermill or in JupyterLab.
+
+A relative ``data_dir`` (the notebooks' default is ``data/sample``) is found
+from the current folder, else from the folder above it: the same default
+works when papermill runs from the repository (or ``vga init`` folder) root
+and when JupyterLab runs the notebook in ``notebooks/``.
 """
 
 from __future__ import annotations
@@ -28,6 +33,19 @@ def shown_outputs(chapter: Chapter) -> list[str]:
     return [o.name for o in NODES[chapter.node].outputs] + list(chapter.shows)
 
 
+def resolve_data_dir(data_dir: str, cwd: str | Path | None = None) -> str:
+    """``data_dir`` as given when it is absolute or exists from ``cwd``;
+    else the folder above's ``data_dir`` when that exists; else as given
+    (the loader then names it as missing)."""
+    if not data_dir or Path(data_dir).is_absolute():
+        return data_dir
+    here = Path(cwd or Path.cwd())
+    for base in (here, here.parent):
+        if (base / data_dir).is_dir():
+            return str(base / data_dir)
+    return data_dir
+
+
 def open_chapter(chapter: str, data_dir: str = "", period: str = "", config: str = "", run_dir: str = "",
                  reports_dir: str = "") -> View:
     """Open ``chapter``'s results for a notebook (see the module docstring)."""
@@ -38,6 +56,7 @@ def open_chapter(chapter: str, data_dir: str = "", period: str = "", config: str
         raise KeyError(f"unknown chapter {chapter!r}; chapters: {', '.join(known)}")
     the_chapter = known[chapter]
     p = parse_period(period)
+    data_dir = resolve_data_dir(data_dir)
     cfg = load_config(config or None, data_dir or None)
     settings = Settings.parse(cfg)
     from .present.blocks import set_currency

@@ -704,7 +704,7 @@ def write_sample(out: str | Path, accounts: int = 1500, seed: int = 7, minimal: 
     (out / "truth.json").write_text(json.dumps(truth, indent=2, default=str))
     if not minimal:
         (out / "vga.toml").write_text(
-            "# Settings for the sample company; see the README for every option.\n"
+            "# Settings for the sample company; every option: docs/operations/configuration.md.\n"
             "[usage]\n"
             f"core_features = {json.dumps(CORE_FEATURES)}\n"
             f"value_events = {json.dumps([VALUE_EVENT])}\n"

@@ -14,7 +14,7 @@ Lists and tables of the file are frozen too (:class:`FrozenList`,
 JSON take them as they are). Each section is also a read-only mapping
 (``section["alpha"]``), for measures that take a section's settings as a
 mapping. The meaning of every setting is in ``vga.toml``'s documentation
-(README, "Configuration") and :data:`vga.config.DEFAULTS`.
+(docs/operations/configuration.md) and :data:`vga.config.DEFAULTS`.
 """
 
 from __future__ import annotations

@@ -113,7 +113,9 @@ def find_sources(data_dir: Path, config: dict, allow_outside: bool = False) -> d
     refused), unless ``allow_outside`` (``--allow-outside-paths``)."""
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
-        raise DataError(f"data folder {data_dir} does not exist or is not a folder")
+        # A path that names nothing is a mistake in the command, not in the data (exit 2).
+        raise UsageError(f"data folder {data_dir} does not exist or is not a folder; pass --data with the folder "
+                         "holding your exports (vga sample --out DIR writes one to try)")
     found: dict[str, Path] = {}
     for name, table in TABLES.items():
         query = source_spec(config, name).get("sql")

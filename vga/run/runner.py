@@ -42,14 +42,13 @@ from . import folder, pipeline
 from .folder import STORE_DIR
 from .manifest import write_manifest
 from .progress import Progress, say, table_line
+from .series import find_series, package_notebooks
 
-ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOK_DIR = ROOT / "notebooks"
 WORK = "_work"
 #: Notebooks executed at once (each in its own kernel); VGA_NOTEBOOK_WORKERS overrides.
 NOTEBOOK_WORKERS = int(os.environ.get("VGA_NOTEBOOK_WORKERS", "2"))
 
-__all__ = ["run_period", "STORE_DIR", "NOTEBOOK_DIR"]
+__all__ = ["run_period", "STORE_DIR"]
 
 
 @dataclass
@@ -83,6 +82,7 @@ def run_period(
     rebuild: bool = False,
     allow_outside: bool = False,
     allow_partial: bool = False,
+    notebooks: str | Path | None = None,
 ) -> Path:
     """Run the series for ``period`` and return the finished run folder.
 
@@ -91,15 +91,19 @@ def run_period(
     refresh validates and aggregates only what changed. ``rebuild`` empties
     that store first (the figures are the same either way).
 
-    Refusals that need no data come first: a bad period or configuration
-    (:class:`UsageError`) before the output folder is looked at; then the
+    Refusals that need no data come first: a bad period, configuration or
+    notebooks folder, or a data folder that is not there (:class:`UsageError`)
+    before the output folder is looked at; then the
     period's lock (another run of the period writing to ``out``, or an
     ``out`` that cannot be written: :class:`OutputError`, as is a write that
     fails later); then an existing period folder without ``force``
     (:class:`UsageError`). Then the data: unusable data raises
     :class:`DataError`; data that does not reach the period's as-of date,
     unless ``allow_partial``, :class:`~vga.errors.PartialPeriodError` (exit
-    3). ``redact`` replaces account and team names by stable pseudonyms
+    3). ``notebooks`` is a folder of the series' notebooks to use instead
+    of the package's (``vga init``); without it, ``./notebooks`` is used when
+    it holds any (:func:`vga.run.series.find_series`), and said. ``redact``
+    replaces account and team names by stable pseudonyms
     everywhere in the run folder (:mod:`vga.run.redact`). A failing node or
     notebook raises :class:`VgaError`. In every failure, and when the run is
     interrupted or killed, existing reports are left as they were.
@@ -109,6 +113,9 @@ def run_period(
     data_dir = Path(data_dir).resolve()
     out = Path(out).resolve()
     config = load_config(config_path, data_dir)
+    series, local = find_series(notebooks)
+    if not data_dir.is_dir():
+        find_sources(data_dir, config)  # says so, before the reports folder is touched
     lock = store_lock = None
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -121,7 +128,10 @@ def run_period(
         store = None
         if has_events:
             store, store_lock = folder.open_store(out, rebuild, quiet)
-        _run_locked(data_dir, p, config, config_path, out, record, store, force=force, strict=strict, quiet=quiet,
+        if local:
+            say(f"[vga] notebooks: {len(local)} of {len(series)} from {series[local[0]].parent} (your copy), "
+                + ("the rest from the package" if len(local) < len(series) else "none from the package"), quiet)
+        _run_locked(data_dir, p, config, config_path, out, record, store, series, force=force, strict=strict, quiet=quiet,
                     debug=debug, redact=redact, allow_outside=allow_outside, allow_partial=allow_partial)
         return final
     except OutputError:
@@ -137,7 +147,8 @@ def run_period(
             folder.release_lock(lock)
 
 
-def _run_locked(data_dir: Path, p, config: dict, config_path, out: Path, record: Record, store, *, force: bool,
+def _run_locked(data_dir: Path, p, config: dict, config_path, out: Path, record: Record, store, series: dict, *,
+                force: bool,
                 strict: bool, quiet: bool, debug: bool, redact: bool, allow_outside: bool, allow_partial: bool) -> None:
     """The run proper, with the period's lock held: phases in a temporary
     folder, moved into place only when every one succeeded."""
@@ -151,7 +162,7 @@ def _run_locked(data_dir: Path, p, config: dict, config_path, out: Path, record:
         for sub in ("notebooks", "results", "quarantine", WORK):
             (tmp / sub).mkdir()
         # Kernels start while the data loads: notebooks never wait for one.
-        pool = KernelPool(NOTEBOOK_WORKERS, len(chapters()), tmp / WORK / "kernels.log", NOTEBOOK_DIR)
+        pool = KernelPool(NOTEBOOK_WORKERS, len(chapters()), tmp / WORK / "kernels.log", package_notebooks())
         notice = config_notice(config, config_path)
         if notice:
             say(f"[vga] {notice}", quiet)
@@ -179,7 +190,7 @@ def _run_locked(data_dir: Path, p, config: dict, config_path, out: Path, record:
                   "config": str(Path(config_path).resolve()) if config_path else "", "run_dir": str(tmp),
                   "reports_dir": str(out)}
         with record.timed("notebooks"):
-            record.timings |= _notebooks(params, tmp, pool, bar, debug)
+            record.timings |= _notebooks(params, series, tmp, pool, bar, debug)
         with record.timed("report"):
             _report(p, config, tmp, coverage.warnings() + checks)
         bar.advance("report written")
@@ -239,12 +250,12 @@ def _redact(inputs, config: dict, out: Path, tmp: Path):
     return redact_inputs(inputs, key), redact_config(config, key)
 
 
-def _notebooks(params: dict, tmp: Path, pool, bar: Progress, debug: bool) -> dict:
+def _notebooks(params: dict, series: dict, tmp: Path, pool, bar: Progress, debug: bool) -> dict:
     """Every chapter's notebook executed (two at a time); seconds per notebook."""
     from .kernels import execute
 
     titles = {c.notebook: c.title for c in chapters().values()}
-    jobs = [(stem, NOTEBOOK_DIR / f"{stem}.ipynb", tmp / "notebooks" / f"{stem}.ipynb") for stem in titles]
+    jobs = [(stem, series[stem], tmp / "notebooks" / f"{stem}.ipynb") for stem in titles]
     done = []
 
     def progress(name, seconds):
