@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -134,3 +135,49 @@ def test_the_readme_is_short_and_links_only_to_what_exists():
     assert links and all((ROOT / link).exists() for link in links if not link.startswith("http")), links
     assert "python3.11 tasks.py demo" in readme and "python3.11 tasks.py test" in readme
     assert "python3.11 tasks.py test" in (ROOT / ".ci" / "run").read_text()
+
+
+def _blocks(page: str, lang: str) -> list[str]:
+    return re.findall(rf"```{lang}\n(.*?)```", (DOCS / page).read_text(), re.S)
+
+
+def test_the_api_pages_python_example_computes_a_period(tmp_path):
+    """The API page's example, run as written on a small sample."""
+    from vga.sample import write_sample
+
+    write_sample(tmp_path / "exports", accounts=150, seed=4, minimal=True)
+    code = _blocks("analysts/api.md", "python")[0]
+    scope: dict = {}
+    old = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        exec(compile(code, "api.md", "exec"), scope)
+    finally:
+        os.chdir(old)
+    outputs = scope["outputs"]
+    assert outputs["summary.json"]["accounts_total"] == 150  # the sample's 150 accounts, read from exports/
+    assert 0 < len(outputs["quadrants.csv"]) <= 150 and set(outputs["quadrants.csv"]["quadrant"]) - {"Unscored"}
+
+
+def test_the_notebook_pages_examples_are_the_notebooks_own(tmp_path):
+    """The parameters cell and the opening cells shown are those of the
+    quadrant notebook; its papermill commands run as written."""
+    import nbformat
+
+    from vga.run.series import package_notebooks
+    from vga.sample import write_sample
+
+    parameters, opening = _blocks("analysts/notebooks.md", "python")[:2]
+    book = nbformat.read(package_notebooks() / "07_quadrant_view.ipynb", as_version=4)
+    code = [c.source for c in book.cells if c.cell_type == "code"]
+    assert parameters.strip() == code[0].strip()
+    source = "\n".join(code)
+    assert all(line in source for line in opening.strip().splitlines() if line.strip())
+    write_sample(tmp_path / "exports", accounts=150, seed=4, minimal=True)
+    bin_dir = Path(sys.executable).parent
+    for line in _blocks("analysts/notebooks.md", "bash")[0].strip().splitlines():
+        command = (line.split("  #")[0].replace(".venv/bin/", f"{bin_dir}/")
+                   .replace("/tmp/07.ipynb", str(tmp_path / "07.ipynb")).replace(" exports/", f" {tmp_path}/exports/"))
+        done = subprocess.run(["bash", "-c", command], cwd=ROOT, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "07.ipynb").is_file()
