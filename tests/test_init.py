@@ -162,3 +162,11 @@ def test_a_notebooks_default_parameters_work_from_the_root_and_its_folder(tmp_pa
     text = "".join(str(o.get("data", {}).get("text/html", "")) + str(o.get("text", ""))
                    for c in executed.cells if c.cell_type == "code" for o in c.get("outputs", []))
     assert "120" in text  # the sample's 120 accounts were read
+
+
+@pytest.mark.parametrize("command", [["run", "--period", "2026Q3", "--out", "reports"], ["validate"]])
+def test_a_data_folder_that_is_not_there_is_a_usage_error_refused_first(tmp_path, command):
+    """Exit 2 (the command names nothing), before a reports folder is made."""
+    done = vga(command[0], "--data", tmp_path / "dta", *command[1:], cwd=tmp_path)
+    assert done.returncode == 2 and "data folder" in done.stderr and "does not exist" in done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "reports").exists()
