@@ -161,8 +161,34 @@ def _on_sigterm(signum, frame):
     raise _Stopped()
 
 
+def _quiet_matplotlib_cache() -> None:
+    """Matplotlib keeps a font cache under ``~/.config/matplotlib``; where
+    that cannot be written (a scheduler's user without a home, a read-only
+    home) it makes a temporary one and prints three lines about it on every
+    import, in the run and in each notebook kernel. vga gives it the
+    temporary folder up front, quietly, and removes it at exit."""
+    import atexit
+    import os
+    import shutil
+    import tempfile
+
+    if os.environ.get("MPLCONFIGDIR"):
+        return
+    try:
+        home = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "matplotlib"
+        home.mkdir(parents=True, exist_ok=True)
+        if os.access(home, os.W_OK):
+            return
+    except (OSError, RuntimeError):  # RuntimeError: no home directory at all
+        pass
+    folder = tempfile.mkdtemp(prefix="vga-matplotlib-")
+    os.environ["MPLCONFIGDIR"] = folder
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    _quiet_matplotlib_cache()
     args = parser.parse_args(argv)
     try:
         previous = (signal.signal(signal.SIGTERM, _on_sigterm),)
