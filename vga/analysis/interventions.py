@@ -295,32 +295,55 @@ def intervention_effect(interventions: pd.DataFrame, scores: pd.DataFrame, as_of
             for m in MEASURES}
     active = s.pivot(index="account_id", columns="day", values="active").reindex(columns=days)
     active = active.astype("boolean").fillna(False).astype(bool)
-    starts = iv.groupby("account_id")["started_at"].apply(np.array)
     use_usage = wide["usage_score"].notna().any().any()
+    dims = ["health_score", "usage_score"] if use_usage else ["health_score"]
+    accounts = wide["health_score"].index
+    position = pd.Series(np.arange(len(accounts)), index=accounts)
+    column = {day: j for j, day in enumerate(days)}
+    values = {m: wide[m].to_numpy(float) for m in MEASURES}
+    is_active = active.reindex(index=accounts, fill_value=False).to_numpy(bool)
+    start_row = position.reindex(iv["account_id"]).to_numpy()
+    start_row, start_day = start_row[~np.isnan(start_row)].astype(int), iv["started_at"].to_numpy("datetime64[ns]")[
+        ~np.isnan(start_row)]
+    pools: dict = {}
+
+    def comparable(jb: int, ja: int, b: pd.Timestamp, a: pd.Timestamp):
+        """The accounts a treated account's matches come from, for one
+        (before, after) pair of grid days (the same for every episode that
+        has them): active at ``b``, both scores known on both days, and no
+        intervention started from 90 days before ``b`` to ``a``. Computed
+        once per pair, so the matching grows with the episodes, not with
+        episodes times accounts."""
+        known = np.ones(len(accounts), dtype=bool)
+        for m in dims:
+            known &= ~np.isnan(values[m][:, jb]) & ~np.isnan(values[m][:, ja])
+        quiet = np.ones(len(accounts), dtype=bool)
+        busy = (start_day > np.datetime64(b - pd.Timedelta(days=90))) & (start_day <= np.datetime64(a))
+        quiet[start_row[busy]] = False
+        pool = np.flatnonzero(known & quiet & is_active[:, jb])
+        return known, pool, np.column_stack([values[m][pool, jb] for m in dims])
+
     changes = {m: [] for m in MEASURES}
     labels, control_ids = [], []
     for ep in episodes.itertuples():
         b, a = pd.Timestamp(ep.before), pd.Timestamp(ep.after)
-        if not active[b].get(ep.account_id, False):
+        jb, ja = column[b], column[a]
+        row = position.get(ep.account_id)
+        if row is None or not is_active[row, jb]:
             continue
-        known = pd.Series(True, index=wide["health_score"].index)
-        for m in (MEASURES if use_usage else ["health_score"]):
-            known &= wide[m][b].notna() & wide[m][a].notna()
-        if not known.get(ep.account_id, False):
+        if (jb, ja) not in pools:
+            pools[(jb, ja)] = comparable(jb, ja, b, a)
+        known, pool, there = pools[(jb, ja)]
+        if not known[row] or len(pool) < matches:
             continue
-        quiet = pd.Series(True, index=known.index)
-        window_start, window_end = b - pd.Timedelta(days=90), a
-        for acc, days in starts.items():
-            if acc in quiet.index and ((days > np.datetime64(window_start)) & (days <= np.datetime64(window_end))).any():
-                quiet[acc] = False
-        pool = known & quiet & active[b].reindex(known.index, fill_value=False)
-        pool = pool[pool].index
-        if len(pool) < matches:
-            continue
-        dims = ["health_score", "usage_score"] if use_usage else ["health_score"]
-        here = np.array([wide[m].at[ep.account_id, b] for m in dims])
-        there = np.column_stack([wide[m].loc[pool, b].to_numpy(float) for m in dims])
-        nearest = pool[np.argsort(np.sqrt(((there - here) ** 2).sum(axis=1)), kind="stable")[:matches]]
+        here = np.array([values[m][row, jb] for m in dims])
+        distance = np.sqrt(((there - here) ** 2).sum(axis=1))
+        # The `matches` nearest, ties in the pool's order (a stable sort),
+        # without sorting the whole pool: every account at most as far as
+        # the k-th nearest, then those few in stable order.
+        kth = np.partition(distance, matches - 1)[matches - 1]
+        near = np.flatnonzero(distance <= kth)
+        nearest = accounts[pool[near[np.argsort(distance[near], kind="stable")[:matches]]]]
         for m in MEASURES:
             if m == "usage_score" and not use_usage:
                 changes[m].append((np.nan,) * 5)
