@@ -131,10 +131,22 @@ def _iso(ts) -> np.ndarray:
 NO_EFFECT_CHURN, NO_EFFECT_EXPANSION = 0.12, 0.15
 
 
+#: Accounts per chunk of product events when they are streamed (see :func:`generate`).
+EVENT_CHUNK_ACCOUNTS = 2_000
+
+
 def generate(accounts: int = 1500, seed: int = 7, minimal: bool = False,
-             effects: bool = True) -> tuple[dict[str, pd.DataFrame], dict]:
+             effects: bool = True, events_sink=None) -> tuple[dict[str, pd.DataFrame], dict]:
     """Build the sample tables (as text frames) and the truth record;
-    ``effects=False`` plants none of (a) to (f) (see the module's text)."""
+    ``effects=False`` plants none of (a) to (f) (see the module's text).
+
+    ``events_sink``: stream the product events instead of returning them.
+    They are then drawn for :data:`EVENT_CHUNK_ACCOUNTS` accounts at a time,
+    from a random stream of their own, and each chunk (as text) is handed to
+    ``events_sink(frame)`` and let go, so memory holds one chunk, not the
+    company's events; the bad event rows come as one last chunk. The
+    returned tables then hold no ``usage_events``. The same planted effects,
+    other draws: a streamed company is not the in-memory one of its seed."""
     if accounts < 60:
         raise ValueError("the sample needs at least 60 accounts to plant its effects")
     rng = np.random.default_rng(seed)
@@ -302,8 +314,12 @@ def generate(accounts: int = 1500, seed: int = 7, minimal: bool = False,
     tables = {"accounts": accounts_df, "renewals": renewals}
     users = _users(rng, ids, segment, domain)
     tables["users"] = users
-    tables["usage_events"] = _events(rng, ids, users, domain, usage_high, adopts_automations, begin, end_of_life,
-                                     churn_day, decline=effects)
+    if events_sink is None:
+        tables["usage_events"] = _events(rng, ids, users, domain, usage_high, adopts_automations, begin, end_of_life,
+                                         churn_day, decline=effects)
+    else:
+        tables["usage_events"] = _stream_events(np.random.default_rng([seed, 1]), events_sink, ids, users, domain,
+                                                usage_high, adopts_automations, begin, end_of_life, churn_day, effects)
     if effects:
         truth["planted"]["usage_decline"]["note"] = "session rate falls linearly from 1x to 0.15x over the last four months before churn"
     tables["workflow_runs"] = _workflows(rng, ids, usage_high, begin, end_of_life)
@@ -326,6 +342,8 @@ def generate(accounts: int = 1500, seed: int = 7, minimal: bool = False,
     tables["product_fixes"] = _fixes(rng, ids, begin, end_of_life)
     text = _text_tables(tables)
     truth["bad_rows"] = _plant_bad_rows(rng, text, ids)
+    if events_sink is not None:  # the bad rows are the last chunk; the one good row they copy was streamed already
+        events_sink(text.pop("usage_events").iloc[1:].reset_index(drop=True))
     return text, truth
 
 
@@ -407,6 +425,27 @@ def _events(rng, ids, users, domain, usage_high, automations, begin, end_of_life
         "session_id": session_id[order],
         "feature": feature[order],
     })
+
+
+def _stream_events(rng, sink, ids, users, domain, usage_high, automations, begin, end_of_life, churn_day,
+                   decline: bool) -> pd.DataFrame:
+    """:func:`_events` a chunk of accounts at a time, each chunk's text handed
+    to ``sink``; returns one good row (text) for the bad rows to copy.
+    Session and guest ids carry the chunk's number: unique across chunks."""
+    sample_row = None
+    for chunk, first in enumerate(range(0, len(ids), EVENT_CHUNK_ACCOUNTS)):
+        part = slice(first, first + EVENT_CHUNK_ACCOUNTS)
+        members = users[users["account_id"].isin(ids[part])]
+        frame = _events(rng, ids[part], members, domain[part], usage_high[part], automations[part], begin[part],
+                        end_of_life[part], churn_day[part], decline=decline)
+        frame["session_id"] = f"c{chunk}" + frame["session_id"].astype(str)
+        guest = frame["user_id"].astype(str).str.startswith("guest-")
+        frame.loc[guest, "user_id"] = f"guest-c{chunk}-" + frame.loc[guest, "user_id"].astype(str).str[6:]
+        text = _text_tables({"usage_events": frame})["usage_events"]
+        if sample_row is None and len(text):
+            sample_row = text.iloc[[len(text) // 2]]
+        sink(text)
+    return sample_row.reset_index(drop=True)
 
 
 def _monthly(begin, end_of_life):
@@ -669,17 +708,33 @@ def _plant_bad_rows(rng, t: dict[str, pd.DataFrame], ids) -> dict:
 FORMATS = {"training": "xlsx", "health_scores": "parquet"}
 
 
+#: Above this many accounts the sample's product events are streamed to disk
+#: in chunks (:func:`generate`), so that a large company is written in bounded memory.
+STREAM_ABOVE = 10_000
+
+
 def write_sample(out: str | Path, accounts: int = 1500, seed: int = 7, minimal: bool = False,
-                 effects: bool = True) -> dict:
+                 effects: bool = True, stream_above: int = STREAM_ABOVE) -> dict:
     """Write the sample data folder and ``truth.json``; return the truth
-    (``effects=False``: no effect planted, see :func:`generate`)."""
+    (``effects=False``: no effect planted, see :func:`generate`). Above
+    ``stream_above`` accounts the events are written a chunk at a time, as
+    ``usage_events/part-NNNN.parquet``."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    tables, truth = generate(accounts=accounts, seed=seed, minimal=minimal, effects=effects)
-    files = {}
+    streamed = []
+
+    def write_part(frame: pd.DataFrame) -> None:
+        (out / "usage_events").mkdir(exist_ok=True)
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False),
+                       out / "usage_events" / f"part-{len(streamed):04d}.parquet")
+        streamed.append(len(frame))
+
+    sink = write_part if accounts > stream_above and not minimal else None
+    tables, truth = generate(accounts=accounts, seed=seed, minimal=minimal, effects=effects, events_sink=sink)
+    files = {"usage_events": "usage_events/"} if streamed else {}
     for name, frame in tables.items():
         if name == "usage_events":
             folder = out / "usage_events"
@@ -700,6 +755,9 @@ def write_sample(out: str | Path, accounts: int = 1500, seed: int = 7, minimal: 
             files[name] = f"{name}.csv"
     truth["files"] = files
     truth["rows_written"] = {name: int(len(f)) for name, f in tables.items()}
+    if streamed:
+        truth["rows_written"]["usage_events"] = int(sum(streamed))
+        truth["events_streamed_in_chunks"] = len(streamed)
     truth["config"] = {"usage": {"core_features": CORE_FEATURES, "value_events": [VALUE_EVENT]}}
     (out / "truth.json").write_text(json.dumps(truth, indent=2, default=str))
     if not minimal:
