@@ -155,3 +155,34 @@ def test_a_kernel_runs_notebooks_in_turn_without_leaking_names(tmp_path):
         assert pid != text_a.split()[0]  # a fresh kernel replaced the failed one
     finally:
         pool.close()
+
+
+def _notebook(path, source: str):
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)]), path)
+    return path
+
+
+def test_a_notebook_that_hangs_is_run_again_on_a_fresh_kernel_then_named(tmp_path, monkeypatch):
+    """A kernel that stops answering must not hang a scheduled run: past the
+    cell time limit the notebook runs once more on a fresh kernel; hanging
+    twice stops the run with its name. (With blocking kernel managers the
+    limit was ignored and papermill waited forever.)"""
+    from vga.run import kernels
+
+    monkeypatch.setattr(kernels, "CELL_TIMEOUT", 5)
+    marker = tmp_path / "hung-once"
+    once = _notebook(tmp_path / "once.ipynb", f"import pathlib, time\nmarker = pathlib.Path({str(marker)!r})\n"
+                                              "if not marker.exists():\n    marker.touch()\n    time.sleep(120)")
+    pool = kernels.KernelPool(1, 1, tmp_path / "k.log", tmp_path)
+    try:
+        seconds = kernels.execute([("once", once, tmp_path / "once-out.ipynb")], {}, pool, workers=1)
+    finally:
+        pool.close()
+    assert marker.exists() and 5 <= seconds["once"] < 100
+    always = _notebook(tmp_path / "always.ipynb", "import time\ntime.sleep(120)")
+    pool = kernels.KernelPool(1, 1, tmp_path / "k2.log", tmp_path)
+    try:
+        with pytest.raises(VgaError, match=r"notebook always did not finish, twice.*at most 5 s"):
+            kernels.execute([("always", always, tmp_path / "always-out.ipynb")], {}, pool, workers=1)
+    finally:
+        pool.close()

@@ -10,10 +10,20 @@ made the notebooks three times slower. A kernel whose notebook failed is
 shut down and replaced. Kernels talk over local IPC sockets (no TCP port, hence no
 "running over TCP without encryption" warning), and their own output goes to
 a log file that ``--debug`` prints, not to the console.
+
+The kernels are asynchronous kernel managers: with them papermill's cell
+time limit and its check that the kernel is alive work (with a blocking
+manager a kernel that died or stopped answering mid-cell left papermill
+waiting forever). Each cell has :data:`CELL_TIMEOUT` seconds
+(``VGA_CELL_TIMEOUT``); a notebook whose cell hits it, or whose kernel dies,
+runs once more on a fresh kernel, and a second such failure stops the run
+naming the notebook.
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
 import queue
 import shutil
 import tempfile
@@ -23,6 +33,10 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from ..errors import VgaError
+
+#: Seconds a notebook cell may run before its kernel counts as hung (the
+#: cells only read results and draw them: seconds, even at scale).
+CELL_TIMEOUT = int(os.environ.get("VGA_CELL_TIMEOUT", "600"))
 
 WARM_UP = "import pandas, matplotlib, vga.notebook, vga.present.blocks, vga.present.plots"
 #: Run between two notebooks in one kernel: drop every name the last one made,
@@ -50,23 +64,29 @@ class KernelPool:
             self._start_one()
 
     def _start_one(self) -> None:
+        async def warm(km) -> None:
+            await km.start_kernel(stdout=self.log, stderr=self.log, cwd=str(self.cwd))
+            kc = km.client()
+            kc.start_channels()
+            try:
+                await kc.wait_for_ready(timeout=60)
+                kc.execute(WARM_UP, silent=True, store_history=False)
+                await kc.get_shell_msg(timeout=120)
+            finally:
+                kc.stop_channels()
+
         def start():
-            from jupyter_client import KernelManager
+            from jupyter_client import AsyncKernelManager
 
             with self.lock:
                 if self.closed:
                     return
                 self.count += 1
-                km = KernelManager(kernel_name="python3", transport="ipc", ip=str(self.sockets / f"k{self.count}"))
+                km = AsyncKernelManager(kernel_name="python3", transport="ipc",
+                                        ip=str(self.sockets / f"k{self.count}"))
                 self.managers.append(km)
             try:
-                km.start_kernel(stdout=self.log, stderr=self.log, cwd=str(self.cwd))
-                kc = km.client()
-                kc.start_channels()
-                kc.wait_for_ready(timeout=60)
-                kc.execute(WARM_UP, silent=True, store_history=False)
-                kc.get_shell_msg(timeout=120)
-                kc.stop_channels()
+                asyncio.run(warm(km))
                 self.ready.put(km)
             except Exception as exc:  # handed to the notebook that takes it
                 self.ready.put(exc)
@@ -87,14 +107,18 @@ class KernelPool:
         """Reset the kernel's namespace and queue it for the next notebook;
         when ``reuse`` is false (its notebook failed) or the reset fails,
         shut it down and start a fresh one."""
+        async def reset() -> dict:
+            kc = km.client()
+            kc.start_channels()
+            try:
+                kc.execute(RESET, silent=True, store_history=False)
+                return await kc.get_shell_msg(timeout=60)
+            finally:
+                kc.stop_channels()
+
         if reuse:
             try:
-                kc = km.client()
-                kc.start_channels()
-                kc.execute(RESET, silent=True, store_history=False)
-                reply = kc.get_shell_msg(timeout=60)
-                kc.stop_channels()
-                if reply["content"].get("status") == "ok":
+                if asyncio.run(reset())["content"].get("status") == "ok":
                     self.ready.put(km)
                     return
             except Exception:
@@ -102,7 +126,7 @@ class KernelPool:
         with self.lock:
             self.remaining += 1  # a replacement is due
         try:
-            km.shutdown_kernel(now=True)
+            _shutdown(km)
         finally:
             self._start_one()
 
@@ -111,13 +135,18 @@ class KernelPool:
             self.closed = True
             managers = list(self.managers)
         for km in managers:
-            try:
-                if km.has_kernel:
-                    km.shutdown_kernel(now=True)
-            except Exception:
-                pass
+            _shutdown(km)
         self.log.close()
         shutil.rmtree(self.sockets, ignore_errors=True)
+
+
+def _shutdown(km) -> None:
+    """Stop a kernel at once (quietly: it may be dead already)."""
+    try:
+        if km.has_kernel:
+            asyncio.run(km.shutdown_kernel(now=True))
+    except Exception:
+        pass
 
 
 def _renumber(path: Path) -> None:
@@ -145,24 +174,32 @@ def execute(jobs: list[tuple[str, Path, Path]], parameters: dict, pool: KernelPo
     import papermill
 
     def one(name, source, target):
-        km = pool.take()
         t0 = time.perf_counter()
-        ok = False
-        try:
-            papermill.execute_notebook(
-                str(source), str(target), parameters=parameters, progress_bar=False, kernel_name="python3",
-                cwd=str(source.parent), km=km,
-            )
-            ok = True
-            _renumber(target)
-        except papermill.PapermillExecutionError as exc:
-            raise VgaError(
-                f"notebook {name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}; "
-                f"the executed notebook is kept at {target} until the next run; earlier reports are untouched"
-            ) from None
-        finally:
-            pool.give_back(km, reuse=ok)
-        return name, time.perf_counter() - t0
+        for attempt in (1, 2):
+            km = pool.take()
+            ok = False
+            try:
+                papermill.execute_notebook(
+                    str(source), str(target), parameters=parameters, progress_bar=False, kernel_name="python3",
+                    cwd=str(source.parent), km=km, execution_timeout=CELL_TIMEOUT,
+                )
+                ok = True
+                _renumber(target)
+                return name, time.perf_counter() - t0
+            except papermill.PapermillExecutionError as exc:  # the notebook's own error: no second try
+                raise VgaError(
+                    f"notebook {name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}; "
+                    f"the executed notebook is kept at {target} until the next run; earlier reports are untouched"
+                ) from None
+            except Exception as exc:  # a cell past the time limit, a kernel that died
+                if attempt == 2:
+                    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else "no detail"
+                    raise VgaError(
+                        f"notebook {name} did not finish, twice, on two kernels ({type(exc).__name__}: {detail}); "
+                        f"a cell may run at most {CELL_TIMEOUT} s (VGA_CELL_TIMEOUT); earlier reports are "
+                        "untouched") from None
+            finally:
+                pool.give_back(km, reuse=ok)
 
     seconds: dict[str, float] = {}
     with ThreadPoolExecutor(max_workers=workers) as threads:
