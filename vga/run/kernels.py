@@ -141,12 +141,19 @@ class KernelPool:
 
 
 def _shutdown(km) -> None:
-    """Stop a kernel at once (quietly: it may be dead already)."""
-    try:
-        if km.has_kernel:
-            asyncio.run(km.shutdown_kernel(now=True))
-    except Exception:
-        pass
+    """Stop a kernel at once (quietly: it may be dead already). Run on a
+    thread of its own: the caller's thread may already run an event loop
+    (a browser driver's, a notebook's), where ``asyncio.run`` cannot."""
+    def stop():
+        try:
+            if km.has_kernel:
+                asyncio.run(km.shutdown_kernel(now=True))
+        except Exception:
+            pass
+
+    worker = threading.Thread(target=stop, daemon=True)
+    worker.start()
+    worker.join(timeout=60)
 
 
 def _renumber(path: Path) -> None:
