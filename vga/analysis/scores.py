@@ -30,6 +30,7 @@ import pandas as pd
 
 from ..inputs import Inputs
 from ..settings import Settings
+from .windows import window_totals
 
 USAGE_COMPONENTS = ("core_adoption", "active_days", "session_depth", "workflow_completion")
 
@@ -139,14 +140,12 @@ def health_composite(
     return out.drop(columns=["pair", "day"])
 
 
-def _recent(frame: pd.DataFrame | None, column: str, pairs: pd.DataFrame, days: int) -> pd.DataFrame | None:
-    """Rows of ``frame`` joined to each pair of the same account whose
-    ``column`` falls in ``(day - days, day]`` (dates, all of day d)."""
-    if frame is None or frame.empty:
+def _mean(totals: pd.DataFrame | None, name: str) -> np.ndarray | None:
+    """``sum / n`` of a :func:`vga.analysis.windows.window_totals` value; NaN where n is 0."""
+    if totals is None:
         return None
-    m = frame.merge(pairs[["pair", "account_id", "day"]], on="account_id")
-    end = m["day"] + pd.Timedelta(days=1)
-    return m[(m[column] >= end - pd.Timedelta(days=int(days))) & (m[column] < end)]
+    n = totals[f"{name}_n"].to_numpy()
+    return np.divide(totals[f"{name}_sum"].to_numpy(), n, out=np.full(len(n), np.nan), where=n > 0)
 
 
 def health_composite_pairs(surveys, tickets, touchpoints, pairs: pd.DataFrame, config: Settings,
@@ -155,40 +154,47 @@ def health_composite_pairs(surveys, tickets, touchpoints, pairs: pd.DataFrame, c
     ``pairs`` has ``pair`` (unique), ``account_id`` and ``day``; the result
     has one row per pair with the same columns plus ``pair`` and ``day``.
     ``tickets_known`` (position-aligned booleans; default all true): where
-    the tickets reach the pair's day, so that no tickets means none."""
+    the tickets reach the pair's day, so that no tickets means none. Each
+    signal's window is searched, not joined (:mod:`vga.analysis.windows`):
+    the work grows with rows + pairs, not with their product."""
     config = Settings.parse(config)  # a configuration mapping works too
     ages = config.health.max_age_days
     weights = {k: float(v) for k, v in config.health.weights.items()}
     pairs = pairs.assign(day=pd.to_datetime(pairs["day"]).dt.normalize())
     parts = pd.DataFrame(index=pd.Index(pairs["pair"].to_numpy(), name="pair"))
-    s = _recent(surveys, "responded_at", pairs, ages["nps"])
-    if s is not None:
-        parts["nps"] = s[s["kind"] == "nps"].groupby("pair")["score"].mean() * 10
-    csat_rows = []
-    s = _recent(surveys, "responded_at", pairs, ages["csat"])
-    if s is not None:
-        csat_rows.append(s.loc[s["kind"] == "csat", ["pair", "score"]])
-    t = _recent(tickets, "opened_at", pairs, ages["csat"])
-    if t is not None and "csat" in t.columns:
-        csat_rows.append(t.loc[t["csat"].notna(), ["pair", "csat"]].rename(columns={"csat": "score"}))
-    if csat_rows:
-        both = pd.concat(csat_rows)
-        parts["csat"] = (both.groupby("pair")["score"].mean() - 1) / 4 * 100
-    t = _recent(tickets, "opened_at", pairs, ages["support"])
-    if t is not None:
+    if surveys is not None and not surveys.empty:
+        score = surveys["score"].to_numpy(dtype=float)
+        nps = window_totals(surveys, "responded_at", pairs, ages["nps"], {"score": score},
+                            rows=(surveys["kind"] == "nps").to_numpy())
+        parts["nps"] = _mean(nps, "score") * 10
+    csat_sum, csat_n = np.zeros(len(pairs)), np.zeros(len(pairs), dtype=np.int64)
+    csat_given = False
+    if surveys is not None and not surveys.empty:
+        csat_given = True
+        got = window_totals(surveys, "responded_at", pairs, ages["csat"], {"score": surveys["score"].to_numpy(dtype=float)},
+                            rows=(surveys["kind"] == "csat").to_numpy())
+        csat_sum, csat_n = csat_sum + got["score_sum"].to_numpy(), csat_n + got["score_n"].to_numpy()
+    if tickets is not None and not tickets.empty and "csat" in tickets.columns:
+        csat_given = True
+        got = window_totals(tickets, "opened_at", pairs, ages["csat"], {"csat": tickets["csat"].to_numpy(dtype=float)})
+        csat_sum, csat_n = csat_sum + got["csat_sum"].to_numpy(), csat_n + got["csat_n"].to_numpy()
+    if csat_given:
+        mean = np.divide(csat_sum, csat_n, out=np.full(len(pairs), np.nan), where=csat_n > 0)
+        parts["csat"] = (mean - 1) / 4 * 100
+    if tickets is not None and not tickets.empty:
         # Without the optional columns, no ticket counts as escalated or severe.
-        none = pd.Series(False, index=t.index)
-        escalated = t["escalated"].fillna(False).astype(bool) if "escalated" in t.columns else none
-        severe = t["priority"].isin(["high", "urgent"]) if "priority" in t.columns else none
-        penalty = (10 + 15 * escalated.astype(int) + 10 * severe.astype(int)).groupby(t["pair"]).sum()
-        parts["support"] = (100 - penalty.reindex(parts.index).fillna(0)).clip(lower=0)
+        none = pd.Series(False, index=tickets.index)
+        escalated = tickets["escalated"].fillna(False).astype(bool) if "escalated" in tickets.columns else none
+        severe = tickets["priority"].isin(["high", "urgent"]) if "priority" in tickets.columns else none
+        penalty = (10 + 15 * escalated.astype(int) + 10 * severe.astype(int)).to_numpy(dtype=float)
+        got = window_totals(tickets, "opened_at", pairs, ages["support"], {"penalty": penalty})
+        parts["support"] = np.clip(100 - got["penalty_sum"].to_numpy(), 0, None)
         if tickets_known is not None:
             parts.loc[~np.asarray(tickets_known, dtype=bool), "support"] = np.nan
-    tp = _recent(touchpoints, "occurred_at", pairs, ages["touchpoints"])
-    if tp is not None and "sentiment" in tp.columns:
-        rated = tp[tp["sentiment"].notna()]
-        balance = rated.assign(v=rated["sentiment"].map({"positive": 1, "neutral": 0, "negative": -1}))
-        parts["touchpoints"] = 50 + 50 * balance.groupby("pair")["v"].mean()
+    if touchpoints is not None and not touchpoints.empty and "sentiment" in touchpoints.columns:
+        balance = touchpoints["sentiment"].map({"positive": 1, "neutral": 0, "negative": -1}).to_numpy(dtype=float)
+        got = window_totals(touchpoints, "occurred_at", pairs, ages["touchpoints"], {"balance": balance})
+        parts["touchpoints"] = 50 + 50 * _mean(got, "balance")
     for signal in HEALTH_SIGNALS:
         if signal not in parts.columns:
             parts[signal] = np.nan
@@ -430,15 +436,29 @@ def health_scores_for_pairs(inputs: Inputs, pairs: pd.DataFrame, settings: Setti
 
 
 def _workflows_for_pairs(runs: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
-    """:func:`vga.analysis.usage.workflow_summary` at each pair's day (keyed by the pair, as text)."""
-    m = runs[["account_id", "started_at", "completed_at"]].merge(pairs[["pair", "account_id", "day"]], on="account_id")
-    end = m["day"] + pd.Timedelta(days=1)
-    m = m[(m["started_at"] >= end - pd.Timedelta(days=90)) & (m["started_at"] < end)]
-    done = m["completed_at"].notna() & (m["completed_at"] < end[m.index])
-    out = m.assign(done=done).groupby("pair").agg(runs_started=("done", "size"), runs_completed=("done", "sum"))
-    out = out.reset_index().assign(account_id=lambda f: f["pair"].astype(str)).drop(columns="pair")
+    """:func:`vga.analysis.usage.workflow_summary` at each pair's day (keyed by the pair, as text):
+    runs started in the 90 days to the day, and of them those completed by the day's end."""
+    completed = runs["completed_at"]
+    got = window_totals(runs, "started_at", pairs, 90, {"done": completed.notna().to_numpy(dtype=float)})
+    if got is None:
+        return pd.DataFrame(columns=["account_id", "runs_started", "runs_completed", "completion_rate"])
+    started, done = got["rows"].to_numpy(), got["done_sum"].to_numpy()
+    # A run completed after the pair's day was not completed at it. Only a run
+    # that ends on a later day than it started can be: few, so they are joined.
+    late = runs[completed.notna() & (completed.dt.normalize() > runs["started_at"].dt.normalize())]
+    if len(late):
+        keyed = pairs[["account_id", "day"]].assign(position=np.arange(len(pairs)),
+                                                    day=pd.to_datetime(pairs["day"]).dt.normalize())
+        m = late[["account_id", "started_at", "completed_at"]].merge(keyed, on="account_id")
+        end = m["day"] + pd.Timedelta(days=1)
+        open_at_end = (m["started_at"] >= end - pd.Timedelta(days=90)) & (m["started_at"] < end) & (m["completed_at"] >= end)
+        done = done - np.bincount(m.loc[open_at_end, "position"].to_numpy(), minlength=len(pairs))
+    out = pd.DataFrame({"pair": pairs["pair"].to_numpy(), "runs_started": started.astype(np.int64),
+                        "runs_completed": np.rint(done).astype(np.int64)})
+    out = out[out["runs_started"] > 0].sort_values("pair", kind="stable")
+    out = out.assign(account_id=out["pair"].astype(str)).drop(columns="pair")[["account_id", "runs_started", "runs_completed"]]
     out["completion_rate"] = out["runs_completed"] / out["runs_started"]
-    return out
+    return out.reset_index(drop=True)
 
 
 def tickets_reach(inputs: Inputs, days: pd.Series, settings: Settings) -> pd.Series:
@@ -462,10 +482,8 @@ def tickets_for_pairs(tickets: pd.DataFrame | None, pairs: pd.DataFrame, window_
     a day the tickets do not reach."""
     if tickets is None:
         return pd.Series(np.nan, index=pairs.index)
-    keyed = pairs[["account_id", "day"]].assign(pair=np.arange(len(pairs)), day=pd.to_datetime(pairs["day"]).dt.normalize())
-    hits = _recent(tickets[["account_id", "opened_at"]], "opened_at", keyed, window_days)
-    counts = hits.groupby("pair").size() if hits is not None else pd.Series(dtype=int)
-    values = counts.reindex(np.arange(len(pairs))).fillna(0).to_numpy(dtype=float, copy=True)
+    got = window_totals(tickets, "opened_at", pairs, window_days)
+    values = got["rows"].to_numpy(dtype=float) if got is not None else np.zeros(len(pairs))
     if known is not None:
         values[~np.asarray(known, dtype=bool)] = np.nan
     return pd.Series(values, index=pairs.index)

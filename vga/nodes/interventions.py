@@ -95,6 +95,7 @@ def compute(run: Context, upstream: dict) -> dict:
 def _effect(inputs: Inputs, raw, period: Period, settings):
     """Scores of every account on the effect's grid of month ends, then the
     difference in differences (:func:`vga.analysis.interventions.intervention_effect`)."""
+    import numpy as np
     import pandas as pd
 
     from ..analysis.retention import arr_for_pairs
@@ -103,9 +104,10 @@ def _effect(inputs: Inputs, raw, period: Period, settings):
     days = ivx.score_grid_days(raw, period.as_of)
     if not days:
         return None
-    ids = inputs.table("accounts")["account_id"].astype(str).drop_duplicates()
-    pairs = pd.DataFrame({"account_id": [a for _ in days for a in ids], "day": [pd.Timestamp(d) for d in days
-                                                                              for _ in ids]})
+    ids = inputs.table("accounts")["account_id"].astype(str).drop_duplicates().to_numpy(dtype=object)
+    # Every account on every grid day, day by day.
+    pairs = pd.DataFrame({"account_id": np.tile(ids, len(days)),
+                          "day": np.repeat(pd.to_datetime(pd.Series(days)).to_numpy(), len(ids))})
     scores = scores_for_pairs(inputs, pairs, settings)
     scores["active"] = arr_for_pairs(inputs.table("accounts"), inputs.table("renewals"), pairs).to_numpy() > 0
     analysis = settings.analysis
