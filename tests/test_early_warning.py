@@ -131,3 +131,27 @@ def test_a_signal_without_its_table_is_not_checked():
     table, _ = ew.backtest(decisions, fired, {"nps_detractor": "x", "ticket_spike": "y"})
     assert table["recall"].isna().all() and table["false_alarm_rate"].isna().all() and not table["tested"].any()
     assert (table["churned_evaluable"] == 0).all()
+
+
+def test_health_on_the_grid_is_the_same_scored_in_parts():
+    """Scored in parts of a few decisions (an account's decisions may fall in two
+    parts), every cell equals the whole grid scored at once, and each cell is
+    the score of its (account, day) pair."""
+    rng = np.random.default_rng(5)
+    decisions = _decisions([(f"a{i % 7}", pd.Timestamp("2026-01-01") + pd.Timedelta(days=int(d)), "renewed")
+                            for i, d in enumerate(rng.integers(0, 400, 20))])
+    grid = ew.DayGrid(decisions)
+    calls = []
+
+    def score(pairs):  # a score that depends on the account and the day only
+        calls.append(len(pairs))
+        day = pd.to_datetime(pairs["day"])
+        return (pairs["account_id"].str[1:].astype(int) * 1000 + day.dt.dayofyear + day.dt.year % 7).to_numpy(float)
+
+    whole = ew.health_on_grid(grid, score)
+    assert len(calls) == 1
+    parts = ew.health_on_grid(grid, score, pairs_per_part=3 * 180 * 3)
+    assert len(calls) > 5 and np.array_equal(whole, parts)
+    for i, j, k in [(0, 0, 0), (5, 100, 1), (19, 179, 2)]:
+        day = decisions.loc[i, "decision_date"] - pd.Timedelta(days=int(grid.leads[j]) + [0, 30, 90][k])
+        assert whole[i, j, k] == score(pd.DataFrame({"account_id": [decisions.loc[i, "account_id"]], "day": [day]}))[0]

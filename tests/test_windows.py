@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vga.analysis.scores import _workflows_for_pairs, health_composite_pairs, tickets_for_pairs
-from vga.analysis.windows import window_totals
+from vga.analysis.windows import latest_values, still_open, window_totals
 from vga.config import load_config
 
 DAY0 = pd.Timestamp("2026-01-01")
@@ -61,6 +61,73 @@ def test_window_totals_equal_a_loop_over_the_rows(case):
     assert list(got["rows"]) == [e[0] for e in expected]
     assert list(got["value_n"]) == [e[2] for e in expected]
     assert np.allclose(got["value_sum"], [e[1] for e in expected], rtol=1e-12, atol=1e-12)
+
+
+@st.composite
+def runs_and_pairs(draw):
+    """Runs of a few accounts: same-day, over days, longer than the window, never completed, without a start."""
+    n = draw(st.integers(0, 30))
+    starts = [DAY0 + pd.Timedelta(days=draw(st.integers(0, 30))) + draw(st.sampled_from(EDGES)) for _ in range(n)]
+    lengths = [draw(st.sampled_from([pd.Timedelta(0), pd.Timedelta(hours=2), pd.Timedelta(days=1), pd.Timedelta(days=3),
+                                     pd.Timedelta(days=12), pd.Timedelta(days=40), None])) for _ in range(n)]
+    frame = pd.DataFrame({"account_id": [draw(st.sampled_from(["a", "b", "z"])) for _ in range(n)],
+                          "started_at": pd.to_datetime(pd.Series(starts, dtype="datetime64[ns]"))})
+    frame["completed_at"] = pd.to_datetime(pd.Series([s + d if d is not None else pd.NaT for s, d in zip(starts, lengths)],
+                                                     dtype="datetime64[ns]"))
+    if n and draw(st.booleans()):
+        frame.loc[draw(st.integers(0, n - 1)), "started_at"] = pd.NaT
+    m = draw(st.integers(1, 12))
+    pairs = pd.DataFrame({"account_id": [draw(st.sampled_from(["a", "b", "q"])) for _ in range(m)],
+                          "day": [DAY0 + pd.Timedelta(days=draw(st.integers(-2, 45))) for _ in range(m)]})
+    return frame, pairs, draw(st.integers(1, 15))
+
+
+@settings(max_examples=150, deadline=None)
+@given(runs_and_pairs())
+def test_runs_still_open_at_the_days_end_equal_a_loop_over_the_runs(case):
+    frame, pairs, days = case
+    expected = []
+    for account, day in zip(pairs["account_id"], pairs["day"]):
+        end = pd.Timestamp(day).normalize() + pd.Timedelta(days=1)
+        r = frame[(frame["account_id"] == account) & frame["completed_at"].notna()]
+        expected.append(int(((r["started_at"] >= end - pd.Timedelta(days=days)) & (r["started_at"] < end)
+                             & (r["completed_at"] >= end)).sum()))
+    assert list(still_open(frame, "started_at", "completed_at", pairs, days)) == expected
+
+
+@st.composite
+def scores_and_pairs(draw):
+    """Health scores on days, at times on and around midnight, some on the same time, some without a score."""
+    n = draw(st.integers(0, 30))
+    frame = pd.DataFrame({
+        "account_id": [draw(st.sampled_from(["a", "b", "z"])) for _ in range(n)],
+        "as_of": pd.to_datetime(pd.Series([DAY0 + pd.Timedelta(days=draw(st.integers(0, 12))) + draw(st.sampled_from(EDGES))
+                                           for _ in range(n)], dtype="datetime64[ns]")),
+        "score": [draw(st.one_of(st.none(), st.integers(0, 100))) for _ in range(n)],
+        "source_row": draw(st.permutations(list(range(n)))) if n else [],
+    })
+    frame["score"] = frame["score"].astype(float)
+    m = draw(st.integers(1, 12))
+    pairs = pd.DataFrame({"pair": range(m), "account_id": [draw(st.sampled_from(["a", "b", "q"])) for _ in range(m)],
+                          "day": [DAY0 + pd.Timedelta(days=draw(st.integers(-2, 15))) for _ in range(m)]})
+    return frame, pairs
+
+
+@settings(max_examples=150, deadline=None)
+@given(scores_and_pairs())
+def test_latest_values_equal_an_as_of_merge(case):
+    """The latest score on or before each pair's day, same-time rows in source-row order: as pandas' merge_asof finds it."""
+    frame, pairs = case
+    got = latest_values(frame, "as_of", "score", pairs, order=frame["source_row"].to_numpy())
+    if frame.empty:
+        assert np.isnan(got).all() and len(got) == len(pairs)
+        return
+    h = frame.sort_values(["as_of", "source_row"], kind="stable")
+    left = pairs.assign(day=pd.to_datetime(pairs["day"]).astype("datetime64[ns]")).sort_values("day", kind="stable")
+    merged = pd.merge_asof(left, h[["account_id", "as_of", "score"]], left_on="day", right_on="as_of",
+                           by="account_id", direction="backward", allow_exact_matches=True)
+    expected = merged.set_index("pair")["score"].reindex(pairs["pair"]).to_numpy(dtype=float)
+    assert np.array_equal(got, expected, equal_nan=True)
 
 
 def test_a_mask_counts_only_its_rows_and_pairs_keep_their_index():

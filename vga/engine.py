@@ -1,9 +1,10 @@
 """Every connection vga opens, in one place: DuckDB (embedded, the default),
 a warehouse Ibis supports (PostgreSQL, Snowflake, BigQuery...) and Spark.
 
-- :func:`connect`: an Ibis connection; the configured warehouse, else an
-  in-memory DuckDB set for out-of-core work (a memory bound, a spill folder
-  of its own, no progress bar, no insertion order kept).
+- :func:`connect`: an Ibis connection; the configured warehouse, else a
+  cursor on the process's in-memory DuckDB, set for out-of-core work (one
+  memory bound for the process, a spill folder of its own, no progress bar,
+  no insertion order kept).
 - :func:`open_warehouse`: a warehouse URL to an Ibis connection;
   ``pyspark://`` URLs start (or join) a Spark session.
 - :func:`as_table`: product events (a frame, files, a table name) as an
@@ -15,8 +16,10 @@ settings.
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import os
+import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -30,24 +33,46 @@ EVENT_COLUMNS = ("timestamp", "account_id", "user_id", "session_id", "feature")
 
 
 def connect(config: dict | None = None):
-    """An Ibis connection: the configured warehouse URL, else in-memory DuckDB."""
+    """An Ibis connection: the configured warehouse URL, else DuckDB.
+
+    DuckDB connections of one process are cursors on one in-memory
+    database, so its memory bound is the process's, however many steps run
+    side by side (each thread its own cursor, with its own temporary tables)."""
     url = ((config or {}).get("warehouse") or {}).get("url")
     if url:
         return open_warehouse(url)
-    con = ibis.duckdb.connect()
-    # Order of rows is never relied upon; dropping it lets DuckDB stream.
-    con.raw_sql("SET preserve_insertion_order = false")
     import duckdb
 
+    cursor = _database().cursor()
     try:  # never into a log; in Jupyter DuckDB refuses the setting without ipywidgets
-        con.raw_sql("SET enable_progress_bar = false")  # and draws no bar there either
+        cursor.execute("SET enable_progress_bar = false")  # and draws no bar there either
     except duckdb.InvalidInputException:
         pass
-    # Out of core: past this much memory DuckDB spills to disk (a billion
-    # events aggregate in 3 GB); VGA_MEMORY_LIMIT sets another bound.
-    con.raw_sql(f"SET memory_limit = '{os.environ.get('VGA_MEMORY_LIMIT', '3GB')}'")
-    con.raw_sql(f"SET temp_directory = '{_spill_directory()}'")
-    return con
+    return ibis.duckdb.from_connection(cursor)
+
+
+_DATABASE: dict = {}
+_DATABASE_LOCK = threading.Lock()
+
+
+def _database():
+    """The process's in-memory DuckDB database, set for out-of-core work."""
+    with _DATABASE_LOCK:
+        database = _DATABASE.get(os.getpid())  # a forked child opens its own
+        if database is None:
+            import duckdb
+
+            database = duckdb.connect()
+            # Order of rows is never relied upon; dropping it lets DuckDB stream.
+            database.execute("SET preserve_insertion_order = false")
+            # Out of core: past this much memory DuckDB spills to disk (a billion
+            # events aggregate in 3 GB); VGA_MEMORY_LIMIT sets another bound.
+            database.execute(f"SET memory_limit = '{os.environ.get('VGA_MEMORY_LIMIT', '3GB')}'")
+            database.execute(f"SET temp_directory = '{_spill_directory()}'")
+            _DATABASE.clear()
+            _DATABASE[os.getpid()] = database
+            atexit.register(database.close)  # DuckDB removes its spill folder as it closes
+        return database
 
 
 _CONNECTIONS = itertools.count()

@@ -165,7 +165,7 @@ class DayGrid:
         ok = (a >= 0) & (k >= 0) & (k < self.width)
         w = np.ones(len(a)) if weight is None else np.asarray(weight, dtype=float)
         np.add.at(matrix, (a[ok], k[ok] + 1), w[ok])
-        return np.cumsum(matrix, axis=1)
+        return np.cumsum(matrix, axis=1, out=matrix)  # in place: the matrix is accounts x days
 
     def window(self, cumulative: np.ndarray, length: int, end_offset: int = 0) -> np.ndarray:
         """Per grid day ``t``, the sum over ``(t - end_offset - length, t - end_offset]``."""
@@ -252,19 +252,33 @@ def health_signals(grid: DayGrid, health: np.ndarray, threshold: float, red_belo
     }
 
 
-def health_on_grid(grid: DayGrid, score_pairs) -> np.ndarray:
+#: Pairs scored at once by :func:`health_on_grid`: its memory grows with a
+#: part (about 100 bytes a pair), not with every decision's 540 days.
+PAIRS_PER_PART = 2_000_000
+
+
+def health_on_grid(grid: DayGrid, score_pairs, pairs_per_part: int = PAIRS_PER_PART) -> np.ndarray:
     """The health score on each grid day and 30 and 90 days before it:
     an array (decisions, leads, 3). ``score_pairs(pairs)`` returns the
-    health score of each (``account_id``, ``day``) pair, point-in-time."""
+    health score of each (``account_id``, ``day``) pair, point-in-time.
+    Decisions are scored in parts of about ``pairs_per_part`` pairs, the
+    decisions of an account together (a pair shared by decisions is scored once)."""
     offsets = np.array([0, 30, 90])
-    days = grid.days[:, :, None] - offsets[None, None, :]
-    accounts = np.broadcast_to(grid.row[:, None, None], days.shape)
-    key = accounts.astype(np.int64) * (grid.width + 200) + (days + 100)
-    unique, inverse = np.unique(key.ravel(), return_inverse=True)
-    pairs = pd.DataFrame({"account_id": grid.accounts[unique // (grid.width + 200)],
-                          "day": pd.to_datetime(grid.date_of(unique % (grid.width + 200) - 100))})
-    scores = np.asarray(score_pairs(pairs), dtype=float)
-    return scores[inverse].reshape(days.shape)
+    out = np.full(grid.days.shape + (len(offsets),), np.nan)
+    by_account = np.argsort(grid.row, kind="stable")
+    step = max(int(pairs_per_part) // max(grid.days.shape[1] * len(offsets), 1), 1)
+    span = grid.width + 200
+    for first in range(0, len(by_account), step):
+        rows = by_account[first:first + step]
+        days = grid.days[rows][:, :, None] - offsets[None, None, :]
+        accounts = np.broadcast_to(grid.row[rows][:, None, None], days.shape)
+        key = accounts.astype(np.int64) * span + (days + 100)
+        unique, inverse = np.unique(key.ravel(), return_inverse=True)
+        pairs = pd.DataFrame({"account_id": grid.accounts[unique // span],
+                              "day": pd.to_datetime(grid.date_of(unique % span - 100))})
+        scores = np.asarray(score_pairs(pairs), dtype=float)
+        out[rows] = scores[inverse].reshape(days.shape)
+    return out
 
 
 def backtest(decisions: pd.DataFrame, fired: dict[str, tuple[np.ndarray, np.ndarray]], texts: dict[str, str],

@@ -30,7 +30,7 @@ import pandas as pd
 
 from ..inputs import Inputs
 from ..settings import Settings
-from .windows import window_totals
+from .windows import latest_values, still_open, window_totals
 
 USAGE_COMPONENTS = ("core_adoption", "active_days", "session_depth", "workflow_completion")
 
@@ -149,14 +149,16 @@ def _mean(totals: pd.DataFrame | None, name: str) -> np.ndarray | None:
 
 
 def health_composite_pairs(surveys, tickets, touchpoints, pairs: pd.DataFrame, config: Settings,
-                           tickets_known=None) -> pd.DataFrame:
+                           tickets_known=None, detail: bool = True) -> pd.DataFrame:
     """:func:`health_composite` for many (account, day) pairs at once:
     ``pairs`` has ``pair`` (unique), ``account_id`` and ``day``; the result
     has one row per pair with the same columns plus ``pair`` and ``day``.
     ``tickets_known`` (position-aligned booleans; default all true): where
     the tickets reach the pair's day, so that no tickets means none. Each
     signal's window is searched, not joined (:mod:`vga.analysis.windows`):
-    the work grows with rows + pairs, not with their product."""
+    the work grows with rows + pairs, not with their product. Without
+    ``detail``: ``pair``, ``account_id``, ``day`` and ``health_score`` only
+    (a backtest's millions of pairs need no per-pair lists of signals)."""
     config = Settings.parse(config)  # a configuration mapping works too
     ages = config.health.max_age_days
     weights = {k: float(v) for k, v in config.health.weights.items()}
@@ -205,6 +207,8 @@ def health_composite_pairs(surveys, tickets, touchpoints, pairs: pd.DataFrame, c
     score = parts.fillna(0).mul(w, axis=1).sum(axis=1) / total.where(total > 0)
     out = pairs[["pair", "account_id", "day"]].set_index("pair")
     out["health_score"] = score
+    if not detail:
+        return out.reset_index()
     for signal in HEALTH_SIGNALS:
         out[f"health_{signal}"] = parts[signal]
     names = np.array(HEALTH_SIGNALS)
@@ -367,9 +371,10 @@ def health_for_pairs(health_scores: pd.DataFrame | None, pairs: pd.DataFrame) ->
     """:func:`health_at`'s score for many (account, day) pairs: the latest
     ``health_scores`` row with ``as_of <= day`` (same-date rows in source-row
     order), indexed by ``pair``; NaN where there is none."""
-    result = pd.Series(np.nan, index=pd.Index(pairs["pair"].to_numpy(), name="pair"), dtype=float)
-    if health_scores is None or health_scores.empty:
-        return result
+    order = health_scores["source_row"].to_numpy() if health_scores is not None and "source_row" in health_scores.columns \
+        else None
+    values = latest_values(health_scores, "as_of", "score", pairs, order=order)
+    return pd.Series(values, index=pd.Index(pairs["pair"].to_numpy(), name="pair"), dtype=float)
     h = health_scores.assign(_order=health_scores["source_row"] if "source_row" in health_scores.columns
                              else np.arange(len(health_scores)))
     h = h.assign(as_of=pd.to_datetime(h["as_of"]).astype("datetime64[ns]"),
@@ -430,7 +435,7 @@ def health_scores_for_pairs(inputs: Inputs, pairs: pd.DataFrame, settings: Setti
     if any(v is not None for v in voice) and missing.any():
         known = tickets_reach(inputs, out.loc[missing, "day"], settings).to_numpy()
         composite = health_composite_pairs(*voice, out[missing], settings,
-                                           tickets_known=known).set_index("pair")["health_score"]
+                                           tickets_known=known, detail=False).set_index("pair")["health_score"]
         out.loc[missing, "health_score"] = out.loc[missing, "pair"].map(composite).to_numpy()
     return pd.Series(out["health_score"].to_numpy(float), index=pairs.index)
 
@@ -443,16 +448,8 @@ def _workflows_for_pairs(runs: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFram
     if got is None:
         return pd.DataFrame(columns=["account_id", "runs_started", "runs_completed", "completion_rate"])
     started, done = got["rows"].to_numpy(), got["done_sum"].to_numpy()
-    # A run completed after the pair's day was not completed at it. Only a run
-    # that ends on a later day than it started can be: few, so they are joined.
-    late = runs[completed.notna() & (completed.dt.normalize() > runs["started_at"].dt.normalize())]
-    if len(late):
-        keyed = pairs[["account_id", "day"]].assign(position=np.arange(len(pairs)),
-                                                    day=pd.to_datetime(pairs["day"]).dt.normalize())
-        m = late[["account_id", "started_at", "completed_at"]].merge(keyed, on="account_id")
-        end = m["day"] + pd.Timedelta(days=1)
-        open_at_end = (m["started_at"] >= end - pd.Timedelta(days=90)) & (m["started_at"] < end) & (m["completed_at"] >= end)
-        done = done - np.bincount(m.loc[open_at_end, "position"].to_numpy(), minlength=len(pairs))
+    # A run completed after the pair's day's end was not completed at that day.
+    done = done - still_open(runs[completed.notna()], "started_at", "completed_at", pairs, 90)
     out = pd.DataFrame({"pair": pairs["pair"].to_numpy(), "runs_started": started.astype(np.int64),
                         "runs_completed": np.rint(done).astype(np.int64)})
     out = out[out["runs_started"] > 0].sort_values("pair", kind="stable")
