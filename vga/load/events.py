@@ -107,6 +107,7 @@ def validate_events(
     accepted_path: Path | None = None,
     source_file: str | None = None,
     identity: tuple[Path, str] | None = None,
+    lookup_frames: dict[str, pd.DataFrame] | None = None,
 ) -> dict:
     """Validate, resolve and write the events; return counts and quarantine.
 
@@ -121,7 +122,9 @@ def validate_events(
     ``identity = (path, salt)`` also writes the identity keys the rows were
     resolved by (:func:`vga.load.store.identity_signature`), and writes
     ``user_id`` as its salted sha256 (the store outlives the run; distinct
-    counts are unchanged).
+    counts are unchanged). ``lookup_frames``: :func:`vga.load.event_rules.lookups`
+    of ``accounts`` and ``users``, when the caller validates many parts
+    (built once, not once a part: they grow with the accounts).
     """
     table = TABLES["usage_events"]
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -151,7 +154,7 @@ def validate_events(
         return f"NULLIF({col[name]}, '')" if name in col else null
 
     # The rules (vga.load.event_rules), compiled to DuckDB SQL over the raw rows and the lookups.
-    for name, frame in lookups(accounts, users).items():  # typed as text, even when empty
+    for name, frame in (lookup_frames or lookups(accounts, users)).items():  # typed as text, even when empty
         con.register(f"{name}_frame", frame)
         casts = ", ".join(f"CAST({_q(c)} AS VARCHAR) AS {_q(c)}" for c in LOOKUPS[name])
         con.execute(f"CREATE TEMP TABLE {name} AS SELECT {casts} FROM {name}_frame")

@@ -117,7 +117,14 @@ class EventStore:
         return out
 
     def identity_signature(self, keys_path: Path, accounts: pd.DataFrame, users: pd.DataFrame | None) -> str:
-        return identity_signature(keys_path, accounts, users, self.salt)
+        # The accounts' and users' lookups are built once for a run's frames,
+        # not once a part: they grow with the accounts, the parts with the events.
+        held = getattr(self, "_resolution", None)
+        if held is None or held[0] is not accounts or held[1] is not users:
+            if held is not None:
+                held[2].close()
+            held = self._resolution = (accounts, users, resolution_tables(accounts, users, self.salt))
+        return identity_signature(keys_path, accounts, users, self.salt, tables=held[2])
 
     def reusable(self, part: Part, accounts: pd.DataFrame, users: pd.DataFrame | None) -> dict | None:
         """The entry's facts when it can be reused as it is, else None."""
@@ -151,32 +158,46 @@ class EventStore:
         return facts
 
 
-def identity_signature(keys_path: Path, accounts: pd.DataFrame, users: pd.DataFrame | None, salt: str) -> str:
+def resolution_tables(accounts: pd.DataFrame, users: pd.DataFrame | None, salt: str) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection holding what :func:`identity_signature` resolves
+    keys against: ``k_accounts`` (account_id, domain), ``k_users`` (salted
+    user key, account) and ``k_domains`` (each e-mail domain held by exactly
+    one account)."""
+    con = duckdb.connect()
+    con.register("k_accounts_frame", accounts[["account_id"] + (["domain"] if "domain" in accounts.columns else [])])
+    con.execute("CREATE TEMP TABLE k_accounts AS SELECT * FROM k_accounts_frame")
+    if users is not None and len(users):
+        u = users[["user_id", "account_id"]].drop_duplicates("user_id")
+        con.register("k_users_raw", u)
+        con.execute("CREATE TEMP TABLE k_users AS SELECT sha256(? || user_id) AS user_key, account_id "
+                    "FROM k_users_raw", [salt])
+    else:
+        con.execute("CREATE TEMP TABLE k_users (user_key VARCHAR, account_id VARCHAR)")
+    domains = ("SELECT lower(ltrim(domain, '@')) AS domain, min(account_id) AS account_id FROM k_accounts "
+               "WHERE domain IS NOT NULL GROUP BY 1 HAVING count(*) = 1" if "domain" in accounts.columns
+               else "SELECT NULL::VARCHAR AS domain, NULL::VARCHAR AS account_id WHERE false")
+    con.execute(f"CREATE TEMP TABLE k_domains AS {domains}")
+    return con
+
+
+def identity_signature(keys_path: Path, accounts: pd.DataFrame, users: pd.DataFrame | None, salt: str,
+                       tables: duckdb.DuckDBPyConnection | None = None) -> str:
     """How a part's rows resolve today: each identity key (given account,
     salted user, e-mail domain) with the account it resolves to by the
     contract's order (given, then ``users``, then a unique domain) and
-    whether that account is accepted, as one md5 over the sorted lines."""
-    con = duckdb.connect()
+    whether that account is accepted, as one md5 over the sorted lines.
+    ``tables``: :func:`resolution_tables` of the same accounts, users and
+    salt, built once for many parts (else built here)."""
+    con = tables if tables is not None else resolution_tables(accounts, users, salt)
     try:
-        con.register("k_accounts", accounts[["account_id"] + (["domain"] if "domain" in accounts.columns else [])])
-        if users is not None and len(users):
-            u = users[["user_id", "account_id"]].drop_duplicates("user_id")
-            con.register("k_users_raw", u)
-            con.execute("CREATE TEMP TABLE k_users AS SELECT sha256(? || user_id) AS user_key, account_id "
-                        "FROM k_users_raw", [salt])
-        else:
-            con.execute("CREATE TEMP TABLE k_users (user_key VARCHAR, account_id VARCHAR)")
-        domains = ("SELECT lower(ltrim(domain, '@')) AS domain, min(account_id) AS account_id FROM k_accounts "
-                   "WHERE domain IS NOT NULL GROUP BY 1 HAVING count(*) = 1" if "domain" in accounts.columns
-                   else "SELECT NULL::VARCHAR AS domain, NULL::VARCHAR AS account_id WHERE false")
-        row = con.execute(f"""
-            WITH keys AS (SELECT * FROM read_parquet(?)), domains AS ({domains}),
+        row = con.execute("""
+            WITH keys AS (SELECT * FROM read_parquet(?)),
             resolved AS (
               SELECT k.given_account, k.user_key, k.email_domain,
                      coalesce(k.given_account, u.account_id, d.account_id) AS account
               FROM keys k
               LEFT JOIN k_users u ON k.given_account IS NULL AND u.user_key = k.user_key
-              LEFT JOIN domains d ON k.given_account IS NULL AND u.account_id IS NULL AND d.domain = k.email_domain
+              LEFT JOIN k_domains d ON k.given_account IS NULL AND u.account_id IS NULL AND d.domain = k.email_domain
             )
             SELECT md5(coalesce(string_agg(line, chr(10) ORDER BY line), '')) FROM (
               SELECT concat_ws('|', coalesce(given_account, '~'), coalesce(user_key, '~'), coalesce(email_domain, '~'),
@@ -185,7 +206,8 @@ def identity_signature(keys_path: Path, accounts: pd.DataFrame, users: pd.DataFr
         """, [str(keys_path)]).fetchone()
         return row[0]
     finally:
-        con.close()
+        if tables is None:
+            con.close()
 
 
 def combine(parts: list[Part], facts: list[dict], folder: bool) -> dict:
@@ -225,12 +247,14 @@ def validate_with_store(store: "EventStore", source, config: dict, accounts: pd.
                         progress=None) -> dict:
     """:func:`vga.load.events.validate_events` through the store: each part
     is reused when it can be, validated (and kept) when not."""
+    from .event_rules import lookups
     from .events import validate_events
 
     mapping = source_spec(config, "usage_events")
     parts = store.parts(source, mapping)
     folder = not isinstance(source, SqlSource) and Path(source).is_dir()
     facts = []
+    frames = None  # the accounts' and users' lookups, built for the first part validated
     for part in parts:
         known = store.reusable(part, accounts, users)
         if known is not None:
@@ -240,7 +264,9 @@ def validate_with_store(store: "EventStore", source, config: dict, accounts: pd.
         staging = store.root / "events" / f".{part.key}.{os.getpid()}.partial"
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
-        result = validate_events(part.path, config, accounts, users, work_dir,
+        if frames is None:
+            frames = lookups(accounts, users)
+        result = validate_events(part.path, config, accounts, users, work_dir, lookup_frames=frames,
                                  accepted_path=staging / "accepted.parquet",
                                  source_file=part.name if folder else None,
                                  identity=(staging / "identity.parquet", store.salt))
