@@ -72,6 +72,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1500,3000,6000", help="accounts, comma-separated (at least two)")
     parser.add_argument("--keep", action="store_true", help="keep the samples and runs (printed folder)")
+    parser.add_argument("--save", metavar="FILE", help="also write the measurements as JSON to FILE")
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
     work = Path(tempfile.mkdtemp(prefix="vga-bench-accounts-"))
@@ -91,6 +92,8 @@ def main() -> None:
               f"({run_gb:.2f} GB), report {report_mb:.1f} MB", flush=True)
         if not args.keep:
             shutil.rmtree(data, ignore_errors=True)
+    if args.save:
+        Path(args.save).write_text(json.dumps(rows, indent=1))
     base = rows[0]
     print(f"\nvga run by accounts ({os.cpu_count()} cores; ratios against {base['accounts']:,} accounts, "
           "measured in this session)\n")

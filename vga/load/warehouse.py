@@ -5,8 +5,8 @@ exported. The contract's rules for ``usage_events``
 (:mod:`vga.load.event_rules`, the same expression that judges event files)
 run in the warehouse, with the reasons of :mod:`vga.load.messages`.
 
-Accepted events stay an Ibis expression over the warehouse table; the
-analyses aggregate it there. Quarantined rows are fetched (personal columns
+Accepted events stay in the warehouse: judged once into a temporary table
+of the run's session, which the analyses aggregate there. Quarantined rows are fetched (personal columns
 redacted in the warehouse) into the run's quarantine. What differs from
 files: a warehouse table has no record order, so quarantined rows have no
 ``source_row`` (the cell is empty; find them by their other columns).
@@ -60,6 +60,19 @@ def connect(config: dict):
         raise DataError(f"the warehouse at {where} refused the connection: {text}") from None
 
 
+def _materialized(con, verdict):
+    """The judged events as a temporary table of the run's warehouse session:
+    judged once, not again by every query a step sends (the rules join each
+    event to the accounts and users). Where the warehouse refuses temporary
+    tables (a read-only role), the expression itself, judged by each query."""
+    import uuid
+
+    try:
+        return con.create_table(f"vga_judged_events_{uuid.uuid4().hex[:12]}", verdict, temp=True)
+    except Exception:  # the same figures either way; only slower
+        return verdict
+
+
 def validate_warehouse_events(config: dict, accounts: pd.DataFrame, users: pd.DataFrame | None, con=None):
     """The accepted events (an Ibis expression) and their :class:`TableLoad`."""
     con = con if con is not None else connect(config)
@@ -88,7 +101,7 @@ def validate_warehouse_events(config: dict, accounts: pd.DataFrame, users: pd.Da
     if clash:
         raise DataError(clash)
     tables = {lookup: ibis.memtable(frame, schema=LOOKUPS[lookup]) for lookup, frame in lookups(accounts, users).items()}
-    verdict = rules_verdict(raw, contract_of, tables, offsets_to_utc=False)
+    verdict = _materialized(con, rules_verdict(raw, contract_of, tables, offsets_to_utc=False))
 
     def text(c):
         original = next(o for o, contract in contract_of.items() if contract == c)
