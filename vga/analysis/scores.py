@@ -375,16 +375,6 @@ def health_for_pairs(health_scores: pd.DataFrame | None, pairs: pd.DataFrame) ->
         else None
     values = latest_values(health_scores, "as_of", "score", pairs, order=order)
     return pd.Series(values, index=pd.Index(pairs["pair"].to_numpy(), name="pair"), dtype=float)
-    h = health_scores.assign(_order=health_scores["source_row"] if "source_row" in health_scores.columns
-                             else np.arange(len(health_scores)))
-    h = h.assign(as_of=pd.to_datetime(h["as_of"]).astype("datetime64[ns]"),
-                 account_id=h["account_id"].astype(str).to_numpy(dtype=object)).sort_values(["as_of", "_order"], kind="stable")
-    left = pd.DataFrame({"pair": pairs["pair"].to_numpy(), "account_id": pairs["account_id"].astype(str).to_numpy(dtype=object),
-                         "day": pd.to_datetime(pairs["day"]).astype("datetime64[ns]").to_numpy()}).sort_values("day", kind="stable")
-    merged = pd.merge_asof(left, h[["account_id", "as_of", "score"]], left_on="day", right_on="as_of",
-                           by="account_id", direction="backward", allow_exact_matches=True)
-    result.loc[merged["pair"].to_numpy()] = merged["score"].astype(float).to_numpy()
-    return result
 
 
 def scores_for_pairs(inputs: Inputs, pairs: pd.DataFrame, settings: Settings) -> pd.DataFrame:
