@@ -77,8 +77,18 @@ class Cli:
         cmd = [*prefix, sys.executable, "-m", "vga", "run", "--data", str(data), "--period", PERIOD,
                "--out", str(out), *extra]
         self.started = time.monotonic()
+
+        def as_from_a_terminal():
+            # A run started from a terminal takes Ctrl-C. A suite started in the
+            # background (`cmd &` in a script) hands its children SIGINT ignored,
+            # and Python then installs no KeyboardInterrupt: the run would
+            # never see the signal this test sends.
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            if preexec_fn is not None:
+                preexec_fn()
+
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.err, text=True, cwd=ROOT,
-                                     start_new_session=True, env=env, preexec_fn=preexec_fn)
+                                     start_new_session=True, env=env, preexec_fn=as_from_a_terminal)
         self.pid = self.proc.pid
         self.lines: list[str] = []
         self.reader = threading.Thread(target=self._read, daemon=True)
