@@ -126,6 +126,13 @@ class EventStore:
             held = self._resolution = (accounts, users, resolution_tables(accounts, users, self.salt))
         return identity_signature(keys_path, accounts, users, self.salt, tables=held[2])
 
+    def release(self) -> None:
+        """Close the lookups :meth:`identity_signature` keeps (a run's users, hashed): done with the parts."""
+        held = getattr(self, "_resolution", None)
+        if held is not None:
+            held[2].close()
+            self._resolution = None
+
     def reusable(self, part: Part, accounts: pd.DataFrame, users: pd.DataFrame | None) -> dict | None:
         """The entry's facts when it can be reused as it is, else None."""
         facts_file = part.entry / "facts.json"
@@ -273,6 +280,7 @@ def validate_with_store(store: "EventStore", source, config: dict, accounts: pd.
         facts.append(store.write(part, result, accounts, users, staging))
         store.validated.append(part.name or str(part.path))
     store.save_hashes()
+    store.release()
     out = combine(parts, facts, folder)
     out["parts"] = [{"name": p.name or str(p.path), "key": p.key, "identity": f["identity"], "months": f["months"]}
                     for p, f in zip(parts, facts)]
