@@ -170,3 +170,79 @@ def test_a_warehouse_run_keeps_its_password_out_of_every_output(warehouse, small
     assert events["rows_read"] == events["rows_accepted"] == len(small_sample.events_frame())
     quadrants = pd.read_csv(final / "results/quadrants.csv")
     assert set(quadrants["usage_source"]) == {"warehouse"}
+
+
+def test_point_in_time_measures_on_kept_tables_match_duckdb(warehouse, small_sample, postgres_url):
+    """Pairs uploaded by COPY, events collapsed once into a kept temporary
+    table: the same figures as DuckDB computes from the files."""
+    import numpy as np
+
+    core = small_sample.config["usage"]["core_features"]
+    duck = engine.as_table(engine.connect(), small_sample.events_path())
+    con = engine.open_warehouse(postgres_url)
+    pg = engine.keep(con.table("usage_events"))
+    assert pg.get_name().startswith("vga_kept_")
+    accounts = sorted(small_sample.tables["accounts"].accepted["account_id"])
+    days = pd.to_datetime(["2025-06-30", "2025-12-31", "2026-09-30"])
+    pairs = pd.DataFrame([(a, d) for a in accounts for d in days], columns=["account_id", "day"])
+    pairs.insert(0, "pair", np.arange(len(pairs)) * 7 + 3)  # not 0..n-1: keys are kept, not positions
+    features = usage.distinct_features(duck)
+    assert usage.distinct_features(pg) == features
+    top = usage.top_features(duck, 5)
+    assert usage.top_features(pg, 5) == top
+    assert_same_rows(usage.pair_usage(duck, pairs, 90, core, features), usage.pair_usage(pg, pairs, 90, core, features),
+                     ["pair"])
+    assert_same_rows(usage.pair_feature_use(duck, pairs, top), usage.pair_feature_use(pg, pairs, top), ["pair"])
+    con.disconnect()
+
+
+def test_uploads_arrive_whole_with_nulls_and_statistics(postgres_url):
+    con = engine.open_warehouse(postgres_url)
+    like = con.sql("SELECT 1 AS x")
+    frame = pd.DataFrame({"k": ["a", None, "c", float("nan")], "n": [1, 2, 3, 4]})
+    table = engine.upload(like, frame, {"k": "string", "n": "int64"})
+    got = table.to_pandas().sort_values("n").reset_index(drop=True)
+    assert got["n"].tolist() == [1, 2, 3, 4]
+    assert got["k"].isna().tolist() == [False, True, False, True]  # NULL, never the text 'nan'
+    with con.raw_sql(f"SELECT reltuples FROM pg_class WHERE relname = '{table.get_name()}'") as cursor:
+        assert cursor.fetchone()[0] == 4  # analysed: the planner knows its size
+    con.disconnect()
+
+
+def test_once_answers_once_per_session_and_table(postgres_url):
+    con = engine.open_warehouse(postgres_url)
+    table = con.sql("SELECT 1 AS x")
+    calls = []
+    build = lambda: calls.append(1) or len(calls)  # noqa: E731
+    assert engine.once(table, "what", build) == 1
+    assert engine.once(table, "what", build) == 1
+    assert engine.once(table, "other", build) == 2
+    other = engine.open_warehouse(postgres_url)  # another session: asked again
+    assert engine.once(other.sql("SELECT 1 AS x"), "what", build) == 3
+    duck = engine.as_table(engine.connect(), pd.DataFrame({"timestamp": [pd.Timestamp("2026-01-01")],
+                                                           "account_id": ["a"], "feature": ["f"]}))
+    assert engine.once(duck, "what", build) == 4  # DuckDB: never kept (its tables may change under a name)
+    assert engine.once(duck, "what", build) == 5
+    con.disconnect()
+    other.disconnect()
+
+
+def test_threads_share_one_postgres_session(postgres_url):
+    """Steps run side by side on one warehouse session: every query answers,
+    none waits for ever on another thread's transaction."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    con = engine.open_warehouse(postgres_url)
+    table = engine.keep(con.sql("SELECT g AS n FROM generate_series(1, 20000) AS g"))
+    assert engine.shared_safely(table)
+    assert not engine.shared_safely(ibis.connect(postgres_url).sql("SELECT 1 AS x"))  # not opened by vga
+
+    def queries(offset):
+        return [int(table.filter(table.n % 7 == (offset + i) % 7).n.sum().execute()) for i in range(25)]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = [pool.submit(queries, k) for k in range(4)]
+        answers = [f.result(timeout=120) for f in futures]
+    expected = {r: sum(n for n in range(1, 20001) if n % 7 == r) for r in range(7)}
+    assert answers == [[expected[(k + i) % 7] for i in range(25)] for k in range(4)]
+    con.disconnect()

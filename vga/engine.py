@@ -9,6 +9,10 @@ a warehouse Ibis supports (PostgreSQL, Snowflake, BigQuery...) and Spark.
   ``pyspark://`` URLs start (or join) a Spark session.
 - :func:`as_table`: product events (a frame, files, a table name) as an
   Ibis table on a connection.
+- :func:`keep`, :func:`upload` and :func:`once`: what a warehouse run
+  computes once and reads many times (judged events, collapsed events, the
+  decisions' pairs), kept in the warehouse session with the statistics its
+  planner needs.
 
 Analysis modules receive Ibis tables and data frames, never a connection's
 settings.
@@ -17,9 +21,12 @@ settings.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import itertools
 import os
 import threading
+import uuid
+import weakref
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -135,7 +142,13 @@ def open_warehouse(url: str):
     BigQuery, Trino, Databricks...)."""
     parts = urlsplit(url)
     if parts.scheme != "pyspark":
-        return ibis.connect(url)
+        con = ibis.connect(url)
+        if con.name == "postgres":
+            for setting, value in POSTGRES_SESSION.items():
+                with con.raw_sql(f"SET {setting} = '{value}'"):
+                    pass
+            _one_transaction_at_a_time(con)
+        return con
     try:
         from pyspark.sql import SparkSession
     except ImportError:
@@ -155,3 +168,122 @@ def open_warehouse(url: str):
     for key, value in settings.items():
         builder = builder.config(key, value)
     return ibis.pyspark.connect(builder.getOrCreate())
+
+
+#: Settings of vga's own PostgreSQL session (they change nothing for other
+#: sessions). PostgreSQL's default of 4 MB per sort or hash sends every
+#: aggregate of a few million events to disk and steers the planner to
+#: sort-merge joins: at 6,000 accounts, 256 MB made the run's queries
+#: several times faster. The server's own limits still apply.
+POSTGRES_SESSION = {"work_mem": "256MB"}
+
+
+def _one_transaction_at_a_time(con) -> None:
+    """Let the steps of a run share one PostgreSQL session from several
+    threads. The driver serialises single statements, but Ibis wraps each
+    query in a transaction block, and two threads' blocks interleaved on one
+    connection wait on each other for ever; here each block holds the
+    session's lock until it ends. Threads still overlap their own work (data
+    frames, models) with the other's query. Marks ``con`` as shared safely
+    (:func:`shared_safely`)."""
+    lock = threading.RLock()
+    driver = con.con
+    transaction = driver.transaction
+
+    @contextlib.contextmanager
+    def one_at_a_time(*args, **kwargs):
+        with lock, transaction(*args, **kwargs) as block:
+            yield block
+
+    driver.transaction = one_at_a_time
+    con._vga_lock = lock
+
+
+def shared_safely(table: ibis.Table) -> bool:
+    """Whether steps in several threads may query ``table``'s connection at
+    once: DuckDB (a cursor per thread) and PostgreSQL (one transaction at a
+    time), not other warehouses, whose drivers vga has not tested so."""
+    backend = _backend(table)
+    return backend is None or backend.name == "duckdb" or hasattr(backend, "_vga_lock")
+
+
+def _session_lock(backend):
+    """The lock of a shared PostgreSQL session, for statements sent outside
+    Ibis's transaction blocks; else a lock of no consequence."""
+    return getattr(backend, "_vga_lock", None) or contextlib.nullcontext()
+
+
+def _backend(table: ibis.Table):
+    try:
+        return table._find_backend()
+    except Exception:  # an unbound table (memtables only): nothing to keep it in
+        return None
+
+
+def keep(table: ibis.Table) -> ibis.Table:
+    """``table`` computed once and kept for the session: a temporary table
+    of the warehouse session (on PostgreSQL with its statistics gathered:
+    autovacuum never visits temporary tables, and a planner that guesses a
+    table's size picks sort-merge joins that spill to disk), a cached data
+    frame on Spark. Where the backend keeps nothing (a read-only role), the
+    expression itself: the same figures, computed again by each query."""
+    backend = _backend(table)
+    if backend is None or backend.name == "duckdb":
+        return table
+    name = f"vga_kept_{uuid.uuid4().hex[:12]}"
+    try:  # gone when the session ends (Ibis's own cache would drop it at exit, on a closed connection)
+        kept = backend.create_table(name, table, temp=True)
+    except Exception:  # the same figures either way; only slower
+        return table
+    if backend.name == "postgres":
+        with _session_lock(backend), backend.raw_sql(f'ANALYZE "{name}"'):
+            pass
+    return kept
+
+
+def upload(like: ibis.Table, frame: pd.DataFrame, schema: dict) -> ibis.Table:
+    """``frame`` (columns typed by ``schema``) as a table on the backend of
+    ``like``, to join to it there. PostgreSQL takes it by COPY into a
+    temporary table with statistics (Ibis would insert row by row, and the
+    planner would guess its size); elsewhere it is an Ibis memtable."""
+    backend = _backend(like)
+    if backend is None or backend.name != "postgres":
+        return ibis.memtable(frame, schema=schema)
+    name = f"vga_upload_{uuid.uuid4().hex[:12]}"
+    backend.create_table(name, schema=ibis.schema(schema), temp=True)
+    rows = frame[list(schema)].astype(object)
+    rows = rows.where(rows.notna(), None)  # missing values as NULL, never the text 'nan'
+    with _session_lock(backend), backend.con.cursor() as cursor:
+        with cursor.copy(f'COPY "{name}" FROM STDIN') as copy:
+            for row in rows.itertuples(index=False, name=None):
+                copy.write_row(row)
+        cursor.execute(f'ANALYZE "{name}"')
+    return backend.table(name)
+
+
+_ONCE: dict = {}  # id(backend) -> (answers, a lock per key being built)
+_ONCE_LOCK = threading.Lock()
+
+
+def once(table: ibis.Table, what: str, build):
+    """``build()``, computed once per warehouse session for ``table`` and
+    ``what`` (a name and the arguments that change the answer) and then
+    reused: the distinct features, the collapsed events. Only for warehouse
+    tables: their name is unique to the run, so the answer cannot go stale.
+    DuckDB (files, frames) computes it each time, as it does everything."""
+    backend = _backend(table)
+    if backend is None or backend.name == "duckdb":
+        return build()
+    key = (what, table.op())
+    with _ONCE_LOCK:
+        # By identity: Ibis counts two sessions of one database as equal, but
+        # each has its own temporary tables.
+        if id(backend) not in _ONCE:
+            _ONCE[id(backend)] = ({}, {})
+            weakref.finalize(backend, _ONCE.pop, id(backend), None)
+        answers, building = _ONCE[id(backend)]
+        lock = building.setdefault(key, threading.Lock())
+    with lock:  # a second thread asking waits for the first one's answer
+        if key not in answers:
+            answers[key] = build()
+        return answers[key]

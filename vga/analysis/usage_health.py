@@ -151,9 +151,10 @@ def champion_features(inputs: Inputs, quadrants: pd.DataFrame, as_of: date, alph
                       f"{champions_n:,} of them are Champions: the comparison needs Champions and other scored "
                       "accounts")
     events = inputs.events.table()
-    events = events.filter(events.timestamp < _after(as_of))
-    features = top_features(events, max_features)
+    features = top_features(events.filter(events.timestamp < _after(as_of)), max_features)
     pairs = pd.DataFrame({"pair": np.arange(len(scored)), "account_id": scored["account_id"], "day": pd.Timestamp(as_of)})
+    # All events: each pair's window ends on as_of, so later events never count
+    # (and a warehouse reuses the per-day table it keeps for all events).
     used = pair_feature_use(events, pairs, features).set_index("pair").reindex(pairs["pair"]).fillna(False).astype(bool)
     champions = (scored["quadrant"] == q.CHAMPIONS).to_numpy()
     rows = [(f, used[f][champions].reset_index(drop=True), used[f][~champions].reset_index(drop=True)) for f in features]

@@ -67,9 +67,11 @@ def load_folder(
         from .warehouse import connect
 
         warehouse_con = connect(config)
-    # Read every file first: an unreadable file or a missing column stops
-    # the run before any analysis. Events are checked apart, out of core.
-    stages = {name: stage_table(name, path, config) for name, path in sources.items() if name != "usage_events"}
+    # Every file is read before any analysis: an unreadable file or a missing
+    # column stops the run first. Accounts and users come first: a warehouse
+    # starts judging its events with them while the other files are read.
+    # Events are checked apart, out of core.
+    stages = {name: stage_table(name, sources[name], config) for name in ("accounts", "users") if name in sources}
     loaded: dict[str, TableLoad] = {}
 
     def done(name, load):
@@ -83,18 +85,38 @@ def load_folder(
 
     done("accounts", finish(stages["accounts"]))
     account_ids = set(loaded["accounts"].accepted["account_id"])
-    for name in [n for n in ("users",) if n in stages] + [n for n in stages if n not in ("accounts", "users")]:
-        check_references(stages[name], account_ids)
-        done(name, finish(stages[name]))
+    if "users" in stages:
+        check_references(stages["users"], account_ids)
+        done("users", finish(stages["users"]))
     users = loaded["users"].accepted if "users" in loaded else None
+    judging = None
+    if url and "usage_events" not in sources:
+        # The warehouse judges its events (its own process, most of a warehouse
+        # load) while this one checks the other tables.
+        from concurrent.futures import ThreadPoolExecutor
+
+        from .warehouse import validate_warehouse_events
+
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vga-warehouse")
+        judging = pool.submit(validate_warehouse_events, config, loaded["accounts"].accepted, users, warehouse_con)
+        pool.shutdown(wait=False)
+    try:
+        for name, path in sources.items():
+            if name not in stages and name != "usage_events":
+                stages[name] = stage_table(name, path, config)
+        for name in [n for n in stages if n not in ("accounts", "users")]:
+            check_references(stages[name], account_ids)
+            done(name, finish(stages[name]))
+    except BaseException:
+        if judging is not None and not judging.cancel():
+            _cancel_queries(warehouse_con)  # a run that stops here leaves no query running
+        raise
     warehouse_events = None
     if "usage_events" in sources:
         done("usage_events", _load_events(sources["usage_events"], config, loaded["accounts"].accepted, users, work_dir,
                                           store))
-    elif url:
-        from .warehouse import validate_warehouse_events
-
-        warehouse_events, events_load = validate_warehouse_events(config, loaded["accounts"].accepted, users, warehouse_con)
+    elif judging is not None:
+        warehouse_events, events_load = judging.result()
         done("usage_events", events_load)
     ordered = {name: loaded[name] for name in TABLES if name in loaded}
     result = Loaded(data_dir, config, ordered, warehouse_events,
@@ -111,6 +133,17 @@ def load_folder(
                 + (f"\n  … and {total - 20} more" if total > 20 else "")
             )
     return result
+
+
+def _cancel_queries(con) -> None:
+    """Ask the warehouse to stop the query ``con`` runs (PostgreSQL; elsewhere
+    the query finishes on its own)."""
+    cancel = getattr(getattr(con, "con", None), "cancel", None)
+    if cancel is not None:
+        try:
+            cancel()
+        except Exception:  # already finished or closed: nothing runs
+            pass
 
 
 def _load_events(path: Path, config: dict, accounts, users, work_dir, store=None) -> TableLoad:
@@ -185,8 +218,9 @@ def _event_features(loaded: Loaded) -> list[str]:
     """Every feature name among the accepted events: one scan of one column,
     where the events are (DuckDB over the accepted Parquet, or the warehouse)."""
     if loaded.warehouse_events is not None:
-        t = loaded.warehouse_events
-        names = t.select("feature").distinct().to_pandas()["feature"]
+        from ..analysis.usage import distinct_features
+
+        return distinct_features(loaded.warehouse_events)  # once per run: the analyses reuse it
     else:
         import duckdb
 

@@ -135,6 +135,8 @@ def verdict(raw: ibis.Table, contract_of: dict[str, str], tables: dict[str, ibis
         return col[c].cast("string").strip()
 
     def blank(c):
+        if not col[c].type().is_string():  # a typed column (a warehouse's timestamp) is blank only when null
+            return col[c].isnull()
         return col[c].isnull() | (text(c) == "")
 
     parsed = _parsed_time(col["timestamp"], text("timestamp"), offsets_to_utc=offsets_to_utc)

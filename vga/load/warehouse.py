@@ -22,7 +22,7 @@ import ibis
 import pandas as pd
 
 from ..config import redact_url, source_spec, warehouse_url
-from ..engine import open_warehouse
+from ..engine import keep, open_warehouse, upload
 from ..privacy import mask_contacts
 from ..contract import PERSONAL_COLUMNS, REDACTED, TABLES
 from ..errors import DataError, UsageError
@@ -60,19 +60,6 @@ def connect(config: dict):
         raise DataError(f"the warehouse at {where} refused the connection: {text}") from None
 
 
-def _materialized(con, verdict):
-    """The judged events as a temporary table of the run's warehouse session:
-    judged once, not again by every query a step sends (the rules join each
-    event to the accounts and users). Where the warehouse refuses temporary
-    tables (a read-only role), the expression itself, judged by each query."""
-    import uuid
-
-    try:
-        return con.create_table(f"vga_judged_events_{uuid.uuid4().hex[:12]}", verdict, temp=True)
-    except Exception:  # the same figures either way; only slower
-        return verdict
-
-
 def validate_warehouse_events(config: dict, accounts: pd.DataFrame, users: pd.DataFrame | None, con=None):
     """The accepted events (an Ibis expression) and their :class:`TableLoad`."""
     con = con if con is not None else connect(config)
@@ -100,8 +87,10 @@ def validate_warehouse_events(config: dict, accounts: pd.DataFrame, users: pd.Da
     clash = reserved_name_message(f"warehouse table {name}", raw.columns)
     if clash:
         raise DataError(clash)
-    tables = {lookup: ibis.memtable(frame, schema=LOOKUPS[lookup]) for lookup, frame in lookups(accounts, users).items()}
-    verdict = _materialized(con, rules_verdict(raw, contract_of, tables, offsets_to_utc=False))
+    tables = {lookup: upload(raw, frame, LOOKUPS[lookup]) for lookup, frame in lookups(accounts, users).items()}
+    # Judged once and kept in the run's session, not again by every query a step
+    # sends (the rules join each event to the accounts and users).
+    verdict = keep(rules_verdict(raw, contract_of, tables, offsets_to_utc=False))
 
     def text(c):
         original = next(o for o, contract in contract_of.items() if contract == c)
@@ -113,11 +102,12 @@ def validate_warehouse_events(config: dict, accounts: pd.DataFrame, users: pd.Da
     names = verdict.filter(ok).select(f=text("feature")).distinct().to_pandas()["f"].dropna()
     masked = {n: mask_contacts(n) for n in names if mask_contacts(n) != n}
     feature = text("feature").substitute(masked) if masked else text("feature")
-    accepted = verdict.filter(ok).select(
+    # The accepted events too: the steps read these columns only, trimmed and masked once.
+    accepted = keep(verdict.filter(ok).select(
         timestamp=verdict._ts, account_id=verdict._account, user_id=verdict._user,
         session_id=(text("session_id") if "session_id" in contract_of.values() else ibis.null("string")),
         feature=feature, account_resolved_by=verdict._resolved_by,
-    )
+    ))
     counts = verdict.aggregate(
         rows_read=verdict.count(), rows_accepted=verdict.count(where=ok),
         unresolved=verdict.count(where=(~verdict._value_bad) & verdict._account.isnull()),

@@ -42,9 +42,12 @@ def compute(inputs: Inputs, period: Period, config: dict, keys=None, *, coverage
     run = context(inputs, period, config, coverage)
     todo = _unblocking_first(order(keys))
     if inputs.events is not None and inputs.events.expression is not None:
-        # A warehouse connection is one session: nodes that read events from it
-        # would wait on each other's cursors (a hang on PostgreSQL), so run in turn.
-        workers = 1
+        from ..engine import shared_safely
+
+        if not shared_safely(inputs.events.expression):
+            # One session of a warehouse whose driver vga has not tested from
+            # several threads: nodes that read events run in turn.
+            workers = 1
     outputs: dict = {}
     seconds: dict = {}
     done: set[str] = set()
