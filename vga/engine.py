@@ -287,3 +287,10 @@ def once(table: ibis.Table, what: str, build):
         if key not in answers:
             answers[key] = build()
         return answers[key]
+
+
+def distinct_features(events: ibis.Table) -> list[str]:
+    """Every feature name in the events, sorted (one scan of one column;
+    once per run on a warehouse, for the loader and the analyses alike)."""
+    return list(once(events, "distinct_features", lambda: sorted(
+        str(f) for f in events.select("feature").distinct().to_pandas()["feature"].dropna())))

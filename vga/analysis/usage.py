@@ -37,7 +37,7 @@ from functools import reduce
 import ibis
 import pandas as pd
 
-from ..engine import keep, once, upload
+from ..engine import distinct_features, keep, once, upload  # noqa: F401 (distinct_features: used and re-exported)
 
 MEASURES = [
     "events", "active_users", "active_days", "sessions", "events_per_session",
@@ -45,13 +45,6 @@ MEASURES = [
 ]
 #: Feature masks are signed 64-bit integers: bits 0..61 are used.
 MASK_BITS = 62
-
-
-def distinct_features(events: ibis.Table) -> list[str]:
-    """Every feature name in the events, sorted (one scan of one column;
-    once per run on a warehouse)."""
-    return list(once(events, "distinct_features", lambda: sorted(
-        str(f) for f in events.select("feature").distinct().to_pandas()["feature"].dropna())))
 
 
 @ibis.udf.scalar.builtin(name="bit_count")

@@ -218,7 +218,7 @@ def _event_features(loaded: Loaded) -> list[str]:
     """Every feature name among the accepted events: one scan of one column,
     where the events are (DuckDB over the accepted Parquet, or the warehouse)."""
     if loaded.warehouse_events is not None:
-        from ..analysis.usage import distinct_features
+        from ..engine import distinct_features
 
         return distinct_features(loaded.warehouse_events)  # once per run: the analyses reuse it
     else:
