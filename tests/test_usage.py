@@ -67,6 +67,34 @@ def test_monthly_measures_hand_computed(con_and_route):
     assert got["events"].sum() == len(EVENTS)
 
 
+def test_feature_use_per_pair_hand_computed(con_and_route):
+    """Both routes (one mask per account and day, or a row per feature):
+    a pair's window is (day - 90, day]; a pair that used none of the asked
+    features is absent; a feature the events never had is never used."""
+    t = engine.as_table(con_and_route, EVENTS)
+    pairs = pd.DataFrame({"pair": [10, 11, 12, 13], "account_id": ["a", "a", "b", "b"],
+                          "day": pd.to_datetime(["2026-03-31", "2026-01-01", "2026-03-31", "2026-03-14"])})
+    got = usage.pair_feature_use(t, pairs, ["dash", "report", "api", "never"]).set_index("pair").sort_index()
+    assert list(got.columns) == ["dash", "report", "api", "never"]
+    assert got.loc[10].tolist() == [True, True, True, False]     # 2025-12-31's dash is outside
+    assert got.loc[11].tolist() == [True, False, False, False]   # only 2025-12-31's dash
+    assert got.loc[12].tolist() == [False, False, True, False]
+    assert 13 not in got.index                                   # b's one event came later
+    only_alerts = usage.pair_feature_use(t, pairs, ["alerts"])
+    assert only_alerts["pair"].tolist() == [10]                  # used none of them: absent
+
+
+def test_top_features_and_daily_events_up_to_a_day(con_and_route):
+    t = engine.as_table(con_and_route, EVENTS)
+    assert usage.top_features(t, 1) == ["api"]                   # a and b (ties: by name, api before dash)
+    assert usage.top_features(t, 2, on_or_before=date(2026, 1, 2)) == ["dash", "report"]
+    assert usage.top_features(t, 5, on_or_before=date(2025, 12, 31)) == ["dash"]
+    daily = usage.daily_events(t, date(2026, 1, 2), date(2026, 3, 31)).to_pandas()
+    daily["day"] = pd.to_datetime(daily["day"]).dt.strftime("%Y-%m-%d")
+    got = daily.sort_values(["account_id", "day"]).values.tolist()
+    assert got == [["a", "2026-01-02", 3], ["a", "2026-02-10", 2], ["a", "2026-03-31", 1], ["b", "2026-03-15", 1]]
+
+
 def test_reads_parquet_folders_and_csv(tmp_path):
     (tmp_path / "ev").mkdir()
     EVENTS.iloc[:5].to_parquet(tmp_path / "ev" / "1.parquet")
@@ -189,3 +217,15 @@ def test_monthly_usage_in_slices_equals_one_query(sample_data):
                                   sliced.sort_values(key).reset_index(drop=True))
     direct = usage.monthly_usage(events, core).to_pandas()
     assert len(direct) == len(whole) and int(direct["events"].sum()) == int(whole["events"].sum())
+    # Some months, up to a day: the rows of the whole whose months are asked, with the cut-off month's
+    # measures over its days up to the cut-off (here the whole month: the last day of the month).
+    months = sorted(whole["month"].unique())[3:7]
+    cut = (pd.Timestamp(months[-1]) + pd.offsets.MonthEnd(0)).date()
+    some = usage.monthly_usage_frame(events, core, months=months[1:] + [pd.Timestamp("1990-01-01")], on_or_before=cut)
+    expected = whole[whole["month"].isin(months[1:])]
+    pd.testing.assert_frame_equal(expected.sort_values(key).reset_index(drop=True),
+                                  some.sort_values(key).reset_index(drop=True))
+    early = usage.monthly_usage_frame(events, core, on_or_before=(pd.Timestamp(months[0]) + pd.Timedelta(days=9)).date())
+    assert pd.to_datetime(early["month"]).max() == pd.Timestamp(months[0])
+    assert (early.set_index(key)["events"] <= whole.set_index(key)["events"].reindex(early.set_index(key).index)).all()
+    assert early["events"].sum() < whole[whole["month"] <= months[0]]["events"].sum()

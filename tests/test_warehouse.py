@@ -58,6 +58,12 @@ def test_monthly_and_window_aggregation_identical_on_duckdb_and_postgres(warehou
     for frame in (monthly_duck, monthly_pg):
         frame["month"] = pd.to_datetime(frame["month"]).dt.strftime("%Y-%m-%d")
     assert_same_rows(monthly_duck, monthly_pg, ["account_id", "month"])
+    # Some months, up to a day: from the kept collapsed events (PostgreSQL), the filtered events (DuckDB)
+    some = dict(months=[date(2025, 1, 1), date(2026, 8, 1), date(2026, 9, 1)], on_or_before=date(2026, 8, 20))
+    some_duck, some_pg = (usage.monthly_usage_frame(t, core, features, **some) for t in (duck, pg))
+    assert sorted(pd.to_datetime(some_duck["month"]).dt.strftime("%Y-%m").unique()) == ["2025-01", "2026-08"]
+    assert_same_rows(*[f.assign(month=pd.to_datetime(f["month"]).dt.strftime("%Y-%m-%d")) for f in (some_duck, some_pg)],
+                     ["account_id", "month"])
     for day in (date(2025, 9, 30), date(2026, 9, 30)):
         assert_same_rows(usage.window_usage(duck, day, 90, core, features).to_pandas(),
               usage.window_usage(pg, day, 90, core, features).to_pandas(), ["account_id"])
@@ -190,6 +196,12 @@ def test_point_in_time_measures_on_kept_tables_match_duckdb(warehouse, small_sam
     assert usage.distinct_features(pg) == features
     top = usage.top_features(duck, 5)
     assert usage.top_features(pg, 5) == top
+    for day in (date(2025, 6, 30), date(2026, 9, 30)):  # from the kept per-day masks, up to a day
+        assert usage.top_features(pg, 5, on_or_before=day) == usage.top_features(duck, 5, on_or_before=day)
+    daily = [usage.daily_events(t, date(2025, 6, 1), date(2026, 9, 30)).to_pandas() for t in (duck, pg)]
+    assert len(daily[0]) > 1000
+    assert_same_rows(*[d.assign(day=pd.to_datetime(d["day"]).dt.strftime("%Y-%m-%d")) for d in daily],
+                     ["account_id", "day"])
     assert_same_rows(usage.pair_usage(duck, pairs, 90, core, features), usage.pair_usage(pg, pairs, 90, core, features),
                      ["pair"])
     assert_same_rows(usage.pair_feature_use(duck, pairs, top), usage.pair_feature_use(pg, pairs, top), ["pair"])

@@ -35,6 +35,7 @@ from datetime import date, datetime, timedelta
 from functools import reduce
 
 import ibis
+import numpy as np
 import pandas as pd
 
 from ..engine import distinct_features, keep, once, upload  # noqa: F401 (distinct_features: used and re-exported)
@@ -78,6 +79,18 @@ def _bits(names: list[str]) -> dict[str, int]:
     return {name: 1 << i for i, name in enumerate(names)}
 
 
+def _bits_table(features: list[str]) -> ibis.Table:
+    """Each feature's bit (``feature``, ``feature_bit``), a small table to join events to."""
+    frame = pd.DataFrame({"feature": list(features), "feature_bit": list(_bits(features).values())})
+    return ibis.memtable(frame.astype({"feature": object, "feature_bit": "int64"}),
+                         schema={"feature": "string", "feature_bit": "int64"})
+
+
+def masks_apply(events: ibis.Table, features: list[str]) -> bool:
+    """Whether ``features`` fit a feature mask on the events' backend."""
+    return len(features) <= MASK_BITS and _backend_name(events) not in NO_BIT_OR
+
+
 def collapse(events: ibis.Table, features: list[str]) -> tuple[ibis.Table, bool]:
     """Stage 1: one row per account, day, user and session id.
 
@@ -89,15 +102,12 @@ def collapse(events: ibis.Table, features: list[str]) -> tuple[ibis.Table, bool]
     t = events
     keys = {"account_id": t.account_id, "day": t.timestamp.date(), "user_id": t.user_id}
     keys["session_id"] = t.session_id if "session_id" in t.columns else ibis.null("string")
-    use_masks = len(features) <= MASK_BITS and _backend_name(t) not in NO_BIT_OR
+    use_masks = masks_apply(t, features)
     if use_masks:
         # Each feature's bit from a small table joined by hash: far cheaper per
         # event than a CASE over the names (a third less time at 50M events).
         # The list holds every feature of the events, so no event is lost.
-        bits = ibis.memtable(pd.DataFrame({"feature": list(features), "feature_bit": list(_bits(features).values())},
-                                          ).astype({"feature": object, "feature_bit": "int64"}),
-                             schema={"feature": "string", "feature_bit": "int64"})
-        t = t.join(bits, "feature")
+        t = t.join(_bits_table(features), "feature")
         keys = {"account_id": t.account_id, "day": t.timestamp.date(), "user_id": t.user_id}
         keys["session_id"] = t.session_id if "session_id" in t.columns else ibis.null("string")
         return t.group_by(**keys).aggregate(events=t.count(), feature_mask=t.feature_bit.bit_or()), True
@@ -118,6 +128,34 @@ def collapsed(events: ibis.Table, features: list[str]) -> tuple[ibis.Table, bool
         return keep(stage1), masks
 
     return once(events, ("collapsed", tuple(features)), build)
+
+
+def account_days(events: ibis.Table, features: list[str]) -> ibis.Table | None:
+    """Per account and UTC day (``day``, a date): ``events``, the count,
+    and ``feature_mask``, the bits (in the order of ``features``, every
+    feature of the events) of the features used that day. None where masks
+    do not apply (:func:`masks_apply`).
+
+    A warehouse derives it once per run from the kept collapsed events and
+    keeps it (every per-day question of a run reads it: feature use in a
+    window, top features, the early-warning backtest's daily events);
+    DuckDB aggregates the events within each query."""
+    if not masks_apply(events, features):
+        return None
+
+    def by_day(t, day):
+        return t.group_by(account_id=t.account_id, day=day)
+
+    if _backend_name(events) == "duckdb":
+        t = events.join(_bits_table(features), "feature")
+        return by_day(t, t.timestamp.date()).aggregate(events=t.count(), feature_mask=t.feature_bit.bit_or())
+
+    def build():
+        stage1, _ = collapsed(events, features)
+        return keep(by_day(stage1, stage1.day).aggregate(events=stage1.events.sum(),
+                                                          feature_mask=stage1.feature_mask.bit_or()))
+
+    return once(events, ("account_days", tuple(features)), build)
 
 
 def _measures(stage1: ibis.Table, by_month: bool, features: list[str], core: list[str], use_masks: bool) -> ibis.Table:
@@ -186,13 +224,35 @@ def _window_bounds(day: date, window_days: int) -> tuple[datetime, datetime]:
     return end - timedelta(days=window_days), end
 
 
-def monthly_usage(events: ibis.Table, core_features=(), features: list[str] | None = None) -> ibis.Table:
-    """Per account and calendar month (``month`` = its first day): the measures."""
+def monthly_usage(events: ibis.Table, core_features=(), features: list[str] | None = None, *,
+                  months=None, on_or_before: date | None = None) -> ibis.Table:
+    """Per account and calendar month (``month`` = its first day): the
+    measures. Only the events of ``months`` (first days) and on or before
+    ``on_or_before`` (UTC dates) when given: a warehouse reads them from the
+    collapsed events it keeps, DuckDB filters the events as it reads them."""
     core = list(core_features)
     features = distinct_features(events) if features is None else features
-    stage1, masks = collapsed(events, features)
+    if _backend_name(events) == "duckdb":
+        stage1, masks = collapse(_dated(events, "timestamp", months, on_or_before), features)
+    else:
+        stage1, masks = collapsed(events, features)
+        stage1 = _dated(stage1, "day", months, on_or_before)
     out = _measures(stage1, True, features, core, masks)
     return out.mutate(month=out.month.cast("date"))[["account_id", "month", *MEASURES]]
+
+
+def _dated(table: ibis.Table, column: str, months=None, on_or_before: date | None = None) -> ibis.Table:
+    """``table``'s rows whose ``column`` (a timestamp, or a UTC date) falls
+    in one of ``months`` (first days) and on or before ``on_or_before``."""
+    value = table[column]
+    literal = ibis.date if value.type().is_date() else (lambda d: ibis.timestamp(pd.Timestamp(d).to_pydatetime()))
+    if months is not None:
+        starts = sorted({pd.Timestamp(m).to_period("M").start_time for m in months})
+        inside = [(value >= literal(m)) & (value < literal(m + pd.offsets.MonthBegin(1))) for m in starts]
+        table = table.filter(reduce(lambda a, b: a | b, inside) if inside else ibis.literal(False))
+    if on_or_before is not None:
+        table = table.filter(table[column] < literal(pd.Timestamp(on_or_before) + pd.Timedelta(days=1)))
+    return table
 
 
 #: Events one monthly aggregation reads at most; beyond, months go in slices.
@@ -200,28 +260,31 @@ EVENTS_PER_QUERY = 200_000_000
 
 
 def monthly_usage_frame(events: ibis.Table, core_features=(), features: list[str] | None = None,
-                        events_per_query: int = EVENTS_PER_QUERY) -> pd.DataFrame:
-    """:func:`monthly_usage` as a data frame. Up to ``events_per_query``
-    events it is one query; beyond, calendar months are aggregated a slice
-    at a time (months are independent), so that DuckDB's memory stays
-    bounded however long the history: a billion events in 3 GB. The same
-    rows either way."""
+                        events_per_query: int = EVENTS_PER_QUERY, *, months=None,
+                        on_or_before: date | None = None) -> pd.DataFrame:
+    """:func:`monthly_usage` as a data frame (``months`` and ``on_or_before``
+    as there). Up to ``events_per_query`` events it is one query; beyond,
+    calendar months are aggregated a slice at a time (months are
+    independent), so that DuckDB's memory stays bounded however long the
+    history: a billion events in 3 GB. The same rows either way."""
     features = distinct_features(events) if features is None else features
     columns = ["account_id", "month", *MEASURES]
-    span = events.aggregate(n=events.count(), first=events.timestamp.min(),
-                            last=events.timestamp.max()).to_pandas().iloc[0]
+    scoped = _dated(events, "timestamp", months, on_or_before)
+    span = scoped.aggregate(n=scoped.count(), first=scoped.timestamp.min(),
+                            last=scoped.timestamp.max()).to_pandas().iloc[0]
     if not span["n"]:
         return pd.DataFrame(columns=columns)
     if span["n"] <= events_per_query:
-        return monthly_usage(events, core_features, features).to_pandas()[columns]
+        return monthly_usage(events, core_features, features, months=months, on_or_before=on_or_before).to_pandas()[columns]
     starts = pd.date_range(pd.Timestamp(span["first"]).to_period("M").start_time,
                            pd.Timestamp(span["last"]).to_period("M").start_time, freq="MS")
+    if months is not None:
+        starts = starts[starts.isin({pd.Timestamp(m).to_period("M").start_time for m in months})]
     per_slice = max(1, int(len(starts) * events_per_query // int(span["n"])))
     parts = []
     for i in range(0, len(starts), per_slice):
-        begin, end = starts[i], starts[i] + pd.offsets.MonthBegin(per_slice)
-        part = events.filter((events.timestamp >= begin.to_pydatetime()) & (events.timestamp < end.to_pydatetime()))
-        parts.append(monthly_usage(part, core_features, features).to_pandas())
+        part = monthly_usage(events, core_features, features, months=starts[i:i + per_slice], on_or_before=on_or_before)
+        parts.append(part.to_pandas())
     parts = [p for p in parts if len(p)]
     return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
 
@@ -229,12 +292,17 @@ def monthly_usage_frame(events: ibis.Table, core_features=(), features: list[str
 def window_usage(
     events: ibis.Table, day: date, window_days: int = 90, core_features=(), features: list[str] | None = None
 ) -> ibis.Table:
-    """Per account, the measures over the window ``(day - window_days, day]``."""
-    start, end = _window_bounds(day, window_days)
-    w = events.filter((events.timestamp >= ibis.timestamp(start)) & (events.timestamp < ibis.timestamp(end)))
+    """Per account, the measures over the window ``(day - window_days, day]``
+    (of ``features`` only when given; every feature by default)."""
     core = list(core_features)
     features = distinct_features(events) if features is None else features
-    stage1, masks = collapse(w, features)
+    if _backend_name(events) != "duckdb" and list(features) == distinct_features(events):  # kept, by day
+        stage1, masks = collapsed(events, features)
+        stage1 = stage1.filter((stage1.day > ibis.date(day - timedelta(days=window_days))) & (stage1.day <= ibis.date(day)))
+    else:
+        start, end = _window_bounds(day, window_days)
+        w = events.filter((events.timestamp >= ibis.timestamp(start)) & (events.timestamp < ibis.timestamp(end)))
+        stage1, masks = collapse(w, features)
     return _measures(stage1, False, features, core, masks)[["account_id", *MEASURES]]
 
 
@@ -249,14 +317,41 @@ def _pairs_table(events: ibis.Table, pairs: pd.DataFrame) -> ibis.Table:
                   {"pair": "int64", "pair_account": "string", "at_day": "date"})
 
 
-def top_features(events: ibis.Table, n: int = 30) -> list[str]:
-    """The ``n`` features used by the most accounts (ties by name), sorted by name."""
+def top_features(events: ibis.Table, n: int = 30, on_or_before: date | None = None) -> list[str]:
+    """The ``n`` features used by the most accounts (ties by name), sorted
+    by name; from events on or before ``on_or_before`` (a UTC date) when given."""
+    if _backend_name(events) != "duckdb":
+        features = distinct_features(events)
+        days = account_days(events, features)
+        if days is not None:  # the kept per-day table, not the events again
+            return once(events, ("top_features", n, on_or_before),
+                        lambda: _top_by_masks(days, features, n, on_or_before))
+    if on_or_before is not None:
+        events = events.filter(events.timestamp < ibis.timestamp(_window_bounds(on_or_before, 1)[1]))
     # The distinct (feature, account) rows, then counted: a hash aggregate
     # everywhere, where a distinct count sorts on PostgreSQL (4x the time).
     pairs = events.filter(events.account_id.notnull()).select("feature", "account_id").distinct()
-    counts = once(events, "accounts_per_feature",
+    counts = once(events, ("accounts_per_feature", on_or_before),
                   lambda: pairs.group_by("feature").aggregate(accounts=pairs.count()).to_pandas())
+    return _most_used(counts, n)
+
+
+def _most_used(counts: pd.DataFrame, n: int) -> list[str]:
+    """The ``n`` features of most ``accounts`` (``feature``, ``accounts``), ties by name, sorted by name."""
     return sorted(counts.sort_values(["accounts", "feature"], ascending=[False, True])["feature"].head(n))
+
+
+def _top_by_masks(days: ibis.Table, features: list[str], n: int, on_or_before: date | None) -> list[str]:
+    """:func:`top_features` from :func:`account_days`: each account's
+    features as one mask, the accounts counted per bit."""
+    if on_or_before is not None:
+        days = days.filter(days.day <= ibis.date(on_or_before))
+    days = days.filter(days.account_id.notnull())
+    masks = days.group_by("account_id").aggregate(mask=days.feature_mask.bit_or()).to_pandas()["mask"]
+    masks = masks.to_numpy(dtype=np.int64)
+    bits = _bits(features)
+    counts = pd.DataFrame({"feature": list(bits), "accounts": [int(((masks & bit) != 0).sum()) for bit in bits.values()]})
+    return _most_used(counts[counts["accounts"] > 0], n)
 
 
 def pair_usage(
@@ -287,10 +382,21 @@ def pair_usage(
 def pair_feature_use(events: ibis.Table, pairs: pd.DataFrame, features, window_days: int = 90) -> pd.DataFrame:
     """For each (account, day) pair and each of ``features``: whether the
     account used it in the window ``(day - window_days, day]``. Columns
-    ``pair`` and one boolean column per feature; pairs without events are
-    absent."""
+    ``pair`` and one boolean column per feature; pairs that used none of
+    them are absent."""
     features = list(features)
+    every = distinct_features(events)
+    days = account_days(events, every)
     p = _pairs_table(events, pairs)
+    if days is not None:
+        # Each pair's features as one mask (a row per pair comes back, not one per pair and feature).
+        joined = days.join(p, [days.account_id == p.pair_account, days.day <= p.at_day,
+                               days.day > p.at_day - ibis.interval(days=window_days)])
+        got = joined.group_by("pair").aggregate(mask=joined.feature_mask.bit_or()).to_pandas()
+        masks, bits = got["mask"].to_numpy(dtype=np.int64), _bits(every)
+        columns = {f: (masks & bits[f]) != 0 if f in bits else np.zeros(len(got), dtype=bool) for f in features}
+        out = pd.DataFrame({"pair": got["pair"].to_numpy(dtype=np.int64), **columns})
+        return out[out[features].any(axis=1)].reset_index(drop=True) if features else out.iloc[:0]
     e = _feature_days(events, features)
     joined = e.join(p, [e.account_id == p.pair_account, e.event_day <= p.at_day,
                         e.event_day > p.at_day - ibis.interval(days=window_days)])
@@ -318,7 +424,15 @@ def daily_events(events: ibis.Table, start: date | None = None, end: date | None
     """Per account and UTC day (``day``, a date): ``events``, the count.
     Only days from ``start`` to ``end`` (both included) when given: one
     scan, a row per account and active day (what the early-warning
-    backtest needs, far smaller than the events)."""
+    backtest needs, far smaller than the events). A warehouse reads the
+    per-day table it keeps (:func:`account_days`)."""
+    days = account_days(events, distinct_features(events)) if _backend_name(events) != "duckdb" else None
+    if days is not None:
+        if start is not None:
+            days = days.filter(days.day >= ibis.date(start))
+        if end is not None:
+            days = days.filter(days.day <= ibis.date(end))
+        return days.select("account_id", "day", "events")
     e = events
     if start is not None:
         e = e.filter(e.timestamp >= ibis.timestamp(datetime.combine(start, datetime.min.time())))

@@ -102,9 +102,7 @@ def usage_trend(inputs: Inputs, as_of: date, core_features) -> pd.DataFrame | No
     if inputs.monthly_usage is not None:  # whole months, kept by the incremental store
         monthly = inputs.monthly_usage.copy()
     else:
-        events = inputs.events.table()
-        events = events.filter(events.timestamp < _after(as_of))
-        monthly = monthly_usage_frame(events, core_features)
+        monthly = monthly_usage_frame(inputs.events.table(), core_features, on_or_before=as_of)
     monthly["month"] = pd.to_datetime(monthly["month"])
     first, last = table_dates(inputs.sources, "usage_events")
     monthly = monthly[covered_months(monthly["month"], first, last, as_of)]
@@ -151,7 +149,7 @@ def champion_features(inputs: Inputs, quadrants: pd.DataFrame, as_of: date, alph
                       f"{champions_n:,} of them are Champions: the comparison needs Champions and other scored "
                       "accounts")
     events = inputs.events.table()
-    features = top_features(events.filter(events.timestamp < _after(as_of)), max_features)
+    features = top_features(events, max_features, on_or_before=as_of)
     pairs = pd.DataFrame({"pair": np.arange(len(scored)), "account_id": scored["account_id"], "day": pd.Timestamp(as_of)})
     # All events: each pair's window ends on as_of, so later events never count
     # (and a warehouse reuses the per-day table it keeps for all events).

@@ -88,48 +88,56 @@ def validate_warehouse_events(config: dict, accounts: pd.DataFrame, users: pd.Da
     if clash:
         raise DataError(clash)
     tables = {lookup: upload(raw, frame, LOOKUPS[lookup]) for lookup, frame in lookups(accounts, users).items()}
-    # Judged once and kept in the run's session, not again by every query a step
-    # sends (the rules join each event to the accounts and users).
-    verdict = keep(rules_verdict(raw, contract_of, tables, offsets_to_utc=False))
+    judged = rules_verdict(raw, contract_of, tables, offsets_to_utc=False)
+    ok = judged.reason.isnull()
+    personal = {o for o, c in contract_of.items() if c in PERSONAL_COLUMNS or "email" in o.lower()}
 
     def text(c):
         original = next(o for o, contract in contract_of.items() if contract == c)
-        return verdict[original].cast("string").strip()
-
-    ok = verdict.reason.isnull()
-    # A feature name holding someone's e-mail or phone number is shown masked (vga.privacy):
-    # the few such names are found among the distinct features, and replaced in the warehouse.
-    names = verdict.filter(ok).select(f=text("feature")).distinct().to_pandas()["f"].dropna()
-    masked = {n: mask_contacts(n) for n in names if mask_contacts(n) != n}
-    feature = text("feature").substitute(masked) if masked else text("feature")
-    # The accepted events too: the steps read these columns only, trimmed and masked once.
-    accepted = keep(verdict.filter(ok).select(
-        timestamp=verdict._ts, account_id=verdict._account, user_id=verdict._user,
-        session_id=(text("session_id") if "session_id" in contract_of.values() else ibis.null("string")),
-        feature=feature, account_resolved_by=verdict._resolved_by,
-    ))
-    counts = verdict.aggregate(
-        rows_read=verdict.count(), rows_accepted=verdict.count(where=ok),
-        unresolved=verdict.count(where=(~verdict._value_bad) & verdict._account.isnull()),
-        first=verdict._ts.min(where=ok), last=verdict._ts.max(where=ok),
-    ).to_pandas().iloc[0]
-    kept = verdict.filter(ok)
-    routes = kept.group_by("_resolved_by").aggregate(n=kept.count()).to_pandas()
-    personal = {o for o, c in contract_of.items() if c in PERSONAL_COLUMNS or "email" in o.lower()}
-    bad = verdict.filter(~ok)
+        return judged[original].cast("string").strip()
 
     def shown(o):  # personal values never leave the warehouse
-        value = bad[o].cast("string")
+        value = judged[o].cast("string")
         if o in personal:
             return ibis.cases((value.isnull() | (value.strip() == ""), ""), else_=ibis.literal(REDACTED))
         return value.fill_null("")
 
-    frame = bad.select(**{o: shown(o) for o in raw.columns}, reason=bad.reason, reason_kind=bad.reason_kind).to_pandas()
+    # Judged once and kept in the run's session, not again by every query a
+    # step sends (the rules join each event to the accounts and users): the
+    # columns the steps read, trimmed, and for the few rejected rows their
+    # values as given (shown in the quarantine; empty on accepted rows, so
+    # the table is hardly wider than the accepted events).
+    raw_as_given = {f"_given_{i}": ibis.cases((ok, ibis.null("string")), else_=shown(o))
+                    for i, o in enumerate(raw.columns)}
+    verdict = keep(judged.select(
+        timestamp=judged._ts, account_id=judged._account, user_id=judged._user,
+        session_id=(text("session_id") if "session_id" in contract_of.values() else ibis.null("string")),
+        feature=text("feature"), account_resolved_by=judged._resolved_by,
+        reason=judged.reason, reason_kind=judged.reason_kind, value_bad=judged._value_bad, **raw_as_given,
+    ))
+    ok = verdict.reason.isnull()
+    # A feature name holding someone's e-mail or phone number is shown masked (vga.privacy):
+    # the few such names are found among the distinct features, and replaced in the warehouse.
+    names = verdict.filter(ok).select("feature").distinct().to_pandas()["feature"].dropna()
+    masked = {n: mask_contacts(n) for n in names if mask_contacts(n) != n}
+    accepted = verdict.filter(ok).select("timestamp", "account_id", "user_id", "session_id", "feature",
+                                         "account_resolved_by")
+    if masked:
+        accepted = accepted.mutate(feature=accepted.feature.substitute(masked))
+    counts = verdict.aggregate(
+        rows_read=verdict.count(), rows_accepted=verdict.count(where=ok),
+        unresolved=verdict.count(where=(~verdict.value_bad) & verdict.account_id.isnull()),
+        first=verdict.timestamp.min(where=ok), last=verdict.timestamp.max(where=ok),
+    ).to_pandas().iloc[0]
+    routes = accepted.group_by("account_resolved_by").aggregate(n=accepted.count()).to_pandas()
+    bad = verdict.filter(~ok)
+    frame = bad.select(**{o: bad[f"_given_{i}"] for i, o in enumerate(raw.columns)},
+                       reason=bad.reason, reason_kind=bad.reason_kind).to_pandas()
     frame.insert(0, "source_row", pd.Series([pd.NA] * len(frame), dtype="Int64"))
     load = TableLoad(
         "usage_events", f"warehouse table {name} at {redact_url(warehouse_url(config))}", [], pd.DataFrame(), frame,
         pd.DataFrame(columns=["source_row", "column", "value", "reason", "reason_kind"]), int(counts["rows_read"]),
-        {"resolved_by": {str(r["_resolved_by"]): int(r["n"]) for _, r in routes.iterrows()},
+        {"resolved_by": {str(r["account_resolved_by"]): int(r["n"]) for _, r in routes.iterrows()},
          "unresolved": int(counts["unresolved"] or 0)},
         accepted_rows=int(counts["rows_accepted"] or 0),
         first_date=None if pd.isna(counts["first"]) else pd.Timestamp(counts["first"]).normalize(),

@@ -74,13 +74,7 @@ def monthly_from_store(store_root: str | Path, events: ibis.Table, contributors:
     fresh = [m for m, c in sorted(contributors.items())
              if index.get(m) != c or not _month_file(folder, m).exists()]
     if fresh:
-        starts = [pd.Timestamp(m) for m in fresh]
-        wanted = None
-        for start in starts:
-            inside = (events.timestamp >= start.to_pydatetime()) & (
-                events.timestamp < (start + pd.offsets.MonthBegin(1)).to_pydatetime())
-            wanted = inside if wanted is None else (wanted | inside)
-        rows = monthly_usage_frame(events.filter(wanted), core_features)
+        rows = monthly_usage_frame(events, core_features, months=[pd.Timestamp(m) for m in fresh])
         rows["month"] = pd.to_datetime(rows["month"])
         for month in fresh:
             part = rows[rows["month"] == pd.Timestamp(month)][COLUMNS].sort_values("account_id")
