@@ -258,3 +258,75 @@ def test_threads_share_one_postgres_session(postgres_url):
     expected = {r: sum(n for n in range(1, 20001) if n % 7 == r) for r in range(7)}
     assert answers == [[expected[(k + i) % 7] for i in range(25)] for k in range(4)]
     con.disconnect()
+
+
+def test_kept_tables_keep_their_types(postgres_url):
+    """Kept by CREATE TABLE AS: a sum of integers stays an integer (PostgreSQL would make it a decimal)."""
+    con = engine.open_warehouse(postgres_url)
+    source = con.sql("SELECT g % 3 AS k, g::bigint AS n, 'x' || g AS label FROM generate_series(1, 3000) AS g")
+    kept = engine.keep(source.group_by("k").aggregate(total=source.n.sum(), label=source.label.max()))
+    assert kept.get_name().startswith("vga_kept_")
+    assert dict(kept.schema().items()) == {"k": ibis.dtype("int32"), "total": ibis.dtype("int64"),
+                                           "label": ibis.dtype("string")}
+    got = kept.to_pandas().sort_values("k")
+    assert got["total"].tolist() == [sum(g for g in range(1, 3001) if g % 3 == r) for r in range(3)]
+    con.disconnect()
+
+
+def _persistence(con, name):
+    with con.raw_sql(f"SELECT relpersistence, relacl FROM pg_class WHERE relname = '{name}'") as cursor:
+        return cursor.fetchone()
+
+
+def test_lookup_tables_are_unlogged_private_and_dropped_even_on_failure(postgres_url):
+    con = engine.open_warehouse(postgres_url)
+    like = con.sql("SELECT 1 AS x")
+    frames = {"known": (pd.DataFrame({"a": ["acc-1", "acc-2"]}), {"a": "string"})}
+    with pytest.raises(RuntimeError):
+        with engine.lookup_tables(like, frames) as tables:
+            name = tables["known"].get_name()
+            assert name.startswith("vga_lookup_")
+            persistence, acl = _persistence(con, name)
+            assert persistence == "u" and "=r" not in str(acl or "")  # unlogged, nothing granted to PUBLIC
+            assert sorted(tables["known"].to_pandas()["a"]) == ["acc-1", "acc-2"]
+            raise RuntimeError("a failure while judging")
+    assert _persistence(con, name) is None  # dropped
+    con.disconnect()
+
+
+def test_a_role_that_may_not_create_tables_judges_with_temporary_lookups(warehouse, small_sample, postgres_url):
+    """PostgreSQL 15 lets only a schema's owner create tables in public: such
+    a role judges the events with temporary lookup tables, the same verdict."""
+    from vga.load.warehouse import validate_warehouse_events
+
+    drop = ("DO $$ BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'vga_reader') THEN "
+            "DROP OWNED BY vga_reader; DROP ROLE vga_reader; END IF; END $$")
+    with warehouse.raw_sql(drop + "; CREATE ROLE vga_reader LOGIN; "
+                           "REVOKE CREATE ON SCHEMA public FROM PUBLIC; "
+                           "GRANT SELECT ON usage_events TO vga_reader"):
+        pass
+    reader_url = postgres_url.replace("//vga@", "//vga_reader@")
+    accounts = small_sample.tables["accounts"].accepted
+    users = small_sample.tables["users"].accepted if "users" in small_sample.tables else None
+    config = {"warehouse": {"url": reader_url, "events_table": "usage_events"}}
+    reader = engine.open_warehouse(reader_url)
+    with pytest.raises(Exception):
+        with reader.raw_sql("CREATE TABLE vga_probe (x int)"):
+            pass
+    reader.disconnect()
+    reader = engine.open_warehouse(reader_url)
+    with engine.lookup_tables(reader.sql("SELECT 1 AS x"), {"k": (pd.DataFrame({"a": ["x"]}), {"a": "string"})}) as t:
+        assert t["k"].get_name().startswith("vga_upload_")  # temporary: the role may create those
+    accepted, load = validate_warehouse_events(config, accounts, users, con=reader)
+    owner = engine.open_warehouse(postgres_url)
+    accepted_owner, load_owner = validate_warehouse_events(dict(config, warehouse={"url": postgres_url}), accounts,
+                                                           users, con=owner)
+    assert load.rows_read == load_owner.rows_read == len(small_sample.events_frame())
+    assert load.accepted_rows == load_owner.accepted_rows
+    assert accepted.count().execute() == accepted_owner.count().execute() == load.accepted_rows
+    with owner.raw_sql("SELECT count(*) FROM pg_class WHERE relname LIKE 'vga_lookup_%'") as cursor:
+        assert cursor.fetchone()[0] == 0  # the owner's lookup tables are gone once the events are judged
+    reader.disconnect()
+    owner.disconnect()
+    with warehouse.raw_sql(drop):
+        pass

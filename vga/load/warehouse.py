@@ -22,7 +22,7 @@ import ibis
 import pandas as pd
 
 from ..config import redact_url, source_spec, warehouse_url
-from ..engine import keep, open_warehouse, upload
+from ..engine import keep, lookup_tables, open_warehouse
 from ..privacy import mask_contacts
 from ..contract import PERSONAL_COLUMNS, REDACTED, TABLES
 from ..errors import DataError, UsageError
@@ -87,34 +87,9 @@ def validate_warehouse_events(config: dict, accounts: pd.DataFrame, users: pd.Da
     clash = reserved_name_message(f"warehouse table {name}", raw.columns)
     if clash:
         raise DataError(clash)
-    tables = {lookup: upload(raw, frame, LOOKUPS[lookup]) for lookup, frame in lookups(accounts, users).items()}
-    judged = rules_verdict(raw, contract_of, tables, offsets_to_utc=False)
-    ok = judged.reason.isnull()
-    personal = {o for o, c in contract_of.items() if c in PERSONAL_COLUMNS or "email" in o.lower()}
-
-    def text(c):
-        original = next(o for o, contract in contract_of.items() if contract == c)
-        return judged[original].cast("string").strip()
-
-    def shown(o):  # personal values never leave the warehouse
-        value = judged[o].cast("string")
-        if o in personal:
-            return ibis.cases((value.isnull() | (value.strip() == ""), ""), else_=ibis.literal(REDACTED))
-        return value.fill_null("")
-
-    # Judged once and kept in the run's session, not again by every query a
-    # step sends (the rules join each event to the accounts and users): the
-    # columns the steps read, trimmed, and for the few rejected rows their
-    # values as given (shown in the quarantine; empty on accepted rows, so
-    # the table is hardly wider than the accepted events).
-    raw_as_given = {f"_given_{i}": ibis.cases((ok, ibis.null("string")), else_=shown(o))
-                    for i, o in enumerate(raw.columns)}
-    verdict = keep(judged.select(
-        timestamp=judged._ts, account_id=judged._account, user_id=judged._user,
-        session_id=(text("session_id") if "session_id" in contract_of.values() else ibis.null("string")),
-        feature=text("feature"), account_resolved_by=judged._resolved_by,
-        reason=judged.reason, reason_kind=judged.reason_kind, value_bad=judged._value_bad, **raw_as_given,
-    ))
+    frames = {lookup: (frame, LOOKUPS[lookup]) for lookup, frame in lookups(accounts, users).items()}
+    with lookup_tables(raw, frames) as tables:  # gone once the events are judged
+        verdict = _judged(raw, contract_of, tables)
     ok = verdict.reason.isnull()
     # A feature name holding someone's e-mail or phone number is shown masked (vga.privacy):
     # the few such names are found among the distinct features, and replaced in the warehouse.
@@ -144,3 +119,41 @@ def validate_warehouse_events(config: dict, accounts: pd.DataFrame, users: pd.Da
         last_date=None if pd.isna(counts["last"]) else pd.Timestamp(counts["last"]).normalize(),
     )
     return accepted, load
+
+
+def _judged(raw: ibis.Table, contract_of: dict[str, str], tables: dict[str, ibis.Table]) -> ibis.Table:
+    """Every row of ``raw`` judged by the contract's rules, kept in the run's
+    session (one statement, with parallel workers where the warehouse has them)."""
+    judged = rules_verdict(raw, contract_of, tables, offsets_to_utc=False)
+    ok = judged.reason.isnull()
+    personal = {o for o, c in contract_of.items() if c in PERSONAL_COLUMNS or "email" in o.lower()}
+
+    def text(c):
+        original = next(o for o, contract in contract_of.items() if contract == c)
+        return judged[original].cast("string").strip()
+
+    def shown(o):  # personal values never leave the warehouse
+        value = judged[o].cast("string")
+        if o in personal:
+            return ibis.cases((value.isnull() | (value.strip() == ""), ""), else_=ibis.literal(REDACTED))
+        return value.fill_null("")
+
+    # Judged once and kept in the run's session, not again by every query a
+    # step sends (the rules join each event to the accounts and users): the
+    # columns the steps read, trimmed, and for the few rejected rows their
+    # values as given (shown in the quarantine; empty on accepted rows, so
+    # the table is hardly wider than the accepted events).
+    raw_as_given = {f"_given_{i}": ibis.cases((ok, ibis.null("string")), else_=shown(o))
+                    for i, o in enumerate(raw.columns)}
+    narrow = judged.select(
+        timestamp=judged._ts, account_id=judged._account, user_id=judged._user,
+        session_id=(text("session_id") if "session_id" in contract_of.values() else ibis.null("string")),
+        feature=text("feature"), account_resolved_by=judged._resolved_by,
+        reason=judged.reason, reason_kind=judged.reason_kind, value_bad=judged._value_bad, **raw_as_given,
+    )
+    kept = keep(narrow)
+    if kept is narrow and any(t.get_name().startswith("vga_lookup_") for t in tables.values()):
+        # The expression would outlive the lookup tables it reads.
+        raise DataError("the warehouse refused vga a temporary table for the judged events: give the role of "
+                        "[warehouse] url the TEMPORARY privilege on its database")
+    return kept
