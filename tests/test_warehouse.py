@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from vga import engine
+from vga.errors import DataError
 from vga.analysis import usage
 from vga.load import load_folder, to_inputs
 from vga.analysis.scores import scores_at
@@ -328,5 +329,17 @@ def test_a_role_that_may_not_create_tables_judges_with_temporary_lookups(warehou
         assert cursor.fetchone()[0] == 0  # the owner's lookup tables are gone once the events are judged
     reader.disconnect()
     owner.disconnect()
+    # And a role that may create no temporary table either is told what to grant.
+    on_database = "DO $$ BEGIN EXECUTE format('{} TEMPORARY ON DATABASE %I {} PUBLIC', current_database()); END $$"
+    with warehouse.raw_sql(on_database.format("REVOKE", "FROM")):
+        pass
+    try:
+        refused = engine.open_warehouse(reader_url)
+        with pytest.raises(DataError, match="TEMPORARY privilege"):
+            validate_warehouse_events(config, accounts, users, con=refused)
+        refused.disconnect()
+    finally:
+        with warehouse.raw_sql(on_database.format("GRANT", "TO")):
+            pass
     with warehouse.raw_sql(drop):
         pass

@@ -32,6 +32,8 @@ from .files import missing_required_message
 from .outcome import TableLoad
 
 CONNECT_TIMEOUT_SECONDS = 10
+TEMPORARY_REFUSED = ("the warehouse refused vga a temporary table, where a run keeps the judged events and sends "
+                     "its accounts and users: give the role of [warehouse] url the TEMPORARY privilege on its database")
 
 
 def connect(config: dict):
@@ -88,8 +90,13 @@ def validate_warehouse_events(config: dict, accounts: pd.DataFrame, users: pd.Da
     if clash:
         raise DataError(clash)
     frames = {lookup: (frame, LOOKUPS[lookup]) for lookup, frame in lookups(accounts, users).items()}
-    with lookup_tables(raw, frames) as tables:  # gone once the events are judged
-        verdict = _judged(raw, contract_of, tables)
+    try:
+        with lookup_tables(raw, frames) as tables:  # gone once the events are judged
+            verdict = _judged(raw, contract_of, tables)
+    except Exception as exc:
+        if "permission denied" not in str(exc).lower():
+            raise
+        raise DataError(TEMPORARY_REFUSED + f" ({str(exc).splitlines()[0][:200]})") from None
     ok = verdict.reason.isnull()
     # A feature name holding someone's e-mail or phone number is shown masked (vga.privacy):
     # the few such names are found among the distinct features, and replaced in the warehouse.
@@ -154,6 +161,5 @@ def _judged(raw: ibis.Table, contract_of: dict[str, str], tables: dict[str, ibis
     kept = keep(narrow)
     if kept is narrow and any(t.get_name().startswith("vga_lookup_") for t in tables.values()):
         # The expression would outlive the lookup tables it reads.
-        raise DataError("the warehouse refused vga a temporary table for the judged events: give the role of "
-                        "[warehouse] url the TEMPORARY privilege on its database")
+        raise DataError(TEMPORARY_REFUSED)
     return kept
