@@ -68,9 +68,11 @@ def test_monthly_measures_hand_computed(con_and_route):
 
 
 def test_feature_use_per_pair_hand_computed(con_and_route):
-    """Both routes (one mask per account and day, or a row per feature):
-    a pair's window is (day - 90, day]; a pair that used none of the asked
-    features is absent; a feature the events never had is never used."""
+    """On DuckDB (with and without feature masks in the collapsed events; a
+    warehouse's route by per-day masks is checked against it in
+    test_warehouse.py): a pair's window is (day - 90, day]; a pair that used
+    none of the asked features is absent; a feature the events never had is
+    never used."""
     t = engine.as_table(con_and_route, EVENTS)
     pairs = pd.DataFrame({"pair": [10, 11, 12, 13], "account_id": ["a", "a", "b", "b"],
                           "day": pd.to_datetime(["2026-03-31", "2026-01-01", "2026-03-31", "2026-03-14"])})

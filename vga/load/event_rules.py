@@ -159,8 +159,12 @@ def verdict(raw: ibis.Table, contract_of: dict[str, str], tables: dict[str, ibis
     staged = raw.mutate(_ts=parsed, _given=given, _domain=email_domain, _user=text("user_id"),
                         _value_reason=_joined(reasons), _value_kind=_joined(kinds), _value_bad=value_bad)
     users, domains, known = (tables[name] for name in LOOKUPS)
-    s = staged.left_join(users, staged._given.isnull() & (staged._user == users._u_user))
-    s = s.left_join(domains, s._given.isnull() & s._u_account.isnull() & (s._domain == domains._d_domain))
+    # Looked up only where the account is not given: the key is null elsewhere, so the
+    # events that carry their account (most, usually) match nothing and cost no probe.
+    s = staged.left_join(users, ibis.cases((staged._given.isnull(), staged._user), else_=ibis.null("string"))
+                         == users._u_user)
+    s = s.left_join(domains, ibis.cases((s._given.isnull() & s._u_account.isnull(), s._domain),
+                                        else_=ibis.null("string")) == domains._d_domain)
     s = s.mutate(_account=ibis.coalesce(s._given, s._u_account, s._d_account), _resolved_by=ibis.cases(
         (s._given.notnull(), "given"), (s._u_account.notnull(), "users"), (s._d_account.notnull(), "domain")))
     s = s.left_join(known, s._account == known._k_account)
