@@ -14,6 +14,14 @@ import pytest
 from vga.run.runner import run_period
 from vga.sample import write_sample
 
+# What a run keeps in the user's own configuration folder (the --redact key)
+# goes to a folder of the test session's, never to the home of whoever runs
+# the suite; subprocesses inherit it.
+if "VGA_TEST_CONFIG_HOME" not in os.environ:
+    import tempfile
+
+    os.environ["VGA_TEST_CONFIG_HOME"] = os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="vga-test-config-")
+
 #: The full-size sample: the size the planted effects are calibrated for.
 FULL_ACCOUNTS = int(os.environ.get("VGA_TEST_ACCOUNTS", "1500"))
 
@@ -137,3 +145,40 @@ def pytest_collection_modifyitems(config, items):
     On several workers each file goes whole to one worker in this order, so
     a long file begun last would keep the others idle at the end."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+@pytest.fixture
+def listener():
+    """A TCP server on a loopback port that records every connection made to
+    it: a test plants its address where a hostile data folder would (a
+    warehouse URL, a mapping query, a notebook) and fails, at teardown, if
+    anything connected."""
+    import socket
+    import threading
+
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    server.settimeout(0.1)
+    hits: list = []
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                conn, address = server.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                break
+            hits.append(address)
+            conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    stop.set()
+    thread.join(2)
+    server.close()
+    assert not hits, f"something connected to the planted listener {len(hits)} time(s)"

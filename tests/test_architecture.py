@@ -25,7 +25,7 @@ PACKAGE = ROOT / "vga"
 #: never above; "entry" modules are imported by nothing of the package.
 LAYERS = {
     "foundation": {"errors", "contract", "periods", "words", "stats", "spreadsheet", "privacy", "config", "settings", "outputs", "engine",
-                   "inputs", "sample", "__init__"},
+                   "inputs", "sample", "limits", "credentials", "__init__"},
     "load": {"load"},
     "analysis": {"analysis"},
     "nodes": {"nodes"},

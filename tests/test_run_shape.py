@@ -154,10 +154,11 @@ def test_run_folders_honour_the_umask_the_console_stays_quiet_and_input_problems
 def test_a_warehouse_password_never_reaches_a_message(tmp_path):
     accounts(tmp_path)
     (tmp_path / "vga.toml").write_text('[warehouse]\nurl_env = "VGA_TEST_SECRET_URL"\n')
-    done = vga("validate", "--data", tmp_path, env={"VGA_TEST_SECRET_URL": "postgresql://me:s3cret@127.0.0.1:9/db"})
+    own = ["--config", tmp_path / "vga.toml"]  # a warehouse comes only from the user's own configuration
+    done = vga("validate", "--data", tmp_path, *own, env={"VGA_TEST_SECRET_URL": "postgresql://me:s3cret@127.0.0.1:9/db"})
     assert done.returncode == 1
     assert "127.0.0.1:9" in done.stderr and "s3cret" not in done.stderr + done.stdout
-    unset = vga("validate", "--data", tmp_path)
+    unset = vga("validate", "--data", tmp_path, *own)
     assert unset.returncode == 2 and "VGA_TEST_SECRET_URL" in unset.stderr
 
 

@@ -11,7 +11,7 @@ from bs4 import BeautifulSoup
 
 from vga.periods import one_year_before
 from vga.present import blocks
-from vga.run.redact import pseudonym, redaction_key
+from vga.run.redact import key_path, pseudonym, redaction_key
 from vga.run.report import build_report
 from vga.present import METHOD_STEPS, missing_steps
 from vga.run.runner import run_period
@@ -91,11 +91,13 @@ def test_numbers_are_for_people():
     assert "churn rate" in html and "churn_rate" not in html and ">yes<" in html
 
 
-def test_redacted_runs_hold_no_account_or_csm_name(minimal_dir, tmp_path):
+def test_redacted_runs_hold_no_account_or_csm_name(minimal_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config-home"))
     accounts = pd.read_csv(minimal_dir / "accounts.csv", dtype=str, keep_default_na=False)
-    run = run_period(minimal_dir, "2026Q3", out=tmp_path, quiet=True, redact=True)
-    names = ({n for n in accounts["account_name"] if n} | {n for n in accounts.get("csm", []) if n}
-             | {n for n in accounts.get("domain", []) if n})
+    run = run_period(minimal_dir, "2026Q3", out=tmp_path / "reports", quiet=True, redact=True)
+    names = set()
+    for column in ("account_name", "csm", "domain", "sales_rep", "channel_partner"):
+        names |= {n for n in accounts.get(column, []) if n}
     for path in run.rglob("*"):
         if path.is_file() and path.suffix in (".html", ".csv", ".json", ".ipynb"):
             text = path.read_text(errors="replace")
@@ -103,8 +105,9 @@ def test_redacted_runs_hold_no_account_or_csm_name(minimal_dir, tmp_path):
             assert not leaked, f"{path.name} holds {leaked[:3]}"
     quadrants = pd.read_csv(run / "results" / "quadrants.csv", dtype=str, keep_default_na=False)
     first = accounts.set_index("account_id").loc[quadrants["account_id"].iloc[0], "account_name"]
-    key = redaction_key(tmp_path)  # the reports folder's own key, made by the run, readable by its owner only
-    assert oct((tmp_path / ".vga-redact-key").stat().st_mode & 0o777) == "0o600"
+    key, _ = redaction_key(tmp_path / "reports")  # the user's own key, made by the run, readable by its owner only
+    assert oct(key_path().stat().st_mode & 0o777) == "0o600" and key_path().is_relative_to(tmp_path / "config-home")
+    assert not [p for p in (tmp_path / "reports").rglob("*") if "key" in p.name]  # never beside the reports
     assert quadrants["account_name"].iloc[0] == pseudonym(first, "Account", key)  # stable: same name, same pseudonym
     # Not reversible by hashing candidate names: the pseudonym is keyed.
     import hashlib

@@ -204,26 +204,33 @@ def main(argv: list[str] | None = None) -> int:
         code = {"sample": cmd_sample, "validate": cmd_validate, "run": cmd_run, "init": cmd_init}[args.command](args)
     except VgaError as exc:
         if args.debug:
-            traceback.print_exc()
+            _print_traceback(args)
         if isinstance(exc, OutputError):
             _quiet_failed_writes()
         print(f"vga: {_scrubbed(str(exc), args)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt as exc:
         if args.debug:
-            traceback.print_exc()
+            _print_traceback(args)
         how, code = ("stopped by SIGTERM", 128 + signal.SIGTERM) if isinstance(exc, _Stopped) else ("interrupted", 130)
         after = "; earlier reports are untouched" if args.command == "run" else ""
         print(f"vga: {how}{after}", file=sys.stderr)
         return code
     except OSError as exc:  # a failure no layer below put into words: still one line
         if args.debug:
-            traceback.print_exc()
+            _print_traceback(args)
         fault = write_fault(exc, getattr(args, "out", None) or ".")
         if fault:
             _quiet_failed_writes()
         print(f"vga: {_scrubbed(str(fault or exc), args)}", file=sys.stderr)
         return fault.exit_code if fault else 1
+    except Exception as exc:  # a fault of vga itself: one line still, and never a secret
+        if args.debug:
+            _print_traceback(args)
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else "no detail"
+        print(f"vga: unexpected error ({type(exc).__name__}: {_scrubbed(detail, args)[:300]}); earlier reports are "
+              "untouched; run again with --debug for the traceback, and report it", file=sys.stderr)
+        return 1
     finally:
         caught.__exit__(None, None, None)
         if args.debug and seen:
@@ -258,6 +265,12 @@ def _quiet_failed_writes() -> None:
             default(unraisable)
 
     sys.unraisablehook = hook
+
+
+def _print_traceback(args) -> None:
+    """The traceback of the exception being handled (``--debug``), with every
+    secret of the warehouse URL taken out."""
+    print(_scrubbed(traceback.format_exc(), args), file=sys.stderr, end="")
 
 
 def _scrubbed(text: str, args) -> str:

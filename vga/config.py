@@ -60,13 +60,15 @@ import copy
 import hashlib
 import json
 import os
-import re
 import tomllib
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from .contract import TABLES
+from .credentials import redact, secrets_in
+from .credentials import scrub as scrub_secrets
 from .errors import UsageError
+from .limits import DEFAULTS as LIMIT_DEFAULTS
+from .limits import problem as limit_problem
 from .privacy import mask_contacts, mask_tree
 
 DEFAULTS: dict = {
@@ -96,6 +98,9 @@ DEFAULTS: dict = {
         "weights": {"nps": 1.0, "csat": 1.0, "support": 1.0, "touchpoints": 1.0},
         "max_age_days": {"nps": 365, "csat": 180, "support": 90, "touchpoints": 120},
     },
+    # Bounds on the work a data folder can make a run do (vga/limits.py); only a
+    # vga.toml of the user's own may set them.
+    "limits": dict(LIMIT_DEFAULTS),
     "warehouse": {"url": "", "url_env": "", "events_table": "usage_events",
                   "events_path": ""},  # or Parquet files the engine reads (a lake folder, s3://...), instead of a table
     # Step 3's early-warning backtest (vga/analysis/early_warning.py): each signal's thresholds.
@@ -250,6 +255,10 @@ def _check_analysis(config: dict, file: str) -> None:
     for label, query in config["churn_labels"].items():
         if not isinstance(query, str) or not query.strip():
             raise UsageError(f"{file}: [churn_labels] {label!r} must be a DuckDB query (text) returning account_id")
+    for name, value in config["limits"].items():
+        why = limit_problem(name, value)
+        if why:
+            raise UsageError(f"{file}: [limits] {name} = {value!r}: {why}")
     colors = {"red", "yellow", "lime", "green"}
     for key in ("from_colors", "to_colors"):
         bad = [c for c in config["interventions"][key] if c not in colors]
@@ -272,16 +281,44 @@ def _depth(value, level: int = 0) -> int:
     return level
 
 
+#: Sections a vga.toml that came with the data may not hold, and why: each
+#: would let whoever sent the folder reach past it.
+YOURS_ONLY = {
+    "warehouse": "opens a connection (a warehouse or a Spark session)",
+    "limits": "sets the bounds on its own queries and files",
+}
+
+
+def _check_trust(user: dict, file: Path) -> None:
+    """A vga.toml found in the data folder may map columns and queries and
+    set the analysis; it may not open a connection or lift a bound
+    (:data:`YOURS_ONLY`). Refused in one line naming the route that works."""
+    for section, why in YOURS_ONLY.items():
+        given = user.get(section)
+        if given:
+            keys = ", ".join(sorted(given)) if isinstance(given, dict) else section
+            raise UsageError(
+                f"{file} came with the data folder and its [{section}] ({keys}) {why}: a data folder's vga.toml "
+                f"may map columns and queries, never that. If this file is yours, pass it as --config {file}; else "
+                f"put [{section}] in a vga.toml of your own and pass that with --config")
+
+
 def load_config(path: str | Path | None = None, data_dir: str | Path | None = None) -> dict:
     """The resolved configuration: defaults overlaid with ``path``.
 
-    Without ``path``, ``<data_dir>/vga.toml`` is used when it exists.
+    Without ``path``, ``<data_dir>/vga.toml`` is used when it exists. Such a
+    file came with the data, from whoever sent the folder: it may map
+    columns and queries but not open a connection or raise a bound
+    (:data:`YOURS_ONLY`; ``_trusted`` is false). A file named by ``path``
+    (``--config``) is the user's own and may hold every section.
     Unknown keys are an error (a typo must not silently change a run).
     """
     user: dict = {}
     file = None
+    trusted = True
     if path is None and data_dir is not None and (Path(data_dir) / "vga.toml").is_file():
         path = Path(data_dir) / "vga.toml"
+        trusted = False
     if path is not None:
         file = Path(path)
         if not file.is_file():
@@ -299,6 +336,8 @@ def load_config(path: str | Path | None = None, data_dir: str | Path | None = No
         if _depth(user) > MAX_NESTING:
             raise UsageError(f"configuration file {file} is nested more than {MAX_NESTING} levels deep, which no "
                              "setting of a vga.toml needs")
+    if not trusted:
+        _check_trust(user, file)
     sources = _check_sources(user.pop("sources", {}), str(file))
     config = _merge(DEFAULTS, user, "")
     # Free text a report shows (who runs the programme, what a mapping assumed, label names)
@@ -310,6 +349,7 @@ def load_config(path: str | Path | None = None, data_dir: str | Path | None = No
     _check_analysis(config, str(file))
     config["sources"] = sources
     config["_file"] = str(file) if file else None
+    config["_trusted"] = trusted
     return config
 
 
@@ -320,13 +360,9 @@ def config_notice(config: dict, given: str | Path | None) -> str | None:
     if given or not config.get("_file"):
         return None
     queries = bool(config.get("churn_labels")) or any("sql" in s for s in (config.get("sources") or {}).values())
-    notes = ["found in the data folder"]
+    notes = ["found in the data folder: it may map columns and queries, not open a connection"]
     if queries:
-        notes.append("its mapping queries run sandboxed: they read the data folder's files and nothing else")
-    section = config.get("warehouse") or {}
-    if section.get("url") or section.get("url_env"):
-        notes.append("it reads product events from the warehouse at "
-                     + (redact_url(section["url"]) if section.get("url") else f"${section['url_env']}"))
+        notes.append("its mapping queries read only the data folder's files they name, bounded in time and memory")
     return f"configuration: {config['_file']} ({'; '.join(notes)})"
 
 
@@ -361,55 +397,16 @@ def warehouse_url(config: dict) -> str:
     return ""
 
 
-#: Names of URL parameters that carry a secret (query string, or ``;key=value``
-#: in the path as Spark Connect writes them), matched without case.
-SECRET_PARAMETER = re.compile(
-    r"(pass(word|wd|phrase)?|pwd|secret|token|key|credential|auth|signature|sig|sas|session)", re.IGNORECASE)
-
-
 def url_secrets(url: str) -> list[str]:
-    """Every secret value in ``url``: the user-info password and each
-    parameter whose name says it is one (``?password=``, ``&sslpassword=``,
-    ``;token=``, ``private_key_passphrase``...), as written and decoded."""
-    from urllib.parse import unquote
-
-    if not url:
-        return []
-    found = []
-    parts = urlsplit(url)
-    try:
-        if parts.password:
-            found.append(parts.password)
-    except ValueError:
-        pass
-    for chunk in re.split(r"[?&;]", url.split("#")[0])[1:]:
-        name, sep, value = chunk.partition("=")
-        if sep and value and SECRET_PARAMETER.search(unquote(name)):
-            found.append(value)
-    found += [unquote(v) for v in found if unquote(v) != v]
-    return sorted({v for v in found if v}, key=len, reverse=True)
+    """Every secret value in ``url`` (a URL or a libpq connection string):
+    :func:`vga.credentials.secrets_in`."""
+    return secrets_in(url)
 
 
 def redact_url(url: str) -> str:
-    """``url`` with every secret (:func:`url_secrets`) replaced by ``***``
-    (for manifests and messages)."""
-    if not url:
-        return url
-    out = url
-    parts = urlsplit(url)
-    try:
-        password = parts.password
-    except ValueError:
-        password = None
-    if password is not None:
-        netloc = parts.netloc.rsplit("@", 1)
-        userinfo = netloc[0].split(":", 1)[0] + ":***"
-        out = urlunsplit(parts._replace(netloc=f"{userinfo}@{netloc[1]}"))
-
-    def hide(match):
-        return f"{match.group(1)}{match.group(2)}=***" if SECRET_PARAMETER.search(match.group(2)) else match.group(0)
-
-    return re.sub(r"([?&;])([^=&;#]+)=([^&;#]*)", hide, out)
+    """``url`` with every secret replaced by ``***`` (for manifests and
+    messages): :func:`vga.credentials.redact`."""
+    return redact(url)
 
 
 def redacted(config: dict) -> dict:
@@ -423,14 +420,12 @@ def redacted(config: dict) -> dict:
 
 def scrub(text: str, config: dict) -> str:
     """``text`` with every secret of the warehouse URL (if any) taken out:
-    the URL itself redacted, then each secret value wherever it stands."""
+    the URL itself redacted, then each secret value wherever it stands, and
+    any other URL password or ``password=`` left."""
     try:
         url = warehouse_url(config)
     except UsageError:
         url = ""
     if url:
         text = text.replace(url, redact_url(url))
-        for secret in url_secrets(url):
-            if len(secret) >= 3:  # a one- or two-character "secret" would blank ordinary text
-                text = text.replace(secret, "***")
-    return re.sub(r"(://[^:/@\s]+:)[^@/\s]+@", r"\1***@", text)
+    return scrub_secrets(text, secrets_in(url))

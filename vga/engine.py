@@ -140,6 +140,9 @@ def open_warehouse(url: str):
     warehouse folder. The session keeps time in UTC, as the data contract
     does. Any other URL goes to ``ibis.connect`` (PostgreSQL, Snowflake,
     BigQuery, Trino, Databricks...)."""
+    from .credentials import connectable
+
+    url = connectable(url)  # a password holding '/', '#', '?' or '@' percent-encoded for the driver
     parts = urlsplit(url)
     if parts.scheme != "pyspark":
         con = ibis.connect(url)

@@ -11,49 +11,106 @@ names, quarantine files, the manifest, summaries) goes through
 replaced by :data:`~vga.contract.REDACTED` (``[redacted]``), as personal
 values are in the quarantine files.
 
-What counts as a phone number: an optional ``+`` and country code, then
-groups of digits separated by spaces, dots, dashes or a bracketed area
-code, 9 to 15 digits in all. A date (``2026-09-30``), a time, an amount
-(``1,234,567``) or a run of digits without separators (an id) is not one.
+What counts as an e-mail address: text, ``@`` (or a full-width ``＠``, or
+`` [at] ``), then a domain, with or without a dot (``jane.doe@acme``).
+What counts as a phone number: 9 to 15 digits written as one, with an
+optional ``+`` or ``00`` and country code, a bracketed area code, and
+groups separated by spaces, dots, dashes or slashes (``+44 20 7946 0958``,
+``+15551234567``, ``00447946095812``, ``555/123/4567``, ``555 1234567``),
+or a run of 10 to 15 digits after a word that names a phone ("call",
+"tel", "mobile"...). Text is normalised (NFKC) first, so full-width
+digits and signs count. A date (``2026-09-30``), a time, an amount
+(``1,234,567``, ``1 234 567 890``) or a bare run of digits (an id) is
+not a phone number.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import pandas as pd
 
 from .contract import REDACTED
 
-EMAIL = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
-PHONE = re.compile(r"(?<![\w+.])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,5}\)[\s.-]?)?\d{1,6}(?:[\s.-]\d{1,8}){1,6}(?![\w.])")
+EMAIL = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)*", re.UNICODE)
+#: An address written to dodge a filter: "jane.doe [at] acme [dot] com".
+SPELLED_EMAIL = re.compile(r"[\w.+%-]+\s*[\[(]\s*at\s*[\])]\s*[\w-]+(?:\s*(?:\.|[\[(]\s*dot\s*[\])])\s*[\w-]+)+",
+                           re.IGNORECASE)
+#: A run of digits and separators that may be a phone number (checked by _is_phone).
+PHONE = re.compile(r"(?<![\w+.])(?:(?:\+|00)\s?\d{1,3}[\s./-]?)?(?:\(\d{1,5}\)[\s./-]?)?\d{1,15}"
+                   r"(?:(?:[\s./-]|\s?\(\d{1,5}\)\s?)\d{1,15}){0,7}(?![\w])")
+#: A word that says the number after it is a phone's.
+PHONE_WORD = re.compile(r"(?:phone|tel|telephone|call|mobile|mob|cell|fax|whatsapp|sms|ph)\.?\s*[:#]?\s*$",
+                        re.IGNORECASE)
 _DATE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$")
 #: Columns that are keys or personal identity, handled by their own rules, never masked.
 KEEP = {"account_id", "user_id", "ticket_id", "fix_id", "respondent_id", "user_email", "email", "domain",
         "source_row", "source_file"}
+#: Text worth a closer look: an at sign of any width, text that NFKC may change, or nine digits.
+_LOOK = re.compile(r"[@＠﹫]|[^\x00-\x7f]|\[\s*at\s*\]|\(\s*at\s*\)|(?:\d\D*){9}", re.IGNORECASE)
 
 
-def _phone(match: re.Match) -> str:
-    text = match.group(0)
+def _is_phone(text: str, before: str) -> bool:
+    """Whether a :data:`PHONE` match is a phone number (see the module docstring)."""
     digits = sum(c.isdigit() for c in text)
     if not 9 <= digits <= 15 or _DATE.search(text.strip()):
-        return text
+        return False
     groups = re.findall(r"\d+", text)
-    if not text.startswith("+") and "(" not in text and len(groups) < 3 and not groups[0].startswith("0"):
-        return text  # two groups of digits ("2024 2025", "10 000"): a number, unless with a trunk prefix 0
-    return REDACTED
+    international = text.startswith(("+", "00"))
+    if len(groups) == 1:  # digits only: an id, unless marked as a phone's
+        return (text.startswith("+") or (text.startswith("00") and digits >= 11)
+                or (digits >= 10 and bool(PHONE_WORD.search(before))))
+    if international or "(" in text:
+        return True
+    separators = set(re.findall(r"[^\d]+", text))
+    if len(groups) == 2:  # "555 1234567" or a trunk prefix "020 79460958"; not "2024 2025" or "10 000"
+        return groups[0].startswith("0") or (2 <= len(groups[0]) <= 5 and 6 <= len(groups[1]) <= 8)
+    amount = (len(separators) == 1 and separators <= {" ", ".", "\u00a0", "\u202f"} and len(groups[0]) <= 3
+              and all(len(g) == 3 for g in groups[1:]))
+    return not amount
+
+
+def _mask_phones(text: str) -> str:
+    out, pos = [], 0
+    while True:
+        match = PHONE.search(text, pos)
+        if match is None:
+            break
+        if _is_phone(match.group(0), text[max(0, match.start() - 20):match.start()]):
+            out += [text[pos:match.start()], REDACTED]
+            pos = match.end()
+        else:  # not one number as a whole; its tail may be one (a date, then a phone number)
+            cut = re.search(r"[\s./-]", match.group(0))
+            stop = match.start() + (cut.end() if cut else len(match.group(0)))
+            out.append(text[pos:stop])
+            pos = stop
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _mask(value: str) -> str:
+    if "@" in value:
+        value = EMAIL.sub(REDACTED, value)
+    if "at" in value.lower():
+        value = SPELLED_EMAIL.sub(REDACTED, value)
+    if sum(c.isdigit() for c in value) >= 9:
+        value = _mask_phones(value)
+    return value
 
 
 def mask_contacts(value):
     """``value`` with every e-mail address and phone number replaced by
-    ``[redacted]``; anything but text is returned as it is."""
-    if not isinstance(value, str) or not value:
+    ``[redacted]``; anything but text is returned as it is. Text holding
+    one in its NFKC form (full-width signs and digits) is returned in
+    that form, masked."""
+    if not isinstance(value, str) or not value or not _LOOK.search(value):
         return value
-    if "@" in value:
-        value = EMAIL.sub(REDACTED, value)
-    if sum(c.isdigit() for c in value) >= 9:
-        value = PHONE.sub(_phone, value)
-    return value
+    if value.isascii():
+        return _mask(value)
+    normal = unicodedata.normalize("NFKC", value)
+    masked = _mask(normal)
+    return masked if masked != normal else value
 
 
 def mask_frame(frame: pd.DataFrame, keep: set[str] = KEEP) -> pd.DataFrame:
@@ -66,7 +123,7 @@ def mask_frame(frame: pd.DataFrame, keep: set[str] = KEEP) -> pd.DataFrame:
                                   or pd.api.types.is_string_dtype(frame[column])):
             continue
         values = frame[column]
-        has_text = values.map(lambda v: isinstance(v, str) and ("@" in v or sum(c.isdigit() for c in v) >= 9))
+        has_text = values.map(lambda v: isinstance(v, str) and _LOOK.search(v) is not None)
         if not has_text.any():
             continue
         if out is frame:

@@ -32,7 +32,7 @@ from . import messages as msg
 from .event_rules import FILE_RESERVED, LOOKUPS, lookups, reserved_name_message
 from .event_rules import verdict as rules_verdict
 from .files import SqlSource, csv_scan, execute_scan, missing_required_message
-from .sandbox import check_query, confine, restrict
+from .sandbox import bounded, query_failure, restrict
 
 _lit = msg.sql_literal
 
@@ -41,7 +41,11 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def connect_for_events(work_dir: Path, memory_limit: str = "3GB") -> duckdb.DuckDBPyConnection:
+#: DuckDB's memory for validating events; past it, it spills to the run's work folder.
+EVENTS_MEMORY = "3GB"
+
+
+def connect_for_events(work_dir: Path, memory_limit: str = EVENTS_MEMORY) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     con.execute(f"SET memory_limit = {_lit(memory_limit)}")
@@ -55,12 +59,13 @@ def _raw_relation(con, path, options: dict | None = None) -> tuple[str, list[str
     ``path`` is a file, a folder of Parquet files or a
     :class:`~vga.load.files.SqlSource` (a mapping query, run here by DuckDB
     out of core like a file scan; ``source_row`` is the row of its result)."""
-    if isinstance(path, SqlSource):  # checked and confined to the data folder by validate_events
-        probe = f"({path.sql.strip().rstrip(';')})"
+    if isinstance(path, SqlSource):  # confined to the data folder, and the connection restricted, by validate_events
+        probe = f"({path.confined.sql})"
         try:
-            columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {probe}").fetchall()]
+            columns = [r[0] for r in bounded(con, lambda: con.execute(f"DESCRIBE SELECT * FROM {probe}").fetchall(),
+                                              path.where(), path.limits.query_seconds)]
         except duckdb.Error as exc:
-            raise DataError(f"{path.where()}: the query failed: {str(exc).strip().splitlines()[0]}") from None
+            raise query_failure(path.where(), exc, path.limits) from None
         text_cols = ", ".join(f"trim(coalesce(CAST({_q(c)} AS VARCHAR), '')) AS {_q(c)}" for c in columns)
         return f"SELECT {text_cols}, row_number() OVER () AS source_row FROM {probe}", columns, False
     if path.is_dir():
@@ -131,10 +136,10 @@ def validate_events(
     con = connect_for_events(work_dir)
     accepted_path = accepted_path or work_dir / "usage_events.parquet"
     if isinstance(path, SqlSource):  # a query from configuration: it reads the data folder and nothing else
-        check_query(path.sql, path.where())
         writes = (accepted_path,) + ((identity[0],) if identity is not None else ())
-        restrict(con, path.data_dir, confine(path.sql, path.data_dir, path.where()), writes=writes,
-                 folders=(work_dir / "duckdb-spill",))
+        # Events are many: the query spills to vga's own folder past the events' memory bound.
+        restrict(con, path.confined, path.limits, writes=writes, folders=(work_dir / "duckdb-spill",),
+                 memory=EVENTS_MEMORY)
     spec = source_spec(config, "usage_events")
     raw_sql, raw_columns, folder = _raw_relation(con, path, spec)
     mapping = spec.get("columns", {})
@@ -165,7 +170,14 @@ def validate_events(
                            offsets_to_utc=True)
     extra_source = ", source_file" if folder else ""
     # DuckDB reads every row here: a malformed line of an event file is a DataError
-    execute_scan(con, path, f"CREATE TEMP TABLE verdict AS {ibis.to_sql(judged, dialect='duckdb')}")
+    judging = f"CREATE TEMP TABLE verdict AS {ibis.to_sql(judged, dialect='duckdb')}"
+    if isinstance(path, SqlSource):  # a mapping query runs here: bounded in time, and stopped by Ctrl-C
+        try:
+            bounded(con, lambda: con.execute(judging), path.where(), path.limits.query_seconds)
+        except duckdb.Error as exc:
+            raise query_failure(path.where(), exc, path.limits) from None
+    else:
+        execute_scan(con, path, judging)
     if source_file is not None:
         extra_source = f", {_lit(source_file)} AS source_file"
     user_out = col["user_id"]

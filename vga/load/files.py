@@ -16,6 +16,8 @@ import io
 import math
 import re
 import sys
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +27,7 @@ import pandas as pd
 from ..config import source_spec
 from ..contract import TABLES
 from ..errors import DataError, UsageError
+from ..limits import Limits, limits_of, size
 from . import messages as msg
 
 EXTENSIONS = ("csv", "parquet", "xlsx")
@@ -42,11 +45,19 @@ class SqlSource:
     """A contract table built by a DuckDB query over the data folder's files
     (``[sources.<table>] sql``): one table from several files, one file into
     several tables, derived columns, filters, constants. What the query
-    returns goes through the contract's rules like any file."""
+    returns goes through the contract's rules like any file.
 
-    def __init__(self, data_dir: Path, table: str, sql: str, config_file: str | None):
+    The query is confined as it is found (:func:`vga.load.sandbox.confine`):
+    a query that would read outside the data folder is refused before any
+    file is read, and :attr:`files` are the files it reads, resolved."""
+
+    def __init__(self, data_dir: Path, table: str, sql: str, config_file: str | None, limits: Limits = Limits()):
+        from .sandbox import confine
+
         self.data_dir, self.table, self.sql, self.config_file = Path(data_dir), table, sql, config_file
         self.name = f"[sources.{table}] sql"
+        self.limits = limits
+        self.confined = confine(sql, self.data_dir, self.where(), limits)
 
     def __str__(self) -> str:
         return f"{self.name} in {self.config_file or 'the configuration'}"
@@ -56,8 +67,8 @@ class SqlSource:
 
     @property
     def files(self) -> list[Path]:
-        """The data folder's files the query names (their sha256 go in the manifest)."""
-        return sorted(p for p in self.data_dir.rglob("*") if p.is_file() and p.name in self.sql)
+        """The files the query reads, resolved (their sha256 go in the manifest)."""
+        return list(self.confined.files)
 
     def where(self) -> str:
         """'vga.toml line 12' for the query's first line, for messages."""
@@ -72,12 +83,14 @@ class SqlSource:
 
 
 def read_sql_table(source: SqlSource) -> pd.DataFrame:
-    """Run a ``sql`` source with DuckDB, file names relative to the data
-    folder, and return its rows as text (like :func:`read_text_table`), with
-    ``source_row`` the 1-based row of the query's result."""
-    from .sandbox import run_query
+    """Run a ``sql`` source with DuckDB, sandboxed and bounded
+    (:mod:`vga.load.sandbox`), and return its rows as text (like
+    :func:`read_text_table`), with ``source_row`` the 1-based row of the
+    query's result."""
+    from .sandbox import run_confined
 
-    typed = run_query(source.sql, source.data_dir, source.where())
+    typed = run_confined(source.confined, source.limits)
+    check_cells(Path(source.where()), _texts(typed), source.limits)
     names = _column_names(Path(source.where()), [str(c) for c in typed.columns])
     frame = pd.DataFrame({n: _arrow_column_to_text(typed.iloc[:, i]) for i, n in enumerate(names)},
                          index=typed.index)
@@ -89,6 +102,12 @@ def read_sql_table(source: SqlSource) -> pd.DataFrame:
                                     if not (pd.api.types.is_object_dtype(typed.dtypes.iloc[i])
                                             or pd.api.types.is_string_dtype(typed.dtypes.iloc[i]))]
     return frame
+
+
+def _texts(frame: pd.DataFrame) -> pd.DataFrame:
+    """The text columns of ``frame``."""
+    return frame[[c for c in frame.columns if pd.api.types.is_object_dtype(frame[c])
+                  or pd.api.types.is_string_dtype(frame[c])]]
 
 
 def outside_of(path: Path, data_dir: Path) -> Path | None:
@@ -120,7 +139,7 @@ def find_sources(data_dir: Path, config: dict, allow_outside: bool = False) -> d
     for name, table in TABLES.items():
         query = source_spec(config, name).get("sql")
         if query:
-            found[name] = SqlSource(data_dir, name, query, config.get("_file"))
+            found[name] = SqlSource(data_dir, name, query, config.get("_file"), limits_of(config))
             continue
         configured = source_spec(config, name).get("path")
         if configured:
@@ -267,12 +286,11 @@ def check_not_empty(path: Path, table: str) -> None:
             raise DataError(_empty_message(f, table))
 
 
-# Bounds: a file from elsewhere must not keep a run busy for hours or fill memory.
+# Bounds: a file from elsewhere must not keep a run busy for hours or fill
+# memory (vga.limits: each bound, and how the user's own vga.toml raises it).
 
 #: Columns a table may have (the contract's tables have about twenty).
 MAX_COLUMNS = 1000
-#: What a workbook may expand to when unzipped (its sheets and shared strings), in bytes.
-MAX_WORKBOOK_BYTES = 256 * 1024 * 1024
 
 
 def _too_wide(path, table: str | None, columns: int) -> DataError:
@@ -280,10 +298,20 @@ def _too_wide(path, table: str | None, columns: int) -> DataError:
                      f"only the columns {table or 'the table'} needs")
 
 
-def check_bounds(path: Path, table: str | None, options: dict) -> None:
-    """Refuse, before reading it, a file wider than :data:`MAX_COLUMNS` or
-    a workbook that would expand past :data:`MAX_WORKBOOK_BYTES`."""
+def _raise_it(setting: str) -> str:
+    return f"or raise [limits] {setting} in a vga.toml of your own (--config)"
+
+
+def check_bounds(path: Path, table: str | None, options: dict, limits: Limits = Limits()) -> None:
+    """Refuse, before reading it, a file larger than ``limits.file_bytes``,
+    wider than :data:`MAX_COLUMNS`, or a workbook that would expand past
+    ``limits.workbook_bytes`` (every part of its archive counted, wherever
+    it lies: a workbook's parts may be named anything)."""
     suffix = path.suffix.lower()
+    if path.stat().st_size > limits.file_bytes:
+        raise DataError(f"{path}: {size(path.stat().st_size)}, more than the {size(limits.file_bytes)} vga reads "
+                        f"into memory for one table; export only the rows and columns {table or 'the table'} needs, "
+                        + _raise_it("file_bytes"))
     if suffix == ".csv":
         with open(path, "rb") as fh:
             first = fh.read(4 * 1024 * 1024).split(b"\n", 1)[0]
@@ -303,23 +331,41 @@ def check_bounds(path: Path, table: str | None, options: dict) -> None:
 
         try:
             with zipfile.ZipFile(path) as z:
-                size = sum(i.file_size for i in z.infolist() if i.filename.startswith("xl/"))
-        except zipfile.BadZipFile:
+                # Every part: openpyxl follows the archive's relationships, which may name parts anywhere.
+                expanded = sum(i.file_size for i in z.infolist())
+        except (zipfile.BadZipFile, OSError, ValueError):
             return  # not a workbook: the reader says so
-        if size > MAX_WORKBOOK_BYTES:
-            raise DataError(f"{path}: the workbook would expand to {size / 2**20:,.0f} MiB, more than the "
-                            f"{MAX_WORKBOOK_BYTES / 2**20:,.0f} MiB vga reads from a workbook; export the table as "
-                            "CSV or Parquet")
+        if expanded > limits.workbook_bytes:
+            raise DataError(f"{path}: the workbook would expand to {expanded / 2**20:,.0f} MiB, more than the "
+                            f"{limits.workbook_bytes / 2**20:,.0f} MiB vga reads from a workbook; export the table "
+                            "as CSV or Parquet, " + _raise_it("workbook_bytes"))
+
+
+def check_cells(path, frame: pd.DataFrame, limits: Limits = Limits(), first_row: int = 1) -> None:
+    """Refuse a text cell of ``frame`` longer than ``limits.cell_bytes``
+    characters, naming its row (``first_row`` for the frame's first) and column."""
+    for column in frame.columns:
+        if column == "source_row" or not (pd.api.types.is_object_dtype(frame[column])
+                                          or pd.api.types.is_string_dtype(frame[column])):
+            continue
+        lengths = frame[column].map(lambda v: len(v) if isinstance(v, (str, bytes)) else 0)
+        if len(lengths) and lengths.max() > limits.cell_bytes:
+            at = int(np.argmax(lengths.to_numpy()))
+            raise DataError(f"{path}: row {at + first_row}, column '{msg.shown(None, column, 80)}': a value of "
+                            f"{lengths.iloc[at]:,} characters, more than the {size(limits.cell_bytes)} a cell may "
+                            "hold; shorten it in the export, " + _raise_it("cell_bytes"))
 
 
 # Reading one file.
 
-def read_table(path, table: str | None = None, options: dict | None = None) -> RawTable:
+def read_table(path, table: str | None = None, options: dict | None = None, limits: Limits = Limits()) -> RawTable:
     """Read one source (a file or a ``sql`` source) as text, see :class:`RawTable`.
 
     ``options`` are the ``[sources.<table>]`` settings; ``encoding`` and
     ``delimiter`` apply to CSV files. An unreadable file is a
-    :class:`DataError` naming the file (and the row, where there is one).
+    :class:`DataError` naming the file (and the row, where there is one);
+    so is a file past a bound of ``limits`` (:func:`check_bounds`,
+    :func:`check_cells`).
     """
     if isinstance(path, SqlSource):
         frame = read_sql_table(path)
@@ -335,10 +381,10 @@ def read_table(path, table: str | None = None, options: dict | None = None) -> R
     if suffix == ".csv":  # settings first: a bad setting is the configuration's fault, not the file's
         encoding, delimiter = text_encoding(table or "<table>", options), csv_delimiter(table or "<table>", options)
     if path.is_file():
-        check_bounds(path, table, options)
+        check_bounds(path, table, options, limits)
     try:
         if suffix == ".csv":
-            raw = _read_csv(path, table, encoding, delimiter)
+            raw = _read_csv(path, table, encoding, delimiter, limits)
         elif suffix == ".parquet":
             raw = _read_parquet(path)
         elif suffix == ".xlsx":
@@ -350,7 +396,9 @@ def read_table(path, table: str | None = None, options: dict | None = None) -> R
     except Exception as exc:  # any reader failure: one clear message
         kind = suffix.lstrip(".") or "a table"
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        raise DataError(f"{path}: cannot be read as {kind} ({type(exc).__name__}: {detail})") from None
+        raise DataError(f"{path}: cannot be read as {kind} ({type(exc).__name__}: {detail[:300]})") from None
+    if suffix != ".csv":  # the CSV reader bounds its cells as it reads
+        check_cells(path, raw.frame, limits)
     raw.frame.insert(0, "source_row", np.arange(1, len(raw.frame) + 1, dtype=np.int64))
     raw.frame = raw.frame.reset_index(drop=True)
     return raw
@@ -371,7 +419,20 @@ def _text_frame(names: list[str], rows: list[list[str]]) -> pd.DataFrame:
 # CSV: decoded here (so an undecodable byte is found and named), split by
 # Python's csv module (every record, however ragged, is seen).
 
-csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # very long cells are values, not errors
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # long cells are bounded per file, by _field_limit
+_FIELD_LIMIT = threading.Lock()
+
+
+@contextmanager
+def _field_limit(characters: int):
+    """Python's csv module bounds a cell for the whole process: set it for
+    one file at a time."""
+    with _FIELD_LIMIT:
+        before = csv.field_size_limit(min(sys.maxsize, 2**31 - 1, characters))
+        try:
+            yield
+        finally:
+            csv.field_size_limit(before)
 
 _MARK = "\ue000"  # stands for an undecodable byte while locating it
 
@@ -429,19 +490,30 @@ def _undecodable_message(path: Path, data: bytes, codec: str, exc: UnicodeDecode
     return f"{path}: {where} holds byte {byte}, which is not {label} text; {hint}"
 
 
-def _read_csv(path: Path, table: str | None, encoding: str, delimiter: str) -> RawTable:
+def _read_csv(path: Path, table: str | None, encoding: str, delimiter: str, limits: Limits = Limits()) -> RawTable:
     text = _decode(path, path.read_bytes(), encoding, delimiter, table)
     reader = _csv_reader(text, delimiter)
     header, rows, first_lines, previous = None, [], [], 0
-    for record in reader:
-        start, previous = previous + 1, reader.line_num
-        if not record:  # a blank line is not a record
-            continue
-        if header is None:
-            header = record
-            continue
-        rows.append(record)
-        first_lines.append(start)
+    with _field_limit(limits.cell_bytes):
+        try:
+            for record in reader:
+                start, previous = previous + 1, reader.line_num
+                if not record:  # a blank line is not a record
+                    continue
+                if header is None:
+                    header = record
+                    continue
+                rows.append(record)
+                first_lines.append(start)
+        except csv.Error as exc:
+            if "field larger than field limit" not in str(exc):
+                raise
+            long = _long_field(text, previous, delimiter, limits.cell_bytes)
+            column = (f", column '{msg.shown(None, header[long], 80)}'"
+                      if header is not None and long is not None and long < len(header) else "")
+            where = f"row {len(rows) + 1} (line {previous + 1}){column}" if header is not None else "the header row"
+            raise DataError(f"{path}: {where}: a value of more than {size(limits.cell_bytes)}, the most a cell may "
+                            "hold; shorten it in the export, " + _raise_it("cell_bytes")) from None
     if header is None:
         raise DataError(_empty_message(path, table, "the file holds no header row"))
     if rows and any("\n" in cell or "\r" in cell for cell in rows[-1]):
@@ -460,6 +532,17 @@ def _read_csv(path: Path, table: str | None, encoding: str, delimiter: str) -> R
             malformed[i] = msg.field_count(len(record), width, [])
         rows[i] = [cell.strip() for cell in record] + [""] * (width - len(record))
     return RawTable(_text_frame(names, rows), malformed=malformed)
+
+
+def _long_field(text: str, after_line: int, delimiter: str, limit: int) -> int | None:
+    """Which field of the record starting after line ``after_line`` is
+    longer than ``limit`` (read once more without the bound, that record only)."""
+    lines = io.StringIO(text, newline="")
+    for _ in range(after_line):
+        lines.readline()
+    with _field_limit(2**31 - 1):
+        record = next(_csv_reader(lines.read(), delimiter), [])
+    return next((i for i, cell in enumerate(record) if len(cell) > limit), None)
 
 
 def _check_closed(path: Path, text: str, delimiter: str, first_line: int, row: int) -> None:
@@ -594,22 +677,42 @@ def _cell_text(value) -> tuple[str, bool]:
     return str(value).strip(), True
 
 
-def _sheet_rows(path: Path, data_only: bool) -> tuple[list[tuple], set[tuple[int, int]]]:
-    """The first sheet's values, and where a cell is written but holds no
-    value (with ``data_only``: a formula with no saved result, or a styled
-    empty cell)."""
+def _sheet_rows(path: Path, data_only: bool, sheet: str | None = None) -> tuple[list[tuple], set[tuple[int, int]]]:
+    """A sheet's values (the first sheet, or the one named ``sheet``), and
+    where a cell is written but holds no value (with ``data_only``: a
+    formula with no saved result, or a styled empty cell)."""
     import openpyxl
     from openpyxl.cell.read_only import EmptyCell
 
     book = openpyxl.load_workbook(path, read_only=True, data_only=data_only)
     rows, unsaved = [], set()
     try:
-        for i, row in enumerate(book.worksheets[0].iter_rows() if book.worksheets else []):
+        if sheet is not None and sheet not in book.sheetnames:
+            shown = ", ".join(repr(n[:40]) for n in book.sheetnames[:20])
+            raise DataError(f"{path}: no sheet named {sheet[:80]!r}; its sheets: {shown}")
+        chosen = book[sheet] if sheet is not None else (book.worksheets[0] if book.worksheets else None)
+        for i, row in enumerate(chosen.iter_rows() if chosen is not None else []):
             rows.append(tuple(c.value for c in row))
             unsaved.update((i, j) for j, c in enumerate(row) if c.value is None and not isinstance(c, EmptyCell))
     finally:
         book.close()
     return rows, unsaved
+
+
+def read_sheet_text(path: Path, sheet: str | None = None, header: bool = True) -> pd.DataFrame:
+    """One sheet of a workbook as text (for a mapping query's ``read_xlsx``):
+    the first non-empty row names the columns (``header``; else
+    ``column1``, ``column2``...), every cell is its text, empty rows are not
+    records. Formulas give their saved result."""
+    values, _ = _sheet_rows(path, data_only=True, sheet=sheet)
+    kept = [r for r in values if any(_cell_text(v)[0] for v in r)]
+    width = max((len(r) for r in kept), default=0)
+    cells = [[_cell_text(v)[0] for v in r] + [""] * (width - len(r)) for r in kept]
+    if header and cells:
+        names, cells = _column_names(path, cells[0]), cells[1:]
+    else:
+        names = [f"column{j + 1}" for j in range(width)]
+    return _text_frame(names, cells)
 
 
 def _read_xlsx(path: Path, table: str | None) -> RawTable:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import DataError
+from ..limits import limits_of
 
 
 def label_line(config: dict, label: str) -> str:
@@ -43,7 +44,7 @@ def read_churn_labels(data_dir: Path, config: dict, account_ids: set[str]) -> pd
     frames = []
     for label, query in queries.items():
         # Each query checked and run sandboxed: it reads the data folder and nothing else.
-        result = run_query(query, Path(data_dir), label_line(config, label))
+        result = run_query(query, Path(data_dir), label_line(config, label), limits_of(config))
         if "account_id" not in result.columns:
             raise DataError(f"{label_line(config, label)}: the query returns no account_id column "
                             f"(it returns {', '.join(map(str, result.columns)) or 'no columns'})")

@@ -25,6 +25,7 @@ from ..config import source_spec
 from ..contract import PERSONAL_COLUMNS, REDACTED, TABLES, Table, derived_outcome
 from ..errors import DataError
 from . import messages as msg
+from ..limits import limits_of
 from .files import RawTable, SqlSource, missing_required_message, read_table
 from .outcome import TableLoad
 from .parse import parse_column_with_hints
@@ -180,7 +181,7 @@ def stage_table(name: str, path: Path, config: dict) -> Staged:
     """Read ``path`` and apply the value checks, table rules and row rules."""
     table = TABLES[name]
     options = source_spec(config, name)
-    source = read_table(path, name, options)
+    source = read_table(path, name, options, limits_of(config))
     raw = source.frame
     mapping = options.get("columns", {})  # contract name -> name in the file
     text, origin = _contract_columns(name, path, raw, mapping)

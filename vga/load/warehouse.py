@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import ibis
 import pandas as pd
 
-from ..config import redact_url, source_spec, warehouse_url
+from ..config import redact_url, scrub, source_spec, warehouse_url
+from ..credentials import is_connection_string, parse_url
 from ..engine import keep, lookup_tables, open_warehouse
 from ..privacy import mask_contacts
 from ..contract import PERSONAL_COLUMNS, REDACTED, TABLES
@@ -38,28 +38,35 @@ TEMPORARY_REFUSED = ("the warehouse refused vga a temporary table, where a run k
 
 def connect(config: dict):
     """Connect to the configured warehouse, failing at once with host and
-    port when it cannot be reached (never with the password)."""
+    port when it cannot be reached (never with the password: any message of
+    the driver is scrubbed of every secret of the URL, in whatever form the
+    URL holds it)."""
     url = warehouse_url(config)
-    parts = urlsplit(url)
+    if is_connection_string(url):
+        raise UsageError("[warehouse] url is a libpq connection string (key=value pairs), not a URL; write it as "
+                         "postgresql://user@host:5432/database and give the password in an environment variable "
+                         "named by [warehouse] url_env, or in PGPASSWORD")
+    parts = parse_url(url)
+    if parts is None:
+        raise UsageError("[warehouse] url is not a URL (scheme://user@host/database); check [warehouse] url in your "
+                         "vga.toml, or the variable named by url_env")
     where = f"{parts.hostname or 'localhost'}:{parts.port or ''}".rstrip(":")
-    if parts.hostname:
+    if parts.hostname and parts.scheme != "pyspark":
         try:
             socket.create_connection((parts.hostname, parts.port or 5432), timeout=CONNECT_TIMEOUT_SECONDS).close()
-        except OSError as exc:
+        except (OSError, UnicodeError) as exc:
             raise DataError(
-                f"the warehouse at {where} cannot be reached ({exc.strerror or exc}); check [warehouse] url "
-                "in vga.toml (or the variable named by url_env), the network, and that the server runs"
+                f"the warehouse at {where} cannot be reached ({scrub(str(getattr(exc, 'strerror', None) or exc), config)}); "
+                "check [warehouse] url in vga.toml (or the variable named by url_env), the network, and that the "
+                "server runs"
             ) from None
     try:
         return open_warehouse(url)
     except UsageError:
         raise
-    except Exception as exc:  # the driver's own message, with any password taken out
-        text = str(exc).replace(url, redact_url(url)).splitlines()[0] if str(exc) else type(exc).__name__
-        password = parts.password
-        if password:
-            text = text.replace(password, "***")
-        raise DataError(f"the warehouse at {where} refused the connection: {text}") from None
+    except Exception as exc:  # the driver's own message, with every secret taken out
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"the warehouse at {where} refused the connection: {scrub(text, config)[:300]}") from None
 
 
 def validate_warehouse_events(config: dict, accounts: pd.DataFrame, users: pd.DataFrame | None, con=None):

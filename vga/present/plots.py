@@ -1,14 +1,24 @@
 """Figures for the report. Each draws the frame it is given on an Axes and
-returns it; none calls ``plt.show()`` or reads files."""
+returns it; none calls ``plt.show()`` or reads files.
+
+Names from the data (a segment, a CSM, a feature) are text, never
+mathtext: with ``text.parse_math`` off, a ``$`` in a name is drawn as a
+dollar sign, and a name such as ``Mid$\\fakecmd$Market`` cannot stop a chart.
+An analyst who wants mathtext in a chart of their own passes
+``parse_math=True`` to that text.
+"""
 
 from __future__ import annotations
 
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
 
 from ..analysis.quadrant import QUADRANTS
+
+matplotlib.rcParams["text.parse_math"] = False
 
 QUADRANT_COLORS = {
     "Champions": "#2e7d32",

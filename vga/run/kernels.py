@@ -194,8 +194,9 @@ def execute(jobs: list[tuple[str, Path, Path]], parameters: dict, pool: KernelPo
                 _renumber(target)
                 return name, time.perf_counter() - t0
             except papermill.PapermillExecutionError as exc:  # the notebook's own error: no second try
+                detail = next((line.strip() for line in str(exc.evalue).splitlines() if line.strip()), "no detail")
                 raise VgaError(
-                    f"notebook {name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}; "
+                    f"notebook {name} failed in cell {exc.exec_count}: {exc.ename}: {detail[:300]}; "
                     f"the executed notebook is kept at {target} until the next run; earlier reports are untouched"
                 ) from None
             except Exception as exc:  # a cell past the time limit, a kernel that died

@@ -288,13 +288,20 @@ def glossary_section() -> str:
             "</section>")
 
 
+#: Elements that run code, load or navigate by being there, whatever their attributes.
+ACTIVE_ELEMENTS = {"script", "iframe", "frame", "frameset", "object", "embed", "applet", "base", "form", "link",
+                   "portal", "noscript", "template"}
+
+
 def network_references(text: str) -> list[str]:
     """Every place in an HTML page that would load something from the
-    network (or leave the page): a tag attribute holding a URL other than
-    an embedded ``data:`` one or an anchor, and CSS ``url(...)`` or
-    ``@import`` in a ``<style>`` element or a ``style`` attribute. Text is
-    not looked at: data shown as text (escaped) loads nothing, whatever
-    words it holds."""
+    network, run code or leave the page: an element of
+    :data:`ACTIVE_ELEMENTS` (``<script>``, ``<iframe>``, ``<base>``...), a
+    ``<meta http-equiv>`` (a refresh navigates away), an event handler
+    attribute (``onload=``), a tag attribute holding a URL other than an
+    embedded ``data:`` one or an anchor, and CSS ``url(...)`` or ``@import``
+    in a ``<style>`` element or a ``style`` attribute. Text is not looked
+    at: data shown as text (escaped) loads nothing, whatever words it holds."""
     from html.parser import HTMLParser
 
     found: list[str] = []
@@ -304,6 +311,10 @@ def network_references(text: str) -> list[str]:
 
         def handle_starttag(self, tag, attrs):
             self.in_style = tag == "style"
+            if tag in ACTIVE_ELEMENTS:
+                found.append(f"<{tag}>")
+            if tag == "meta" and any(name == "http-equiv" for name, _ in attrs):
+                found.append("<meta http-equiv>")
             for name, value in attrs:
                 if value is None:
                     continue
@@ -329,6 +340,51 @@ def network_references(text: str) -> list[str]:
     return found
 
 
+#: What the notebooks' Markdown may become in the report (an allow-list): text,
+#: headings, lists, tables, emphasis, code, links within the page and embedded images.
+MARKDOWN_TAGS = {"a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl", "dt", "em", "h1",
+                 "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre", "s", "small", "span",
+                 "strong", "sub", "summary", "sup", "table", "tbody", "td", "th", "thead", "tr", "ul"}
+MARKDOWN_ATTRIBUTES = {"*": {"class", "id", "title"}, "a": {"href"}, "img": {"src", "alt"}, "td": {"align"},
+                       "th": {"align"}, "ol": {"start"}}
+
+
+def _page_url(tag: str, attribute: str, value: str) -> str | None:
+    """Keep a URL only when it stays in the page: an anchor, an embedded image."""
+    if attribute in ("href", "src"):
+        url = value.strip().lower()
+        return value if url.startswith("#") or (attribute == "src" and url.startswith("data:image/")) else None
+    return value
+
+
+def sanitise_markdown(rendered: str) -> str:
+    """A Markdown cell's HTML through an allow-list (nh3): no script,
+    style, meta refresh, base, frame, form or event handler, no link or
+    image that leaves the page; the text stays."""
+    import nh3
+
+    return nh3.clean(rendered, tags=MARKDOWN_TAGS, attributes=MARKDOWN_ATTRIBUTES, url_schemes={"data"},
+                     attribute_filter=_page_url, link_rel=None, strip_comments=True)
+
+
+def _exporter():
+    """nbconvert's HTML exporter, without code, its Markdown sanitised."""
+    from jinja2 import pass_context
+    from nbconvert import HTMLExporter
+
+    class Sanitised(HTMLExporter):
+        @pass_context
+        def markdown2html(self, context, source):
+            return sanitise_markdown(super().markdown2html(context, source))
+
+    exporter = Sanitised(template_name="basic")
+    exporter.exclude_input = True
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    exporter.exclude_raw = True  # a raw cell would reach the page unread
+    return exporter
+
+
 def build_report(notebooks: list[tuple[str, Path]], out: Path, *, title: str, subtitle: str,
                  warnings: list[str] = (), missing: list[str] = ()) -> Path:
     """Render executed notebooks into one self-contained HTML file.
@@ -338,12 +394,7 @@ def build_report(notebooks: list[tuple[str, Path]], out: Path, *, title: str, su
     that have no section (said at the top, not hidden). Code is left out; images are embedded
     as data URIs; nothing is loaded from the network (checked).
     """
-    from nbconvert import HTMLExporter
-
-    exporter = HTMLExporter(template_name="basic")
-    exporter.exclude_input = True
-    exporter.exclude_input_prompt = True
-    exporter.exclude_output_prompt = True
+    exporter = _exporter()
     sections, toc = [], []
     for i, (name, path) in enumerate(notebooks, start=1):
         nb = _strip_for_report(nbformat.read(path, as_version=4))

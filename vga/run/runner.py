@@ -42,7 +42,7 @@ from . import folder, pipeline
 from .folder import STORE_DIR
 from .manifest import write_manifest
 from .progress import Progress, say, table_line
-from .series import find_series, package_notebooks
+from .series import find_series, package_notebooks, passed_over
 
 WORK = "_work"
 #: Notebooks executed at once (each in its own kernel); VGA_NOTEBOOK_WORKERS overrides.
@@ -113,7 +113,8 @@ def run_period(
     data_dir = Path(data_dir).resolve()
     out = Path(out).resolve()
     config = load_config(config_path, data_dir)
-    series, local = find_series(notebooks)
+    series, local = find_series(notebooks, data_dir=data_dir)
+    skipped = passed_over(None, data_dir) if notebooks is None else None
     if not data_dir.is_dir():
         find_sources(data_dir, config)  # says so, before the reports folder is touched
     lock = store_lock = None
@@ -131,6 +132,9 @@ def run_period(
         if local:
             say(f"[vga] notebooks: {len(local)} of {len(series)} from {series[local[0]].parent} (your copy), "
                 + ("the rest from the package" if len(local) < len(series) else "none from the package"), quiet)
+        elif skipped is not None:
+            say(f"[vga] notebooks: all {len(series)} from the package; {skipped} lies inside the data folder, and "
+                "notebooks that come with data are never run (pass --notebooks with a copy of your own)", quiet)
         _run_locked(data_dir, p, config, config_path, out, record, store, series, force=force, strict=strict, quiet=quiet,
                     debug=debug, redact=redact, allow_outside=allow_outside, allow_partial=allow_partial)
         return final
@@ -174,7 +178,7 @@ def _run_locked(data_dir: Path, p, config: dict, config_path, out: Path, record:
             inputs, record.incremental_store = _refresh(store, loaded, inputs, config, quiet)
         loaded.write_quarantine(tmp / "quarantine")
         if redact:
-            inputs, config = _redact(inputs, config, out, tmp)
+            inputs, config = _redact(inputs, config, out, tmp, quiet)
         bar = Progress(len(NODES) + len(chapters()) + 1, quiet)
         with record.timed("compute"):
             outputs, step_seconds = pipeline.compute(
@@ -241,12 +245,13 @@ def _refresh(store, loaded, inputs, config: dict, quiet: bool):
     return refresh_monthly(store, loaded, inputs, config["usage"]["core_features"], quiet)
 
 
-def _redact(inputs, config: dict, out: Path, tmp: Path):
-    """Pseudonyms for account and team names before any node sees them."""
+def _redact(inputs, config: dict, out: Path, tmp: Path, quiet: bool):
+    """Pseudonyms for account, team and partner names before any node sees them."""
     from .redact import redact_config, redact_folder, redact_inputs, redaction_key
 
-    key = redaction_key(out)
-    redact_folder(tmp / "quarantine", key)
+    key, said = redaction_key(out)
+    say(f"[vga] {said}", quiet)
+    redact_folder(tmp / "quarantine", key, config)
     return redact_inputs(inputs, key), redact_config(config, key)
 
 
