@@ -57,8 +57,10 @@ def upload(url: str, data: Path) -> int:
 
 def timed_run(data: Path, out: Path, env: dict) -> tuple[float, dict]:
     t0 = time.perf_counter()
+    # The configuration is given as the user's own: a data folder's vga.toml may not name a warehouse.
+    own = ["--config", str(data / "vga.toml")] if (data / "vga.toml").exists() else []
     done = subprocess.run([sys.executable, "-m", "vga", "run", "--data", str(data), "--period", "2026Q3",
-                           "--out", str(out)], capture_output=True, text=True, env=dict(os.environ, **env))
+                           "--out", str(out), *own], capture_output=True, text=True, env=dict(os.environ, **env))
     took = time.perf_counter() - t0
     if done.returncode != 0:
         sys.exit(f"vga run on {data} failed ({done.returncode}):\n{done.stderr[-3000:]}")

@@ -132,7 +132,13 @@ def postgres_url(tmp_path_factory):
     import tempfile
 
     folder = Path(tempfile.mkdtemp(prefix="vga-pg-", dir="/tmp"))  # reachable by the postgres user
-    url = subprocess.run([str(script), "start", str(folder), "55433"], check=True, capture_output=True, text=True).stdout.strip()
+    import socket
+
+    with socket.socket() as free:  # a port of its own: each test worker may start a server
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    url = subprocess.run([str(script), "start", str(folder), str(port)], check=True, capture_output=True,
+                         text=True).stdout.strip()
     try:
         yield url
     finally:

@@ -24,13 +24,18 @@ from vga.sample import write_sample
 EMAIL, PHONE = "jane.doe@example.org", "+44 20 7946 0958"
 LOADS = "see @import notes src=//evil.example href=//evil.example url(//evil.example)"
 BIDI = "\u202eevil\u202c"
+#: Contact details in the other forms people write them (and that once got through).
+OTHER_FORMS = ["+15551234567", "555/123/4567", "555 1234567", "00447946095812", "jane.doe\uff20acme.com",
+               "jane.doe@acme", "\uff0b\uff14\uff14 \uff12\uff10 \uff17\uff19\uff14\uff16 \uff10\uff19\uff15\uff18"]
 #: Text columns of the contract a run may show (ids, personal and enumerated columns apart).
 TEXT = {(t, c.name) for t, spec in TABLES.items() for c in spec.columns
         if c.type == "str" and not c.personal and not c.name.endswith("_id") and c.name != "domain"}
 
 
 def _plant(text: str, k: int) -> str:
-    return [f"{text} {EMAIL}", f"{text} call {PHONE}", f"{text} {LOADS}", f"{text}{BIDI}"][k % 4]
+    forms = [f"{text} {EMAIL}", f"{text} call {PHONE}", f"{text} {LOADS}", f"{text}{BIDI}"]
+    forms += [f"{text} ({other})" for other in OTHER_FORMS]
+    return forms[k % len(forms)]
 
 
 def _plant_csv(path: Path, columns: set[str]) -> int:
@@ -78,6 +83,7 @@ def test_hostile_text_everywhere_leaves_no_trace(tmp_path):
             text = path.read_text(errors="ignore") if path.suffix != ".xlsx" else _workbook_text(path)
             assert EMAIL not in text and "jane.doe" not in text, path
             assert PHONE not in text and "7946 0958" not in text, path
+            assert not [o for o in OTHER_FORMS if o in text] and "acme" not in text and "\uff14\uff14" not in text, path
             assert "\u202e" not in text or path.suffix != ".html", path
     page = (run / "report.html").read_text()
     assert "@import notes" in page  # shown as a word, never as a rule

@@ -13,6 +13,8 @@ for file.
 
 from __future__ import annotations
 
+import hashlib
+
 import json
 import shutil
 from pathlib import Path
@@ -137,7 +139,8 @@ def test_the_store_keeps_no_user_id_in_clear(quarters):
 
 def test_an_identity_change_changes_the_signature(quarters, tmp_path):
     store = EventStore(tmp_path / "store")
-    keys = pd.DataFrame({"given_account": [None, "A1"], "user_key": ["k1", "k2"], "email_domain": ["x.example", None]})
+    salted = hashlib.sha256((store.salt + "x.example").encode()).hexdigest()  # domains are kept salted, as users
+    keys = pd.DataFrame({"given_account": [None, "A1"], "user_key": ["k1", "k2"], "email_domain": [salted, None]})
     keys.to_parquet(tmp_path / "keys.parquet", index=False)
     accounts = pd.DataFrame({"account_id": ["A1", "A2"], "domain": ["y.example", "x.example"]})
     before = identity_signature(tmp_path / "keys.parquet", accounts, None, store.salt)

@@ -25,6 +25,7 @@ from vga.run import pipeline
 from vga import engine
 from vga.analysis import usage
 from vga.inputs import Events
+from vga.config import load_config
 from vga.load import load_folder, to_inputs
 from vga.periods import parse_period
 from vga.sample import write_sample
@@ -139,7 +140,7 @@ def test_warehouse_events_on_spark_go_through_the_contract_rules(spark_url, smal
     shutil.copytree(small.data_dir, data, ignore=shutil.ignore_patterns("usage_events", "usage_events.*"))
     config = (data / "vga.toml").read_text() if (data / "vga.toml").exists() else ""
     (data / "vga.toml").write_text(config + f'\n[warehouse]\nurl = "{spark_url}"\nevents_path = "{lake}"\n')
-    remote = load_folder(data)
+    remote = load_folder(data, load_config(data / "vga.toml"))  # the user's own: it names Spark
     loaded = remote.tables["usage_events"]
     assert loaded.quality["rows_read"] == len(events) + 4
     assert loaded.quality["rows_accepted"] == len(events) + 1

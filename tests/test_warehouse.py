@@ -17,6 +17,7 @@ import pytest
 from vga import engine
 from vga.errors import DataError
 from vga.analysis import usage
+from vga.config import load_config
 from vga.load import load_folder, to_inputs
 from vga.analysis.scores import scores_at
 from vga.periods import parse_period
@@ -85,7 +86,8 @@ def test_a_run_reads_events_where_they_live(warehouse, small_sample, postgres_ur
     p = parse_period("2026Q3")
     local = scores_at(to_inputs(small_sample), p.as_of, small_sample.config, run_as_of=True)
     monkeypatch.setenv("VGA_TEST_WAREHOUSE", postgres_url)
-    remote_data = load_folder(_without_events(small_sample.data_dir, tmp_path / "data", postgres_url))
+    data = _without_events(small_sample.data_dir, tmp_path / "data", postgres_url)
+    remote_data = load_folder(data, load_config(data / "vga.toml"))  # the user's own: it names a warehouse
     events = remote_data.tables["usage_events"]
     assert events.quality["rows_read"] == events.quality["rows_accepted"] == len(small_sample.events_frame())
     assert events.last_date == small_sample.tables["usage_events"].last_date
@@ -119,7 +121,7 @@ def test_warehouse_events_go_through_the_contract_rules(postgres_url, small_samp
         data = _without_events(small_sample.data_dir, tmp_path / "data", postgres_url, "dirty_events")
         # These few events use one feature: the sample's core features are not among them.
         (data / "vga.toml").write_text(f'[warehouse]\nurl_env = "VGA_TEST_WAREHOUSE"\nevents_table = "dirty_events"\n')
-        loaded = load_folder(data)
+        loaded = load_folder(data, load_config(data / "vga.toml"))
     finally:
         con.drop_table("dirty_events", force=True)
         con.disconnect()
@@ -149,9 +151,9 @@ def test_an_unreachable_warehouse_fails_at_once_naming_host_and_port(sample_dir,
     folder = tmp_path / "data"
     folder.mkdir()
     (folder / "accounts.csv").write_text("account_id,arr\nA1,100\n")
-    (folder / "vga.toml").write_text('[warehouse]\nurl = "postgresql://me:s3cret@127.0.0.1:9/db"\n')
-    with pytest.raises(DataError) as caught:
-        load_folder(folder)
+    (tmp_path / "mine.toml").write_text('[warehouse]\nurl = "postgresql://me:s3cret@127.0.0.1:9/db"\n')
+    with pytest.raises(DataError) as caught:  # a warehouse comes from the user's own configuration only
+        load_folder(folder, load_config(tmp_path / "mine.toml"))
     assert "127.0.0.1:9" in str(caught.value) and "s3cret" not in str(caught.value)
 
 
@@ -167,7 +169,7 @@ def test_a_warehouse_run_keeps_its_password_out_of_every_output(warehouse, small
         f"sslpassword={second}"
     monkeypatch.setenv("VGA_TEST_WAREHOUSE", with_password)
     folder = _without_events(small_sample.data_dir, tmp_path / "data", with_password)
-    final = run_period(folder, "2026Q3", out=tmp_path / "reports", quiet=True)
+    final = run_period(folder, "2026Q3", out=tmp_path / "reports", quiet=True, config_path=folder / "vga.toml")
     for path in final.rglob("*"):
         if path.is_file():
             text = path.read_text(errors="ignore")

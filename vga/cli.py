@@ -49,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("validate", help="check a data folder against the contract")
     v.add_argument("--data", required=True, metavar="DIR", help="data folder")
-    v.add_argument("--config", metavar="FILE", help="vga.toml (default: DATA/vga.toml if present)")
+    v.add_argument("--config", metavar="FILE", help="your vga.toml (default: DATA/vga.toml if present, which may map columns and queries but "
+                   "not name a warehouse or raise [limits])")
     v.add_argument("--strict", action="store_true", help="fail on any quarantined row or blanked cell")
     v.add_argument("--allow-outside-paths", dest="allow_outside", action="store_true",
                    help="read tables from files outside the data folder (vga.toml paths, symbolic links)")
@@ -57,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run the notebook series for a period")
     r.add_argument("--data", required=True, metavar="DIR", help="data folder")
     r.add_argument("--period", required=True, metavar="P", help="2026Q3, 2026 or 2026-09-30")
-    r.add_argument("--config", metavar="FILE", help="vga.toml (default: DATA/vga.toml if present)")
+    r.add_argument("--config", metavar="FILE", help="your vga.toml (default: DATA/vga.toml if present, which may map columns and queries but "
+                   "not name a warehouse or raise [limits])")
     r.add_argument("--out", default="reports", metavar="DIR", help="reports folder (default: reports)")
     r.add_argument("--force", action="store_true", help="replace an existing period folder")
     r.add_argument("--strict", action="store_true", help="fail on any quarantined row or blanked cell")

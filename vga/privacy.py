@@ -43,7 +43,8 @@ PHONE = re.compile(r"(?<![\w+.])(?:(?:\+|00)\s?\d{1,3}[\s./-]?)?(?:\(\d{1,5}\)[\
 #: A word that says the number after it is a phone's.
 PHONE_WORD = re.compile(r"(?:phone|tel|telephone|call|mobile|mob|cell|fax|whatsapp|sms|ph)\.?\s*[:#]?\s*$",
                         re.IGNORECASE)
-_DATE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$")
+_DATE = re.compile(r"(?:19|20)\d{2}[-./](?:0?[1-9]|1[0-2])[-./](?:0?[1-9]|[12]\d|3[01])(?!\d)"
+                   r"|^(?:0?[1-9]|[12]\d|3[01])[-./](?:0?[1-9]|1[0-2])[-./](?:19|20)?\d{2}$")
 #: Columns that are keys or personal identity, handled by their own rules, never masked.
 KEEP = {"account_id", "user_id", "ticket_id", "fix_id", "respondent_id", "user_email", "email", "domain",
         "source_row", "source_file"}
@@ -54,8 +55,8 @@ _LOOK = re.compile(r"[@＠﹫]|[^\x00-\x7f]|\[\s*at\s*\]|\(\s*at\s*\)|(?:\d\D*){
 def _is_phone(text: str, before: str) -> bool:
     """Whether a :data:`PHONE` match is a phone number (see the module docstring)."""
     digits = sum(c.isdigit() for c in text)
-    if not 9 <= digits <= 15 or _DATE.search(text.strip()):
-        return False
+    if not 9 <= digits <= 15 or (_DATE.search(text.strip()) and not text.startswith(("+", "00"))):
+        return False  # a date, unless after an international prefix (no date has one)
     groups = re.findall(r"\d+", text)
     international = text.startswith(("+", "00"))
     if len(groups) == 1:  # digits only: an id, unless marked as a phone's

@@ -185,11 +185,12 @@ def validate_events(
         keys_path, salt = identity
         user_out = f"sha256({_lit(salt)} || {col['user_id']})"
         # What resolution depends on: each row's given account, user and e-mail
-        # domain (user ids salted): the store re-checks these against the next
+        # domain (users and domains salted: the store outlives the run, and a
+        # domain names a customer): the store re-checks these against the next
         # run's accounts and users instead of reading the file again.
         con.execute(f"""
             COPY (SELECT DISTINCT _given AS given_account, sha256({_lit(salt)} || {col['user_id']}) AS user_key,
-                         _domain AS email_domain
+                         sha256({_lit(salt)} || _domain) AS email_domain
                   FROM verdict WHERE NOT _value_bad) TO {_lit(str(keys_path))} (FORMAT parquet)
         """)
     # A feature name holding someone's e-mail or phone number is shown masked (vga.privacy):

@@ -420,7 +420,7 @@ def _text_frame(names: list[str], rows: list[list[str]]) -> pd.DataFrame:
 # Python's csv module (every record, however ragged, is seen).
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # long cells are bounded per file, by _field_limit
-_FIELD_LIMIT = threading.Lock()
+_FIELD_LIMIT = threading.RLock()
 
 
 @contextmanager

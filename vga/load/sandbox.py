@@ -353,29 +353,33 @@ def bounded(con, work, where: str, seconds: float):
     calling thread only waits, so a signal reaches it while DuckDB runs.
     Past the time limit, a :class:`DataError` naming ``where``."""
     result: dict = {}
+    # Finished is said by an event, not by Thread.is_alive(): a join that a
+    # signal interrupts marks the thread stopped while it still runs.
+    finished = threading.Event()
 
     def target():
         try:
             result["value"] = work()
         except BaseException as exc:  # handed to the caller
             result["error"] = exc
+        finally:
+            finished.set()
 
     worker = threading.Thread(target=target, name="vga-mapping-query", daemon=True)
     deadline = time.monotonic() + seconds
     worker.start()
     try:
-        while worker.is_alive():
-            worker.join(0.05)
-            if worker.is_alive() and time.monotonic() > deadline:
+        while not finished.wait(0.05):
+            if time.monotonic() > deadline:
                 con.interrupt()
-                worker.join(30)
+                finished.wait(30)
                 raise DataError(f"{where}: the query ran for more than {seconds:g} s, the most a mapping query may "
                                 "take; simplify it, or raise [limits] query_seconds in a vga.toml of your own "
                                 "(--config)")
     except BaseException:
-        if worker.is_alive():
+        if not finished.is_set():
             con.interrupt()
-            worker.join(30)
+            finished.wait(30)
         raise
     if "error" in result:
         raise result["error"]

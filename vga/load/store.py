@@ -50,7 +50,7 @@ from .files import SqlSource, sha256
 
 #: Bump when what an entry holds, or how events are validated, changes:
 #: every entry written by another version is then validated again.
-STORE_VERSION = 1
+STORE_VERSION = 2
 
 
 @dataclass
@@ -180,10 +180,10 @@ def resolution_tables(accounts: pd.DataFrame, users: pd.DataFrame | None, salt: 
                     "FROM k_users_raw", [salt])
     else:
         con.execute("CREATE TEMP TABLE k_users (user_key VARCHAR, account_id VARCHAR)")
-    domains = ("SELECT lower(ltrim(domain, '@')) AS domain, min(account_id) AS account_id FROM k_accounts "
-               "WHERE domain IS NOT NULL GROUP BY 1 HAVING count(*) = 1" if "domain" in accounts.columns
-               else "SELECT NULL::VARCHAR AS domain, NULL::VARCHAR AS account_id WHERE false")
-    con.execute(f"CREATE TEMP TABLE k_domains AS {domains}")
+    domains = ("SELECT sha256(? || lower(ltrim(domain, '@'))) AS domain, min(account_id) AS account_id "
+               "FROM k_accounts WHERE domain IS NOT NULL GROUP BY 1 HAVING count(*) = 1" if "domain" in accounts.columns
+               else "SELECT NULL::VARCHAR AS domain, NULL::VARCHAR AS account_id WHERE false AND ? IS NOT NULL")
+    con.execute(f"CREATE TEMP TABLE k_domains AS {domains}", [salt])  # salted, as the identity files hold them
     return con
 
 
