@@ -12,6 +12,8 @@ import time
 import zipfile
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vga.config import load_config
 from vga.errors import DataError
@@ -142,3 +144,16 @@ def test_a_workbook_bomb_is_refused_wherever_its_parts_lie(tmp_path, where):
     with pytest.raises(DataError, match="crm.xlsx: the workbook would expand to 23 MiB"):
         load_folder(folder, load_config(own))
     assert time.monotonic() - started < 10
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab,\"\r\n\u2028\x0c")), max_size=200), st.integers(1, 16))
+def test_csv_lines_are_read_as_a_file_reads_them_in_bounded_memory(text, block):
+    """The CSV reader takes lines a block at a time (a StringIO of the whole
+    file held it at four bytes a character): the same lines, the same ends,
+    whatever the block size and wherever a long line falls."""
+    import io
+
+    from vga.load.files import _lines
+
+    assert list(_lines(text, block=block)) == list(io.StringIO(text, newline=""))

@@ -437,8 +437,32 @@ def _field_limit(characters: int):
 _MARK = "\ue000"  # stands for an undecodable byte while locating it
 
 
-def _csv_reader(text: str, delimiter: str, strict: bool = False):
-    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True,
+#: One line and its end, as a file opened with newline="" gives them (\r\n, \r or \n).
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+def _lines(text: str, start: int = 0, block: int = 1 << 20):
+    """The lines of ``text`` from offset ``start``, one at a time, with their
+    ends: what ``io.StringIO(text, newline="")`` gives, read a block of about
+    ``block`` characters at a time (a StringIO holds its text at four bytes a
+    character: a whole file at once was four times its size in memory), and
+    a very long line as it is, never copied that way."""
+    while start < len(text):
+        cut = text.find("\n", start + block)
+        end = len(text) if cut < 0 else cut + 1
+        if end - start <= 4 * block:
+            yield from io.StringIO(text[start:end], newline="")
+            start = end
+            continue
+        for match in _LINE.finditer(text, start):  # a very long line ahead: line by line through it
+            yield match.group()
+            start = match.end()
+            if start >= end:
+                break
+
+
+def _csv_reader(text: str, delimiter: str, strict: bool = False, start: int = 0):
+    return csv.reader(_lines(text, start), delimiter=delimiter, quotechar='"', doublequote=True,
                       strict=strict)
 
 
@@ -534,21 +558,49 @@ def _read_csv(path: Path, table: str | None, encoding: str, delimiter: str, limi
     return RawTable(_text_frame(names, rows), malformed=malformed)
 
 
+def _line_offset(text: str, lines: int) -> int | None:
+    """Where line ``lines + 1`` of ``text`` starts (None past the end)."""
+    offset = 0
+    for _ in range(lines):
+        found = _LINE.match(text, offset)
+        if found is None or not found.group():
+            return None
+        offset = found.end()
+    return offset
+
+
 def _long_field(text: str, after_line: int, delimiter: str, limit: int) -> int | None:
     """Which field of the record starting after line ``after_line`` is
-    longer than ``limit`` (read once more without the bound, that record only)."""
-    lines = io.StringIO(text, newline="")
-    for _ in range(after_line):
-        lines.readline()
-    with _field_limit(2**31 - 1):
-        record = next(_csv_reader(lines.read(), delimiter), [])
-    return next((i for i, cell in enumerate(record) if len(cell) > limit), None)
+    longer than ``limit`` characters: the record is walked only as far as
+    that field (quotes followed), never read whole."""
+    offset = _line_offset(text, after_line)
+    if offset is None:
+        return None
+    field, length, quoted, i = 0, 0, False, offset
+    while i < len(text):
+        c = text[i]
+        if quoted:
+            if c == '"' and text.startswith('""', i):
+                i += 1
+            elif c == '"':
+                quoted = False
+        elif c == '"' and length == 0:
+            quoted = True
+        elif c == delimiter:
+            field, length = field + 1, -1
+        elif c in "\r\n":
+            return None
+        length += 1
+        if length > limit:
+            return field
+        i += 1
+    return None
 
 
 def _check_closed(path: Path, text: str, delimiter: str, first_line: int, row: int) -> None:
     """Stop on a quoted value left open at the end of the file: it swallowed
     every line after it, so rows cannot be told apart."""
-    tail = "".join(io.StringIO(text, newline="").readlines()[first_line - 1:])
+    tail = text[_line_offset(text, first_line - 1) or 0:]
     try:
         for _ in _csv_reader(tail, delimiter, strict=True):
             pass

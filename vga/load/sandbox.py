@@ -398,8 +398,12 @@ def query_failure(where: str, exc: Exception, limits: Limits) -> DataError:
 
 
 def _fetch(con, confined: Confined, limits: Limits) -> pd.DataFrame:
-    """The query's rows, refused past ``limits.result_bytes``."""
-    cursor = con.execute(confined.sql)
+    """The query's rows, refused past ``limits.result_bytes``. The query is
+    computed whole into a table of the sandbox's own first, so that all of
+    its work happens where the memory limit and an interrupt reach it (a
+    streamed result does its work while rows are fetched)."""
+    con.execute(f"CREATE TEMP TABLE vga_mapping_result AS {confined.sql}")
+    cursor = con.execute("SELECT * FROM vga_mapping_result")
     chunks, held = [], 0
     while True:
         chunk = cursor.fetch_df_chunk(8)
@@ -428,7 +432,16 @@ def run_confined(confined: Confined, limits: Limits = Limits()) -> pd.DataFrame:
     except duckdb.Error as exc:
         raise query_failure(confined.where, exc, limits) from None
     finally:
-        con.close()
+        _close(con)
+
+
+def _close(con) -> None:
+    """Close ``con`` on a thread of its own: a query that did not stop when
+    interrupted would hold the caller here for ever; the run goes on (or
+    ends) without it."""
+    closing = threading.Thread(target=con.close, name="vga-mapping-close", daemon=True)
+    closing.start()
+    closing.join(10)
 
 
 def run_query(sql: str, data_dir: Path, where: str, limits: Limits = Limits()) -> pd.DataFrame:
