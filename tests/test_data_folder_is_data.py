@@ -167,7 +167,6 @@ def test_inputs_are_bounded_and_refused_in_one_line_before_any_work(tmp_path, mo
     import zipfile
 
     from vga.errors import UsageError
-    from vga.load import files
 
     wide = tmp_path / "wide"
     wide.mkdir()

@@ -120,7 +120,7 @@ def test_warehouse_events_go_through_the_contract_rules(postgres_url, small_samp
         monkeypatch.setenv("VGA_TEST_WAREHOUSE", postgres_url)
         data = _without_events(small_sample.data_dir, tmp_path / "data", postgres_url, "dirty_events")
         # These few events use one feature: the sample's core features are not among them.
-        (data / "vga.toml").write_text(f'[warehouse]\nurl_env = "VGA_TEST_WAREHOUSE"\nevents_table = "dirty_events"\n')
+        (data / "vga.toml").write_text('[warehouse]\nurl_env = "VGA_TEST_WAREHOUSE"\nevents_table = "dirty_events"\n')
         loaded = load_folder(data, load_config(data / "vga.toml"))
     finally:
         con.drop_table("dirty_events", force=True)
