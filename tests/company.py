@@ -48,6 +48,12 @@ class Shape:
     years: int = 3  # history before the as-of date
     seed: int = 1
     run_days_after: int = 0  # the run is this many days after the data's as-of date (a period past the data)
+    cancellations_only: bool = False  # the renewals export keeps only the rows that take ARR to 0
+    blank_share: float = 0.0  # accounts with no segment recorded; they never churn (a planted unknown group)
+    scores: bool = True  # health scores and product events given (False: nothing can be scored)
+    tickets: bool = True  # a support_tickets table given
+    segment: bool = True  # a segment column given
+    first_segment_churn: float | None = None  # the first segment's churn share (a planted slice gap)
 
     @property
     def period(self) -> str:
@@ -66,6 +72,8 @@ def write_company(shape: Shape, folder: Path) -> Path:
     ids = np.array([f"C{i:05d}" for i in range(n)])
     segment_names = ["Alpha", "Beta", "Gamma", "Delta", "Epsilon", "Zeta"][: shape.segments]
     never_paid = rng.random(n) < shape.zero_arr_share
+    # Drawn only when asked for, so that every other company's numbers stay as they were.
+    blank = rng.random(n) < shape.blank_share if shape.blank_share else np.zeros(n, dtype=bool)
     arr = np.where(never_paid, 0.0, rng.choice([6000.0, 12000.0, 24000.0, 60000.0], n))
     start_of_history = shape.as_of - timedelta(days=365 * shape.years)
     accounts = pd.DataFrame({
@@ -95,13 +103,21 @@ def write_company(shape: Shape, folder: Path) -> Path:
     for i in np.flatnonzero(~never_paid):
         value, day = arr[i], starts.iloc[i] + pd.DateOffset(years=1)
         while day.date() <= shape.as_of and value > 0:
-            r = rng.random()
-            after = 0.0 if r < shape.churn_share else value * (1.2 if r > 0.9 else 1.0)
+            r = 1.0 if blank[i] else rng.random()  # accounts with no segment renew flat or grow
+            share = shape.churn_share
+            if shape.first_segment_churn is not None and accounts.at[i, "segment"] == segment_names[0]:
+                share = shape.first_segment_churn
+            after = 0.0 if r < share else value * (1.2 if r > 0.9 else 1.0)
             rows.append({"account_id": ids[i], "renewal_date": day.date().isoformat(), "arr_before": value,
                          "arr_after": after, "churn_reason": rng.choice(["price", "fit", ""]) if after == 0 else ""})
             value, day = after, day + pd.DateOffset(years=1)
     renewals = pd.DataFrame(rows, columns=["account_id", "renewal_date", "arr_before", "arr_after", "churn_reason"])
+    if shape.cancellations_only:
+        renewals = renewals[renewals["arr_after"] == 0]
     accounts["renewal_date"] = ""
+    accounts.loc[blank, "segment"] = ""
+    if not shape.segment:
+        accounts = accounts.drop(columns=["segment"])
     accounts.to_csv(folder / "accounts.csv", index=False)
     renewals.to_csv(folder / "renewals.csv", index=False)
 
@@ -111,17 +127,18 @@ def write_company(shape: Shape, folder: Path) -> Path:
     months = pd.date_range(start_of_history, shape.as_of, freq="MS")
     health = pd.DataFrame([(a, m.date().isoformat(), round(float(rng.uniform(10, 100)), 1))
                            for a in scored for m in months[-12:]], columns=["account_id", "as_of", "score"])
-    if len(health):
+    if len(health) and shape.scores:
         health.to_csv(folder / "health_scores.csv", index=False)
     k = max(n // 2, 1)
     tickets = pd.DataFrame({"ticket_id": [f"T{i}" for i in range(k)], "account_id": rng.choice(ids, k),
                             "opened_at": _ts(rng.integers(span - 400, span, k), start_of_history).astype(str)})
-    tickets.to_csv(folder / "support_tickets.csv", index=False)
+    if shape.tickets:
+        tickets.to_csv(folder / "support_tickets.csv", index=False)
     surveys = pd.DataFrame({"account_id": rng.choice(ids, k), "kind": "nps",
                             "responded_at": _ts(rng.integers(span - 400, span, k), start_of_history).astype(str),
                             "score": rng.integers(0, 11, k)})
     surveys.to_csv(folder / "surveys.csv", index=False)
-    if shape.events_gap_days is not None:
+    if shape.events_gap_days is not None and shape.scores:
         end = shape.as_of - timedelta(days=shape.events_gap_days)
         users = ids[rng.random(n) < 0.6]  # the others are silent
         m = 40 * max(len(users), 1)
@@ -312,13 +329,19 @@ class InProcessSeries:
                 continue
             module, calls = _presenter_calls(ROOT / "notebooks" / f"{chapter.notebook}.ipynb")
             show = importlib.import_module(f"vga.present.{module}")
-            if hasattr(show, "figure"):
-                show.figure = blocks.figure if self.figures else _figure_unencoded
             view = View(chapter, p, config, {name: pipeline.read(results, name) for name in names}, "run")
-            for call in calls:
-                block = getattr(show, call)(view)
-                html = block._repr_html_() if block is not None else ""
-                texts[(chapter.notebook, call)] = " ".join(BeautifulSoup(html, "html.parser").get_text(" ").split())
+            # The presenters' module is shared with the other tests: its figure is put back afterwards.
+            original = getattr(show, "figure", None)
+            if original is not None:
+                show.figure = blocks.figure if self.figures else _figure_unencoded
+            try:
+                for call in calls:
+                    block = getattr(show, call)(view)
+                    html = block._repr_html_() if block is not None else ""
+                    texts[(chapter.notebook, call)] = " ".join(BeautifulSoup(html, "html.parser").get_text(" ").split())
+            finally:
+                if original is not None:
+                    show.figure = original
         return texts
 
 
@@ -463,3 +486,130 @@ def says_something(texts: dict, label: str) -> None:
     assert not empty, f"{label}: sections with nothing in them: {empty}"
     untrue = untrue_figures(texts, previous_has_data=True)
     assert not untrue, f"{label}: " + "\n".join(untrue)
+
+
+# --------------------------------------------------------------------------
+# The story: sentences held to the standard of the figures
+
+#: Sentences of the forms a report must never carry, whatever the company:
+#: each was once written on real exports (issue 33) and misled.
+STORY_UNTRUE = [
+    (re.compile(r"100\.0% of the [\d,]+ renewal decisions .* were decisions to leave"),
+     "a share of decisions to leave from an export of cancellations only"),
+    (re.compile(r"loses most at [^:]*Renewal[^.]*share of renewal decisions churned 100\.0%"),
+     "a renewal stage lost in full from an export of cancellations only"),
+    (re.compile(r"The thinnest source is renewals: 0\.0% of ARR"), "renewals as 'thinnest' from cancellations only"),
+    (re.compile(r"\b0 active accounts holding 0\b"), "a quadrant of no account written as a finding"),
+    (re.compile(r"against [\d.]+% for the rest\b"), "a slice compared with a rest that holds its unknowns"),
+    (re.compile(r"from 0 (ratings|survey responses)"), "a chart drawn from no response"),
+    (re.compile(r"together put .{1,40} at risk \(they can overlap\)"), "a total that counts accounts twice"),
+]
+
+
+def _points_and_interval(text: str) -> list[str]:
+    """Differences in points printed with an interval in another unit (the
+    interval must hold the difference: "+8.1 pts, 95% interval 0.0 to +0.1")."""
+    bad = []
+    for m in re.finditer(r"([+-]?\d+(?:\.\d+)?) (?:pts|points), 95% interval ([+-]?\d+(?:\.\d+)?) to ([+-]?\d+(?:\.\d+)?)",
+                         text):
+        value, low, high = (float(g) for g in m.groups())
+        if not low - 0.05 <= value <= high + 0.05:
+            bad.append(m.group(0))
+    return bad
+
+
+def _money(text: str) -> float:
+    """'2.66M' -> 2660000.0 (no currency code)."""
+    text = text.replace(",", "")
+    scale = {"B": 1e9, "M": 1e6, "k": 1e3}.get(text[-1], 1.0)
+    return float(text[:-1] if text[-1] in "BMk" else text) * scale
+
+
+def readdable(text: str) -> list[str]:
+    """Every "ARR exposed A x B points ... = C" of ``text`` whose factors,
+    multiplied, do not give C to its shown rounding."""
+    bad = []
+    for m in re.finditer(r"ARR exposed ([\d.,]+[BMk]?) x ([\d.]+) points[^=]*= ([\d.,]+)([BMk]?)", text):
+        product = _money(m.group(1)) * float(m.group(2)) / 100
+        unit = {"B": 1e9, "M": 1e6, "k": 1e3}.get(m.group(4), 1.0)
+        shown = float(m.group(3).replace(",", "")) * unit
+        # The factors carry two decimals: their product is within half a unit of the shown figure's last digit,
+        # plus what the factors' own rounding can move it.
+        step = unit * (0.1 if m.group(4) else 1.0)
+        slack = 0.005 * {"B": 1e9, "M": 1e6, "k": 1e3}.get(m.group(1)[-1], 1.0) * float(m.group(2)) / 100 \
+            + _money(m.group(1)) * 0.00005
+        if abs(product - shown) > step / 2 + slack + 1e-9:
+            bad.append(m.group(0))
+    return bad
+
+
+def story_problems(texts: dict, outputs: dict) -> list[str]:
+    """What a rendered series says that its figures do not bear out: the
+    forms of :data:`STORY_UNTRUE`, intervals that miss their difference,
+    money that does not re-add, Do first items whose money may be zero,
+    slices whose rest holds unknown values."""
+    from vga.analysis.slicing import is_unknown
+
+    found = []
+    for key, text in texts.items():
+        if key == "_outputs":
+            continue
+        for pattern, what in STORY_UNTRUE:
+            hit = pattern.search(text)
+            if hit:
+                found.append(f"{key}: {what}: ...{text[max(0, hit.start() - 60):hit.end() + 40]}...")
+        found += [f"{key}: an interval that does not hold its difference: {b}" for b in _points_and_interval(text)]
+        found += [f"{key}: money that does not re-add: {b}" for b in readdable(text)]
+    summary = outputs.get("summary.json") or {}
+    for item in summary.get("do_first") or []:
+        low = item.get("money_at_risk_low")
+        if not (low is not None and low == low and low > 0):
+            found.append(f"Do first with money that may be zero: {item['gap']} (interval from {low})")
+        if item.get("confidence") == "high" and not (low is not None and low > 0):
+            found.append(f"high confidence with an interval across 0: {item['gap']}")
+    slices = outputs.get("slices.csv")
+    if slices is not None and len(slices):
+        cohort = len(outputs["cohort.csv"])
+        for r in slices.itertuples():
+            if is_unknown(r.value):
+                if r.known_flagged:
+                    found.append(f"an unknown value flagged against the known ones: {r.dimension}={r.value}")
+                continue
+            if r.accounts + r.known_rest_accounts + r.unknown_accounts != cohort:
+                found.append(f"{r.dimension}={r.value}: the known rest does not leave out exactly the unknowns")
+    if not (summary.get("do_first") or []) and summary.get("do_first_total") and summary["do_first_total"].get("gaps"):
+        found.append("a Do first total without a Do first item")
+    return found
+
+
+#: Words that say whom a churn share counts.
+POPULATION_WORDS = ("account", "decision", "subject", "cohort", "customer", "Champions", "of its", "other", "member",
+                    "renewal", "slice", "quadrant")
+
+
+def miscited(text: str, figures) -> list[str]:
+    """Places where ``text`` cites a named figure (:data:`vga.analysis.figures.CITED_AS`)
+    with a value other than the registry's: one name, one value."""
+    from vga.analysis.figures import CITED_AS, cite
+    from vga.present.blocks import pct
+
+    bad = []
+    for name, patterns in CITED_AS.items():
+        record = cite(figures, name)
+        for pattern in patterns:
+            for m in re.finditer(pattern.format(value=r"(<?-?\d+(?:\.\d+)?%)"), text):
+                if record is None:
+                    bad.append(f"{name} cited, yet the registry has no such figure: {m.group(0)}")
+                elif m.group(1) != pct(record["value"]):
+                    bad.append(f"{name} is {pct(record['value'])} in the registry, {m.group(1)} here: {m.group(0)}")
+    return bad
+
+
+def churn_without_population(text: str) -> list[str]:
+    """Sentences that print a churn percentage without saying whom it counts."""
+    bad = []
+    for sentence in re.split(r"(?<=[.!?])\s+", text):
+        if re.search(r"churn", sentence, re.I) and re.search(r"\d%", sentence) \
+                and not any(w in sentence for w in POPULATION_WORDS):
+            bad.append(sentence)
+    return bad

@@ -125,9 +125,9 @@ def test_ravenstack_runs_through_its_mapping_and_shows_its_disagreeing_churn_lab
     from bs4 import BeautifulSoup
 
     page = " ".join(BeautifulSoup((run / "report.html").read_text(), "html.parser").get_text(" ").split())
-    assert ("The export's churn labels disagree on who churned: 'accounts.churn_flag is True' names 110; "
-            "'a churn event (churn_events)' names 352; 'an ended subscription (subscriptions.churn_flag)' names 312. "
-            f"The figures follow the renewals table (a row that took ARR to 0): {figures['accounts']} accounts") in page
+    assert ("The export's churn labels disagree on who churned by 2024-12-31: 'accounts.churn_flag is True' names 110; "
+            "'a churn event (churn_events)' names 352; 'an ended subscription (subscriptions.churn_flag)' names 312") in page
+    assert f"The figures follow the renewals table (a row that took ARR to 0): {figures['accounts']} accounts" in page
     assert page.index("disagree on who churned") < page.index("Headline figures")
     assert "Assumed by the data's mapping: an account churned when accounts.churn_flag is True" in page
     assert "River @ Rivalytics" in (ROOT / "docs" / "about" / "data-sources.md").read_text()
@@ -150,7 +150,7 @@ def test_churn_labels_are_counted_against_the_figures(tmp_path):
     # a churns; d's 0 row predates its contract, so d has not churned; b and c renew.
     (tmp_path / "renewals.csv").write_text("account_id,renewal_date,arr_before,arr_after\n"
                                            "a,2024-03-01,10,0\nb,2024-03-01,10,12\nd,2024-01-01,10,0\nc,2025-03-01,10,0\n")
-    (tmp_path / "crm.csv").write_text("id,churned\na,yes\nb,yes\nzz,yes\nc,no\n")
+    (tmp_path / "crm.csv").write_text("id,churned\na,yes\nb,yes\nzz,yes\nc,yes\n")
     (tmp_path / "vga.toml").write_text(
         '[churn_labels]\n"CRM flag" = "SELECT id AS account_id FROM read_csv(\'crm.csv\', all_varchar = true) '
         'WHERE churned = \'yes\'"\n"nobody" = "SELECT id AS account_id FROM read_csv(\'crm.csv\') WHERE false"\n')
@@ -159,11 +159,23 @@ def test_churn_labels_are_counted_against_the_figures(tmp_path):
                                   pd.Timestamp("2024-12-31").date())
     rows = table.set_index("label")
     assert rows.iloc[0].to_dict() == {"accounts": 1, "also_churned_in_figures": 1, "only_in_label": 0,
-                                      "only_in_figures": 0, "unknown_ids": 0}  # a only: c churns after the as-of
-    assert rows.loc["CRM flag"].to_dict() == {"accounts": 2, "also_churned_in_figures": 1, "only_in_label": 1,
-                                              "only_in_figures": 0, "unknown_ids": 1}
+                                      "only_in_figures": 0, "unknown_ids": 0,
+                                      "left_after_as_of": 0}  # a only: c churns after the as-of
+    # The flag names b (renewed: a disagreement) and c (left after the as-of date: timing).
+    assert rows.loc["CRM flag"].to_dict() == {"accounts": 3, "also_churned_in_figures": 1, "only_in_label": 2,
+                                              "only_in_figures": 0, "unknown_ids": 1, "left_after_as_of": 1}
     assert rows.loc["nobody"].to_dict() == {"accounts": 0, "also_churned_in_figures": 0, "only_in_label": 0,
-                                            "only_in_figures": 1, "unknown_ids": 0}
+                                            "only_in_figures": 1, "unknown_ids": 0, "left_after_as_of": 0}
+    from vga.present.churned_customers import churn_label_sentence, churn_labels_agree
+    records = table.to_dict("records")
+    assert not churn_labels_agree(records)
+    text = churn_label_sentence(records, "2024-12-31")
+    assert "1 of them left after 2024-12-31" in text
+    # Only timing apart: the labels agree as of the as-of date.
+    timing = [dict(records[0]), {**records[1], "accounts": 2, "only_in_label": 1, "left_after_as_of": 1}]
+    assert churn_labels_agree(timing)
+    assert "disagree on who" not in churn_label_sentence(timing, "2024-12-31")
+    assert "agree with the figures as of 2024-12-31" in churn_label_sentence(timing, "2024-12-31")
 
     (tmp_path / "vga.toml").write_text('[analysis]\nalpha = 0.05\n\n[churn_labels]\n"CRM flag" = "SELECT nope FROM read_csv(\'crm.csv\')"\n')
     with pytest.raises(DataError, match=r'vga.toml line 5 \(\[churn_labels\] "CRM flag"\): the query failed'):

@@ -142,8 +142,16 @@ def test_planted_drivers_lead_do_first_and_counts_do_not(sample_run, truth):
     assert first["tested"].all() and (first["money_at_risk"] > 0).all()
     systemic = first[first["kind"] == "systemic"]
     gaps = " | ".join(systemic["gap"])
-    assert f"region {truth['planted']['region']['value']}" in gaps
+    region = f"region {truth['planted']['region']['value']}"
     assert truth["planted"]["onboarding_milestone"]["milestone"].replace("_", " ") in gaps
+    assert (first["money_at_risk_low"] > 0).all() and first["not_first"].fillna("").eq("").all()
+    # The planted region is found against the other known regions, but its money's 95% interval
+    # reaches below 0 on the sample (116 cohort accounts): worth a look with that reason, not Do first.
+    found = wins[wins["gap"].str.startswith(region + ": churn")]
+    assert len(found) == 1 and "for the other region values" in found["gap"].iloc[0]
+    assert found["tested"].iloc[0] and (region in gaps) == (found["money_at_risk_low"].iloc[0] > 0)
+    if region not in gaps:
+        assert found["not_first"].iloc[0] == "may_be_zero"
     assert "Frustrated Power Users" in gaps
     for dimension in truth["planted"]["no_effect_dimensions"]:
         assert not systemic["gap"].str.startswith(dimension.replace("_", " ")).any()

@@ -29,8 +29,8 @@ from hypothesis import strategies as st
 from vga.contract import TABLES
 from vga.sample import write_sample
 
-from .company import (Shape, empty_sections, render_series, says_something, untrue_figures, variant,
-                      write_company)
+from .company import (Shape, empty_sections, render_series, says_something, story_problems, untrue_figures,
+                      variant, write_company)
 
 PERIOD = "2026Q3"
 
@@ -118,6 +118,8 @@ def test_any_company_runs_and_reads_true(tmp_path_factory, shape):
     assert not empty, f"{shape}: sections with nothing in them: {empty}"
     untrue = untrue_figures(texts, previous_has_data=not shape.snapshot)
     assert not untrue, f"{shape}:\n" + "\n".join(untrue)
+    problems = story_problems(texts, out)  # the story holds too, not only the figures
+    assert not problems, f"{shape}:\n" + "\n".join(problems)
     summary = out["summary.json"]
     coverage = summary["coverage"]
     assert coverage["snapshot"] is shape.snapshot, shape

@@ -126,10 +126,17 @@ def cmd_validate(args) -> int:
     else:
         print("\nno rows quarantined, no cells blanked")
     sources = dataset.sources()
+    from .contract import TABLES
     dated = sources[sources["last_date"].notna()]
-    if len(dated):
-        print("\ndata runs to " + max(dated["last_date"]).date().isoformat() + " ("
-              + ", ".join(f"{r.table} to {r.last_date.date().isoformat()}" for r in dated.itertuples()) + ")")
+    # Only the activity logs say how far the data runs; plans and sparse material are listed apart.
+    logs = dated[dated["table"].map(lambda t: bool(getattr(TABLES.get(t), "logs_activity", False)))]
+    other = dated[~dated.index.isin(logs.index)]
+    if len(logs):
+        print("\ndata runs to " + max(logs["last_date"]).date().isoformat() + " (activity logs: "
+              + ", ".join(f"{r.table} to {r.last_date.date().isoformat()}" for r in logs.itertuples()) + ")")
+    if len(other):
+        print("dated, not activity (not part of how far the data runs): "
+              + ", ".join(f"{r.table} to {r.last_date.date().isoformat()}" for r in other.itertuples()))
     return 0
 
 

@@ -27,6 +27,7 @@ EARLY_WARNING_DECISIONS_CSV = "early_warning_decisions.csv"
 
 # executive_summary
 CHURN_POPULATIONS_CSV = "churn_populations.csv"
+FIGURES_CSV = "figures.csv"
 SUMMARY_JSON = "summary.json"
 
 # interventions

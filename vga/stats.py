@@ -121,10 +121,16 @@ def rate_ratio(rate: float, reference: float) -> float:
     return rate / reference
 
 
-def confidence(q_value, alpha: float = ALPHA) -> str:
+def confidence(q_value, alpha: float = ALPHA, interval_low=None) -> str:
     """A word for how sure the analysis is that a gap is real: "high" below
     a fifth of ``alpha`` (q < 0.01 at the default 0.05), "medium" below
-    ``alpha``, "low" otherwise; "descriptive" without a test (no q value)."""
+    ``alpha``, "low" otherwise; "descriptive" without a test (no q value).
+    ``interval_low``: the lower end of the 95% interval of what the gap
+    costs, where one is known; at or below 0 the gap may cost nothing, and
+    the word is never above "low"."""
     if q_value is None or q_value != q_value:
         return "descriptive"
-    return "high" if q_value < alpha / 5 else "medium" if q_value < alpha else "low"
+    word = "high" if q_value < alpha / 5 else "medium" if q_value < alpha else "low"
+    if interval_low is not None and interval_low == interval_low and interval_low <= 0:
+        return "low"
+    return word

@@ -209,6 +209,26 @@ def missing_groups(decisions: pd.DataFrame, first=("churned",), second=RETAINED)
     return f"none of the {n:,} decisions of the look-back {which} ({counts}), so there is nothing to compare with"
 
 
+#: The renewals export's shape (:func:`renewals_shape`).
+CANCELLATIONS_ONLY = "cancellations_only"
+FULL = "full"
+
+
+def renewals_shape(renewals: pd.DataFrame | None) -> str:
+    """What the renewals export holds: :data:`CANCELLATIONS_ONLY` when every
+    row with ARR before the change takes ARR to 0 (an export of cancellations,
+    a status plus an end date: the renewals that went ahead, expansions and
+    downgrades are not in it), else :data:`FULL`. With cancellations only, a
+    share of renewal decisions that left is 100% by construction and says
+    nothing of the customers: the report does not give it."""
+    if renewals is None or renewals.empty:
+        return FULL
+    paid = renewals[renewals["arr_before"] > 0]
+    if len(paid) and bool((paid["arr_after"] == 0).all()):
+        return CANCELLATIONS_ONLY
+    return FULL
+
+
 def group_summary(decisions: pd.DataFrame) -> dict:
     """Counts for the churned-customers story: decisions by outcome, accounts
     by group, ARR lost to churn and to downgrades (positive numbers)."""
@@ -348,18 +368,26 @@ def churn_label_agreement(labels: pd.DataFrame | None, renewals: pd.DataFrame | 
     One row for the figures (:func:`churned_in_figures`), then one per label:
     ``accounts`` (accepted accounts it names), ``also_churned_in_figures``,
     ``only_in_label`` (it says churned, the figures do not),
-    ``only_in_figures`` (the figures say churned, it does not), and
-    ``unknown_ids`` (ids it names that are not accepted accounts). Labels
-    carry no date: they are compared as given. None without labels.
+    ``only_in_figures`` (the figures say churned, it does not),
+    ``unknown_ids`` (ids it names that are not accepted accounts) and
+    ``left_after_as_of`` (of ``only_in_label``, accounts whose renewals row
+    took ARR to 0 after the as-of date: a label set later, not a
+    disagreement on who churned). Labels carry no date: they are compared
+    as given. None without labels.
     """
     if labels is None:
         return None
     figures = churned_in_figures(renewals, accounts, as_of)
+    later = set()
+    if renewals is not None and len(renewals):
+        after = renewals[(renewals["arr_before"] > 0) & (renewals["arr_after"] == 0)
+                         & (pd.to_datetime(renewals["renewal_date"]) > pd.Timestamp(as_of))]
+        later = set(after["account_id"]) - figures
     rows = [{"label": FIGURES_LABEL, "accounts": len(figures), "also_churned_in_figures": len(figures),
-             "only_in_label": 0, "only_in_figures": 0, "unknown_ids": 0}]
+             "only_in_label": 0, "only_in_figures": 0, "unknown_ids": 0, "left_after_as_of": 0}]
     for label, part in labels.groupby("label", sort=False, observed=False):
         named = set(part.loc[part["known"], "account_id"])
         rows.append({"label": label, "accounts": len(named), "also_churned_in_figures": len(named & figures),
                      "only_in_label": len(named - figures), "only_in_figures": len(figures - named),
-                     "unknown_ids": int((~part["known"]).sum())})
+                     "unknown_ids": int((~part["known"]).sum()), "left_after_as_of": len((named - figures) & later)})
     return pd.DataFrame(rows)

@@ -27,7 +27,9 @@ A gap enters the executive summary's "Do first" only when it was tested
 (its adjusted q value below alpha), the exposed group churns more than the
 reference, and the difference is large enough to act on: at least
 ``min_churn_points`` points of logo churn or a churn rate ratio of at least
-``min_rate_ratio`` (``[quick_wins]``, defaults 5 points and 1.25). These are
+``min_rate_ratio`` (``[quick_wins]``, defaults 5 points and 1.25), and the
+95% interval of its money at risk lies above 0 (an interval across 0 means
+the gap may cost nothing). These are
 associations measured in the past, not proof of cause.
 """
 

@@ -46,7 +46,8 @@ def churn_populations(retention: dict, window_start: str, as_of: str, decisions:
                      "churn_share": retention["logo_churn_rate"],
                      "left_out": _left_out(retention.get("cohort_excluded")),
                      "used_for": "NRR, GRR, logo churn, pattern slicing"})
-    if not decisions.get("reason") and decisions.get("decisions"):
+    # A cancellations-only export has no share of decisions to give (100% by construction).
+    if not decisions.get("reason") and decisions.get("decisions") and decisions.get("renewals_shape") != "cancellations_only":
         by = decisions.get("decisions_by_outcome") or {}
         rows.append({"population": "renewal decisions", "window": f"{decisions['lookback_months']} months: after "
                      f"{decisions['lookback_start']} to {decisions['as_of']}", "counted": int(decisions["decisions"]),

@@ -30,8 +30,15 @@ company would have kept over the comparison's ``window`` had the exposed
 group lost ARR at the reference rate, with ``arr_kept_low`` / ``_high``).
 An account win of a tested gap carries its group's excess rate times its
 own ARR. ``tested``: a test stands behind the gap (``q_value`` below
-alpha); ``do_first``: tested, churning more than the reference, and by
-enough to act on (:func:`vga.analysis.money_at_risk.large_enough`). Ranked: the
+alpha); ``do_first``: tested, churning more than the reference, by
+enough to act on (:func:`vga.analysis.money_at_risk.large_enough`), and with
+the 95% interval of its money at risk above 0; otherwise ``not_first`` says
+why (a key of :data:`NOT_FIRST`). ``exposed_loss_rate`` and
+``reference_loss_rate`` are the ARR loss rates the money comes from (ARR
+lost / ARR at the start, churn and contraction together), beside the
+logo-churn rates the test compares. A slice is compared with the cohort's
+other *known* values of its dimension (accounts with no value are in
+neither group). Ranked: the
 ``do_first`` wins by money at risk, then the others by money at risk (where
 known) and ARR at stake.
 
@@ -50,19 +57,52 @@ from . import money_at_risk as mar
 from .. import words
 from ..stats import bh_q_values, fisher_p
 from .quadrant import CHAMPIONS, CHURN_RISK, FRUSTRATED
+from .slicing import is_unknown
+from .decisions import missing_groups
 from .voice import open_tickets
 
 #: The spec's columns, then the money and test columns (module docstring).
 COLUMNS = ["rank", "kind", "account_id", "gap", "action", "owner", "arr_at_stake", "evidence", "q_value", "tested",
-           "do_first", "window", "compared_with", "exposed_churn_rate", "reference_churn_rate", "excess_loss_rate",
-           "arr_kept", "arr_kept_low", "arr_kept_high", "money_at_risk", "money_at_risk_low", "money_at_risk_high"]
-MONEY = ["exposed_churn_rate", "reference_churn_rate", "excess_loss_rate", "arr_kept", "arr_kept_low",
-         "arr_kept_high", "money_at_risk", "money_at_risk_low", "money_at_risk_high"]
+           "do_first", "not_first", "window", "compared_with", "exposed_churn_rate", "reference_churn_rate",
+           "exposed_loss_rate", "reference_loss_rate", "excess_loss_rate", "arr_kept", "arr_kept_low",
+           "arr_kept_high", "money_at_risk", "money_at_risk_low", "money_at_risk_high"]
+MONEY = ["exposed_churn_rate", "reference_churn_rate", "exposed_loss_rate", "reference_loss_rate",
+         "excess_loss_rate", "arr_kept", "arr_kept_low", "arr_kept_high", "money_at_risk", "money_at_risk_low",
+         "money_at_risk_high"]
+#: Why a gap is not in Do first (``not_first``), a code and its words.
+NOT_FIRST = {
+    "count": "a count, not a test",
+    "chance": "the difference could be chance (q not below alpha)",
+    "no_worse": "the exposed accounts churn no more than the reference",
+    "small": "the difference is smaller than the minimum effect to act on",
+    "may_be_zero": "the 95% interval of its money at risk reaches 0 or below: the gap may cost nothing",
+}
 COLOR_ORDER = {"red": 0, "yellow": 1, "lime": 2, "green": 3}
 USAGE_DROP_POINTS = 15.0
 NO_OWNER = "(no CSM)"
 #: The lead at which a decision's quadrant is taken (as quadrant_churn.csv).
 QUADRANT_LEAD = 90
+
+
+#: The default Frustrated Power Users action by what the data holds: (support
+#: tickets given, surveys given) -> action. Only the default is adapted; an
+#: action the configuration sets is used as written.
+FRUSTRATED_ACTIONS = {
+    (True, True): "Run a fix-what-hurts review: walk the open tickets and the last survey comments with the account, "
+                  "and agree a fix date",
+    (True, False): "Run a fix-what-hurts review: walk the open tickets with the account, and agree a fix date",
+    (False, True): "Run a fix-what-hurts review: walk the last survey comments with the account, and agree a fix date",
+    (False, False): "Run a fix-what-hurts review: ask the account's main users what hurts most, and agree a fix date",
+}
+
+
+def playbook_for(playbook: dict, has_tickets: bool, has_surveys: bool) -> dict:
+    """``playbook`` with the default Frustrated Power Users action fitted to
+    the tables given (no "walk the open tickets" without a tickets table)."""
+    out = dict(playbook)
+    if out.get(FRUSTRATED) == FRUSTRATED_ACTIONS[(True, True)]:
+        out[FRUSTRATED] = FRUSTRATED_ACTIONS[(bool(has_tickets), bool(has_surveys))]
+    return out
 
 
 def _end(day: date) -> pd.Timestamp:
@@ -145,6 +185,8 @@ def quadrant_gaps(decisions: pd.DataFrame | None, quadrants: pd.DataFrame, lookb
     column = f"quadrant_d{QUADRANT_LEAD}"
     if decisions is None or decisions.empty or column not in decisions.columns:
         return []
+    if missing_groups(decisions):  # all decisions churned (cancellations only) or none: nothing to compare
+        return []
     champions = decisions[decisions[column] == CHAMPIONS]
     arr = quadrants.groupby("quadrant")["arr"].sum()
     members = quadrants.groupby("quadrant").size()
@@ -184,14 +226,15 @@ def systemic_wins(quadrants: pd.DataFrame, accounts: pd.DataFrame, slices: pd.Da
         ids = set(ids) & active
         return len(ids), float(arr.reindex(list(ids)).sum())
 
-    def row(gap, action, owner, at_stake, evidence, key, q=np.nan, money=None, window="", compared_with=""):
+    def row(gap, action, owner, at_stake, evidence, key, q=np.nan, money=None, window="", compared_with="",
+            members=()):
         tested = bool(q == q and q < alpha)
         money = money or {}
-        big = tested and mar.large_enough(money.get("exposed_churn_rate", np.nan),
-                                          money.get("reference_churn_rate", np.nan), min_points, min_ratio)
+        why = not_first_reason(q, alpha, money, min_points, min_ratio)
         rows.append({"gap": gap, "key": key, "action": action, "owner": owner, "arr_at_stake": at_stake,
-                     "evidence": evidence, "q_value": q, "tested": tested, "do_first": bool(big), "window": window,
-                     "compared_with": compared_with, **{k: money.get(k, np.nan) for k in MONEY}})
+                     "evidence": evidence, "q_value": q, "tested": tested, "do_first": why == "",
+                     "not_first": why, "window": window, "compared_with": compared_with,
+                     "members": sorted(set(members) & active), **{k: money.get(k, np.nan) for k in MONEY}})
 
     for g in quadrant_gaps(decisions, quadrants, lookback):
         m = g["money"]
@@ -200,27 +243,42 @@ def systemic_wins(quadrants: pd.DataFrame, accounts: pd.DataFrame, slices: pd.Da
             f"look-back, {g['churned']:,} of {words.plural(g['decisions'], 'renewal decision')} held in it 90 days "
             f"before churned ({100 * m['exposed_churn_rate']:.1f}%) against {g['base_churned']:,} of "
             f"{g['base_decisions']:,} for Champions ({100 * m['reference_churn_rate']:.1f}%)",
-            g["key"], g["q"], m, g["window"], g["compared_with"])
+            g["key"], g["q"], m, g["window"], g["compared_with"],
+            quadrants.loc[quadrants["quadrant"] == g["key"], "account_id"])
     if slices is not None and len(slices):
-        worse = slices[slices["flagged"] & (slices["churn_rate"] > slices["rest_churn_rate"])]
+        if "known_flagged" not in slices.columns:  # a slices table from before the known comparison
+            slices = slices.assign(known_flagged=slices["flagged"], known_rest_churn_rate=slices["rest_churn_rate"],
+                                   known_q_value=slices["q_value"], unknown_accounts=0)
+        # Compared with the dimension's other known values only: accounts with
+        # no value are never part of "the rest" (slicing module docstring).
+        worse = slices[slices["known_flagged"].astype(bool) & (slices["churn_rate"] > slices["known_rest_churn_rate"])]
         units = None
         if cohort is not None and len(cohort):
             units = mar.loss_units(cohort.set_index("account_id")["arr_start"], cohort.set_index("account_id")["arr_end"])
         attrs = accounts.drop_duplicates("account_id").set_index("account_id")
         for _, s in worse.iterrows():
-            values = attrs[s["dimension"]].astype(str).str.strip()
+            dim = s["dimension"]
+            raw = attrs[dim]
+            values = raw.astype(object).where(raw.notna(), "").map(lambda v: str(v).strip())
             members = values.index[values == str(s["value"])]
+            others = values.index[(values != str(s["value"])) & ~values.map(is_unknown)]
             n, at_stake = exposed(members)
             money = None
             if units is not None:
-                inside = units.index.isin(members)
-                money = mar.money_at_risk(units[inside], units[~inside], at_stake)
-            owner = str(s["value"]) if s["dimension"] == "csm" else "Customer Success leadership"
-            row(f"{words.slice_name(s['dimension'], s['value'])}: churn {100 * s['churn_rate']:.1f}% against "
-                f"{100 * s['rest_churn_rate']:.1f}% for the rest", playbook["slice"], owner, at_stake,
+                money = mar.money_at_risk(units[units.index.isin(members)], units[units.index.isin(others)], at_stake)
+            owner = str(s["value"]) if dim == "csm" else "Customer Success leadership"
+            unknowns = int(s.get("unknown_accounts", 0) or 0)
+            apart = ""
+            if unknowns:
+                apart = (f"; {words.plural(unknowns, 'cohort account')} with no {words.dimension(dim)} recorded "
+                         f"({100 * s['unknown_churn_rate']:.1f}% churned) are not in either group")
+            row(f"{words.slice_name(dim, s['value'])}: churn {100 * s['churn_rate']:.1f}% against "
+                f"{100 * s['known_rest_churn_rate']:.1f}% for the other {words.dimension(dim)} values",
+                playbook["slice"], owner, at_stake,
                 f"{int(s['churned']):,} of {words.plural(int(s['accounts']), 'cohort account')} churned in the 12 months "
-                f"to {as_of}; {words.plural(n, 'active account')} in the slice now",
-                f"slice:{s['dimension']}={s['value']}", float(s["q_value"]), money, retention_window, "the rest of the cohort")
+                f"to {as_of}; {words.plural(n, 'active account')} in the slice now{apart}",
+                f"slice:{dim}={s['value']}", float(s["known_q_value"]), money, retention_window,
+                f"the cohort's other known {words.dimension(dim)} values", members)
     for milestone, group in missed.groupby("milestone"):
         n, at_stake = exposed(group["account_id"])
         if not n:
@@ -232,12 +290,14 @@ def systemic_wins(quadrants: pd.DataFrame, accounts: pd.DataFrame, slices: pd.Da
             finished = known[column].astype(str).str.lower().isin(["true", "1", "1.0"])
             money = mar.money_at_risk(_decision_units(known[~finished]), _decision_units(known[finished]), at_stake)
         q = milestone_q.get(milestone, np.nan)
-        extra = "" if money is None else (f"; over the look-back, decisions without it churned at "
-                                          f"{100 * money['exposed_churn_rate']:.1f}% against "
-                                          f"{100 * money['reference_churn_rate']:.1f}% with it")
+        extra = "" if money is None else (f"; of the renewal decisions of the look-back, those without it 30 days "
+                                          f"before churned at {100 * money['exposed_churn_rate']:.1f}% "
+                                          f"({money['exposed_units']:,} decisions) against "
+                                          f"{100 * money['reference_churn_rate']:.1f}% with it "
+                                          f"({money['reference_units']:,})")
         row(f"onboarding milestone {words.feature(milestone)} not completed", playbook["missed_milestone"],
             "Onboarding", at_stake, f"{words.plural(n, 'active account')} have not completed it{extra}",
-            f"milestone:{milestone}", q, money, lookback, "the decisions with the milestone done")
+            f"milestone:{milestone}", q, money, lookback, "the decisions with the milestone done", group["account_id"])
     end = _end(as_of)
     start = end - pd.Timedelta(days=90)
     if runs is not None and len(runs):
@@ -252,7 +312,7 @@ def systemic_wins(quadrants: pd.DataFrame, accounts: pd.DataFrame, slices: pd.Da
             row(f"workflow {words.feature(top['workflow'])} abandoned at step {words.feature(top['step'])}",
                 playbook["workflow_step"], "Product", at_stake,
                 f"{words.plural(int(top['runs']), 'run')} abandoned there in the 90 days to {as_of}, by "
-                f"{words.plural(n, 'active account')}; a count, not a test", "workflow_step")
+                f"{words.plural(n, 'active account')}; a count, not a test", "workflow_step", members=top["accounts"])
     if tickets is not None and "category" in tickets.columns:
         recent = tickets[(tickets["opened_at"] >= start) & (tickets["opened_at"] < end) & tickets["category"].notna()]
         if len(recent):
@@ -262,12 +322,58 @@ def systemic_wins(quadrants: pd.DataFrame, accounts: pd.DataFrame, slices: pd.Da
             row(f"recurring ticket category {words.feature(top_name)}", playbook["ticket_category"], "Support", at_stake,
                 f"{words.plural(int(by.loc[top_name, 'tickets']), 'ticket')} in the 90 days to {as_of} "
                 f"({100 * by.loc[top_name, 'tickets'] / len(recent):.0f}% of all), from "
-                f"{words.plural(n, 'active account')}; a count, not a test", "ticket_category")
+                f"{words.plural(n, 'active account')}; a count, not a test", "ticket_category",
+                members=by.loc[top_name, "accounts"])
     out = pd.DataFrame(rows, columns=["gap", "key", "action", "owner", "arr_at_stake", "evidence", "q_value", "tested",
-                                      "do_first", "window", "compared_with", *MONEY])
+                                      "do_first", "not_first", "window", "compared_with", "members", *MONEY])
     out["q_value"] = out["q_value"].astype(float)
     out.insert(0, "account_id", "")
     out.insert(0, "kind", "systemic")
+    return out
+
+
+def not_first_reason(q: float, alpha: float, money: dict, min_points: float, min_ratio: float) -> str:
+    """Why a gap is not in Do first (a key of :data:`NOT_FIRST`), or "" when
+    it is: its test passed after correction (q below ``alpha``), the exposed
+    group churns more than the reference by at least the minimum effect
+    (:func:`vga.analysis.money_at_risk.large_enough`), *and* the 95% interval
+    of its money at risk lies above 0 (a gap that may cost nothing is not
+    one to act on first, however small its q)."""
+    if q != q:
+        return "count"
+    if not q < alpha:
+        return "chance"
+    exposed, reference = money.get("exposed_churn_rate", np.nan), money.get("reference_churn_rate", np.nan)
+    if not (exposed == exposed and reference == reference and exposed > reference):
+        return "no_worse"
+    if not mar.large_enough(exposed, reference, min_points, min_ratio):
+        return "small"
+    low = money.get("money_at_risk_low", np.nan)
+    if not (low == low and low > 0):
+        return "may_be_zero"
+    return ""
+
+
+def do_first_total(systemic: pd.DataFrame, quadrants: pd.DataFrame) -> dict:
+    """One total for the systemic Do first gaps, each account counted once:
+    an active account in several gaps counts its ARR (as of the as-of date)
+    times the largest excess ARR loss rate among them. Returns
+    ``money_at_risk`` (in the data's currency), ``accounts`` (distinct active
+    accounts), ``gaps`` (how many), ``sum_of_gaps`` (the gaps' own figures
+    added, which counts an account in two gaps twice) and
+    ``accounts_in_several`` (accounts in more than one gap)."""
+    out = {"money_at_risk": 0.0, "accounts": 0, "gaps": 0, "sum_of_gaps": 0.0, "accounts_in_several": 0}
+    if systemic is None or systemic.empty or "members" not in systemic.columns:
+        return out
+    first = systemic[systemic["do_first"].astype(bool)]
+    if first.empty:
+        return out
+    arr = quadrants.drop_duplicates("account_id").set_index("account_id")["arr"].astype(float)
+    pairs = first[["members", "excess_loss_rate"]].explode("members").dropna(subset=["members"])
+    best = pairs.groupby("members")["excess_loss_rate"].agg(["max", "size"])
+    total = float((arr.reindex(best.index).fillna(0.0) * best["max"]).sum())
+    out.update(money_at_risk=total, accounts=int(len(best)), gaps=int(len(first)),
+               sum_of_gaps=float(first["money_at_risk"].sum()), accounts_in_several=int((best["size"] > 1).sum()))
     return out
 
 
@@ -280,6 +386,7 @@ def price_account_wins(accounts: pd.DataFrame, systemic: pd.DataFrame) -> pd.Dat
     for column in MONEY:
         out[column] = np.nan
     out["tested"], out["do_first"], out["window"], out["compared_with"] = False, False, "", ""
+    out["not_first"] = "count"
     if systemic.empty or out.empty:
         return out
     groups = systemic[systemic["tested"]].set_index("key")
@@ -294,10 +401,11 @@ def price_account_wins(accounts: pd.DataFrame, systemic: pd.DataFrame) -> pd.Dat
             low, high = g["money_at_risk_low"] / g["arr_at_stake"], g["money_at_risk_high"] / g["arr_at_stake"]
         out.loc[i, ["money_at_risk", "money_at_risk_low", "money_at_risk_high"]] = [
             r["arr_at_stake"] * rate, r["arr_at_stake"] * low, r["arr_at_stake"] * high]
-        out.loc[i, ["exposed_churn_rate", "reference_churn_rate", "excess_loss_rate"]] = [
-            g["exposed_churn_rate"], g["reference_churn_rate"], rate]
-        out.loc[i, ["q_value", "tested", "do_first", "window", "compared_with"]] = [
-            g["q_value"], True, bool(g["do_first"]), g["window"], g["compared_with"]]
+        out.loc[i, ["exposed_churn_rate", "reference_churn_rate", "exposed_loss_rate", "reference_loss_rate",
+                    "excess_loss_rate"]] = [g["exposed_churn_rate"], g["reference_churn_rate"], g["exposed_loss_rate"],
+                                            g["reference_loss_rate"], rate]
+        out.loc[i, ["q_value", "tested", "do_first", "not_first", "window", "compared_with"]] = [
+            g["q_value"], True, bool(g["do_first"]), g["not_first"], g["window"], g["compared_with"]]
     return out
 
 
@@ -313,6 +421,8 @@ def rank(wins: pd.DataFrame) -> pd.DataFrame:
                 else np.nan
     out["do_first"] = out["do_first"].fillna(False).astype(bool)
     out["tested"] = out["tested"].fillna(False).astype(bool)
+    reason = out["not_first"].fillna("").astype(str)
+    out["not_first"] = reason.where(out["do_first"] | (reason != ""), "count").where(~out["do_first"], "")
     out = out.assign(_kind=out["kind"].map({"systemic": 0, "account": 1}), _first=~out["do_first"],
                      _money=out["money_at_risk"].fillna(-np.inf))
     out = out.sort_values(["_first", "_money", "arr_at_stake", "_kind", "account_id", "gap"],

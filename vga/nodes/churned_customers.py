@@ -8,7 +8,7 @@ import pandas as pd
 from ..outputs import (CHURNED_CUSTOMERS_JSON, CHURN_LABELS_CSV, CHURN_REASONS_CSV, CHURN_SIGNALS_CSV,
     CHURN_THEMES_CSV, DECISIONS_CSV)
 from ..analysis.decisions import (DECISION_COLUMNS, LEADS, add_point_in_time, churn_label_agreement, decision_table,
-                                  group_summary, HISTORY_NEEDED, lookback_start, missing_groups, reasons_by_arr,
+                                  group_summary, HISTORY_NEEDED, lookback_start, missing_groups, reasons_by_arr, renewals_shape,
                                   signal_comparison)
 from ..analysis.themes import themes_by_arr
 from ..analysis.compare import COMPARISON_TYPES
@@ -33,6 +33,7 @@ def compute(run: Context, upstream: dict) -> dict:
                            "per change of ARR (account_id, renewal_date, arr_before, arr_after) as renewals.csv")
     elif not coverage.covers_as_of:
         facts["reason"] = coverage.reason
+    facts["renewals_shape"] = renewals_shape(renewals)
     labels = churn_label_agreement(run.inputs.churn_labels, renewals, run.inputs.table("accounts"), run.period.as_of)
     table = decision_table(renewals, run.period.as_of, months) if not facts["reason"] else None
     if table is not None and table.empty:
@@ -88,6 +89,6 @@ NODE = Node(
                {"theme": "str", "accounts": "int", "mentions": "int", "arr": "float", "arr_share": "float"}, optional=True),
         Output(CHURN_LABELS_CSV, "the export's other churn labels ([churn_labels]) counted against the figures' churn",
                {"label": "str", "accounts": "int", "also_churned_in_figures": "int", "only_in_label": "int",
-                "only_in_figures": "int", "unknown_ids": "int"}, optional=True),
+                "only_in_figures": "int", "unknown_ids": "int", "left_after_as_of": "int"}, optional=True),
     ),
 )

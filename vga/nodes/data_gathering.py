@@ -9,6 +9,7 @@ from ..outputs import ACCOUNT_COVERAGE_CSV, DATA_GATHERING_JSON, QUARANTINE_REAS
 from ..contract import TABLES
 from ..inputs import NEEDED_COLUMNS
 from ..analysis.retention import arr_at
+from ..analysis.decisions import renewals_shape
 from . import Context, Node, Output
 
 # What each optional table feeds, for the notes on tables not given.
@@ -27,6 +28,14 @@ TABLE_USES = {
     "interventions": "intervention tracking",
     "product_fixes": "the complaint-to-fix loop",
 }
+
+
+def not_given(inputs: Inputs) -> str:
+    """One line naming the optional tables not given and what each would
+    add ("" when every one is given): said in the console and on the
+    report's first screen, so that a missing table is never silent."""
+    missing = [f"{t} ({use})" for t, use in TABLE_USES.items() if not inputs.has(t)]
+    return ("Not given: " + "; ".join(missing) + ". The sections that need them say so.") if missing else ""
 
 
 def account_coverage(inputs: Inputs, as_of) -> pd.DataFrame:
@@ -59,6 +68,25 @@ def account_coverage(inputs: Inputs, as_of) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["table", "accounts_with_data", "account_share", "arr_with_data", "arr_share"])
 
 
+#: Columns that hold plans (dates something is due), not history.
+PLAN_COLUMNS = (("onboarding", "due_at"),)
+
+
+def plan_dates(inputs: Inputs) -> list[dict]:
+    """The latest date of each plan column given (``table``, ``column``,
+    ``last_date`` ISO): plans may run past the as-of date and are never
+    part of how far the data runs."""
+    out = []
+    for table, column in PLAN_COLUMNS:
+        frame = inputs.table(table) if inputs.has(table) else None
+        if frame is None or column not in frame.columns:
+            continue
+        last = pd.to_datetime(frame[column], errors="coerce").max()
+        if pd.notna(last):
+            out.append({"table": table, "column": column, "last_date": last.date().isoformat()})
+    return out
+
+
 def compute(run: Context, upstream: dict) -> dict:
     """Sources with their coverage, reasons by kind, identity resolution,
     tables not given, and the period's coverage verdict."""
@@ -75,6 +103,8 @@ def compute(run: Context, upstream: dict) -> dict:
             "warnings": coverage.warnings(),
             "identity_resolution": run.inputs.identity,
             "missing_tables": missing,
+            "renewals_shape": renewals_shape(run.inputs.table("renewals")),
+            "plans": plan_dates(run.inputs),
         },
     }
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from ..periods import Period
 from ..inputs import Inputs
-from ..outputs import (BEHAVIOURS_CSV, CHURNED_CUSTOMERS_JSON, CHURN_LABELS_CSV, CHURN_POPULATIONS_CSV,
-    DATA_GATHERING_JSON, EARLY_WARNING_CSV, QUADRANTS_CSV, QUADRANT_VIEW_JSON, QUICK_WINS_CSV, RETENTION_JSON,
+from ..outputs import (BEHAVIOURS_CSV, FIGURES_CSV, CHURNED_CUSTOMERS_JSON, CHURN_LABELS_CSV, CHURN_POPULATIONS_CSV,
+    DATA_GATHERING_JSON, EARLY_WARNING_CSV, QUADRANTS_CSV, QUADRANT_VIEW_JSON, QUICK_WINS_CSV, QUICK_WINS_JSON,
+    RETENTION_JSON,
     RETENTION_TREND_CSV, SLICES_CSV, SUMMARY_JSON, SURVIVAL_JSON)
 from ..analysis import quadrant as q
 from ..analysis.coverage import assess
 from ..periods import one_year_before
 from ..analysis.plausibility import plausibility_warnings
 from ..analysis.populations import churn_populations
+from ..analysis.figures import named_figures
 from ..analysis.slicing import slicing_dimensions
 from ..analysis.retention import RETENTION_KEYS, retention_summary
 from ..analysis.frames import account_names
@@ -51,8 +53,9 @@ def _plain(row: dict) -> dict:
             for k, v in row.items()}
 
 
-GAP_KEYS = ("rank", "kind", "account_id", "gap", "action", "owner", "arr_at_stake", "evidence", "q_value", "window",
-            "compared_with", "exposed_churn_rate", "reference_churn_rate", "excess_loss_rate", "arr_kept", "arr_kept_low",
+GAP_KEYS = ("rank", "kind", "account_id", "gap", "action", "owner", "arr_at_stake", "evidence", "q_value", "not_first",
+            "window", "compared_with", "exposed_churn_rate", "reference_churn_rate", "exposed_loss_rate",
+            "reference_loss_rate", "excess_loss_rate", "arr_kept", "arr_kept_low",
             "arr_kept_high", "money_at_risk", "money_at_risk_low", "money_at_risk_high")
 
 
@@ -72,7 +75,8 @@ def value_gaps(wins, top: int, alpha: float) -> dict:
         rows = []
         for row in frame.to_dict("records"):
             rec = _plain({k: row[k] for k in GAP_KEYS if k in row})
-            rec["confidence"] = confidence(row.get("q_value"), alpha) if row.get("tested") else "descriptive"
+            rec["confidence"] = (confidence(row.get("q_value"), alpha, row.get("money_at_risk_low"))
+                                 if row.get("tested") else "descriptive")
             rows.append(rec)
         return rows
 
@@ -170,6 +174,8 @@ def compute(run: Context, upstream: dict) -> dict:
         "previous": previous_figures(run.inputs, run.period, run.settings, view.get("previous_quadrants")),
         "value_gaps": gaps["gaps"],
         "do_first": gaps["do_first"],
+        "renewals_shape": upstream[CHURNED_CUSTOMERS_JSON].get("renewals_shape") or "full",
+        "do_first_total": ((upstream.get(QUICK_WINS_JSON) or {}).get("do_first_total") if view["covered"] else None),
         "worth_a_look": gaps["worth_a_look"],
         "expansion_drivers": expansion_lines(upstream.get(BEHAVIOURS_CSV)),
         "bridge": retention.get("bridge") or {},
@@ -187,7 +193,11 @@ def compute(run: Context, upstream: dict) -> dict:
     populations = churn_populations(retention, run.period.window_start.isoformat(), run.period.as_of.isoformat(),
                                     upstream[CHURNED_CUSTOMERS_JSON], upstream[SURVIVAL_JSON])
     summary["churn_populations"] = populations.to_dict("records")
-    return {SUMMARY_JSON: summary, CHURN_POPULATIONS_CSV: populations}
+    figures = named_figures({**retention, "window_start": run.period.window_start.isoformat(),
+                             "as_of": run.period.as_of.isoformat()}, upstream[CHURNED_CUSTOMERS_JSON],
+                            upstream[SURVIVAL_JSON], populations, summary.get("do_first_total"))
+    summary["figures"] = figures.to_dict("records")
+    return {SUMMARY_JSON: summary, CHURN_POPULATIONS_CSV: populations, FIGURES_CSV: figures}
 
 
 NODE = Node(
@@ -200,5 +210,9 @@ NODE = Node(
                                              "decisions of the look-back and the survival subjects, with what each "
                                              "leaves out",
                     {"population": "str", "window": "str", "counted": "int", "unit": "str", "churned": "int",
-                     "churn_share": "float", "left_out": "str", "used_for": "str"})),
+                     "churn_share": "float", "left_out": "str", "used_for": "str"}),
+             Output(FIGURES_CSV, "the named figures the report's sentences cite, each once: name, label, value, "
+                                 "unit (share, money, count), population and window",
+                    {"name": "str", "label": "str", "value": "float", "unit": "str", "population": "str",
+                     "window": "str"})),
 )

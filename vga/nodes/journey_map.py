@@ -13,6 +13,7 @@ from ..analysis.coverage import table_dates
 from ..analysis.decisions import decision_table
 from ..analysis.retention import arr_at
 from ..analysis.usage import window_usage
+from ..analysis.decisions import CANCELLATIONS_ONLY, renewals_shape
 from . import Context, Node, Output
 from ..analysis.usage_health import workflow_abandonment
 
@@ -139,6 +140,11 @@ def _support(inputs: Inputs, period: Period, ids):
     return summary
 
 
+#: Why the Renewal stage has no share with a renewals export of cancellations only.
+CANCELLATIONS_TEXT = ("the renewals export holds cancellations only (every row takes ARR to 0), so the renewals that "
+                      "went ahead are not in it and a share of decisions churned would be 100% by construction")
+
+
 def compute(run: Context, upstream: dict) -> dict:
     analysis, usage = run.settings.analysis, run.settings.usage
     coverage = run.coverage
@@ -152,14 +158,20 @@ def compute(run: Context, upstream: dict) -> dict:
     ids = j.journey_accounts(accounts, renewals, run.period.as_of, run.period.window_start)
     decisions = (decision_table(renewals, run.period.as_of, int(analysis.churn_lookback_months))
                  if renewals is not None else None)
+    cancellations = renewals is not None and renewals_shape(renewals) == CANCELLATIONS_ONLY
+    if cancellations:  # every decision churned: churn with and without a milestone would both read 100%
+        decisions = None
     onboarding, milestones = _onboarding(run.inputs, run.period, ids, decisions, analysis)
+    if cancellations and isinstance(onboarding, dict):
+        onboarding["churn_reason"] = CANCELLATIONS_TEXT
     parts = {
         "onboarding": onboarding,
         "first_value": _first_value(run.inputs, run.period, ids, usage),
         "adoption": _adoption(run.inputs, run.period, ids, usage),
         "support": _support(run.inputs, run.period, ids),
-        "renewal": (j.decisions_by_outcome(renewals, run.period.window_start, run.period.as_of) if renewals is not None
-                    else HOW_TO["renewals"]),
+        "renewal": (HOW_TO["renewals"] if renewals is None else CANCELLATIONS_TEXT
+                    if renewals_shape(renewals) == CANCELLATIONS_ONLY
+                    else j.decisions_by_outcome(renewals, run.period.window_start, run.period.as_of)),
     }
     facts |= {"accounts": int(len(ids))} | parts
     return {JOURNEY_MAP_JSON: facts, JOURNEY_STAGES_CSV: j.stage_rows(parts), MILESTONES_CSV: milestones}

@@ -23,9 +23,15 @@ NODE = Node(
     key="pattern_slicing", title="Pattern slicing", compute=compute,
     needs=("retention",),
     outputs=(
-        Output(SLICES_CSV, "one row per (dimension, value): cohort accounts, churned, churn rate, p, q, flagged",
+        Output(SLICES_CSV, "one row per (dimension, value): cohort accounts, churned, churn rate, p, q, flagged (against every "
+               "other cohort account, as the spec says), then the same against the dimension's other known values "
+               "only, and the dimension's unknowns (empty or not-recorded values)",
                {"dimension": "str", "value": "str", "accounts": "int", "churned": "int", "churn_rate": "float",
                 "rest_accounts": "int", "rest_churned": "int", "rest_churn_rate": "float", "p_value": "float",
-                "q_value": "float", "flagged": "bool", "tested": "bool"}, optional=True),
+                "q_value": "float", "flagged": "bool", "tested": "bool", "known": "bool",
+                "known_rest_accounts": "int", "known_rest_churned": "int", "known_rest_churn_rate": "float",
+                "known_p_value": "float", "known_q_value": "float", "known_flagged": "bool",
+                "unknown_accounts": "int", "unknown_churned": "int", "unknown_churn_rate": "float"},
+               optional=True),
     ),
 )

@@ -7,7 +7,7 @@ import pandas as pd
 from ..outputs import (CHAMPION_FEATURES_CSV, CHURNED_CUSTOMERS_JSON, DECISIONS_CSV, QUADRANTS_CSV,
     QUADRANT_CHURN_CSV, QUADRANT_VIEW_JSON, USAGE_TREND_CSV, WORKFLOW_ABANDONMENT_CSV)
 from ..analysis import quadrant as q
-from ..analysis.decisions import HISTORY_NEEDED, quadrant_churn
+from ..analysis.decisions import HISTORY_NEEDED, missing_groups, quadrant_churn
 from ..analysis.usage_health import (QUADRANT_COLUMNS, champion_features, has_history, quadrants_now_and_before,
                                      usage_trend, workflow_abandonment)
 from . import Context, Node, Output
@@ -25,8 +25,12 @@ def compute(run: Context, upstream: dict) -> dict:
                 WORKFLOW_ABANDONMENT_CSV: None, QUADRANT_CHURN_CSV: None, CHAMPION_FEATURES_CSV: None}
     decisions = upstream[DECISIONS_CSV]
     churn = quadrant_churn(decisions, lead=90) if decisions is not None and len(decisions) else None
+    apart = missing_groups(decisions) if churn is not None else None
     if churn is None:
         facts["reasons"][QUADRANT_CHURN_CSV] = "there is no renewal decision in the look-back window"
+    elif apart:  # every decision churned (a cancellations-only export) or none did: no rate tells quadrants apart
+        churn = None
+        facts["reasons"][QUADRANT_CHURN_CSV] = apart
     elif (churn["quadrant"] == q.UNSCORED).all():
         churn = None
         facts["reasons"][QUADRANT_CHURN_CSV] = (

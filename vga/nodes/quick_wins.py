@@ -23,7 +23,9 @@ def flagged_milestones(behaviours: pd.DataFrame | None) -> dict[str, float]:
 
 def compute(run: Context, upstream: dict) -> dict:
     quadrants = upstream[QUADRANTS_CSV]
-    facts = {"reason": None, "playbook": run.settings.quick_wins.playbook}
+    playbook = qw.playbook_for(run.settings.quick_wins.playbook, run.inputs.has("support_tickets"),
+                               run.inputs.has("surveys"))
+    facts = {"reason": None, "playbook": playbook}
     if not upstream[QUADRANT_VIEW_JSON]["covered"] or quadrants is None or quadrants.empty:
         facts["reason"] = upstream[QUADRANT_VIEW_JSON].get("reason") or "no active account at the as-of date"
         return {QUICK_WINS_CSV: pd.DataFrame(columns=qw.COLUMNS), QUICK_WINS_JSON: facts, CSM_ACTIONS_XLSX: None,
@@ -34,7 +36,6 @@ def compute(run: Context, upstream: dict) -> dict:
     milestones = flagged_milestones(upstream[BEHAVIOURS_CSV])
     missed = qw.missed_milestones(run.inputs.table("onboarding", needs=("completed_at",)), list(milestones), run.period.as_of)
     missed = missed[missed["account_id"].isin(set(quadrants["account_id"]))]
-    playbook = run.settings.quick_wins.playbook
     analysis, rules = run.settings.analysis, run.settings.quick_wins
     lookback = upstream[CHURNED_CUSTOMERS_JSON].get("lookback_start")
     systemic = qw.systemic_wins(
@@ -50,6 +51,7 @@ def compute(run: Context, upstream: dict) -> dict:
                               missed, playbook, int(rules.max_account_wins))
     wins = pd.concat([qw.price_account_wins(singles, systemic), systemic], ignore_index=True)
     ranked = qw.rank(wins)
+    facts["do_first_total"] = qw.do_first_total(systemic, quadrants)
     facts.update(milestones=sorted(milestones), account_wins=int((ranked["kind"] == "account").sum()),
                  do_first=int(ranked["do_first"].sum()), min_churn_points=float(rules.min_churn_points),
                  min_rate_ratio=float(rules.min_rate_ratio),
@@ -65,11 +67,13 @@ NODE = Node(
     needs=("quadrant_view", "pattern_slicing", "renewed_customers", "churned_customers", "retention"),
     outputs=(
         Output(QUICK_WINS_CSV, "ranked actions: rank, kind, account, gap, action, owner, ARR at stake, evidence, "
-                                 "then the test behind it and the money at risk with its 95% interval",
+                                 "then the test behind it, why it is not in Do first, the churn and ARR loss rates the money "
+                                 "comes from and the money at risk with its 95% interval",
                {"rank": "int", "kind": "str", "account_id": "str", "gap": "str", "action": "str", "owner": "str",
                 "arr_at_stake": "float", "evidence": "str", "q_value": "float", "tested": "bool", "do_first": "bool",
-                "window": "str", "compared_with": "str", **{c: "float" for c in qw.MONEY}}),
-        Output(QUICK_WINS_JSON, "the playbook used, the milestones treated as gaps, counts of wins by kind"),
+                "not_first": "str", "window": "str", "compared_with": "str", **{c: "float" for c in qw.MONEY}}),
+        Output(QUICK_WINS_JSON, "the playbook used, the milestones treated as gaps, counts of wins by kind, and "
+                                  "do_first_total: the Do first gaps' money at risk with each account counted once"),
         Output(CSM_ACTIONS_XLSX, "the account wins as one workbook, a sheet per CSM, safe to open in a spreadsheet",
                optional=True),
         Output(CSM_ACTIONS_CSV, "the same lists in one CSV with an owner column, safe to open in a spreadsheet",

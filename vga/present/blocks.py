@@ -74,15 +74,16 @@ def set_currency(code: str) -> None:
     CURRENCY["code"] = (code or "").strip()
 
 
-def money(value) -> str:
-    """A money amount, compact ('1.2M', '85.0k', 'EUR 1.2M' with a currency); '–' when null."""
+def money(value, digits: int = 1) -> str:
+    """A money amount, compact ('1.2M', '85.0k', 'EUR 1.2M' with a currency); '–' when null.
+    ``digits``: decimals after the unit (2 where a reader multiplies it)."""
     if missing(value):
         return "–"
     v = float(value)
     prefix = f"{CURRENCY['code']} " if CURRENCY["code"] else ""
     for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
         if abs(v) >= size:
-            return f"{prefix}{v / size:,.1f}{suffix}"
+            return f"{prefix}{v / size:,.{digits}f}{suffix}"
     return f"{prefix}{v:,.0f}"
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 
 from . import View
+from ..analysis.decisions import CANCELLATIONS_ONLY
 from ..outputs import (CHURNED_CUSTOMERS_JSON, CHURN_LABELS_CSV, CHURN_REASONS_CSV, CHURN_SIGNALS_CSV,
     CHURN_THEMES_CSV, COX_CSV, DECISIONS_CSV, EARLY_WARNING_CSV, EARLY_WARNING_DECISIONS_CSV, EARLY_WARNING_JSON,
     SURVIVAL_CSV, SURVIVAL_JSON, SURVIVAL_TESTS_CSV)
 from . import Chapter, plots
 from .. import words
 from ..analysis.decisions import LEADS, SIGNALS
+from ..analysis.survival import OTHER
 from .blocks import (count, figure, finding, kpis, missing, money, not_shown, note, number, p_value, pct, skipped, stack,
                      stat, table)
 
@@ -25,14 +27,19 @@ def _reason(view: View):
 
 
 def churn_labels_agree(rows: list[dict]) -> bool:
-    """Every other churn label names exactly the accounts the figures count as churned."""
+    """Every other churn label names exactly the accounts the figures count
+    as churned by the as-of date, apart from accounts that left after it
+    (``left_after_as_of``: a label set later is timing, not a disagreement)."""
     figures = rows[0] if rows else {}
-    return all(r["accounts"] == figures["accounts"] == r["also_churned_in_figures"] for r in rows[1:])
+    return all(r["only_in_figures"] == 0 and r["only_in_label"] == r.get("left_after_as_of", 0)
+               and r["also_churned_in_figures"] == figures["accounts"] for r in rows[1:])
 
 
 def churn_label_sentence(rows: list[dict], as_of: str) -> str | None:
     """Which churn the figures follow, and how the export's other churn
-    labels ([churn_labels]) compare, with their counts; None without labels."""
+    labels ([churn_labels]) compare as of the as-of date, with their counts;
+    accounts a label names that left after the as-of date are counted as
+    timing. None without labels."""
     if len(rows) < 2:
         return None
     figures, others = rows[0], rows[1:]
@@ -40,10 +47,14 @@ def churn_label_sentence(rows: list[dict], as_of: str) -> str | None:
     counts = "; ".join(f"'{r['label']}' names {count(r['accounts'])}" for r in others)
     follow = (f"The figures follow the renewals table (a row that took ARR to 0): "
               f"{count(figures['accounts'])} accounts by {as_of}")
+    later = [f"{count(r['left_after_as_of'])} of them left after {as_of}" + ("" if len(others) == 1 else f" ('{r['label']}')")
+             for r in others if r.get("left_after_as_of")]
+    timing = (f" ({'; '.join(later)}: their renewals row is dated after the as-of date, so the figures count them "
+              "next period; timing, not a disagreement)") if later else ""
     if agree:
-        return f"The export's churn labels agree with the figures: {counts}. {follow}."
+        return f"The export's churn labels agree with the figures as of {as_of}: {counts}{timing}. {follow}."
     overlap = "; ".join(f"{count(r['also_churned_in_figures'])} of them carry '{r['label']}'" for r in others)
-    return (f"The export's churn labels disagree on who churned: {counts}. {follow}, and {overlap}. "
+    return (f"The export's churn labels disagree on who churned by {as_of}: {counts}{timing}. {follow}, and {overlap}. "
             "Read churn counts with this in mind.")
 
 
@@ -60,7 +71,19 @@ def labels(view: View):
                                          "also_churned_in_figures": "also churned in the figures",
                                          "only_in_label": "churned only by this label",
                                          "only_in_figures": "churned only in the figures",
-                                         "unknown_ids": "ids not among the accounts"}))
+                                         "unknown_ids": "ids not among the accounts",
+                                         "left_after_as_of": "churned only by this label: left after the as-of date"}))
+
+
+def cancellations_sentence(facts: dict) -> str:
+    """What a renewals export of cancellations only allows to say: who left
+    and what they took, never a share of decisions (100% by construction)."""
+    return (f"The renewals export holds cancellations only: every row with ARR before it takes ARR to 0, so it has no "
+            f"renewal that went ahead, no expansion and no downgrade (an export of cancellations, or a company none of "
+            f"whose customers renewed). In {_window(facts)}, "
+            f"{count(facts['accounts_by_group']['churned'])} accounts cancelled, taking {money(facts['arr_lost_churned'])} "
+            "of ARR; the share of customers who left is the retention cohort's logo churn, and no comparison with "
+            "renewing customers can be made from this export.")
 
 
 def _window(facts) -> str:
@@ -74,15 +97,25 @@ def headline(view: View):
     facts = view[CHURNED_CUSTOMERS_JSON]
     by = facts["decisions_by_outcome"]
     groups = facts["accounts_by_group"]
+    if facts.get("renewals_shape") == CANCELLATIONS_ONLY:
+        cards = kpis([
+            ("cancellations", count(by["churned"]), f"renewals rows taking ARR to 0, in {_window(facts)}"),
+            ("ARR lost to churn", money(facts["arr_lost_churned"]), "ARR the churned accounts had just before leaving"),
+        ])
+        return stack(cards, finding(cancellations_sentence(facts)))
     cards = kpis([
         ("renewal decisions", count(facts["decisions"]), f"renewals rows with ARR before the change, in {_window(facts)}"),
         ("churned", count(by["churned"]), f"decisions to leave (ARR to 0); {pct(facts['decision_churn_rate'])} of decisions"),
-        ("ARR lost to churn", money(facts["arr_lost_churned"]), "ARR the churned accounts had just before leaving"),
-        ("ARR lost to downgrades", money(facts["arr_lost_downgraded"]), f"{count(by['downgraded'])} decisions to pay less"),
+        ("ARR lost to churn", money(facts["arr_lost_churned"]),
+         f"ARR the churned accounts had just before leaving, over {facts['lookback_months']} months (the headline's "
+         "ARR churned is the retention cohort's, over 12)"),
+        ("ARR lost to downgrades", money(facts["arr_lost_downgraded"]),
+         f"{count(by['downgraded'])} decisions to pay less, by {count(groups['downgraded'])} accounts"),
     ])
     sentence = finding(
         f"In {_window(facts)}, {count(groups['churned'])} accounts churned, taking {money(facts['arr_lost_churned'])} "
-        f"of ARR, and {count(groups['downgraded'])} more downgraded ({money(facts['arr_lost_downgraded'])}); "
+        f"of ARR, and {count(groups['downgraded'])} more accounts downgraded ({count(by['downgraded'])} decisions, "
+        f"{money(facts['arr_lost_downgraded'])}); "
         f"{count(groups['renewed'] + groups['expanded'])} accounts renewed or expanded.")
     return stack(cards, sentence)
 
@@ -193,8 +226,11 @@ def findings(view: View):
             f"{stat('q', near['q_value'])}); {far['lead_days']} days before the gap was {words.signed(far['difference'])}: "
             f"{verdict}.")
     total = sum(facts["decisions_by_outcome"].values())
-    lines.insert(0, f"{pct(facts['decision_churn_rate'])} of the {count(total)} renewal decisions of {_window(facts)} "
-                    "were decisions to leave.")
+    if facts.get("renewals_shape") == CANCELLATIONS_ONLY:
+        lines.insert(0, cancellations_sentence(facts))
+    else:
+        lines.insert(0, f"{pct(facts['decision_churn_rate'])} of the {count(total)} renewal decisions of {_window(facts)} "
+                        "were decisions to leave.")
     return stack(*[finding(line) for line in lines])
 
 
@@ -254,14 +290,31 @@ def survival(view: View):
     return stack(*parts)
 
 
-def _term_words(term: str, reference: dict, days: int) -> str:
+def _term_words(term: str, reference: dict, days: int, pooled: list | None = None) -> str:
     """'accounts that missed integration_connected in their first 180 days' style."""
     dim, _, value = term.partition("[")
     value = value.rstrip("]")
     if dim == "milestone_missed":
         return f"accounts that had not completed the onboarding milestone {words.plain(value)} {days} days after their contract start"
     base = reference.get(dim)
+    kept = next((p["kept"] for p in pooled or [] if p["dimension"] == dim), None)
+    if value == OTHER and kept:
+        return (f"accounts whose {words.dimension(dim)} is not one of the {count(kept)} largest"
+                + (f" (against {base})" if base else ""))
     return f"accounts with {words.dimension(dim)} {value}" + (f" (against {base})" if base else "")
+
+
+def cox_grouping_sentences(facts: dict) -> list[str]:
+    """What the Cox model did with a slicing dimension of many values (its
+    largest groups kept, the rest pooled as ``dimension[(other)]``) and with
+    groups in which no account churned (counted with the reference): one
+    sentence each."""
+    lines = [f"{p['dimension']} has {count(p['values'])} values: the Cox model takes its {count(p['kept'])} largest "
+             f"and pools the other {count(p['pooled'])} as {p['term']}." for p in facts.get("cox_pooled") or []]
+    lines += [f"{m['term']} had no churned account and is counted with the reference group"
+              + (f" ({m['dimension']} {m['reference']})." if m.get("reference") else ".")
+              for m in facts.get("cox_merged") or []]
+    return lines
 
 
 def survival_drivers(view: View):
@@ -269,8 +322,9 @@ def survival_drivers(view: View):
     if _survival_reason(view):
         return not_shown("no survival analysis (see above)")
     facts, cox = view[SURVIVAL_JSON], view[COX_CSV]
+    grouping = [finding(line) for line in cox_grouping_sentences(facts)]
     if cox is None or cox.empty:
-        return note(f"No Cox model: {facts.get('cox_reason') or 'nothing to fit'}.", "skip")
+        return stack(note(f"No Cox model: {facts.get('cox_reason') or 'nothing to fit'}.", "skip"), *grouping)
     alpha = view.settings.analysis.alpha
     q_values = facts.get("cox_q_values") or {}
     cox = cox.assign(q_value=cox["term"].map(q_values))
@@ -278,7 +332,7 @@ def survival_drivers(view: View):
     for _, r in cox[cox["q_value"] < alpha].sort_values("hazard_ratio", ascending=False).iterrows():
         faster = r["hazard_ratio"] >= 1
         ratio = r["hazard_ratio"] if faster else 1 / r["hazard_ratio"]
-        who = _term_words(r["term"], facts["cox_reference"], facts["onboarding_days"])
+        who = _term_words(r["term"], facts["cox_reference"], facts["onboarding_days"], facts.get("cox_pooled"))
         lines.append(f"{who[0].upper() + who[1:]} "
                      f"churn {number(ratio, 2)} times as {'fast' if faster else 'slowly'} at any moment "
                      f"(hazard ratio {number(r['hazard_ratio'], 2)}, 95% interval {number(r['ci_lower'], 2)} to "
@@ -299,7 +353,7 @@ def survival_drivers(view: View):
     plots.hazard_ratios(cox.assign(term=cox["term"].map(words.term)), ax, alpha)
     fig.tight_layout()
     cox = cox.drop(columns=["subjects", "events"])
-    return stack(stack(*[finding(line) for line in lines]),
+    return stack(stack(*[finding(line) for line in lines], *grouping),
                  figure(fig, "Dot plot of each term's hazard ratio with its 95% interval on a log scale; "
                              "terms whose interval excludes 1 after adjustment are dark",
                         f"Cox proportional hazards model of time to churn ({count(facts['subjects'])} accounts, "

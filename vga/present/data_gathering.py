@@ -23,8 +23,11 @@ def coverage(view: View):
     # Sources that end a little early but within the tolerance: said, not hidden.
     parts += [note(n) for n in cov.get("notes") or []]
     if cov["data_end"]:
+        plans = "".join(f" {p['table'].capitalize()} plans ({p['column']}) run to {p['last_date']}: dates something is "
+                        "due, not history, so they are not part of how far the data runs."
+                        for p in facts.get("plans") or [] if p["last_date"] > cov["data_end"])
         parts.insert(0, note(f"The data runs to {cov['data_end']} (latest date in {cov['data_end_from']}); "
-                             f"this run is as of {cov['as_of']}."))
+                             f"this run is as of {cov['as_of']}.{plans}"))
     return stack(*parts)
 
 
@@ -101,6 +104,11 @@ def findings(view: View):
     cover = view[ACCOUNT_COVERAGE_CSV]
     # Interviews, interventions and fixes concern some accounts by nature: not "thin".
     broad = cover[~cover["table"].isin(["interviews", "interventions", "product_fixes"])] if cover is not None else None
+    if facts.get("renewals_shape") == "cancellations_only":
+        # Cancelled accounts hold no ARR now: a share of ARR with a row there is 0 by construction.
+        lines.append("The renewals export holds cancellations only (every row takes ARR to 0): it says who left and "
+                     "when; accounts without a row there are counted as keeping their ARR.")
+        broad = broad[broad["table"] != "renewals"] if broad is not None else None
     if broad is not None and broad["arr_share"].notna().any():
         thin = broad.sort_values("arr_share").iloc[0]
         lines.append(f"The thinnest source is {thin['table']}: {pct(thin['arr_share'])} of ARR has any row there by the "

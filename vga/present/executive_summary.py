@@ -14,6 +14,8 @@ from .. import words
 from .blocks import Html, bullets, count, figure, finding, kpis, money, note, pct, stack, table
 from .churned_customers import churn_label_sentence, churn_labels_agree, health_score_verdict, warning_sentence
 from .quadrant_view import QUADRANT_TEXT
+from .pattern_slicing import slice_lines
+from ..analysis.quick_wins import NOT_FIRST
 
 CHAPTER = Chapter(number=11, title="Executive summary", notebook="11_executive_summary", node="executive_summary",
                   shows=(QUADRANTS_CSV, SLICES_CSV, RETENTION_TREND_CSV, RETENTION_BY_SLICE_CSV), leads=True)
@@ -44,15 +46,57 @@ def money_range(low, high) -> str:
     return f"95% interval {money(low)} to {money(high)}"
 
 
+def money_sum(win: dict) -> str:
+    """How a gap's money at risk is made, in numbers a reader can multiply:
+    "ARR exposed 23.05M x 11.53 points (ARR loss 19.0% against 7.5% for
+    Champions) = 2.7M". The factors carry two decimals so that their product
+    rounds to the figure shown; empty when a factor is unknown."""
+    arr, excess, total = win.get("arr_at_stake"), win.get("excess_loss_rate"), win.get("money_at_risk")
+    if any(v is None or v != v for v in (arr, excess, total)):
+        return ""
+    mine, theirs = win.get("exposed_loss_rate"), win.get("reference_loss_rate")
+    rates = ""
+    if mine is not None and mine == mine and theirs is not None and theirs == theirs:
+        rates = f" (ARR loss rate {pct(mine)} against {pct(theirs)} for {win.get('compared_with') or 'the reference'})"
+    return f"ARR exposed {money(arr, 2)} x {100 * excess:.2f} points{rates} = {money(total)}"
+
+
+def loss_rate_note(win: dict) -> str:
+    """Why the money's rates differ from the churn rates in the gap's words:
+    money counts ARR lost (churn and contraction, weighted by ARR), the test
+    counts accounts that left. Empty when both read the same."""
+    churn, loss = win.get("exposed_churn_rate"), win.get("exposed_loss_rate")
+    if any(v is None or v != v for v in (churn, loss)) or pct(churn) == pct(loss):
+        return ""
+    return (f"The money uses ARR loss rates (ARR lost to churn and contraction over ARR at the start, "
+            f"{pct(loss)} here), not the share of accounts that left ({pct(churn)}): large accounts "
+            "and downgrades weigh in.")
+
+
+def together(total: dict | None) -> str:
+    """The Do first gaps' one total, each account counted once; empty without one."""
+    if not total or not total.get("gaps"):
+        return ""
+    text = (f"Together the {words.plural(total['gaps'], 'gap')} to do first put {money(total['money_at_risk'])} "
+            f"at risk now, across {words.plural(total['accounts'], 'active account')}")
+    if total.get("accounts_in_several"):
+        text += (f"; {words.plural(total['accounts_in_several'], 'account')} in more than one gap "
+                 f"{'is' if total['accounts_in_several'] == 1 else 'are'} counted once, at the largest excess loss rate among its gaps "
+                 f"(the gaps' own figures add to {money(total['sum_of_gaps'])})")
+    return text + "."
+
+
 def _action(win: dict, number: int) -> str:
     where = "" if win.get("kind") == "systemic" else f" (account {html.escape(str(win.get('account_name') or win['account_id']))})"
     interval = money_range(win.get("money_at_risk_low"), win.get("money_at_risk_high"))
+    made = money_sum(win)
     return (f'<li class="vga-action"><div class="vga-action-what"><span class="vga-action-n">{number}</span>'
             f"{html.escape(win['action'].rstrip('.'))}</div>"
             f'<div class="vga-action-why">{html.escape(win["gap"])}{where}</div>'
             f'<div class="vga-action-meta"><span>Owner: <b>{html.escape(str(win["owner"]))}</b></span>'
             f'<span><a href="#glossary-money-at-risk">Money at risk</a> now: <b>{html.escape(money(win.get("money_at_risk")))}</b>'
-            f"{' (' + html.escape(interval) + ')' if interval else ''}</span></div></li>")
+            f"{' (' + html.escape(interval) + ')' if interval else ''}</span></div>"
+            + (f'<div class="vga-action-sum">{html.escape(made)}</div>' if made else "") + "</li>")
 
 
 def first_screen(view: View):
@@ -75,6 +119,13 @@ def first_screen(view: View):
     if first:
         actions = ('<ol class="vga-actions">' + "".join(_action(w, i) for i, w in enumerate(first[:3], start=1))
                    + "</ol>")
+        shown = [w for w in first[:3] if w.get("kind") == "systemic"]
+        total = s.get("do_first_total") or {}
+        if total.get("gaps") and total["gaps"] > len(shown):
+            actions += (f'<p class="vga-note">{total["gaps"] - len(shown)} more gap'
+                        f'{"" if total["gaps"] - len(shown) == 1 else "s"} to do first in the value gaps below.</p>')
+        if together(total):
+            actions += f'<p class="vga-action-total">{html.escape(together(total))}</p>'
     else:
         actions = ('<p class="vga-note vga-skip">No tested value gap is large enough to act on first this period; '
                    "the gaps worth a look are listed below.</p>")
@@ -106,14 +157,15 @@ def story(view: View):
             text += f" (NRR {_points(s['nrr'], before['nrr'])} since {before['period']})"
         lines.append(text + f"; {pct(s['logo_churn_rate'])} of the {count(s['cohort_accounts'])} accounts paying on "
                             f"{s['window_start']} had left by {s['as_of']}.")
+        if s.get("renewals_shape") == "cancellations_only":
+            lines.append("NRR counts losses only here: the renewals export holds cancellations only, so expansions "
+                         "and downgrades are not in it and NRR equals GRR.")
     first = s.get("do_first") or []
     if first:
-        total = sum(w["money_at_risk"] for w in first if w.get("kind") == "systemic" and w.get("money_at_risk"))
         w = first[0]
-        lines.append(f"The largest tested value gap is {w['gap']}: {money(w['money_at_risk'])} of ARR at risk now "
-                     f"({money_range(w.get('money_at_risk_low'), w.get('money_at_risk_high'))}); "
-                     f"{words.plural(len([g for g in first if g.get('kind') == 'systemic']), 'tested gap')} together put "
-                     f"{money(total)} at risk (they can overlap).")
+        lines.append(f"The largest value gap to act on is {w['gap']}: {money(w['money_at_risk'])} of ARR at risk now "
+                     f"({money_range(w.get('money_at_risk_low'), w.get('money_at_risk_high'))}); the Do first "
+                     "list above ends with the gaps' one total.")
     else:
         lines.append("No tested value gap is large enough to act on first this period.")
     for d in (s.get("expansion_drivers") or [])[:2]:
@@ -149,8 +201,9 @@ def retention_trend(view: View):
     fig, ax = plots.new_figure(7.5, 2.3)
     plots.retention_trend(trend, ax)
     first, last = trend.iloc[0], trend.iloc[-1]
-    text = (f"Over {words.plural(len(trend), 'quarter')}, NRR went from {pct(first['nrr'])} to {pct(last['nrr'])}, "
-            f"GRR from {pct(first['grr'])} to {pct(last['grr'])} and logo churn from {pct(first['logo_churn_rate'])} "
+    text = (f"Over {words.plural(len(trend), 'quarter')}, each measured on the accounts paying 12 months before its "
+            f"end, NRR went from {pct(first['nrr'])} to {pct(last['nrr'])}, GRR from {pct(first['grr'])} to "
+            f"{pct(last['grr'])} and logo churn of those accounts from {pct(first['logo_churn_rate'])} "
             f"to {pct(last['logo_churn_rate'])}.")
     return stack(finding(text), figure(fig, "Line chart of NRR, GRR and logo churn per quarter",
                                        "Each point covers the 12 months to its quarter's end."))
@@ -194,6 +247,11 @@ def quadrants(view: View):
     s = view[SUMMARY_JSON]
     if "quadrants" in s["null_reasons"]:
         return note(f"The quadrant is not shown: {s['null_reasons']['quadrants']}.", "warn")
+    scored = [k for k, v in s["quadrants"].items() if k != "Unscored" and (v or {}).get("accounts")]
+    if not scored:
+        unscored = (s["quadrants"].get("Unscored") or {}).get("accounts") or 0
+        return note(f"No active account could be placed in the quadrant: all {count(unscored)} are Unscored (a usage "
+                    "or a health score is missing for each); the quadrant view says what to give.", "warn")
     before = (s.get("previous") or {}).get("quadrants") or {}
     scored_before = any((before.get(k) or {}).get("accounts") for k in before if k != "Unscored")
     rows = [{"quadrant": k, "accounts": v["accounts"], "ARR": v["arr"],
@@ -208,14 +266,12 @@ def quadrants(view: View):
 
 
 def lost_where(view: View):
-    """Flagged slices, as sentences."""
+    """Slices flagged against the other known values of their dimension, as sentences."""
     slices = view[SLICES_CSV]
     if slices is None:
         return note("Churn by slice cannot be computed without renewals covering the period.", "skip")
-    flagged = slices[slices["flagged"]].sort_values("q_value")
-    lines = [f"{words.slice_name(r.dimension, r.value)}: churn {pct(r.churn_rate)} against {pct(r.rest_churn_rate)} "
-             f"for the rest ({words.plural(r.accounts, 'account')})" for r in flagged.itertuples()]
-    return bullets(lines) if lines else note("No slice differs from the rest after adjustment.")
+    return bullets(slice_lines(slices)) if slice_lines(slices) else note(
+        "No slice's churn differs from the other known values of its dimension after adjustment.")
 
 
 def trust(view: View):
@@ -251,6 +307,8 @@ CONFIDENCE = {"high": "high: a test, q < 0.01", "medium": "medium: a test, q < 0
 def _gap_frame(gaps: list[dict]) -> pd.DataFrame:
     frame = pd.DataFrame(gaps)
     frame["confidence"] = frame["confidence"].map(CONFIDENCE)
+    frame["how"] = [money_sum(g) for g in gaps]
+    frame["why_not_first"] = [NOT_FIRST.get(g.get("not_first") or "", "") for g in gaps]
     frame["interval"] = [money_range(a, b) for a, b in zip(frame.get("money_at_risk_low", pd.Series(dtype=float)),
                                                             frame.get("money_at_risk_high", pd.Series(dtype=float)))] \
         if "money_at_risk_low" in frame.columns else ""
@@ -263,12 +321,14 @@ def value_gaps(view: View):
     if not gaps:
         return note("No value gap passed a test this period.", "skip")
     frame = _gap_frame(gaps)
-    return table(frame[["gap", "money_at_risk", "interval", "arr_kept", "arr_at_stake", "window", "evidence",
-                        "confidence"]],
-                 {"money_at_risk": money, "arr_kept": money, "arr_at_stake": money},
-                 names={"money_at_risk": "money at risk now", "interval": "its 95% interval",
-                        "arr_kept": "ARR that would have been kept", "arr_at_stake": "ARR of the accounts exposed",
-                        "window": "measured over"})
+    notes = [loss_rate_note(g) for g in gaps[:1]]
+    return stack(table(frame[["gap", "money_at_risk", "interval", "how", "arr_kept", "window", "evidence",
+                              "confidence"]],
+                       {"money_at_risk": money, "arr_kept": money},
+                       names={"money_at_risk": "money at risk now", "interval": "its 95% interval",
+                              "how": "how it is made", "arr_kept": "ARR that would have been kept",
+                              "window": "measured over"}),
+                 *[note(n) for n in notes if n])
 
 
 def worth_a_look(view: View):
@@ -277,8 +337,9 @@ def worth_a_look(view: View):
     if not gaps:
         return note("Nothing else to look at this period.", "skip")
     frame = _gap_frame(gaps)
-    return table(frame[["gap", "owner", "arr_at_stake", "evidence", "confidence"]], {"arr_at_stake": money},
-                 names={"arr_at_stake": "ARR of the accounts exposed"})
+    return table(frame[["gap", "owner", "arr_at_stake", "evidence", "why_not_first", "confidence"]],
+                 {"arr_at_stake": money},
+                 names={"arr_at_stake": "ARR of the accounts exposed", "why_not_first": "why not first"})
 
 
 def quick_wins(view: View):

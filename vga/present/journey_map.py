@@ -285,11 +285,14 @@ def findings(view: View):
         for r in frame[frame["flagged"]].itertuples():
             if r.churn_rate_not_completed > r.churn_rate_completed:
                 lines.append(finding(f"Not completing {words.plain(r.milestone)} goes with higher churn "
-                                     f"({pct(r.churn_rate_not_completed)} against {pct(r.churn_rate_completed)}): make "
-                                     "it a required onboarding step and chase the accounts that have not done it."))
+                                     f"({pct(r.churn_rate_not_completed)} of the accounts with a renewal decision in the "
+                                     f"look-back that had not completed it churned, against {pct(r.churn_rate_completed)} "
+                                     "of those that had): make it a required onboarding step and chase the accounts "
+                                     "that have not done it."))
             else:
-                lines.append(finding(f"Accounts that did not complete {r.milestone} churned less "
-                                     f"({pct(r.churn_rate_not_completed)} against {pct(r.churn_rate_completed)}): "
+                lines.append(finding(f"Accounts with a renewal decision in the look-back that did not complete "
+                                     f"{r.milestone} churned less ({pct(r.churn_rate_not_completed)} against "
+                                     f"{pct(r.churn_rate_completed)} of those that did): "
                                      "check whether the milestone is recorded reliably."))
     gaps = [note(f"{stage}: {r['detail']}.", "skip") for stage, r in main.iterrows() if r["severity"] == "unknown"]
     return stack(*lines, *gaps)

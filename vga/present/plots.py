@@ -153,13 +153,14 @@ def slice_churn_bars(slices: pd.DataFrame, overall_churn: float | None = None, a
         return ax
     tested["label"] = tested["dimension"] + ": " + tested["value"]
     tested = tested.sort_values("churn_rate")
-    colors = np.where(tested["flagged"], "#c62828", "#90a4ae")
+    flagged = tested["known_flagged"] if "known_flagged" in tested.columns else tested["flagged"]
+    colors = np.where(flagged.astype(bool), "#c62828", "#90a4ae")
     ax.barh(tested["label"], tested["churn_rate"] * 100, color=colors)
     if overall_churn is not None:
         ax.axvline(overall_churn * 100, color="#333", ls="--", lw=1, label="whole cohort")
         ax.legend(loc="lower right", fontsize=8)
     ax.set_xlabel("Logo churn over the retention window (%)")
-    ax.set_title("Churn by slice (red: flagged after Benjamini-Hochberg)")
+    ax.set_title("Churn by slice (red: flagged against the other known values)")
     ax.tick_params(axis="y", labelsize=8)
     return ax
 

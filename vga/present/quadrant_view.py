@@ -30,10 +30,26 @@ def _uncovered(view: View):
     return note(f"The quadrant is not shown: {facts['reason']}.", "warn" if not facts["covered"] else "skip")
 
 
+def nothing_scored(view: View):
+    """A note when no active account has both scores (every one Unscored),
+    saying why and what to give; None otherwise. Then no card, chart or
+    sentence counts accounts in the four quadrants (all would read 0)."""
+    quadrants = view[QUADRANTS_CSV]
+    if quadrants is None or not len(quadrants) or (quadrants["quadrant"] != UNSCORED).any():
+        return None
+    usage = (quadrants["usage_score"].notna().sum() if "usage_score" in quadrants.columns else 0)
+    health = (quadrants["health_score"].notna().sum() if "health_score" in quadrants.columns else 0)
+    return note(f"No active account could be placed in the quadrant: all {len(quadrants):,} are Unscored "
+                f"({usage:,} have a usage score, {health:,} a health score; a quadrant needs both). Give usage_events "
+                "or accounts.usage_score, and health_scores or accounts.health_score.", "warn")
+
+
 def headline(view: View):
     """Accounts and ARR per quadrant, and the sentence that matters most."""
     if _uncovered(view):
         return _uncovered(view)
+    if nothing_scored(view):
+        return nothing_scored(view)
     quadrants = view[QUADRANTS_CSV]
     totals = quadrants.groupby("quadrant")["arr"].agg(["size", "sum"])
     cards = kpis([(name, count(totals["size"].get(name, 0)), f"accounts, ARR {money(totals['sum'].get(name, 0))}")
@@ -48,8 +64,8 @@ def headline(view: View):
 
 
 def charts(view: View):
-    if _uncovered(view):
-        return not_shown()
+    if _uncovered(view) or nothing_scored(view):
+        return not_shown("no account is scored")
     quadrants = view[QUADRANTS_CSV]
     a = view.settings.analysis
     fig, ax = plots.new_figure(7, 5)
@@ -68,6 +84,8 @@ def frustrated(view: View):
     """The Frustrated Power Users, largest ARR first."""
     if _uncovered(view):
         return not_shown()
+    if nothing_scored(view):
+        return not_shown("no account is scored")
     quadrants = view[QUADRANTS_CSV]
     fpu = quadrants[quadrants["quadrant"] == FRUSTRATED].sort_values("arr", ascending=False)
     if not len(fpu):
@@ -157,7 +175,11 @@ def usage_over_time(view: View):
         parts.append(note("No calendar month is fully covered by the events up to the as-of date.", "skip"))
     steps = view[WORKFLOW_ABANDONMENT_CSV]
     if steps is not None and len(steps):
-        parts += [note("Where abandoned workflow runs stop:"), table(steps, {"share": pct, "abandoned_runs": count})]
+        parts += [note(f"Where abandoned workflow runs stop: every run started on or before {view.period.as_of} and not "
+                       f"completed by then ({int(steps['abandoned_runs'].sum()):,} runs, all history; the quick wins "
+                       "count the last 90 days, the journey the last 12 months)."),
+                  table(steps, {"share": pct, "abandoned_runs": count},
+                        names={"abandoned_runs": "abandoned runs, all history to the as-of date"})]
     return stack(*parts)
 
 
@@ -188,6 +210,8 @@ def champion_features(view: View):
     if features is None:
         return skipped(view, QUADRANT_VIEW_JSON, CHAMPION_FEATURES_CSV,
                        "no usage events were given: which features Champions use needs usage_events")
+    if nothing_scored(view):
+        return not_shown("no account is scored, so there are no Champions to compare")
     flagged = features[features["flagged"] & (features["difference"] > 0)]
     parts = []
     if len(flagged):
@@ -214,6 +238,8 @@ def findings(view: View):
     """The quadrant's story in sentences."""
     if _uncovered(view):
         return _uncovered(view)
+    if nothing_scored(view):
+        return not_shown("no account is scored (see above)")
     quadrants = view[QUADRANTS_CSV]
     total = quadrants["arr"].sum()
     lines = []

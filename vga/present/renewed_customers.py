@@ -74,15 +74,7 @@ def comparison(view: View, which: str = "retained vs churned"):
                                 "Dark bars: significant (q value below 0.05); grey: not distinguishable from noise."))
     # Core adoption is a mean of shares: shown as a percentage, like the shares.
     kinds = rows["kind"].where(rows["measure"] != "core_adoption", "share")
-    formatted = rows.assign(
-        first_value=[_value(k, v) for k, v in zip(kinds, rows["first_value"])],
-        second_value=[_value(k, v) for k, v in zip(kinds, rows["second_value"])],
-        difference=[(f"{words.signed(100 * v)} pts" if k == "share" else words.signed(v)) if pd.notna(v) else "–"
-                    for k, v in zip(kinds, rows["difference"])],
-        interval=[("–" if pd.isna(lo) else (f"{words.signed(100 * lo)} to {words.signed(100 * hi)} pts" if k == "share"
-                                            else f"{words.signed(lo)} to {words.signed(hi)}"))
-                  for k, lo, hi in zip(rows["kind"], rows["ci_lower"], rows["ci_upper"])],
-    )
+    formatted = rows.assign(**difference_cells(rows, kinds))
     first, second = which.split(" vs ")
     parts.append(table(formatted[["behaviour", "first_n", "first_value", "second_n", "second_value", "difference",
                                   "interval", "q_value", "flagged"]], {"q_value": p_value},
@@ -90,6 +82,23 @@ def comparison(view: View, which: str = "retained vs churned"):
                               "second_value": second, "interval": "95% interval", "q_value": "q value",
                               "flagged": "significant"}))
     return stack(*parts)
+
+
+def difference_cells(rows: pd.DataFrame, kinds: pd.Series) -> dict[str, list[str]]:
+    """The table's value, difference and interval cells, each in the unit of
+    its row's kind: shares (and core adoption, a mean of shares) in
+    percentages and points, means as they are. The difference and its
+    interval always share one unit (a fraction printed beside points read
+    "+8.1 pts, 95% interval 0.0 to +0.1")."""
+    return {
+        "first_value": [_value(k, v) for k, v in zip(kinds, rows["first_value"])],
+        "second_value": [_value(k, v) for k, v in zip(kinds, rows["second_value"])],
+        "difference": [(f"{words.signed(100 * v)} pts" if k == "share" else words.signed(v)) if pd.notna(v) else "–"
+                       for k, v in zip(kinds, rows["difference"])],
+        "interval": [("–" if pd.isna(lo) else (f"{words.signed(100 * lo)} to {words.signed(100 * hi)} pts"
+                                               if k == "share" else f"{words.signed(lo)} to {words.signed(hi)}"))
+                     for k, lo, hi in zip(kinds, rows["ci_lower"], rows["ci_upper"])],
+    }
 
 
 def expansion(view: View):

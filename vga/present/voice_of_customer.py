@@ -161,9 +161,13 @@ def headline(view: View):
 def _trend_figure(trend: pd.DataFrame):
     """Two panels: NPS per quarter (left) and CSAT mean per quarter (right),
     each point labelled with its number of responses."""
-    fig, axes = plots.new_figure(11, 3.8, columns=2)
-    panels = [("nps", axes[0], "#1565c0", "NPS (-100 to 100)", "NPS per quarter"),
-              ("csat", axes[1], "#2e7d32", "CSAT, mean rating (1 to 5)", "CSAT per quarter")]
+    # A panel only for a measure with responses: no chart drawn from 0 ratings.
+    kinds = [m for m in ("nps", "csat") if trend.loc[trend["measure"] == m, "responses"].sum() > 0]
+    fig, axes = plots.new_figure(11 if len(kinds) == 2 else 6, 3.8, columns=len(kinds))
+    axes = list(axes) if len(kinds) == 2 else [axes]
+    style = {"nps": ("#1565c0", "NPS (-100 to 100)", "NPS per quarter"),
+             "csat": ("#2e7d32", "CSAT, mean rating (1 to 5)", "CSAT per quarter")}
+    panels = [(m, ax, *style[m]) for m, ax in zip(kinds, axes)]
     quarters = sorted(trend["quarter"].unique())
     for measure, ax, colour, ylabel, title in panels:
         rows = trend[trend["measure"] == measure].set_index("quarter").reindex(quarters)
@@ -195,13 +199,17 @@ def trend(view: View):
         return _missing(view, "surveys") or note("No survey response or ticket rating is dated on or before the as-of "
                                                  "date, so there is no trend to show.", "skip")
     parts = []
-    if trend_rows["measure"].isin(["nps", "csat"]).any():
-        nps_n = trend_rows.loc[trend_rows["measure"] == "nps", "responses"].sum()
-        csat_n = trend_rows.loc[trend_rows["measure"] == "csat", "responses"].sum()
+    nps_n = int(trend_rows.loc[trend_rows["measure"] == "nps", "responses"].sum())
+    csat_n = int(trend_rows.loc[trend_rows["measure"] == "csat", "responses"].sum())
+    if nps_n or csat_n:
+        drawn = [f"NPS from {nps_n:,} survey responses" if nps_n else "",
+                 f"mean CSAT from {csat_n:,} ratings" if csat_n else ""]
+        drawn = [d for d in drawn if d]
+        alt = ("Two line charts by calendar quarter: " + drawn[0] + " (left) and " + drawn[1] + " (right)"
+               if len(drawn) == 2 else "A line chart by calendar quarter: " + drawn[0])
         parts.append(figure(
             _trend_figure(trend_rows),
-            f"Two line charts by calendar quarter: NPS from {nps_n:,} survey responses (left) and mean CSAT from "
-            f"{csat_n:,} ratings (right), each point labelled with its number of responses",
+            alt + ", each point labelled with its number of responses",
             "Only quarters with responses are shown; the last quarter ends on the as-of date and may be a part "
             "quarter."))
     wide = trend_rows.pivot_table(index="quarter", columns="measure", values=["value", "responses"], aggfunc="first")

@@ -36,6 +36,7 @@ from ..errors import OutputError, PartialPeriodError, UsageError, write_fault
 from ..load import load_folder, previous_quadrants, to_inputs
 from ..load.files import find_sources
 from ..nodes import NODES
+from ..nodes.data_gathering import not_given
 from ..periods import parse_period
 from ..present import chapters, missing_steps, report_order
 from . import folder, pipeline
@@ -177,6 +178,9 @@ def _run_locked(data_dir: Path, p, config: dict, config_path, out: Path, record:
             inputs = to_inputs(loaded, previous_quadrants(out, p.previous_label))
             inputs, record.incremental_store = _refresh(store, loaded, inputs, config, quiet)
         loaded.write_quarantine(tmp / "quarantine")
+        missing_tables = not_given(inputs)
+        if missing_tables:
+            say(f"[vga] {missing_tables[0].lower()}{missing_tables[1:]}", quiet)
         if redact:
             inputs, config = _redact(inputs, config, out, tmp, quiet)
         bar = Progress(len(NODES) + len(chapters()) + 1, quiet)
@@ -196,7 +200,7 @@ def _run_locked(data_dir: Path, p, config: dict, config_path, out: Path, record:
         with record.timed("notebooks"):
             record.timings |= _notebooks(params, series, tmp, pool, bar, debug)
         with record.timed("report"):
-            _report(p, config, tmp, coverage.warnings() + checks)
+            _report(p, config, tmp, coverage.warnings() + checks + ([missing_tables] if missing_tables else []))
         bar.advance("report written")
         bar.close()
         record.timings["total"] = round(time.time() - record.started, 3)
