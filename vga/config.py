@@ -78,6 +78,9 @@ DEFAULTS: dict = {
         "health_threshold": 50.0,
         "health_colors": [50.0, 70.0, 85.0],
         "min_accounts": 10,
+        # A slicing dimension's largest groups the Cox model keeps apart (its largest the reference); the others
+        # are pooled into one group, dimension[(other)] (vga/analysis/survival.py).
+        "cox_max_groups": 10,
         "alpha": 0.05,
         "churn_lookback_months": 18,
         "slicing_dimensions": [],
@@ -242,6 +245,11 @@ def _check_analysis(config: dict, file: str) -> None:
     if not isinstance(tolerance, int) or isinstance(tolerance, bool) or not 0 <= tolerance <= 90:
         raise UsageError(f"{file}: [analysis] coverage_tolerance_days = {tolerance!r}; it must be a whole number of "
                          "days from 0 to 90")
+    max_groups = config["analysis"]["cox_max_groups"]
+    if not isinstance(max_groups, int) or isinstance(max_groups, bool) or not 1 <= max_groups <= 100:
+        raise UsageError(f"{file}: [analysis] cox_max_groups = {max_groups!r}; it must be a whole number of groups "
+                         "from 1 to 100 (the largest groups of a slicing dimension the Cox model keeps apart; the others "
+                         "are pooled as dimension[(other)])")
     points, ratio = config["quick_wins"]["min_churn_points"], config["quick_wins"]["min_rate_ratio"]
     if isinstance(points, bool) or not isinstance(points, (int, float)) or not 0 <= points <= 100:
         raise UsageError(f"{file}: [quick_wins] min_churn_points = {points!r}; it must be percentage points of churn "

@@ -92,6 +92,7 @@ class Analysis(_Section):
     health_threshold: float  # health score (0-100) from which an account is healthy
     health_colors: FrozenList  # three health-score bounds: red below the first, yellow, lime, green
     min_accounts: int  # fewer accounts in a group: shown, not tested
+    cox_max_groups: int  # a slicing dimension's largest groups the Cox model keeps apart; the others pooled
     alpha: float  # the false discovery rate at which a test flags (q < alpha)
     churn_lookback_months: int  # renewal decisions counted before the as-of date
     slicing_dimensions: FrozenList  # account columns sliced besides the standard ones

@@ -3,14 +3,17 @@ model of time to churn (metric definitions, "Survival, models and early
 warnings").
 
 Every estimate is statsmodels' own: ``SurvfuncRight`` for the curves,
-``survdiff`` for the log-rank tests, ``PHReg`` (Breslow ties) for the Cox
-model. What is added here is the subjects table, the pointwise interval the
-definitions fix (Greenwood on the log(-log) scale) and the shaping of the
-result files.
+``survdiff``'s figures for the log-rank tests (computed here with matrix
+products, as ``survdiff`` loops over the groups: quadratic in their number;
+the tests hold the two equal), ``PHReg`` (Breslow ties) for the Cox model.
+What is added here is the subjects table, the pointwise interval the
+definitions fix (Greenwood on the log(-log) scale), the Cox model's
+grouping of many-valued dimensions and the shaping of the result files.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -84,16 +87,13 @@ def left_out_reasons(accounts: pd.DataFrame, renewals: pd.DataFrame | None, as_o
     return why
 
 
-def kaplan_meier(durations: pd.Series, churned: pd.Series) -> pd.DataFrame:
-    """One curve: a row per distinct event time with ``time_days``,
-    ``at_risk``, ``events``, ``survival`` (statsmodels ``SurvfuncRight``) and
-    the Greenwood log(-log) 95% interval (empty where survival is 0 or 1)."""
+def _km_arrays(durations: np.ndarray, churned: np.ndarray) -> dict[str, np.ndarray] | None:
+    """:func:`kaplan_meier`'s columns as arrays; None where no one churned."""
     from statsmodels.duration.survfunc import SurvfuncRight
 
-    columns = SURVIVAL_COLUMNS[2:]
-    if not bool(np.asarray(churned).any()):
-        return pd.DataFrame({c: pd.Series(dtype=float) for c in columns})
-    fit = SurvfuncRight(np.asarray(durations, dtype=float), np.asarray(churned, dtype=float))
+    if not bool(churned.any()):
+        return None
+    fit = SurvfuncRight(durations, churned)
     times, at_risk, events, surv = fit.surv_times, fit.n_risk, fit.n_events, fit.surv_prob
     # Greenwood's V = sum of d / (n (n - d)) over event times up to t; a time
     # where everyone at risk left makes S 0 and V infinite: no interval there.
@@ -104,67 +104,214 @@ def kaplan_meier(durations: pd.Series, churned: pd.Series) -> pd.DataFrame:
         lower = np.exp(-np.exp(np.log(-log_s) - half))
         upper = np.exp(-np.exp(np.log(-log_s) + half))
     defined = (surv > 0) & (surv < 1) & np.isfinite(variance)
-    return pd.DataFrame({
-        "time_days": times, "at_risk": at_risk.astype(int), "events": events.astype(int), "survival": surv,
-        "ci_lower": np.where(defined, lower, np.nan), "ci_upper": np.where(defined, upper, np.nan),
-    })
+    return {"time_days": np.asarray(times, dtype=float), "at_risk": np.asarray(at_risk).astype(int),
+            "events": np.asarray(events).astype(int), "survival": np.asarray(surv, dtype=float),
+            "ci_lower": np.where(defined, lower, np.nan), "ci_upper": np.where(defined, upper, np.nan)}
+
+
+def kaplan_meier(durations: pd.Series, churned: pd.Series) -> pd.DataFrame:
+    """One curve: a row per distinct event time with ``time_days``,
+    ``at_risk``, ``events``, ``survival`` (statsmodels ``SurvfuncRight``) and
+    the Greenwood log(-log) 95% interval (empty where survival is 0 or 1)."""
+    arrays = _km_arrays(np.asarray(durations, dtype=float), np.asarray(churned, dtype=float))
+    if arrays is None:
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in SURVIVAL_COLUMNS[2:]})
+    return pd.DataFrame(arrays)
+
+
+def _labels(subjects: pd.DataFrame, dimension: str) -> pd.Series:
+    """Each subject's group of ``dimension`` as text; missing where empty."""
+    values = subjects[dimension]
+    text = values.astype(str)
+    empty = values.isna().to_numpy() | (text == "").to_numpy()
+    return pd.Series(np.where(empty, None, text.to_numpy(dtype=object)), index=subjects.index, dtype=object)
+
+
+def _by_size(labels: pd.Series) -> list[tuple[str, int]]:
+    """The groups of ``labels`` with their sizes, largest first (ties by name)."""
+    sizes = labels.value_counts()
+    return sorted(((str(g), int(n)) for g, n in sizes.items()), key=lambda gn: (-gn[1], gn[0]))
 
 
 def groups_tested(subjects: pd.DataFrame, dimension: str, min_accounts: int) -> list[str]:
     """The groups of ``dimension`` with at least ``min_accounts`` subjects, largest first."""
-    sizes = subjects[dimension].replace("", np.nan).dropna().astype(str).value_counts()
-    sizes = sizes[sizes >= min_accounts]
-    return sorted(sizes.index, key=lambda g: (-sizes[g], g))
+    return [g for g, n in _by_size(_labels(subjects, dimension)) if n >= min_accounts]
+
+
+def _groups(subjects: pd.DataFrame, dimension: str, min_accounts: int) -> list[tuple[str, np.ndarray]]:
+    """:func:`groups_tested` with each group's subjects (positions in
+    ``subjects``): the column is read once, not once per group."""
+    labels = _labels(subjects, dimension)
+    positions = pd.Series(np.arange(len(labels))).groupby(labels.to_numpy()).indices
+    return [(g, positions[g]) for g, n in _by_size(labels) if n >= min_accounts]
 
 
 def survival_curves(subjects: pd.DataFrame, dimensions: list[str], min_accounts: int) -> pd.DataFrame:
     """``survival.csv``: the overall curve (``all``/``all``), then each group of
     each dimension with at least ``min_accounts`` subjects."""
-    parts = [kaplan_meier(subjects["duration_days"], subjects["churned"]).assign(dimension="all", group="all")]
+    durations = subjects["duration_days"].to_numpy(float)
+    churned = subjects["churned"].to_numpy(float)
+    curves = [("all", "all", _km_arrays(durations, churned))]
     for dim in dimensions:
-        for group in groups_tested(subjects, dim, min_accounts):
-            part = subjects[subjects[dim].astype(str) == group]
-            parts.append(kaplan_meier(part["duration_days"], part["churned"]).assign(dimension=dim, group=group))
-    out = pd.concat(parts, ignore_index=True)
-    return out[SURVIVAL_COLUMNS]
+        curves += [(dim, group, _km_arrays(durations[rows], churned[rows]))
+                   for group, rows in _groups(subjects, dim, min_accounts)]
+    curves = [(dim, group, arrays) for dim, group, arrays in curves if arrays is not None]
+    if not curves:
+        return pd.DataFrame({c: pd.Series(dtype=object if c in ("dimension", "group") else float)
+                             for c in SURVIVAL_COLUMNS})
+    lengths = [len(arrays["time_days"]) for _, _, arrays in curves]
+    out = {"dimension": np.repeat(np.array([d for d, _, _ in curves], dtype=object), lengths),
+           "group": np.repeat(np.array([g for _, g, _ in curves], dtype=object), lengths)}
+    for column in SURVIVAL_COLUMNS[2:]:
+        out[column] = np.concatenate([arrays[column] for _, _, arrays in curves])
+    return pd.DataFrame(out)[SURVIVAL_COLUMNS]
+
+
+def logrank(durations: np.ndarray, churned: np.ndarray, groups: np.ndarray) -> tuple[float, float]:
+    """The unweighted log-rank test across ``groups``: (statistic, p-value),
+    as statsmodels ``survdiff`` computes it (observed minus expected events
+    of every group but the first, by name, and their covariance, summed
+    over the distinct times at which more than one subject is at risk),
+    with the per-group sums done as matrix products: ``survdiff`` loops
+    over the groups, which is quadratic in their number."""
+    from scipy.stats import chi2
+
+    names, codes = np.unique(np.asarray(groups), return_inverse=True)
+    times, at = np.unique(np.asarray(durations, dtype=float), return_inverse=True)
+    k, m = len(names), len(times)
+    cell = codes.ravel() * m + at.ravel()
+    leaving = np.bincount(cell, minlength=k * m).reshape(k, m)
+    observed = np.bincount(cell, weights=np.asarray(churned, dtype=float), minlength=k * m).reshape(k, m)
+    at_risk = np.cumsum(leaving[:, ::-1], axis=1)[:, ::-1].astype(float)
+    events, total = observed.sum(axis=0), at_risk.sum(axis=0)
+    used = total > 1
+    share = (at_risk / np.clip(total, 1e-10, np.inf))[1:, used]
+    weight = (events * (total - events) / np.clip(total - 1, 1e-10, np.inf))[used]
+    excess = (observed[1:, used] - share * events[used]).sum(axis=1)
+    covariance = np.diag(share @ weight) - (share * weight) @ share.T
+    statistic = float(excess @ np.linalg.solve(covariance, excess))
+    return statistic, float(1 - chi2.cdf(statistic, k - 1))
 
 
 def logrank_tests(subjects: pd.DataFrame, dimensions: list[str], min_accounts: int) -> pd.DataFrame:
     """``survival_tests.csv``: per dimension, the unweighted log-rank test
-    (statsmodels ``survdiff``) across its groups with at least
-    ``min_accounts`` subjects; a dimension with fewer than two such groups,
-    or no event among them, is not tested (no row)."""
-    from statsmodels.duration.survfunc import survdiff
-
+    (:func:`logrank`, statsmodels ``survdiff``'s figures) across its groups
+    with at least ``min_accounts`` subjects; a dimension with fewer than two
+    such groups, or no event among them, is not tested (no row)."""
+    durations = subjects["duration_days"].to_numpy(float)
+    churned = subjects["churned"].to_numpy(float)
     rows = []
     for dim in dimensions:
-        groups = groups_tested(subjects, dim, min_accounts)
-        part = subjects[subjects[dim].astype(str).isin(groups)]
-        if len(groups) < 2 or not part["churned"].any():
+        groups = _groups(subjects, dim, min_accounts)
+        if len(groups) < 2:
             continue
-        statistic, p_value = survdiff(part["duration_days"].to_numpy(float), part["churned"].to_numpy(float),
-                                      part[dim].astype(str).to_numpy())
-        rows.append({"dimension": dim, "groups": len(groups), "statistic": float(statistic), "p_value": float(p_value)})
+        part = np.concatenate([positions for _, positions in groups])
+        if not churned[part].any():
+            continue
+        labels = np.repeat(np.array([g for g, _ in groups], dtype=object), [len(p) for _, p in groups])
+        statistic, p_value = logrank(durations[part], churned[part], labels)
+        rows.append({"dimension": dim, "groups": len(groups), "statistic": statistic, "p_value": p_value})
     return pd.DataFrame(rows, columns=TEST_COLUMNS)
 
 
-def cox_design(subjects: pd.DataFrame, dimensions: list[str], min_accounts: int) -> pd.DataFrame:
+#: The group of a slicing dimension into which the Cox model pools the
+#: values past its ``max_groups`` largest: the term ``dimension[(other)]``.
+OTHER = "(other)"
+
+
+@dataclass(frozen=True)
+class CoxGroups:
+    """How one slicing dimension enters the Cox model (:func:`cox_groups`).
+
+    ``reference`` is its largest group; ``terms`` the groups that have an
+    indicator (named ``dimension[group]``; :data:`OTHER` for the pool).
+    ``values`` counts its non-empty values; when it has more than
+    ``max_groups`` groups of at least ``min_accounts`` subjects, ``kept``
+    (its largest, the reference included) stay apart and the other
+    ``pooled`` values form ``dimension[(other)]`` (``kept`` and ``pooled``
+    are 0 when nothing was pooled). ``merged`` lists ``(group, subjects)``
+    of the groups in which no subject churned: they are counted with the
+    reference group, since their hazard ratio would be 0, with no interval.
+    """
+
+    dimension: str
+    reference: str
+    terms: tuple[str, ...]
+    values: int
+    kept: int
+    pooled: int
+    merged: tuple[tuple[str, int], ...]
+
+    def term(self, group: str) -> str:
+        return f"{self.dimension}[{group}]"
+
+
+def _cox_plan(subjects: pd.DataFrame, dimensions: list[str], min_accounts: int, max_groups: int,
+              rows: pd.Series | None) -> list[tuple[CoxGroups, pd.Series]]:
+    """Each dimension's :class:`CoxGroups` with every subject's group in the
+    model (a kept group, :data:`OTHER`, or missing: the reference's)."""
+    churned = subjects["churned"].astype(bool).to_numpy()
+    if rows is not None:
+        churned = churned & rows.reindex(subjects.index).fillna(False).astype(bool).to_numpy()
+    plan = []
+    for dim in dimensions:
+        labels = _labels(subjects, dim)
+        sizes = _by_size(labels)
+        tested = [g for g, n in sizes if n >= min_accounts]
+        if not tested:
+            continue
+        pooling = len(tested) > max_groups
+        kept = tested[:max_groups] if pooling else tested
+        member = labels.where(labels.isin(kept))
+        if pooling:
+            member[labels.notna() & member.isna()] = OTHER
+        candidates = kept[1:] + ([OTHER] if pooling else [])
+        counts = member.value_counts()
+        events = pd.Series(churned, index=subjects.index).groupby(member.to_numpy()).sum()
+        merged = [g for g in candidates if events.get(g, 0) == 0]
+        terms = tuple(g for g in candidates if g not in merged)
+        groups = CoxGroups(dimension=dim, reference=kept[0], terms=terms, values=len(sizes),
+                           kept=len(kept) if pooling else 0, pooled=len(sizes) - len(kept) if pooling else 0,
+                           merged=tuple((g, int(counts.get(g, 0))) for g in merged))
+        plan.append((groups, member.where(member.isin(terms))))
+    return plan
+
+
+def cox_groups(subjects: pd.DataFrame, dimensions: list[str], min_accounts: int, max_groups: int = 10,
+               rows: pd.Series | None = None) -> dict[str, CoxGroups]:
+    """How each slicing dimension enters :func:`cox_design`: its reference
+    (largest) group, the groups with an indicator, the values pooled into
+    ``dimension[(other)]`` and the groups merged into the reference for
+    want of a churned account (:class:`CoxGroups`). ``rows``: the subjects
+    the model is fitted on (default all); a group's churned accounts are
+    counted among them."""
+    return {g.dimension: g for g, _ in _cox_plan(subjects, dimensions, min_accounts, max_groups, rows)}
+
+
+def cox_design(subjects: pd.DataFrame, dimensions: list[str], min_accounts: int, max_groups: int = 10,
+               rows: pd.Series | None = None) -> pd.DataFrame:
     """The Cox model's covariates: for each dimension, an indicator per group
     with at least ``min_accounts`` subjects, against the dimension's largest
     group (smaller groups stay in the reference), named ``dimension[value]``.
-    Columns that never vary are left out: they cannot be estimated."""
+    A dimension with more than ``max_groups`` such groups keeps its
+    ``max_groups`` largest (ties by name, the reference among them) and
+    pools every other value into one group, ``dimension[(other)]``. A group
+    (kept or pooled) in which no subject of ``rows`` churned is counted with
+    the reference: its hazard ratio could not be estimated. What was pooled
+    and merged: :func:`cox_groups`. Columns that never vary are left out:
+    they cannot be estimated."""
     design = {}
-    for dim in dimensions:
-        groups = groups_tested(subjects, dim, min_accounts)
-        for group in groups[1:]:
-            design[f"{dim}[{group}]"] = (subjects[dim].astype(str) == group).astype(float)
+    for groups, member in _cox_plan(subjects, dimensions, min_accounts, max_groups, rows):
+        for group in groups.terms:
+            design[groups.term(group)] = (member == group).astype(float)
     frame = pd.DataFrame(design, index=subjects.index)
     return frame.loc[:, frame.nunique() > 1]
 
 
-def cox_reference(subjects: pd.DataFrame, dimensions: list[str], min_accounts: int) -> dict[str, str]:
+def cox_reference(subjects: pd.DataFrame, dimensions: list[str], min_accounts: int,
+                  max_groups: int = 10) -> dict[str, str]:
     """Each dimension's reference group in :func:`cox_design`: its largest."""
-    return {dim: groups[0] for dim in dimensions if (groups := groups_tested(subjects, dim, min_accounts))}
+    return {dim: groups.reference for dim, groups in cox_groups(subjects, dimensions, min_accounts, max_groups).items()}
 
 
 def _fit_cox(subjects: pd.DataFrame, design: pd.DataFrame):
@@ -284,16 +431,18 @@ def at_risk_counts(subjects: pd.DataFrame, dimensions: list[str], min_accounts: 
     ``step_days`` from 0 to the longest duration, per curve of
     :func:`survival_curves`: ``{"times": [...], "rows": [{"dimension",
     "group", "counts"}]}``, for the figures' at-risk line."""
-    longest = float(subjects["duration_days"].max()) if len(subjects) else 0.0
+    durations = subjects["duration_days"].to_numpy(float)
+    longest = float(durations.max()) if len(subjects) else 0.0
     times = list(range(0, int(longest) + 1, step_days))
     rows = []
 
     def add(dim, group, part):
-        durations = part["duration_days"].to_numpy(float)
-        rows.append({"dimension": dim, "group": group, "counts": [int((durations >= t).sum()) for t in times]})
+        part = np.sort(part)
+        at_risk = len(part) - np.searchsorted(part, np.asarray(times, dtype=float), side="left")
+        rows.append({"dimension": dim, "group": group, "counts": [int(c) for c in at_risk]})
 
-    add("all", "all", subjects)
+    add("all", "all", durations)
     for dim in dimensions:
-        for group in groups_tested(subjects, dim, min_accounts):
-            add(dim, group, subjects[subjects[dim].astype(str) == group])
+        for group, positions in _groups(subjects, dim, min_accounts):
+            add(dim, group, durations[positions])
     return {"times": times, "rows": rows}

@@ -7,7 +7,7 @@ import pandas as pd
 
 from ..outputs import COX_CSV, SURVIVAL_CSV, SURVIVAL_JSON, SURVIVAL_TESTS_CSV
 from ..analysis.slicing import slicing_dimensions
-from ..analysis.survival import (COX_COLUMNS, ONBOARDING_DAYS, at_risk_counts, cox_design, cox_model, cox_reference,
+from ..analysis.survival import (COX_COLUMNS, ONBOARDING_DAYS, OTHER, at_risk_counts, cox_design, cox_groups, cox_model,
                                  logrank_tests, milestones_missed, proportional_hazards_check, survival_curves,
                                  survival_subjects, left_out_reasons)
 from ..stats import bh_q_values
@@ -16,14 +16,17 @@ from . import Context, Node, Output
 
 def compute(run: Context, upstream: dict) -> dict:
     """Subjects from accounts and renewals; curves and log-rank tests per
-    slicing dimension; a Cox model on the slicing dimensions' groups and the
+    slicing dimension; a Cox model on the slicing dimensions' groups (at
+    most ``cox_max_groups`` apart per dimension, the rest pooled; a group
+    without a churned account counted with the reference) and the
     onboarding milestones missed in the first 180 days."""
     analysis = run.settings.analysis
     accounts, renewals = run.inputs.table("accounts"), run.inputs.table("renewals")
     facts = {"as_of": run.period.as_of.isoformat(), "reason": None, "subjects": 0, "events": 0, "left_out": 0,
              "left_out_examples": [], "cox_reason": None, "proportional_hazards": [],
              "onboarding_days": ONBOARDING_DAYS, "dimensions": [],
-             "cox_q_values": {}, "cox_reference": {}, "at_risk": {"times": [], "rows": []}}
+             "cox_q_values": {}, "cox_reference": {}, "cox_pooled": [], "cox_merged": [],
+             "at_risk": {"times": [], "rows": []}}
     coverage = run.coverage
     if renewals is None:
         facts["reason"] = "no renewals table was given, so no account's churn date is known"
@@ -44,8 +47,12 @@ def compute(run: Context, upstream: dict) -> dict:
         return {SURVIVAL_JSON: facts, SURVIVAL_CSV: None, SURVIVAL_TESTS_CSV: None, COX_CSV: None}
     dimensions = slicing_dimensions(accounts, analysis.slicing_dimensions)
     min_accounts = int(analysis.min_accounts)
-    design = pd.concat([cox_design(subjects, dimensions, min_accounts),
-                        milestones_missed(subjects, run.inputs.table("onboarding", needs=("completed_at",)), run.period.as_of)], axis=1)
+    max_groups = int(analysis.cox_max_groups)
+    milestones = milestones_missed(subjects, run.inputs.table("onboarding", needs=("completed_at",)), run.period.as_of)
+    milestones = milestones.loc[:, milestones.nunique() > 1]
+    fitted = milestones.notna().all(axis=1)  # the rows the model is fitted on
+    groups = cox_groups(subjects, dimensions, min_accounts, max_groups, rows=fitted)
+    design = pd.concat([cox_design(subjects, dimensions, min_accounts, max_groups, rows=fitted), milestones], axis=1)
     design = design.loc[:, design.nunique() > 1]
     cox, cox_reason = cox_model(subjects, design)
     # Many terms are tested at once: the report flags a term on its
@@ -55,7 +62,12 @@ def compute(run: Context, upstream: dict) -> dict:
     facts.update({
         "subjects": int(len(subjects)), "events": int(subjects["churned"].sum()),
         "left_out_examples": left_out[:10], "cox_reason": cox_reason, "dimensions": dimensions,
-        "cox_q_values": q_values, "cox_reference": cox_reference(subjects, dimensions, min_accounts),
+        "cox_q_values": q_values, "cox_reference": {dim: g.reference for dim, g in groups.items()},
+        # What the model did with many-valued dimensions and groups no account left, said in the report.
+        "cox_pooled": [{"dimension": dim, "values": g.values, "kept": g.kept, "pooled": g.pooled,
+                        "term": g.term(OTHER)} for dim, g in groups.items() if g.pooled],
+        "cox_merged": [{"dimension": dim, "group": group, "term": g.term(group), "subjects": n,
+                        "reference": g.reference} for dim, g in groups.items() for group, n in g.merged],
         "median_days": None, "at_risk": at_risk_counts(subjects, dimensions, min_accounts),
         "proportional_hazards": [] if cox_reason else proportional_hazards_check(subjects[used], design[used],
                                                                                  analysis.alpha),
