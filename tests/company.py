@@ -54,6 +54,8 @@ class Shape:
     tickets: bool = True  # a support_tickets table given
     segment: bool = True  # a segment column given
     first_segment_churn: float | None = None  # the first segment's churn share (a planted slice gap)
+    agent_values: int = 0  # an extra slicing column `agent` of this many values, sizes falling as 1/rank
+    cox_max_groups: int | None = None  # written to the folder's vga.toml with the agent column
 
     @property
     def period(self) -> str:
@@ -116,6 +118,15 @@ def write_company(shape: Shape, folder: Path) -> Path:
         renewals = renewals[renewals["arr_after"] == 0]
     accounts["renewal_date"] = ""
     accounts.loc[blank, "segment"] = ""
+    if shape.agent_values:
+        # Drawn from a stream of its own: every other column stays as it was.
+        weights = 1.0 / np.arange(1, shape.agent_values + 1)
+        agents = np.random.default_rng(shape.seed + 7919).choice(shape.agent_values, n, p=weights / weights.sum())
+        accounts["agent"] = [f"agent {a:04d}" for a in agents]
+        toml = '[analysis]\nslicing_dimensions = ["agent"]\n'
+        if shape.cox_max_groups:
+            toml += f"cox_max_groups = {shape.cox_max_groups}\n"
+        (folder / "vga.toml").write_text(toml)
     if not shape.segment:
         accounts = accounts.drop(columns=["segment"])
     accounts.to_csv(folder / "accounts.csv", index=False)

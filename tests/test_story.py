@@ -191,6 +191,7 @@ SHAPES = {
     "a gap whose money may be zero": Shape(accounts=400, seed=7, first_segment_churn=0.5),
     "nothing scored": Shape(accounts=160, seed=5, scores=False),
     "no tickets, no segment": Shape(accounts=160, seed=6, tickets=False, segment=False),
+    "a many-valued column": Shape(accounts=900, seed=8, agent_values=700, cox_max_groups=4),
 }
 
 
@@ -289,6 +290,20 @@ def test_nothing_scored_writes_no_zero_sentences(rendered):
     text = _all(texts)
     assert "No active account could be placed in the quadrant" in text
     assert "0 active accounts holding" not in text and "0 of" not in texts[("07_quadrant_view", "headline")]
+
+
+def test_a_many_valued_column_is_sliced_and_bounded_in_the_cox_model(rendered):
+    outputs, texts, folder = rendered["a many-valued column"]
+    agents = pd.read_csv(folder / "accounts.csv", dtype=str)["agent"]
+    slices = outputs["slices.csv"]
+    mine = slices[slices["dimension"] == "agent"]
+    cohort_agents = agents[pd.read_csv(folder / "accounts.csv", dtype=str)["account_id"].isin(outputs["cohort.csv"]["account_id"])]
+    assert len(mine) == cohort_agents.nunique() > 150  # every value with a cohort account is listed
+    cox = outputs["cox.csv"]
+    terms = cox[cox["term"].str.startswith("agent[")]["term"]
+    assert 0 < len(terms) <= 5 and "agent[(other)]" in set(terms)
+    text = _all(texts)
+    assert "pools the other" in text and "as agent[(other)]" in text
 
 
 def test_without_tickets_or_segment_nothing_acts_on_them(rendered):

@@ -81,8 +81,10 @@ def together(total: dict | None) -> str:
             f"at risk now, across {words.plural(total['accounts'], 'active account')}")
     if total.get("accounts_in_several"):
         text += (f"; {words.plural(total['accounts_in_several'], 'account')} in more than one gap "
-                 f"{'is' if total['accounts_in_several'] == 1 else 'are'} counted once, at the largest excess loss rate among its gaps "
-                 f"(the gaps' own figures add to {money(total['sum_of_gaps'])})")
+                 + ("is counted once, at the largest excess loss rate of the gaps it is in "
+                    if total["accounts_in_several"] == 1 else
+                    "are counted once each, at the largest excess loss rate of the gaps they are in ")
+                 + f"(the gaps' own figures add to {money(total['sum_of_gaps'])})")
     return text + "."
 
 
