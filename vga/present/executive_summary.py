@@ -153,11 +153,17 @@ def story(view: View):
     s = view[SUMMARY_JSON]
     before = s.get("previous") or {}
     lines = []
+    named = {r["name"]: r["value"] for r in s.get("figures") or []}  # the run's registry of named figures
+
+    def figure_of(name):
+        return named.get(name, s.get(name))
+
     if s["nrr"] is not None:
-        text = f"Net revenue retention is {pct(s['nrr'])} and gross revenue retention {pct(s['grr'])} over the 12 months to {s['as_of']}"
+        text = (f"Net revenue retention is {pct(figure_of('nrr'))} and gross revenue retention {pct(figure_of('grr'))} "
+                f"over the 12 months to {s['as_of']}")
         if before.get("nrr") is not None:
             text += f" (NRR {_points(s['nrr'], before['nrr'])} since {before['period']})"
-        lines.append(text + f"; {pct(s['logo_churn_rate'])} of the {count(s['cohort_accounts'])} accounts paying on "
+        lines.append(text + f"; {pct(figure_of('logo_churn_rate'))} of the {count(s['cohort_accounts'])} accounts paying on "
                             f"{s['window_start']} had left by {s['as_of']}.")
         if s.get("renewals_shape") == "cancellations_only":
             lines.append("NRR counts losses only here: the renewals export holds cancellations only, so expansions "

@@ -7,7 +7,7 @@ from ..outputs import RETENTION_JSON, SLICES_CSV
 from . import Chapter, plots
 from .blocks import not_shown, stat, count, figure, finding, kpis, note, p_value, pct, stack, table
 from .. import words
-from ..analysis.slicing import mostly_unknown
+from ..analysis.slicing import STANDARD_DIMENSIONS, mostly_unknown
 
 CHAPTER = Chapter(number=5, title="Pattern slicing", notebook="05_pattern_slicing", node="pattern_slicing",
                   shows=(RETENTION_JSON,))
@@ -82,10 +82,14 @@ def findings(view: View):
                           "for the accounts that have a value only.", "warn"))
     sliced = list(dict.fromkeys(slices["dimension"]))
     empty = [d for d in a.slicing_dimensions if d not in sliced]  # configured, yet no account has a value
+    absent = [d for d in STANDARD_DIMENSIONS if d not in sliced and d not in empty]
     if sliced:
         text = "Sliced by " + ", ".join(words.dimension(d) for d in sliced)
         if empty:
-            text += "; no values given for " + ", ".join(words.dimension(d) for d in empty)
+            text += "; configured, yet no cohort account has a value: " + ", ".join(words.dimension(d) for d in empty)
+        if absent:
+            text += ("; not in the accounts export (or empty for every cohort account): "
+                     + ", ".join(words.dimension(d) for d in absent))
         lines.append(note(text + "."))
     return stack(kpis([
         ("slices tested", count(slices["tested"].sum()), f"at least {a.min_accounts} cohort accounts"),
