@@ -58,7 +58,10 @@ def test_summary_compares_with_the_previous_period_from_the_same_data(sample_run
     summary = json.loads((sample_run / "results" / "summary.json").read_text())
     gaps = summary["value_gaps"]
     assert gaps and [g["money_at_risk"] for g in gaps] == sorted((g["money_at_risk"] for g in gaps), reverse=True)
-    assert {g["confidence"] for g in gaps} <= {"high", "medium", "low", "descriptive"}
+    assert {g["confidence"] for g in gaps} <= {"high", "medium", "low", "uncertain", "descriptive"}
+    # A tested gap whose money's interval reaches 0 is never called high or medium.
+    assert all(g["confidence"] == "uncertain" for g in gaps if g.get("money_at_risk_low") is not None
+               and g["money_at_risk_low"] <= 0 and g["q_value"] < 0.05)
     fpu = next(g for g in gaps if g["gap"].startswith("Frustrated"))
     assert fpu["confidence"] == "high"
     assert summary["top_quick_wins"][0]["rank"] == 1

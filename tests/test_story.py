@@ -112,8 +112,9 @@ def test_do_first_needs_a_test_an_effect_and_money_above_zero():
 def test_confidence_is_never_high_with_an_interval_across_zero():
     assert confidence(0.0001, 0.05) == "high"
     assert confidence(0.0001, 0.05, 5000.0) == "high"
-    assert confidence(0.0001, 0.05, -2_100_000.0) == "low"
-    assert confidence(0.03, 0.05, 0.0) == "low"
+    assert confidence(0.0001, 0.05, -2_100_000.0) == "uncertain"
+    assert confidence(0.03, 0.05, 0.0) == "uncertain"
+    assert confidence(0.2, 0.05, -1.0) == "low"
     assert confidence(float("nan"), 0.05, -1.0) == "descriptive"
 
 
@@ -142,6 +143,8 @@ def test_the_money_sentence_re_adds_and_a_wrong_one_is_caught():
     assert text.startswith("ARR exposed 23.05M x 11.53 points (ARR loss rate 28.3% against 16.8% for the rest) = 2.7M")
     assert readdable(text) == []
     assert readdable("ARR exposed 23.05M x 11.53 points = 1.9M") != []
+    small = money_sum({"arr_at_stake": 5_000_000.0, "excess_loss_rate": 0.000049, "money_at_risk": 245.0})
+    assert "x 0.00490 points" in small and readdable(small) == []
 
 
 def test_the_playbook_says_nothing_of_tables_not_given():
@@ -264,7 +267,7 @@ def test_a_planted_gap_is_done_first_with_money_that_re_adds_and_one_total(rende
     assert total["money_at_risk"] <= total["sum_of_gaps"] + 1e-6
     assert total["sum_of_gaps"] == pytest.approx(sum(w["money_at_risk"] for w in systemic)) or len(systemic) < total["gaps"]
     summary_text = texts[("11_executive_summary", "first_screen")]
-    assert "Together the" in summary_text and "ARR exposed" in summary_text
+    assert ("Together the" in summary_text or "The gap to do first puts" in summary_text) and "ARR exposed" in summary_text
     assert not readdable(summary_text)
     # The segments without a planted effect are not in Do first.
     assert not any(g.startswith(("segment Beta", "segment Gamma")) for g in gaps)
@@ -279,7 +282,7 @@ def test_a_tested_gap_whose_money_may_be_zero_is_worth_a_look_with_the_reason(re
     summary = outputs["summary.json"]
     assert not any(w["gap"] == alpha["gap"] for w in summary["do_first"])
     look = [w for w in summary["worth_a_look"] if w["gap"] == alpha["gap"]]
-    assert look and look[0]["confidence"] == "low"
+    assert look and look[0]["confidence"] == "uncertain"
     assert "may cost nothing" in texts[("11_executive_summary", "worth_a_look")]
 
 

@@ -13,7 +13,7 @@
   Welch interval and Welch's t-test); one group: :func:`mean_interval`
   (t-interval and one-sample t-test against 0).
 - **Effect size of a rate**: :func:`rate_ratio`.
-- **Words for evidence**: :func:`confidence` ("high", "medium", "low") from
+- **Words for evidence**: :func:`confidence` ("high", "medium", "low", "uncertain") from
   a q value and the configured ``[analysis] alpha``.
 
 Shares are fractions in 0..1; intervals are two-sided at ``1 - alpha``
@@ -127,10 +127,11 @@ def confidence(q_value, alpha: float = ALPHA, interval_low=None) -> str:
     ``alpha``, "low" otherwise; "descriptive" without a test (no q value).
     ``interval_low``: the lower end of the 95% interval of what the gap
     costs, where one is known; at or below 0 the gap may cost nothing, and
-    the word is never above "low"."""
+    a gap that passed its test is "uncertain" (tested, but its money may be
+    zero), never "high" or "medium"."""
     if q_value is None or q_value != q_value:
         return "descriptive"
     word = "high" if q_value < alpha / 5 else "medium" if q_value < alpha else "low"
-    if interval_low is not None and interval_low == interval_low and interval_low <= 0:
-        return "low"
+    if word != "low" and interval_low is not None and interval_low == interval_low and interval_low <= 0:
+        return "uncertain"
     return word

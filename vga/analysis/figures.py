@@ -65,7 +65,8 @@ def named_figures(retention: dict, decisions: dict, survival: dict, populations:
         ]
     if not decisions.get("reason") and decisions.get("decisions"):
         window = f"{decisions['lookback_months']} months after {decisions['lookback_start']} to {decisions['as_of']}"
-        who = f"renewal decisions of the look-back: {int(decisions['decisions']):,} decisions"
+        n = int(decisions["decisions"])
+        who = f"renewal decisions of the look-back: {n:,} decision{'' if n == 1 else 's'}"
         if decisions.get("renewals_shape") != "cancellations_only":
             rows.append(_row("decision_churn_rate", "share of renewal decisions churned",
                              decisions.get("decision_churn_rate"), "share", who, window))
@@ -94,7 +95,8 @@ def named_figures(retention: dict, decisions: dict, survival: dict, populations:
     if do_first_total and do_first_total.get("gaps"):
         rows.append(_row("do_first_money_at_risk", "money at risk now in the Do first gaps, each account once",
                          do_first_total["money_at_risk"], "money",
-                         f"{int(do_first_total['accounts']):,} active accounts in {int(do_first_total['gaps'])} gaps",
+                         f"{int(do_first_total['accounts']):,} active account{'' if do_first_total['accounts'] == 1 else 's'} "
+                         f"in {int(do_first_total['gaps'])} gap{'' if do_first_total['gaps'] == 1 else 's'}",
                          f"the next 12 months at the past rate, from {as_of}"))
     frame = pd.DataFrame(rows, columns=COLUMNS)
     return frame[frame["value"].notna()].reset_index(drop=True)

@@ -185,7 +185,7 @@ def quadrant_gaps(decisions: pd.DataFrame | None, quadrants: pd.DataFrame, lookb
     column = f"quadrant_d{QUADRANT_LEAD}"
     if decisions is None or decisions.empty or column not in decisions.columns:
         return []
-    if missing_groups(decisions):  # all decisions churned (cancellations only) or none: nothing to compare
+    if missing_groups(decisions, second=("renewed", "expanded", "downgraded")):  # all decisions churned (cancellations only) or none: nothing to compare
         return []
     champions = decisions[decisions[column] == CHAMPIONS]
     arr = quadrants.groupby("quadrant")["arr"].sum()
@@ -271,7 +271,8 @@ def systemic_wins(quadrants: pd.DataFrame, accounts: pd.DataFrame, slices: pd.Da
             apart = ""
             if unknowns:
                 apart = (f"; {words.plural(unknowns, 'cohort account')} with no {words.dimension(dim)} recorded "
-                         f"({100 * s['unknown_churn_rate']:.1f}% churned) are not in either group")
+                         f"({100 * s['unknown_churn_rate']:.1f}% churned) {'is' if unknowns == 1 else 'are'} in "
+                         "neither group")
             row(f"{words.slice_name(dim, s['value'])}: churn {100 * s['churn_rate']:.1f}% against "
                 f"{100 * s['known_rest_churn_rate']:.1f}% for the other {words.dimension(dim)} values",
                 playbook["slice"], owner, at_stake,
@@ -292,11 +293,12 @@ def systemic_wins(quadrants: pd.DataFrame, accounts: pd.DataFrame, slices: pd.Da
         q = milestone_q.get(milestone, np.nan)
         extra = "" if money is None else (f"; of the renewal decisions of the look-back, those without it 30 days "
                                           f"before churned at {100 * money['exposed_churn_rate']:.1f}% "
-                                          f"({money['exposed_units']:,} decisions) against "
+                                          f"({words.plural(money['exposed_units'], 'decision')}) against "
                                           f"{100 * money['reference_churn_rate']:.1f}% with it "
-                                          f"({money['reference_units']:,})")
+                                          f"({words.plural(money['reference_units'], 'decision')})")
         row(f"onboarding milestone {words.feature(milestone)} not completed", playbook["missed_milestone"],
-            "Onboarding", at_stake, f"{words.plural(n, 'active account')} have not completed it{extra}",
+            "Onboarding", at_stake, f"{words.plural(n, 'active account')} {'has' if n == 1 else 'have'} not completed "
+            f"it{extra}",
             f"milestone:{milestone}", q, money, lookback, "the decisions with the milestone done", group["account_id"])
     end = _end(as_of)
     start = end - pd.Timedelta(days=90)

@@ -25,7 +25,8 @@ def compute(run: Context, upstream: dict) -> dict:
                 WORKFLOW_ABANDONMENT_CSV: None, QUADRANT_CHURN_CSV: None, CHAMPION_FEATURES_CSV: None}
     decisions = upstream[DECISIONS_CSV]
     churn = quadrant_churn(decisions, lead=90) if decisions is not None and len(decisions) else None
-    apart = missing_groups(decisions) if churn is not None else None
+    apart = (missing_groups(decisions, second=("renewed", "expanded", "downgraded")) if churn is not None
+             else None)
     if churn is None:
         facts["reasons"][QUADRANT_CHURN_CSV] = "there is no renewal decision in the look-back window"
     elif apart:  # every decision churned (a cancellations-only export) or none did: no rate tells quadrants apart

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 
+import numpy as np
 import pandas as pd
 
 from . import View
@@ -58,7 +59,10 @@ def money_sum(win: dict) -> str:
     rates = ""
     if mine is not None and mine == mine and theirs is not None and theirs == theirs:
         rates = f" (ARR loss rate {pct(mine)} against {pct(theirs)} for {win.get('compared_with') or 'the reference'})"
-    return f"ARR exposed {money(arr, 2)} x {100 * excess:.2f} points{rates} = {money(total)}"
+    points = 100 * excess
+    # Two decimals, or three significant figures for less than a point: the product must round to the figure shown.
+    digits = 2 if abs(points) >= 1 or points == 0 else min(6, 2 - int(np.floor(np.log10(abs(points)))))
+    return f"ARR exposed {money(arr, 2)} x {points:.{digits}f} points{rates} = {money(total)}"
 
 
 def loss_rate_note(win: dict) -> str:
@@ -77,8 +81,9 @@ def together(total: dict | None) -> str:
     """The Do first gaps' one total, each account counted once; empty without one."""
     if not total or not total.get("gaps"):
         return ""
-    text = (f"Together the {words.plural(total['gaps'], 'gap')} to do first put {money(total['money_at_risk'])} "
-            f"at risk now, across {words.plural(total['accounts'], 'active account')}")
+    text = ((f"Together the {total['gaps']:,} gaps to do first put" if total["gaps"] > 1 else
+             "The gap to do first puts") + f" {money(total['money_at_risk'])} at risk now, across "
+            f"{words.plural(total['accounts'], 'active account')}")
     if total.get("accounts_in_several"):
         text += (f"; {words.plural(total['accounts_in_several'], 'account')} in more than one gap "
                  + ("is counted once, at the largest excess loss rate of the gaps it is in "
@@ -166,14 +171,16 @@ def story(view: View):
         lines.append(text + f"; {pct(figure_of('logo_churn_rate'))} of the {count(s['cohort_accounts'])} accounts paying on "
                             f"{s['window_start']} had left by {s['as_of']}.")
         if s.get("renewals_shape") == "cancellations_only":
-            lines.append("NRR counts losses only here: the renewals export holds cancellations only, so expansions "
-                         "and downgrades are not in it and NRR equals GRR.")
+            lines.append("The renewals export holds cancellations only, so no expansion or downgrade of a continuing "
+                         "customer is recorded: NRR counts losses" + (" only and equals GRR." if pct(s["nrr"]) == pct(s["grr"])
+                                                                      else " and win-backs only."))
     first = s.get("do_first") or []
     if first:
         w = first[0]
         lines.append(f"The largest value gap to act on is {w['gap']}: {money(w['money_at_risk'])} of ARR at risk now "
-                     f"({money_range(w.get('money_at_risk_low'), w.get('money_at_risk_high'))}); the Do first "
-                     "list above ends with the gaps' one total.")
+                     f"({money_range(w.get('money_at_risk_low'), w.get('money_at_risk_high'))})"
+                     + ("; the Do first list above ends with the gaps' one total." if together(s.get("do_first_total"))
+                        else "."))
     else:
         lines.append("No tested value gap is large enough to act on first this period.")
     for d in (s.get("expansion_drivers") or [])[:2]:
@@ -256,8 +263,10 @@ def quadrants(view: View):
     if "quadrants" in s["null_reasons"]:
         return note(f"The quadrant is not shown: {s['null_reasons']['quadrants']}.", "warn")
     scored = [k for k, v in s["quadrants"].items() if k != "Unscored" and (v or {}).get("accounts")]
+    unscored = (s["quadrants"].get("Unscored") or {}).get("accounts") or 0
+    if not scored and not unscored:
+        return note("No account is active at the as-of date, so no account has a quadrant.", "skip")
     if not scored:
-        unscored = (s["quadrants"].get("Unscored") or {}).get("accounts") or 0
         return note(f"No active account could be placed in the quadrant: all {count(unscored)} are Unscored (a usage "
                     "or a health score is missing for each); the quadrant view says what to give.", "warn")
     before = (s.get("previous") or {}).get("quadrants") or {}
@@ -309,6 +318,7 @@ def populations(view: View):
 
 
 CONFIDENCE = {"high": "high: a test, q < 0.01", "medium": "medium: a test, q < 0.05", "low": "low: not significant",
+              "uncertain": "uncertain: the test passed, but the money may be zero",
               "descriptive": "a count, not a test"}
 
 

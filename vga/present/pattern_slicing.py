@@ -66,9 +66,9 @@ def findings(view: View):
     lines = [finding(line) for line in slice_lines(slices)]
     if not lines:
         lines = [finding(f"No slice's churn differs from the other known values of its dimension after adjusting "
-                         f"for the {int(slices['known_tested'].sum() if 'known_tested' in slices else slices['tested'].sum())} "
-                         "slices tested.")]
-    only_spec = slices[slices["flagged"].astype(bool) & ~slices["known_flagged"].astype(bool)]
+                         f"for the {int(slices['known_q_value'].notna().sum())} slices tested.")]
+    compared = slices["known_q_value"].notna()  # a placeholder, or a dimension's only known value: not compared
+    only_spec = slices[slices["flagged"].astype(bool) & ~slices["known_flagged"].astype(bool) & compared]
     if len(only_spec):
         names = ", ".join(words.slice_name(r.dimension, r.value) for r in only_spec.itertuples())
         lines.append(note(f"Against every other cohort account, accounts with no value included (the definition's "
