@@ -47,7 +47,7 @@ def money_range(low, high) -> str:
     return f"95% interval {money(low)} to {money(high)}"
 
 
-def money_sum(win: dict) -> str:
+def money_sum(win: dict, short: bool = False) -> str:
     """How a gap's money at risk is made, in numbers a reader can multiply:
     "ARR exposed 23.05M x 11.53 points (ARR loss 19.0% against 7.5% for
     Champions) = 2.7M". The factors carry two decimals so that their product
@@ -58,7 +58,8 @@ def money_sum(win: dict) -> str:
     mine, theirs = win.get("exposed_loss_rate"), win.get("reference_loss_rate")
     rates = ""
     if mine is not None and mine == mine and theirs is not None and theirs == theirs:
-        rates = f" (ARR loss rate {pct(mine)} against {pct(theirs)} for {win.get('compared_with') or 'the reference'})"
+        against = "" if short else f" for {win.get('compared_with') or 'the reference'}"
+        rates = f" (ARR loss rate {pct(mine)} against {pct(theirs)}{against})"
     points = 100 * excess
     # Two decimals, or three significant figures for less than a point: the product must round to the figure shown.
     digits = 2 if abs(points) >= 1 or points == 0 else min(6, 2 - int(np.floor(np.log10(abs(points)))))
@@ -96,7 +97,7 @@ def together(total: dict | None) -> str:
 def _action(win: dict, number: int) -> str:
     where = "" if win.get("kind") == "systemic" else f" (account {html.escape(str(win.get('account_name') or win['account_id']))})"
     interval = money_range(win.get("money_at_risk_low"), win.get("money_at_risk_high"))
-    made = money_sum(win)
+    made = money_sum(win, short=True)  # the comparison group is named in the value gaps below
     return (f'<li class="vga-action"><div class="vga-action-what"><span class="vga-action-n">{number}</span>'
             f"{html.escape(win['action'].rstrip('.'))}</div>"
             f'<div class="vga-action-why">{html.escape(win["gap"])}{where}</div>'

@@ -56,7 +56,7 @@ details.vga-banner-notes>summary{cursor:pointer;font-weight:600}
 .vga-kpis-3{grid-template-columns:repeat(3,minmax(0,1fr))}
 .vga-kpi-label a,.vga-action-meta a{color:inherit}
 .vga-kpi-change{font-size:13px;color:#243b53;margin-top:2px}
-.vga-first-grid{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:18px;align-items:start}
+.vga-first-grid{display:grid;grid-template-columns:minmax(0,1.2fr) minmax(0,1fr);gap:18px;align-items:start}
 .vga-h3{margin:6px 0}
 ol.vga-actions{list-style:none;padding:0;margin:0}
 li.vga-action{border:1px solid #d9e2ec;border-radius:8px;padding:8px 12px;margin:0 0 8px;background:#f8fafc}
@@ -65,7 +65,7 @@ li.vga-action{border:1px solid #d9e2ec;border-radius:8px;padding:8px 12px;margin
  font-size:12px;line-height:20px;margin-right:6px}
 .vga-action-why{font-size:13px;color:#334e68;margin:2px 0 0 26px}
 .vga-action-meta{font-size:12px;color:#486581;margin:2px 0 0 26px;display:flex;flex-wrap:wrap;gap:4px 14px}
-.vga-action-sum{font-size:11.5px;color:#52606d;margin:2px 0 0 26px;font-variant-numeric:tabular-nums}
+.vga-action-sum{font-size:11.5px;line-height:1.3;color:#52606d;margin:1px 0 0 26px;font-variant-numeric:tabular-nums}
 .vga-action-total{font-size:13px;font-weight:600;margin:6px 0 0}
 .vga-first figure.vga-figure{margin:0}
 dl.vga-glossary{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));gap:4px 24px;font-size:13px}
