@@ -130,6 +130,9 @@ DEFAULTS: dict = {
         "top_value_gaps": 5,  # rows of the executive summary's top value gaps
         "top_quick_wins": 5,  # rows of the executive summary's top quick wins
     },
+    # What the headline figures should be, as fractions (nrr = 1.0 is 100%); "" = no target. The summary's
+    # "In short" says each figure against its target, or that none is set (vga/analysis/news.py).
+    "targets": {"nrr": "", "grr": "", "logo_churn_rate": ""},
     "interventions": {
         # Step 9's target: move this share of the accounts whose health colour
         # was in from_colors at the previous period's as-of date into to_colors.
@@ -257,6 +260,13 @@ def _check_analysis(config: dict, file: str) -> None:
     if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not ratio >= 1:
         raise UsageError(f"{file}: [quick_wins] min_rate_ratio = {ratio!r}; it must be a churn rate ratio of at least 1 "
                          "(1.25 = a quarter more churn)")
+    for key, value in config["targets"].items():
+        if value == "":
+            continue
+        top = 1.0 if key == "logo_churn_rate" else 3.0
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= top:
+            raise UsageError(f"{file}: [targets] {key} = {value!r}; it must be a fraction from 0 to {top:g} "
+                             f"({'0.9 = 90%' if key != 'logo_churn_rate' else '0.1 = 10%'}), or \"\" for no target")
     share = config["interventions"]["target_share"]
     if not isinstance(share, (int, float)) or not 0 < share <= 1:
         raise UsageError(f"{file}: [interventions] target_share = {share!r}; it must be a fraction above 0 and at most 1 (0.2 = 20%)")

@@ -156,6 +156,13 @@ class Report(_Section):
 
 
 @dataclass(frozen=True, eq=False)
+class Targets(_Section):
+    nrr: object  # a fraction (1.0 = 100%), or "" for no target
+    grr: object
+    logo_churn_rate: object
+
+
+@dataclass(frozen=True, eq=False)
 class Interventions(_Section):
     target_share: float
     from_colors: FrozenList
@@ -185,13 +192,14 @@ class Settings(Mapping):
     report: Report
     interventions: Interventions
     quick_wins: QuickWins
+    targets: Targets
     sources: FrozenDict  # table -> how its file or query is read (the loader's)
     churn_labels: FrozenDict  # label -> query returning account_id
     file: str = ""  # the vga.toml read; empty: none
 
     SECTIONS = {"analysis": Analysis, "usage": Usage, "health": Health, "warehouse": Warehouse,
                 "early_warning": EarlyWarning, "models": Models, "programme": Programme, "report": Report,
-                "interventions": Interventions, "quick_wins": QuickWins}
+                "interventions": Interventions, "quick_wins": QuickWins, "targets": Targets}
 
     @classmethod
     def parse(cls, config: Mapping) -> "Settings":

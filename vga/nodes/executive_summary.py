@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..periods import Period
 from ..inputs import Inputs
-from ..outputs import (BEHAVIOURS_CSV, FIGURES_CSV, CHURNED_CUSTOMERS_JSON, CHURN_LABELS_CSV, CHURN_POPULATIONS_CSV,
+from ..outputs import (BEHAVIOURS_CSV, FIGURES_CSV, INTERVENTIONS_JSON, CHURNED_CUSTOMERS_JSON, CHURN_LABELS_CSV, CHURN_POPULATIONS_CSV,
     DATA_GATHERING_JSON, EARLY_WARNING_CSV, QUADRANTS_CSV, QUADRANT_VIEW_JSON, QUICK_WINS_CSV, QUICK_WINS_JSON,
     RETENTION_JSON,
     RETENTION_TREND_CSV, SLICES_CSV, SUMMARY_JSON, SURVIVAL_JSON)
@@ -14,6 +14,7 @@ from ..periods import one_year_before
 from ..analysis.plausibility import plausibility_warnings
 from ..analysis.populations import churn_populations
 from ..analysis.figures import named_figures
+from ..analysis.news import news
 from ..analysis.slicing import slicing_dimensions
 from ..analysis.retention import RETENTION_KEYS, retention_summary
 from ..analysis.frames import account_names
@@ -197,13 +198,16 @@ def compute(run: Context, upstream: dict) -> dict:
                              "as_of": run.period.as_of.isoformat()}, upstream[CHURNED_CUSTOMERS_JSON],
                             upstream[SURVIVAL_JSON], populations, summary.get("do_first_total"))
     summary["figures"] = figures.to_dict("records")
+    summary["news"] = news(retention, dict(run.settings.targets),
+                           upstream[QUADRANTS_CSV] if view["covered"] else None, accounts,
+                           upstream.get(INTERVENTIONS_JSON), run.period.as_of)
     return {SUMMARY_JSON: summary, CHURN_POPULATIONS_CSV: populations, FIGURES_CSV: figures}
 
 
 NODE = Node(
     key="executive_summary", title="Executive summary", compute=compute,
     needs=("retention", "quadrant_view", "data_gathering", "pattern_slicing", "quick_wins", "churned_customers",
-           "early_warning", "survival", "renewed_customers"),
+           "early_warning", "survival", "renewed_customers", "interventions"),
     outputs=(Output(SUMMARY_JSON, "the headline figures (see the metric definitions), the same as of the previous "
                                     "period, the top value gaps and quick wins"),
              Output(CHURN_POPULATIONS_CSV, "the run's churn counts side by side: the retention cohort, the renewal "

@@ -153,6 +153,29 @@ def first_screen(view: View):
                 f'<div>{chart}</div></div></div>')
 
 
+def section_anchor(chapter_key: str) -> str:
+    """The report's anchor of a chapter's section ("#section-4"); "" when it has none."""
+    from . import report_order
+
+    order = [c.node for c in report_order()]
+    return f"#section-{order.index(chapter_key) + 1}" if chapter_key in order else ""
+
+
+def news_list(items: list[dict]) -> Html | None:
+    """The news (:mod:`vga.analysis.news`) as one tight list, each line
+    marked by its tone and linking to the section that says more."""
+    if not items:
+        return None
+    lines = []
+    for item in items:
+        mark = {"bad": "▼ ", "good": "▲ "}.get(item.get("tone"), "")
+        anchor = section_anchor(item.get("chapter") or "")
+        more = f' <a href="{anchor}">More</a>' if anchor and item.get("chapter") != "executive_summary" else ""
+        lines.append(f'<li class="vga-news-{html.escape(item.get("tone") or "neutral")}">'
+                     f"{html.escape(mark + item['text'])}{more}</li>")
+    return Html(f'<ul class="vga-news">{"".join(lines)}</ul>')
+
+
 def story(view: View):
     """The period in sentences, before any table: what changed, where value
     leaks and how much ARR it puts at risk, what expanding customers do."""
@@ -175,6 +198,7 @@ def story(view: View):
             lines.append("The renewals export holds cancellations only, so no expansion or downgrade of a continuing "
                          "customer is recorded: NRR counts losses" + (" only and equals GRR." if pct(s["nrr"]) == pct(s["grr"])
                                                                       else " and win-backs only."))
+    news_blocks = [b for b in [news_list(s.get("news") or [])] if b is not None]
     first = s.get("do_first") or []
     if first:
         w = first[0]
@@ -202,9 +226,11 @@ def story(view: View):
         lines.append(health_score_verdict(warned["health_score"], s.get("health_threshold", 50.0)))
     if warned.get("best_signal"):
         lines.append("The clearest early warning: " + warning_sentence(warned["best_signal"]))
-    if not lines:
+    if not lines and not news_blocks:
         return note("The data does not allow a summary for this period; see the notes on the data.", "warn")
-    return stack(*[finding(line) for line in lines])
+    # The retention sentence, then the news (targets, then bad news by money), then the rest of the story.
+    found = [finding(line) for line in lines]
+    return stack(*found[:1], *news_blocks, *found[1:])
 
 
 def retention_trend(view: View):
