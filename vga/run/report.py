@@ -66,7 +66,7 @@ li.vga-action{border:1px solid #d9e2ec;border-radius:8px;padding:8px 12px;margin
 .vga-action-why{font-size:13px;color:#334e68;margin:2px 0 0 26px}
 .vga-action-meta{font-size:12px;color:#486581;margin:2px 0 0 26px;display:flex;flex-wrap:wrap;gap:4px 14px}
 .vga-action-sum{font-size:11.5px;line-height:1.3;color:#52606d;margin:1px 0 0 26px;font-variant-numeric:tabular-nums}
-ul.vga-news{margin:4px 0 8px;padding-left:18px;font-size:13.5px;line-height:1.35}
+ul.vga-news{margin:4px 0 8px;padding-left:10px;list-style:none;font-size:13.5px;line-height:1.35}
 ul.vga-news li{margin:1px 0}
 .vga-news-bad{color:#7f1d1d}
 .vga-action-total{font-size:13px;font-weight:600;margin:6px 0 0}
