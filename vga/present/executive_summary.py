@@ -161,6 +161,45 @@ def section_anchor(chapter_key: str) -> str:
     return f"#section-{order.index(chapter_key) + 1}" if chapter_key in order else ""
 
 
+def _accounts(n: int) -> str:
+    return words.plural(int(n), "account")
+
+
+def news_text(item: dict) -> str:
+    """One item of the news (:mod:`vga.analysis.news`) as a sentence."""
+    kind = item.get("kind")
+    if kind == "no_targets":
+        return ("No targets are set for NRR, GRR or logo churn, so nothing says whether these figures are good "
+                "(set them under targets in vga.toml).")
+    if kind == "target":
+        gap = abs(round(item["points"], 1))
+        whose = (f" of the {count(item['cohort_accounts'])} accounts paying a year ago"
+                 if item.get("cohort_accounts") else "")
+        return (f"{item['name']}{whose} is {pct(item['value'])} against a target of {pct(item['target'])}: "
+                + ("met." if item["met"] and gap == 0 else f"{'better' if item['met'] else 'worse'} by {gap:.1f} points."))
+    if kind == "stayed_red":
+        one = item["accounts"] == 1
+        return (f"{_accounts(item['accounts'])} holding {money(item['arr'])} of ARR ({pct(item['share'])}) "
+                f"{'was' if one else 'were'} red at the previous period and {'is' if one else 'are'} red still.")
+    if kind == "renewals_due":
+        return (f"{_accounts(item['accounts'])} holding {money(item['arr_due'])} of ARR "
+                f"renew{'s' if item['accounts'] == 1 else ''} by {item['by']} (the next {item['days']} days); "
+                f"{money(item['weak_arr'])} of it is on accounts red or yellow now ({_accounts(item['weak_accounts'])}).")
+    if kind == "overdue":
+        one, gone = item["overdue"] == 1, item["left"]
+        text = (f"{count(item['overdue'])} intervention{' is' if one else 's are'} past {'its' if one else 'their'} "
+                f"target date and still open, on accounts holding {money(item['arr'])} of ARR")
+        if not gone:
+            return text + "."
+        return text + ("; it is on an account that has already left." if one else
+                       f"; {count(gone)} of them {'is' if gone == 1 else 'are'} on "
+                       f"{'an account that has' if gone == 1 else 'accounts that have'} already left.")
+    if kind == "fixes":
+        return (f"{count(item['confirmed'])} of {count(item['shipped'])} shipped product fixes were confirmed by the "
+                "customer who asked for them.")
+    return str(item.get("text") or "")
+
+
 def news_list(items: list[dict]) -> Html | None:
     """The news (:mod:`vga.analysis.news`) as one tight list, each line
     marked by its tone and linking to the section that says more."""
@@ -172,7 +211,7 @@ def news_list(items: list[dict]) -> Html | None:
         anchor = section_anchor(item.get("chapter") or "")
         more = f' <a href="{anchor}">More</a>' if anchor and item.get("chapter") != "executive_summary" else ""
         lines.append(f'<li class="vga-news-{html.escape(item.get("tone") or "neutral")}">'
-                     f"{html.escape(mark + item['text'])}{more}</li>")
+                     f"{html.escape(mark + news_text(item))}{more}</li>")
     return Html(f'<ul class="vga-news">{"".join(lines)}</ul>')
 
 
