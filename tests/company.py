@@ -537,19 +537,17 @@ def _money(text: str) -> float:
 
 
 def readdable(text: str) -> list[str]:
-    """Every "ARR exposed A x B points ... = C" of ``text`` whose factors,
-    multiplied, do not give C to its shown rounding."""
+    """Every "ARR exposed A x B points ... = C" of ``text`` whose factors, as
+    printed, multiplied, do not give C to its shown rounding (within half
+    its last digit)."""
     bad = []
-    for m in re.finditer(r"ARR exposed ([\d.,]+[BMk]?) x ([\d.]+) points[^=]*= ([\d.,]+)([BMk]?)", text):
+    for m in re.finditer(r"ARR exposed (?:[A-Z]{3} )?([\d.,]+[BMk]?) x ([\d.]+) points[^=]*= (?:[A-Z]{3} )?([\d.,]+)([BMk]?)",
+                         text):
         product = _money(m.group(1)) * float(m.group(2)) / 100
         unit = {"B": 1e9, "M": 1e6, "k": 1e3}.get(m.group(4), 1.0)
         shown = float(m.group(3).replace(",", "")) * unit
-        # The factors carry two decimals: their product is within half a unit of the shown figure's last digit,
-        # plus what the factors' own rounding can move it.
         step = unit * (0.1 if m.group(4) else 1.0)
-        slack = 0.005 * {"B": 1e9, "M": 1e6, "k": 1e3}.get(m.group(1)[-1], 1.0) * float(m.group(2)) / 100 \
-            + _money(m.group(1)) * 0.00005
-        if abs(product - shown) > step / 2 + slack + 1e-9:
+        if abs(product - shown) > step / 2 + 1e-9:
             bad.append(m.group(0))
     return bad
 

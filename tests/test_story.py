@@ -140,9 +140,13 @@ def test_the_money_sentence_re_adds_and_a_wrong_one_is_caught():
     win = {"arr_at_stake": 23_054_000.0, "excess_loss_rate": 0.115261, "money_at_risk": 23_054_000.0 * 0.115261,
            "exposed_loss_rate": 0.283, "reference_loss_rate": 0.168, "compared_with": "the rest"}
     text = money_sum(win)
-    assert text.startswith("ARR exposed 23.05M x 11.53 points (ARR loss rate 28.3% against 16.8% for the rest) = 2.7M")
+    assert text.startswith("ARR exposed 23,054,000 x 11.53 points (ARR loss rate 28.3% against 16.8% for the rest) = 2.7M")
     assert readdable(text) == []
     assert readdable("ARR exposed 23.05M x 11.53 points = 1.9M") != []
+    # Factors rounded too coarsely for the figure shown are caught too: 1.72M x 43.18 is 742.7k, not 743.6k.
+    assert readdable("ARR exposed 1.72M x 43.18 points = 743.6k") != []
+    assert readdable(money_sum({"arr_at_stake": 1_722_000.0, "excess_loss_rate": 0.43182, "money_at_risk": 743_594.0}))\
+        == []
     small = money_sum({"arr_at_stake": 5_000_000.0, "excess_loss_rate": 0.000049, "money_at_risk": 245.0})
     assert "x 0.00490 points" in small and readdable(small) == []
 

@@ -12,7 +12,7 @@ from ..outputs import (CHURN_POPULATIONS_CSV, QUADRANTS_CSV, RETENTION_BY_SLICE_
     SUMMARY_JSON)
 from . import Chapter, plots
 from .. import words
-from .blocks import Html, bullets, count, figure, finding, kpis, money, note, pct, stack, table
+from .blocks import CURRENCY, Html, bullets, count, figure, finding, kpis, money, note, pct, stack, table
 from .churned_customers import churn_label_sentence, churn_labels_agree, health_score_verdict, warning_sentence
 from .quadrant_view import QUADRANT_TEXT
 from .pattern_slicing import slice_lines
@@ -49,9 +49,11 @@ def money_range(low, high) -> str:
 
 def money_sum(win: dict, short: bool = False) -> str:
     """How a gap's money at risk is made, in numbers a reader can multiply:
-    "ARR exposed 23.05M x 11.53 points (ARR loss 19.0% against 7.5% for
-    Champions) = 2.7M". The factors carry two decimals so that their product
-    rounds to the figure shown; empty when a factor is unknown."""
+    "ARR exposed 23,048,300 x 11.53 points (ARR loss rate 28.3% against
+    16.8% for Champions) = 2.7M". The exposed ARR is given whole and the
+    points with as many decimals as the figure shown needs, so that the
+    product of the factors as printed rounds to the figure as printed;
+    empty when a factor is unknown."""
     arr, excess, total = win.get("arr_at_stake"), win.get("excess_loss_rate"), win.get("money_at_risk")
     if any(v is None or v != v for v in (arr, excess, total)):
         return ""
@@ -61,9 +63,14 @@ def money_sum(win: dict, short: bool = False) -> str:
         against = "" if short else f" for {win.get('compared_with') or 'the reference'}"
         rates = f" (ARR loss rate {pct(mine)} against {pct(theirs)}{against})"
     points = 100 * excess
-    # Two decimals, or three significant figures for less than a point: the product must round to the figure shown.
-    digits = 2 if abs(points) >= 1 or points == 0 else min(6, 2 - int(np.floor(np.log10(abs(points)))))
-    return f"ARR exposed {money(arr, 2)} x {points:.{digits}f} points{rates} = {money(total)}"
+    # The last digit shown of the money (0.1k, 0.1M, ... or 1): rounding the points may move the product by a
+    # quarter of it at most.
+    size = next((s for s in (1e9, 1e6, 1e3) if abs(total) >= s), None)
+    unit = 0.1 * size if size else 1.0
+    need = np.log10(max(2 * abs(arr) / (100 * unit), 1.0))
+    digits = int(min(8, max(2, np.ceil(need))))
+    prefix = f"{CURRENCY['code']} " if CURRENCY["code"] else ""
+    return f"ARR exposed {prefix}{arr:,.0f} x {points:.{digits}f} points{rates} = {money(total)}"
 
 
 def loss_rate_note(win: dict) -> str:
