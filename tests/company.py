@@ -514,6 +514,7 @@ STORY_UNTRUE = [
     (re.compile(r"against [\d.]+% for the rest\b"), "a slice compared with a rest that holds its unknowns"),
     (re.compile(r"from 0 (ratings|survey responses)"), "a chart drawn from no response"),
     (re.compile(r"together put .{1,40} at risk \(they can overlap\)"), "a total that counts accounts twice"),
+    (re.compile(r"costliest churn reason[^']*'\(not given\)'"), "a blank churn reason ranked as a reason"),
 ]
 
 

@@ -179,6 +179,7 @@ def test_the_story_patterns_catch_the_sentences_of_the_issue():
         "gender M: churn 15.7% against 12.4% for the rest",
         "a CSAT chart from 0 ratings",
         "4 tested gaps together put 7.6M at risk (they can overlap).",
+        "The costliest churn reason is '(not given)': 66 decisions and 1.9M of ARR lost",
     ]
     for text in quoted:
         assert any(p.search(text) for p, _ in STORY_UNTRUE), text
@@ -198,6 +199,7 @@ SHAPES = {
     "a gap whose money may be zero": Shape(accounts=400, seed=7, first_segment_churn=0.5),
     "nothing scored": Shape(accounts=160, seed=5, scores=False),
     "no tickets, no segment": Shape(accounts=160, seed=6, tickets=False, segment=False),
+    "a snapshot": Shape(accounts=300, seed=9, snapshot=True, churn_share=0.25),
     "a many-valued column": Shape(accounts=900, seed=8, agent_values=700, cox_max_groups=4),
 }
 

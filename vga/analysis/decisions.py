@@ -147,6 +147,10 @@ def signal_comparison(decisions: pd.DataFrame, alpha: float = 0.05, leads=LEADS,
     return table.drop(columns="measure")
 
 
+#: The churn reason of a decision whose renewals row gives none.
+NOT_GIVEN = "(not given)"
+
+
 def reasons_by_arr(decisions: pd.DataFrame) -> pd.DataFrame:
     """Churn reasons of churned and downgraded decisions weighted by the ARR
     they lost (``arr_before - arr_after``): per reason (``(not given)`` when
@@ -156,7 +160,7 @@ def reasons_by_arr(decisions: pd.DataFrame) -> pd.DataFrame:
     if lost.empty:
         return pd.DataFrame({c: pd.Series(dtype=object if c == "churn_reason" else float) for c in columns})
     lost = lost.assign(arr_lost=lost["arr_before"] - lost["arr_after"],
-                       churn_reason=lost["churn_reason"].replace("", "(not given)"))
+                       churn_reason=lost["churn_reason"].replace("", NOT_GIVEN))
     out = lost.groupby("churn_reason").agg(decisions=("account_id", "size"), accounts=("account_id", "nunique"),
                                            arr_lost=("arr_lost", "sum")).reset_index()
     out["arr_share"] = out["arr_lost"] / out["arr_lost"].sum()

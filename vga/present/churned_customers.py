@@ -10,7 +10,7 @@ from ..outputs import (CHURNED_CUSTOMERS_JSON, CHURN_LABELS_CSV, CHURN_REASONS_C
     SURVIVAL_CSV, SURVIVAL_JSON, SURVIVAL_TESTS_CSV)
 from . import Chapter, plots
 from .. import words
-from ..analysis.decisions import LEADS, SIGNALS
+from ..analysis.decisions import LEADS, NOT_GIVEN, SIGNALS
 from ..analysis.survival import OTHER
 from .blocks import (count, figure, finding, kpis, missing, money, not_shown, note, number, p_value, pct, skipped, stack,
                      stat, table)
@@ -127,10 +127,15 @@ def reasons(view: View):
     parts = []
     table_reasons = view[CHURN_REASONS_CSV]
     if table_reasons is not None and len(table_reasons):
-        top = table_reasons.iloc[0]
-        parts.append(finding(f"The costliest churn reason is '{words.plain(top['churn_reason'])}': {count(top['decisions'])} "
-                             f"decisions and {money(top['arr_lost'])} of ARR lost ({pct(top['arr_share'])} of all ARR "
-                             "lost to churn and downgrades)."))
+        given = table_reasons[table_reasons["churn_reason"] != NOT_GIVEN]  # a blank reason is no reason
+        if len(given):
+            top = given.iloc[0]
+            parts.append(finding(f"The costliest churn reason given is '{words.plain(top['churn_reason'])}': "
+                                 f"{count(top['decisions'])} decisions and {money(top['arr_lost'])} of ARR lost "
+                                 f"({pct(top['arr_share'])} of all ARR lost to churn and downgrades)."))
+        else:
+            parts.append(note(f"No churn reason was recorded on the {count(table_reasons['decisions'].sum())} decisions "
+                              "that lost ARR (renewals.churn_reason is empty).", "skip"))
         parts.append(table(table_reasons, {"arr_lost": money, "arr_share": pct},
                            names={"churn_reason": "churn reason", "arr_lost": "ARR lost", "arr_share": "share of ARR lost"}))
     else:
