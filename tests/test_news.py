@@ -9,7 +9,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from vga.analysis.news import intervention_items, news, renewals_due, stayed_red, target_items
+from vga.analysis.news import (intervention_items, news, playbooks_without_effect, renewals_due, stayed_red,
+                               target_items)
 from vga.errors import UsageError
 from vga.present.executive_summary import news_text
 
@@ -93,3 +94,39 @@ def test_the_news_uses_the_report_s_money_with_its_currency():
         assert news_text(stayed_red(_quadrants())).startswith("1 account holding EUR 100 of ARR")
     finally:
         set_currency("")
+
+
+def _effect(flags):
+    """An intervention_effect.csv: playbook -> (flagged, effect) per measure."""
+    rows = []
+    for playbook, measures in flags.items():
+        for measure, (flagged, effect) in measures.items():
+            rows.append({"playbook": playbook, "measure": measure, "treated": 10 + len(playbook), "controls": 40,
+                         "effect": effect, "flagged": flagged, "tested": True})
+    return pd.DataFrame(rows)
+
+
+def test_playbooks_without_a_clear_gain_are_news_and_a_gain_is_not_hidden():
+    none = playbooks_without_effect(_effect({"call": {"health score": (False, 2.0), "usage score": (False, -1.0)},
+                                              "workshop": {"health score": (True, -3.0)}}))
+    # a flagged fall is no gain: both are without effect
+    assert none["without"] == ["call", "workshop"] and none["treated"] == 14 + 18 and none["tone"] == "bad"
+    assert news_text(none) == ("None of the 2 playbooks measured shows a clear gain in health or usage against "
+                               "similar accounts (call, workshop; 32 accounts treated).")
+    some = playbooks_without_effect(_effect({"call": {"health score": (True, 4.0)}, "workshop": {"usage score": (False, 1.0)}}))
+    assert some["without"] == ["workshop"] and news_text(some).startswith("1 of the 2 playbooks measured shows no clear gain")
+    good = playbooks_without_effect(_effect({"call": {"health score": (True, 4.0)}}))
+    assert good["tone"] == "good" and news_text(good).startswith("The one playbook measured shows a clear gain")
+    assert playbooks_without_effect(None) is None and playbooks_without_effect(_effect({})) is None
+    items = news({"nrr": 0.9}, {}, None, pd.DataFrame({"account_id": []}), None, date(2026, 9, 30),
+                 _effect({"call": {"health score": (False, 1.0)}}))
+    assert [i["kind"] for i in items] == ["no_targets", "playbooks"]
+
+
+def test_the_sample_s_news_says_its_playbooks_show_no_clear_gain(sample_run):
+    effect = pd.read_csv(sample_run / "results" / "intervention_effect.csv")
+    gained = effect[effect["flagged"] & (effect["effect"] > 0)]["playbook"].unique()
+    summary = json.loads((sample_run / "results" / "summary.json").read_text())
+    item = next(n for n in summary["news"] if n["kind"] == "playbooks")
+    assert sorted(set(effect["playbook"]) - set(gained)) == item["without"] and item["without"]
+    assert news_text(item) in (sample_run / "report.html").read_text()

@@ -127,8 +127,79 @@ def test_quick_wins_find_the_planted_gaps_and_not_the_small_book(sample_run, tru
     for dimension in truth["planted"]["no_effect_dimensions"]:
         assert not systemic["gap"].str.startswith(dimension.replace("_", " ") + " ").any()
     book = read(sample_run / "results", "csm_actions.xlsx")
+    accounts_sheet = book.pop(qw.DO_FIRST_SHEET)
     listed = pd.concat(book.values())
     assert len(listed) == (wins["kind"] == "account").sum()
+    assert len(accounts_sheet) == len(read(sample_run / "results", "do_first_accounts.csv"))
+
+
+@pytest.mark.slow
+def test_every_do_first_action_has_a_csm_a_due_date_and_its_accounts_listed(sample_run, sample_data):
+    """The sample's Do first actions: each owned by a CSM of its accounts
+    (the one holding most of its ARR), due within [as_of + 7, as_of + 30]
+    days and before a quarter of its ARR renews, its accounts listed."""
+    wins = read(sample_run / "results", "quick_wins.csv")
+    listed = read(sample_run / "results", "do_first_accounts.csv")
+    accounts = sample_data.get("accounts").drop_duplicates("account_id").set_index("account_id")
+    first = wins[wins["do_first"]]
+    assert len(first) >= 2
+    as_of = pd.Timestamp(read(sample_run / "results", "summary.json")["as_of"])
+    for _, w in first.iterrows():
+        mine = listed[listed["rank"] == w["rank"]]
+        assert len(mine) == w["accounts"] > 0 and (mine["gap"] == w["gap"]).all()
+        assert abs(mine["arr"].sum() - w["arr_at_stake"]) < 0.01 * max(1.0, w["arr_at_stake"])
+        assert (mine["csm"] == mine["account_id"].map(accounts["csm"]).fillna("")).all()
+        by_csm = mine.groupby("csm")["arr"].sum()
+        assert w["owner"] == by_csm.idxmax(), (w["gap"], w["owner"])  # a person from the data, not a team
+        due = pd.Timestamp(w["due_date"])
+        assert as_of + pd.Timedelta(days=7) <= due <= as_of + pd.Timedelta(days=30)
+        renew = pd.to_datetime(mine["next_renewal_date"])
+        # before a quarter of the ARR comes up for renewal (unless a week is all that is left)
+        share = mine.loc[renew <= due, "arr"].sum() / mine["arr"].sum()
+        assert share < 0.25 or due == as_of + pd.Timedelta(days=7)
+        assert mine["arr"].is_monotonic_decreasing
+    assert set(listed["rank"]) == set(first["rank"])
+
+
+def test_owner_is_the_role_set_else_the_accounts_csm_else_the_team():
+    accounts = pd.DataFrame({"account_id": ["a", "b", "c", "d"], "csm": ["Ann", "Bo", "Bo", None],
+                             "renewal_date": [date(2026, 10, 20), date(2026, 12, 1), date(2027, 3, 1), None]})
+    wins = pd.DataFrame([
+        {"kind": "systemic", "account_id": "", "key": "slice:region=EMEA", "owner": "Customer Success leadership",
+         "members": ["a", "b", "c"]},
+        {"kind": "systemic", "account_id": "", "key": "workflow_step", "owner": "Product", "members": ["a", "d"]},
+        {"kind": "systemic", "account_id": "", "key": "milestone:sso", "owner": "Onboarding", "members": ["d"]},
+        {"kind": "account", "account_id": "d", "key": "Churn Risk", "owner": qw.NO_OWNER, "members": None},
+    ])
+    plan = qw.plan_actions(wins, accounts, quadrants(), AS_OF, {}, 30)
+    # Ann holds a (500), Bo b and c (300 + 200): a tie goes to the name first
+    assert list(plan["owner"]) == ["Ann", "Product", "Onboarding", qw.NO_OWNER]
+    assert "1 other CSM" in plan.loc[0, "owner_basis"]
+    assert list(plan["accounts"]) == [3, 2, 1, 1]
+    # a quarter of 1,000 of ARR renews with a on 2026-10-20: due the day before
+    assert plan.loc[0, "due_date"] == date(2026, 10, 19) and "2026-10-20" in plan.loc[0, "due_basis"]
+    assert plan.loc[2, "due_date"] == date(2026, 10, 30)  # d has no renewal date: 30 days
+    roles = {"slice": "VP Customer Success", "Churn Risk": "Head of CS"}
+    plan = qw.plan_actions(wins, accounts, quadrants(), AS_OF, roles, 30)
+    assert list(plan["owner"]) == ["VP Customer Success", "Product", "Onboarding", "Head of CS"]
+    assert plan.loc[0, "owner_basis"] == "role set for this kind of gap"
+    # no csm column: the team
+    plan = qw.plan_actions(wins, accounts.drop(columns="csm"), quadrants(), AS_OF, {}, 30)
+    assert plan.loc[0, "owner"] == "Customer Success leadership"
+
+
+def test_due_date_is_before_a_quarter_of_the_arr_renews_and_leaves_a_week():
+    arr = pd.Series({"a": 100.0, "b": 100.0, "c": 200.0})
+    renewals = pd.Series(pd.to_datetime(["2026-10-02", "2026-10-20", "2026-11-15"]), index=["a", "b", "c"])
+    # a holds 25% and renews in 2 days: a week is all that is left
+    due, why = qw.due_date(["a", "b", "c"], arr, renewals, AS_OF, 30)
+    assert due == date(2026, 10, 7) and why.startswith("a week")
+    due, why = qw.due_date(["b", "c"], arr, renewals, AS_OF, 30)  # b: a third of 300, on 10-20
+    assert due == date(2026, 10, 19) and "2026-10-20" in why
+    due, why = qw.due_date(["c"], arr, renewals, AS_OF, 30)  # renews after the 30 days
+    assert due == date(2026, 10, 30) and why == "30 days from the as-of date"
+    due, _ = qw.due_date(["c"], arr, renewals, AS_OF, 60)
+    assert due == date(2026, 11, 14)
 
 
 def test_every_csv_output_neutralises_formulas_but_keeps_numbers(tmp_path):
@@ -153,3 +224,21 @@ def test_quarantine_files_neutralise_formulas(tmp_path):
     loaded.write_quarantine(tmp_path / "q")
     text = (tmp_path / "q" / "accounts.csv").read_text()
     assert "'=cmd" in text and ",=cmd" not in text
+
+
+@pytest.mark.parametrize("text, says", [
+    ("[quick_wins]\ndue_days = 3\n", r"\[quick_wins\] due_days = 3; it must be a whole number of days from 7"),
+    ("[quick_wins]\ndue_days = 30.5\n", r"due_days = 30.5"),
+    ('[quick_wins.owners]\nslices = "VP"\n', r"\[quick_wins.owners\] 'slices' is not an action kind; kinds: .*slice"),
+    ("[quick_wins.owners]\nslice = 3\n", r"slice = 3; it must name a role or a person"),
+])
+def test_a_bad_due_days_or_owner_is_refused_with_its_key(tmp_path, text, says):
+    from vga.config import load_config
+    from vga.errors import UsageError
+
+    (tmp_path / "vga.toml").write_text(text)
+    with pytest.raises(UsageError, match=says):
+        load_config(tmp_path / "vga.toml")
+    (tmp_path / "vga.toml").write_text('[quick_wins]\ndue_days = 45\n[quick_wins.owners]\nslice = "VP Customer Success"\n')
+    rules = load_config(tmp_path / "vga.toml")["quick_wins"]
+    assert rules["due_days"] == 45 and rules["owners"] == {"slice": "VP Customer Success"}

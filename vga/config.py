@@ -146,15 +146,28 @@ DEFAULTS: dict = {
         # points more than the reference, or at this ratio (vga/analysis/money_at_risk.py).
         "min_churn_points": 5.0,
         "min_rate_ratio": 1.25,
+        # Each action's due date: before a quarter of the ARR it covers comes up for renewal, at the
+        # latest this many days after the as-of date (vga/analysis/quick_wins.py).
+        "due_days": 30,
+        # action kind (a playbook key) -> the role that owns it, e.g. slice = "VP Customer Success";
+        # not set: the accounts' CSMs where the data has them, else the team of the gap's kind.
+        "owners": {},
         # gap -> recommended action; a gap not listed here gets the "default" action
         "playbook": {
             "Frustrated Power Users": "Run a fix-what-hurts review: walk the open tickets and the last survey comments with the account, and agree a fix date",
-            "Churn Risk": "Executive check-in within two weeks and a success plan with one measurable outcome",
+            "Churn Risk": "Executive check-in and a success plan with one measurable outcome",
             "Relationship-Dependent": "Adoption push: a workshop on the core features they do not use",
             "usage_decline": "Call the main users: find what changed since usage fell and re-onboard the team",
             "health_drop": "Review the health drivers that fell and act on the worst one this month",
             "open_escalation": "Close the escalated tickets: name an owner and a date for each",
             "missed_milestone": "Finish onboarding: schedule the missing milestone with the account's admin",
+            # actions for a whole group of accounts (a systemic gap), not one account
+            "systemic_frustrated": "Run a fix-what-hurts programme: one review per Frustrated Power User, largest ARR "
+                                   "first, each ending with an agreed fix date",
+            "systemic_churn_risk": "Give every Churn Risk account a success plan with one measurable outcome, largest "
+                                   "ARR first",
+            "systemic_milestone": "Run an onboarding push: find what blocks this milestone and get it done at every "
+                                  "account without it, largest ARR first",
             "slice": "Review the accounts of this slice with its owner: find the common cause of churn",
             "workflow_step": "Fix or simplify the step where most runs are abandoned",
             "ticket_category": "Root-cause the recurring ticket category with product and support",
@@ -162,6 +175,9 @@ DEFAULTS: dict = {
         },
     },
 }
+
+#: The fewest days an action may be due after the as-of date (vga.analysis.quick_wins.MIN_DUE_DAYS).
+MIN_DUE_DAYS = 7
 
 WORKSTREAM_KEYS = {"name", "owner", "start", "due", "status"}
 WORKSTREAM_STATUSES = ("not started", "on track", "at risk", "late", "done")
@@ -267,6 +283,19 @@ def _check_analysis(config: dict, file: str) -> None:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= top:
             raise UsageError(f"{file}: [targets] {key} = {value!r}; it must be a fraction from 0 to {top:g} "
                              f"({'0.9 = 90%' if key != 'logo_churn_rate' else '0.1 = 10%'}), or \"\" for no target")
+    due = config["quick_wins"]["due_days"]
+    if not isinstance(due, int) or isinstance(due, bool) or not MIN_DUE_DAYS <= due <= 365:  # a week to act at least
+        raise UsageError(f"{file}: [quick_wins] due_days = {due!r}; it must be a whole number of days from "
+                         f"{MIN_DUE_DAYS} to 365 (the latest an action is due after the as-of date)")
+    owners = config["quick_wins"]["owners"]
+    if not isinstance(owners, dict):
+        raise UsageError(f"{file}: [quick_wins.owners] must be a table of action kind = \"role\"")
+    for key, role in owners.items():
+        if key not in config["quick_wins"]["playbook"]:
+            raise UsageError(f"{file}: [quick_wins.owners] {key!r} is not an action kind; kinds: "
+                             f"{', '.join(sorted(config['quick_wins']['playbook']))}")
+        if not isinstance(role, str) or not role.strip():
+            raise UsageError(f"{file}: [quick_wins.owners] {key} = {role!r}; it must name a role or a person (text)")
     share = config["interventions"]["target_share"]
     if not isinstance(share, (int, float)) or not 0 < share <= 1:
         raise UsageError(f"{file}: [interventions] target_share = {share!r}; it must be a fraction above 0 and at most 1 (0.2 = 20%)")

@@ -14,6 +14,11 @@ CHURN_THEMES_CSV = "churn_themes.csv"
 CHURNED_CUSTOMERS_JSON = "churned_customers.json"
 DECISIONS_CSV = "decisions.csv"
 
+# forecast
+FORECAST_CSV = "forecast.csv"
+FORECAST_JSON = "forecast.json"
+FORECAST_BACKTEST_CSV = "forecast_backtest.csv"
+
 # data_gathering
 ACCOUNT_COVERAGE_CSV = "account_coverage.csv"
 DATA_GATHERING_JSON = "data_gathering.json"
@@ -59,6 +64,7 @@ WORKFLOW_ABANDONMENT_CSV = "workflow_abandonment.csv"
 # quick_wins
 CSM_ACTIONS_CSV = "csm_actions.csv"
 CSM_ACTIONS_XLSX = "csm_actions.xlsx"
+DO_FIRST_ACCOUNTS_CSV = "do_first_accounts.csv"
 QUICK_WINS_CSV = "quick_wins.csv"
 QUICK_WINS_JSON = "quick_wins.json"
 

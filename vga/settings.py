@@ -174,6 +174,8 @@ class QuickWins(_Section):
     max_account_wins: int
     min_churn_points: float  # churn-rate points above the reference that make a gap worth doing first...
     min_rate_ratio: float  # ...or this ratio of the reference's rate
+    due_days: int  # an action is due at the latest this many days after the as-of date
+    owners: FrozenDict  # action kind (a playbook key) -> the role that owns it
     playbook: FrozenDict  # gap -> recommended action
 
 

@@ -22,6 +22,9 @@ already computed, apart from the renewals due in the next 90 days.
   target date, with the ARR of the accounts still active and how many are on
   accounts that already left.
 - **Fixes shipped, not confirmed** by the customer (``interventions.json``).
+- **Playbooks without effect** (``intervention_effect.csv``): the playbooks
+  measured whose difference in differences shows no clear gain (no flagged
+  measure with a positive effect), with the accounts they treated.
 """
 
 from __future__ import annotations
@@ -114,11 +117,36 @@ def intervention_items(facts: dict | None) -> list[dict]:
     return out
 
 
+def playbooks_without_effect(effect: pd.DataFrame | None) -> dict | None:
+    """The playbooks measured (``intervention_effect.csv``, tested rows)
+    and those with no clear gain on any measure (no flagged row with a
+    positive effect): ``measured``, ``without`` (their names, sorted) and
+    ``treated`` (the most accounts a measure of them counted, summed over
+    those playbooks)."""
+    if effect is None or effect.empty or "playbook" not in effect.columns:
+        return None
+    tested = effect[effect["tested"].astype(str).str.lower().isin(["true", "1"])] if "tested" in effect.columns \
+        else effect
+    if tested.empty:
+        return None
+    flagged = tested["flagged"].astype(str).str.lower().isin(["true", "1"])
+    gained = set(tested.loc[flagged & (tested["effect"].astype(float) > 0), "playbook"])
+    measured = sorted(set(tested["playbook"]))
+    without = [p for p in measured if p not in gained]
+    if not without:
+        return {"kind": "playbooks", "measured": len(measured), "without": [], "treated": 0, "arr": None,
+                "tone": "good", "chapter": "interventions"}
+    treated = int(tested[tested["playbook"].isin(without)].groupby("playbook")["treated"].max().sum())
+    return {"kind": "playbooks", "measured": len(measured), "without": without, "treated": treated, "arr": None,
+            "tone": "bad", "chapter": "interventions"}
+
+
 def news(figures: dict, targets: dict, quadrants: pd.DataFrame | None, accounts: pd.DataFrame,
-         interventions: dict | None, as_of: date) -> list[dict]:
+         interventions: dict | None, as_of: date, effect: pd.DataFrame | None = None) -> list[dict]:
     """Every item (module docstring): targets first, then the bad news with
     money by ARR (largest first), then the rest."""
-    found = [stayed_red(quadrants), renewals_due(accounts, quadrants, as_of), *intervention_items(interventions)]
+    found = [stayed_red(quadrants), renewals_due(accounts, quadrants, as_of), *intervention_items(interventions),
+             playbooks_without_effect(effect)]
     found = [f for f in found if f]
     money = sorted((f for f in found if f["arr"] is not None), key=lambda f: -f["arr"])
     other = [f for f in found if f["arr"] is None]

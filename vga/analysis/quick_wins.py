@@ -65,7 +65,8 @@ from .voice import open_tickets
 COLUMNS = ["rank", "kind", "account_id", "gap", "action", "owner", "arr_at_stake", "evidence", "q_value", "tested",
            "do_first", "not_first", "window", "compared_with", "exposed_churn_rate", "reference_churn_rate",
            "exposed_loss_rate", "reference_loss_rate", "excess_loss_rate", "arr_kept", "arr_kept_low",
-           "arr_kept_high", "money_at_risk", "money_at_risk_low", "money_at_risk_high"]
+           "arr_kept_high", "money_at_risk", "money_at_risk_low", "money_at_risk_high", "accounts", "owner_basis",
+           "due_date", "due_basis"]
 MONEY = ["exposed_churn_rate", "reference_churn_rate", "exposed_loss_rate", "reference_loss_rate",
          "excess_loss_rate", "arr_kept", "arr_kept_low", "arr_kept_high", "money_at_risk", "money_at_risk_low",
          "money_at_risk_high"]
@@ -77,9 +78,20 @@ NOT_FIRST = {
     "small": "the difference is smaller than the minimum effect to act on",
     "may_be_zero": "the 95% interval of its money at risk reaches 0 or below: the gap may cost nothing",
 }
+#: A due date leaves at least this many days to act, whatever renews sooner (as vga.config's).
+MIN_DUE_DAYS = 7
+#: A gap's due date falls before this share of the ARR it covers comes up for renewal.
+DUE_ARR_SHARE = 0.25
+#: Gaps whose accounts' CSMs own the action when no role is set (a
+#: workflow step or a ticket category is the product's or support's).
+CSM_OWNED = ("quadrant", "slice", "milestone", "account")
+#: The playbook keys of the actions for a whole group of accounts.
+SYSTEMIC_KEYS = {FRUSTRATED: "systemic_frustrated", CHURN_RISK: "systemic_churn_risk"}
 COLOR_ORDER = {"red": 0, "yellow": 1, "lime": 2, "green": 3}
 USAGE_DROP_POINTS = 15.0
 NO_OWNER = "(no CSM)"
+#: The workbook's sheet of the accounts each Do first action covers (before the CSMs' sheets).
+DO_FIRST_SHEET = "Do first accounts"
 #: The lead at which a decision's quadrant is taken (as quadrant_churn.csv).
 QUADRANT_LEAD = 90
 
@@ -238,7 +250,8 @@ def systemic_wins(quadrants: pd.DataFrame, accounts: pd.DataFrame, slices: pd.Da
 
     for g in quadrant_gaps(decisions, quadrants, lookback):
         m = g["money"]
-        row(f"{g['key']} quadrant", playbook.get(g["key"], playbook["default"]), "Customer Success leadership",
+        row(f"{g['key']} quadrant", _action_for(playbook, playbook_key(g["key"], "systemic"), g["key"]),
+            "Customer Success leadership",
             g["arr_now"], f"{words.plural(g['accounts_now'], 'active account')} in the quadrant now; over the "
             f"look-back, {g['churned']:,} of {words.plural(g['decisions'], 'renewal decision')} held in it 90 days "
             f"before churned ({100 * m['exposed_churn_rate']:.1f}%) against {g['base_churned']:,} of "
@@ -296,7 +309,8 @@ def systemic_wins(quadrants: pd.DataFrame, accounts: pd.DataFrame, slices: pd.Da
                                           f"({words.plural(money['exposed_units'], 'decision')}) against "
                                           f"{100 * money['reference_churn_rate']:.1f}% with it "
                                           f"({words.plural(money['reference_units'], 'decision')})")
-        row(f"onboarding milestone {words.feature(milestone)} not completed", playbook["missed_milestone"],
+        row(f"onboarding milestone \u201c{words.feature(milestone)}\u201d not completed",
+            _action_for(playbook, "systemic_milestone", "missed_milestone"),
             "Onboarding", at_stake, f"{words.plural(n, 'active account')} {'has' if n == 1 else 'have'} not completed "
             f"it{extra}",
             f"milestone:{milestone}", q, money, lookback, "the decisions with the milestone done", group["account_id"])
@@ -332,6 +346,11 @@ def systemic_wins(quadrants: pd.DataFrame, accounts: pd.DataFrame, slices: pd.Da
     out.insert(0, "account_id", "")
     out.insert(0, "kind", "systemic")
     return out
+
+
+def _action_for(playbook: dict, key: str, fallback: str) -> str:
+    """The playbook's action for ``key``, else for ``fallback``, else its default."""
+    return playbook.get(key) or playbook.get(fallback) or playbook["default"]
 
 
 def not_first_reason(q: float, alpha: float, money: dict, min_points: float, min_ratio: float) -> str:
@@ -411,11 +430,162 @@ def price_account_wins(accounts: pd.DataFrame, systemic: pd.DataFrame) -> pd.Dat
     return out
 
 
+def playbook_key(key: str, kind: str) -> str:
+    """The playbook's (and ``[quick_wins.owners]``') name for the action of
+    a gap with internal ``key``: a systemic gap of a quadrant or a
+    milestone has an action for the whole group (``systemic_frustrated``,
+    ``systemic_churn_risk``, ``systemic_milestone``), a slice ``slice``; an
+    account win its own gap's (``missed_milestone`` for a milestone)."""
+    if key.startswith("slice:"):
+        return "slice"
+    if key.startswith("milestone:"):
+        return "systemic_milestone" if kind == "systemic" else "missed_milestone"
+    if kind == "systemic":
+        return SYSTEMIC_KEYS.get(key, key)
+    return key
+
+
+def _owned_by(key: str, kind: str) -> str:
+    """Which owners a gap's action can have: the accounts' CSMs (quadrant,
+    slice, milestone, account) or only a role or team (a workflow step, a
+    ticket category)."""
+    if kind == "account":
+        return "account"
+    if key.startswith("slice:"):
+        return "slice"
+    if key.startswith("milestone:"):
+        return "milestone"
+    return "quadrant" if key in (FRUSTRATED, CHURN_RISK) else key
+
+
+def next_renewals(accounts: pd.DataFrame, as_of: date) -> pd.Series:
+    """account_id -> its next renewal date after ``as_of``
+    (``accounts.renewal_date``; missing when none is given or it has passed)."""
+    if "renewal_date" not in accounts.columns:
+        return pd.Series(dtype="datetime64[ns]")
+    due = pd.to_datetime(accounts.drop_duplicates("account_id").set_index("account_id")["renewal_date"], errors="coerce")
+    return due[due > pd.Timestamp(as_of)]
+
+
+def due_date(members, arr: pd.Series, renewals: pd.Series, as_of: date, due_days: int) -> tuple[date, str]:
+    """When an action on ``members`` (active account ids) is due, and why in
+    words: the day before the date by which :data:`DUE_ARR_SHARE` of their
+    ARR (as of ``as_of``) has come up for renewal, when that is sooner than
+    ``due_days`` days from ``as_of``; never sooner than
+    :data:`MIN_DUE_DAYS` days (a week to act)."""
+    start = pd.Timestamp(as_of)
+    cap, floor = start + pd.Timedelta(days=int(due_days)), start + pd.Timedelta(days=MIN_DUE_DAYS)
+    ids = list(members)
+    held = arr.reindex(ids).fillna(0.0)
+    dates = renewals.reindex(ids).dropna().sort_values()
+    total = float(held.sum())
+    when = None
+    if len(dates) and total > 0:
+        reached = held.reindex(dates.index).cumsum() >= DUE_ARR_SHARE * total - 1e-9
+        if reached.any():
+            when = dates[reached.to_numpy()].iloc[0]
+    one = len(ids) == 1
+    if when is not None and when - pd.Timedelta(days=1) < cap:
+        due = max(floor, when - pd.Timedelta(days=1))
+        what = "its renewal" if one else "a quarter of its ARR comes up for renewal"
+        if due == floor and when - pd.Timedelta(days=1) < floor:
+            return due.date(), f"a week from the as-of date: {what} by {when.date().isoformat()}"
+        return due.date(), f"before {what} on {when.date().isoformat()}" if one else \
+            f"before {what} (by {when.date().isoformat()})"
+    return cap.date(), f"{int(due_days)} days from the as-of date"
+
+
+def plan_actions(wins: pd.DataFrame, accounts: pd.DataFrame, quadrants: pd.DataFrame, as_of: date,
+                 roles: dict | None = None, due_days: int = 30) -> pd.DataFrame:
+    """Each win with what a person needs to own it: ``accounts`` (the
+    active accounts it covers), ``owner`` and ``owner_basis`` (in words),
+    ``due_date`` and ``due_basis`` (:func:`due_date`), and ``members`` (the
+    covered account ids, internal). The owner of a systemic gap is, in
+    order: the role ``roles`` maps its kind to (``[quick_wins.owners]``,
+    keys as the playbook's); for a quadrant, slice or milestone, the
+    accounts' CSM when they share one, else the CSM holding the most of
+    their ARR (each account's CSM is in the account list); else the team
+    the gap's kind belongs to. An account win's owner is the account's CSM,
+    else the role set for its gap."""
+    roles = dict(roles or {})
+    out = wins.copy()
+    arr = quadrants.drop_duplicates("account_id").set_index("account_id")["arr"].astype(float)
+    csm = (accounts.drop_duplicates("account_id").set_index("account_id")["csm"].astype(object)
+           .where(lambda c: c.notna(), "").map(lambda v: str(v).strip())
+           if "csm" in accounts.columns else pd.Series(dtype=object))
+    renewals = next_renewals(accounts, as_of)
+    if "members" not in out.columns:
+        out["members"] = None
+    covered, owners, bases, dues, due_why = [], [], [], [], []
+    for _, w in out.iterrows():
+        kind, key = w["kind"], str(w.get("key") or "")
+        members = [w["account_id"]] if kind == "account" else list(w["members"] if isinstance(w["members"], (list, tuple, np.ndarray)) else [])
+        role = roles.get(playbook_key(key, kind)) if kind == "systemic" else None
+        owner, basis = str(w["owner"]), "team for this kind of gap"
+        if kind == "account":
+            basis = "the account's CSM"
+            if owner == NO_OWNER and roles.get(playbook_key(key, kind)):
+                owner, basis = roles[playbook_key(key, kind)], "role set for this kind of gap (the account has no CSM)"
+        elif role:
+            owner, basis = str(role), "role set for this kind of gap"
+        elif _owned_by(key, kind) in CSM_OWNED and len(csm):
+            mine = csm.reindex(members).fillna("")
+            named = mine[mine != ""]
+            if len(named):
+                by = arr.reindex(named.index).fillna(0.0).groupby(named).sum().sort_index()
+                lead = by.sort_values(ascending=False, kind="stable").index[0]
+                none = int((mine == "").sum())
+                apart = f"; {words.plural(none, 'account')} with no CSM" if none else ""
+                if len(by) == 1:
+                    owner, basis = lead, f"CSM of {'the account' if len(named) == 1 else 'all ' + words.plural(len(named), 'account')}{apart}"
+                else:
+                    owner, basis = lead, (f"the CSM with the most of this ARR; {words.plural(len(by) - 1, 'other CSM')} "
+                                          f"hold the rest (each account's CSM is in the account list){apart}")
+        due, why = due_date(members, arr, renewals, as_of, due_days)
+        covered.append(members)
+        owners.append(owner)
+        bases.append(basis)
+        dues.append(due)
+        due_why.append(why)
+    out["members"] = covered
+    out["accounts"] = [len(m) for m in covered]
+    out["owner"], out["owner_basis"], out["due_date"], out["due_basis"] = owners, bases, dues, due_why
+    return out
+
+
+def action_accounts(ranked: pd.DataFrame, accounts: pd.DataFrame, quadrants: pd.DataFrame, as_of: date,
+                    names: pd.Series) -> pd.DataFrame:
+    """The accounts each Do first action covers, one row per (action,
+    account), largest ARR first within an action: ``rank``, ``gap``,
+    ``account_id``, ``account_name``, ``csm``, ``arr`` (at ``as_of``),
+    ``health_color``, ``quadrant``, ``next_renewal_date``, ``due_date``.
+    ``ranked`` carries the internal ``members`` of :func:`plan_actions`."""
+    columns = ["rank", "gap", "account_id", "account_name", "csm", "arr", "health_color", "quadrant",
+               "next_renewal_date", "due_date"]
+    first = ranked[ranked["do_first"].astype(bool)] if "members" in ranked.columns else ranked.iloc[0:0]
+    if first.empty:
+        return pd.DataFrame(columns=columns)
+    rows = first[["rank", "gap", "members", "due_date"]].explode("members").dropna(subset=["members"])
+    rows = rows.rename(columns={"members": "account_id"})
+    q = quadrants.drop_duplicates("account_id").set_index("account_id")
+    csm = (accounts.drop_duplicates("account_id").set_index("account_id")["csm"] if "csm" in accounts.columns
+           else pd.Series(dtype=object))
+    rows["account_name"] = rows["account_id"].map(names[~names.index.duplicated()]).fillna("")
+    rows["csm"] = rows["account_id"].map(csm).fillna("")
+    rows["arr"] = rows["account_id"].map(q["arr"]).astype(float)
+    for column in ("health_color", "quadrant"):
+        rows[column] = rows["account_id"].map(q[column]).fillna("") if column in q.columns else ""
+    rows["next_renewal_date"] = rows["account_id"].map(next_renewals(accounts, as_of)).dt.date
+    rows = rows.sort_values(["rank", "arr", "account_id"], ascending=[True, False, True])
+    return rows[columns].reset_index(drop=True)
+
+
 def rank(wins: pd.DataFrame) -> pd.DataFrame:
     """All wins ranked and numbered from 1: the ``do_first`` ones by money at
     risk, then the rest by money at risk (where known) and ARR at stake;
     systemic before account on ties. Columns :data:`COLUMNS` (the internal
-    ``key`` is dropped)."""
+    ``key`` is dropped; ``members``, of :func:`plan_actions`, is kept when
+    given, for :func:`action_accounts`)."""
     out = wins.copy()
     for column in COLUMNS[1:]:
         if column not in out.columns:
@@ -431,7 +601,7 @@ def rank(wins: pd.DataFrame) -> pd.DataFrame:
                           ascending=[True, False, False, True, True, True])
     out = out.reset_index(drop=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1))
-    return out[COLUMNS]
+    return out[COLUMNS + (["members"] if "members" in out.columns else [])]
 
 
 def per_owner(wins: pd.DataFrame, names: pd.Series) -> dict[str, pd.DataFrame]:

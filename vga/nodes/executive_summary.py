@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..periods import Period
 from ..inputs import Inputs
-from ..outputs import (BEHAVIOURS_CSV, FIGURES_CSV, INTERVENTIONS_JSON, CHURNED_CUSTOMERS_JSON, CHURN_LABELS_CSV, CHURN_POPULATIONS_CSV,
+from ..outputs import (BEHAVIOURS_CSV, FIGURES_CSV, INTERVENTIONS_JSON, INTERVENTION_EFFECT_CSV, CHURNED_CUSTOMERS_JSON, CHURN_LABELS_CSV, CHURN_POPULATIONS_CSV,
     DATA_GATHERING_JSON, EARLY_WARNING_CSV, QUADRANTS_CSV, QUADRANT_VIEW_JSON, QUICK_WINS_CSV, QUICK_WINS_JSON,
     RETENTION_JSON,
     RETENTION_TREND_CSV, SLICES_CSV, SUMMARY_JSON, SURVIVAL_JSON)
@@ -50,14 +50,16 @@ def previous_figures(inputs: Inputs, period: Period, settings, previous_quadrant
 
 
 def _plain(row: dict) -> dict:
-    return {k: (None if isinstance(v, float) and v != v else v.item() if hasattr(v, "item") else v)
+    return {k: (None if isinstance(v, float) and v != v else v.item() if hasattr(v, "item")
+                else v.isoformat()[:10] if hasattr(v, "isoformat") else v)
             for k, v in row.items()}
 
 
 GAP_KEYS = ("rank", "kind", "account_id", "gap", "action", "owner", "arr_at_stake", "evidence", "q_value", "not_first",
             "window", "compared_with", "exposed_churn_rate", "reference_churn_rate", "exposed_loss_rate",
             "reference_loss_rate", "excess_loss_rate", "arr_kept", "arr_kept_low",
-            "arr_kept_high", "money_at_risk", "money_at_risk_low", "money_at_risk_high")
+            "arr_kept_high", "money_at_risk", "money_at_risk_low", "money_at_risk_high", "accounts", "owner_basis",
+            "due_date", "due_basis")
 
 
 def value_gaps(wins, top: int, alpha: float) -> dict:
@@ -200,7 +202,7 @@ def compute(run: Context, upstream: dict) -> dict:
     summary["figures"] = figures.to_dict("records")
     summary["news"] = news(retention, dict(run.settings.targets),
                            upstream[QUADRANTS_CSV] if view["covered"] else None, accounts,
-                           upstream.get(INTERVENTIONS_JSON), run.period.as_of)
+                           upstream.get(INTERVENTIONS_JSON), run.period.as_of, upstream.get(INTERVENTION_EFFECT_CSV))
     return {SUMMARY_JSON: summary, CHURN_POPULATIONS_CSV: populations, FIGURES_CSV: figures}
 
 

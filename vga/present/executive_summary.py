@@ -101,14 +101,28 @@ def together(total: dict | None) -> str:
     return text + "."
 
 
+def _covers(win: dict) -> str:
+    """How many accounts an action covers and their ARR ("313 accounts, 23.1M of ARR")."""
+    n = win.get("accounts")
+    if n is None or n != n or win.get("kind") != "systemic":
+        return ""
+    return f"{words.plural(int(n), 'account')}, {money(win.get('arr_at_stake'))} of ARR"
+
+
 def _action(win: dict, number: int) -> str:
     where = "" if win.get("kind") == "systemic" else f" (account {html.escape(str(win.get('account_name') or win['account_id']))})"
     interval = money_range(win.get("money_at_risk_low"), win.get("money_at_risk_high"))
     made = money_sum(win, short=True)  # the comparison group is named in the value gaps below
+    covers = _covers(win)
+    due = win.get("due_date")
+    due = f'<span title="{html.escape(str(win.get("due_basis") or ""))}">Due: <b>{html.escape(str(due))}</b></span>' \
+        if due and due == due else ""
+    basis = html.escape(str(win.get("owner_basis") or ""))
     return (f'<li class="vga-action"><div class="vga-action-what"><span class="vga-action-n">{number}</span>'
             f"{html.escape(win['action'].rstrip('.'))}</div>"
-            f'<div class="vga-action-why">{html.escape(win["gap"])}{where}</div>'
-            f'<div class="vga-action-meta"><span>Owner: <b>{html.escape(str(win["owner"]))}</b></span>'
+            f'<div class="vga-action-why">{html.escape(win["gap"])}{where}'
+            f"{' · ' + html.escape(covers) if covers else ''}</div>"
+            f'<div class="vga-action-meta"><span title="{basis}">Owner: <b>{html.escape(str(win["owner"]))}</b></span>{due}'
             f'<span><a href="#glossary-money-at-risk">Money at risk</a> now: <b>{html.escape(money(win.get("money_at_risk")))}</b>'
             f"{' (' + html.escape(interval) + ')' if interval else ''}</span></div>"
             + (f'<div class="vga-action-sum">{html.escape(made)}</div>' if made else "") + "</li>")
@@ -204,6 +218,19 @@ def news_text(item: dict) -> str:
     if kind == "fixes":
         return (f"{count(item['confirmed'])} of {count(item['shipped'])} shipped product fixes were confirmed by the "
                 "customer who asked for them.")
+    if kind == "playbooks":
+        n, without = item["measured"], item["without"]
+        if not without:
+            return (f"{'The one playbook' if n == 1 else f'Each of the {count(n)} playbooks'} measured shows a clear "
+                    "gain in health or usage against similar accounts.")
+        names = ", ".join(words.feature(p) for p in without)
+        treated = words.plural(item["treated"], "account")
+        if len(without) == n:
+            head = "The one playbook measured shows" if n == 1 else f"None of the {count(n)} playbooks measured shows"
+            return (f"{head} {'no' if n == 1 else 'a'} clear gain in health or usage against similar accounts "
+                    f"({names}; {treated} treated).")
+        return (f"{count(len(without))} of the {count(n)} playbooks measured show{'s' if len(without) == 1 else ''} "
+                f"no clear gain in health or usage against similar accounts ({names}; {treated} treated).")
     return str(item.get("text") or "")
 
 

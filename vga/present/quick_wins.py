@@ -11,7 +11,8 @@ CHAPTER = Chapter(number=8, title="Quick wins", notebook="08_quick_wins", node="
                   shows=(QUADRANTS_CSV,))
 
 NAMES = {"arr_at_stake": "ARR of the accounts exposed", "account_id": "account", "account_name": "name",
-         "money_at_risk": "money at risk now", "do_first": "do first"}
+         "money_at_risk": "money at risk now", "do_first": "do first", "due_date": "due", "owner_basis": "why this owner",
+         "accounts": "accounts"}
 
 
 def _names(view: View, ids):
@@ -40,8 +41,8 @@ def headline(view: View):
     ])
     first = wins[wins["do_first"]]
     top = first.iloc[0] if len(first) else None
-    sentence = finding(f"First: {top['gap']} ({money(top['money_at_risk'])} of ARR at risk now; owner {top['owner']}). "
-                       f"{top['action']}.") if top is not None else finding(
+    sentence = finding(f"First: {top['gap']} ({money(top['money_at_risk'])} of ARR at risk now; owner {top['owner']}, "
+                       f"due {top['due_date']}). {top['action']}.") if top is not None else finding(
         "No tested gap is large enough to act on first: the list below is worth a look, not proof.")
     return stack(cards, sentence)
 
@@ -53,8 +54,16 @@ def systemic(view: View):
     rows = rows[rows["kind"] == "systemic"]
     if rows.empty:
         return note("No systemic gap: no flagged slice, milestone, abandoned workflow step or ticket category.")
-    return table(rows[["rank", "gap", "action", "owner", "do_first", "money_at_risk", "arr_at_stake", "evidence"]],
-                 {"arr_at_stake": money, "money_at_risk": money}, names=NAMES)
+    columns = ["rank", "gap", "action", "owner", "owner_basis", "due_date", "accounts", "do_first", "money_at_risk",
+               "arr_at_stake", "evidence"]
+    shown = table(rows[[c for c in columns if c in rows.columns]],
+                  {"arr_at_stake": money, "money_at_risk": money, "accounts": count}, names=NAMES)
+    first = rows[rows["do_first"]]
+    if first.empty:
+        return shown
+    return stack(shown, note(f"The accounts each of the {count(len(first))} Do first actions covers, with their CSM, "
+                             "ARR and next renewal, are in results/do_first_accounts.csv and on the first sheet of "
+                             "results/csm_actions.xlsx."))
 
 
 def accounts(view: View):
@@ -95,7 +104,8 @@ def findings(view: View):
     systemic = wins[wins["kind"] == "systemic"]
     for _, w in systemic[systemic["do_first"]].head(3).iterrows():
         lines.append(f"{w['gap'][0].upper() + w['gap'][1:]}: {money(w['money_at_risk'])} of ARR at risk now "
-                     f"({money(w['arr_at_stake'])} held by the accounts exposed); owner {w['owner']}.")
+                     f"({money(w['arr_at_stake'])} held by the accounts exposed); owner {w['owner']}, due "
+                     f"{w['due_date']} ({w['due_basis']}).")
     counts = systemic[~systemic["tested"]]
     if len(counts):
         lines.append(f"Worth a look, not tested: {'; '.join(counts['gap'])}.")
