@@ -255,7 +255,8 @@ def _planted_notebook(path: Path) -> None:
 def test_a_planted_chapter_reaches_the_report_with_no_list_edited(minimal_dir, tmp_path):
     """In a copy of the project, one new node, presenter and notebook: the
     run computes the node, executes the notebook and puts the chapter in the
-    report, in step order after the others, with the summary still first."""
+    report, after the story's chapters and before the appendix, with the
+    summary still first."""
     copy = tmp_path / "project"
     shutil.copytree(PACKAGE, copy / "vga", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(ROOT / "notebooks", copy / "notebooks")
@@ -273,8 +274,11 @@ def test_a_planted_chapter_reaches_the_report_with_no_list_edited(minimal_dir, t
     accounts = json.loads((run / "results" / "planted.json").read_text())["accounts"]
     page = (run / "report.html").read_text()
     assert f"The planted chapter counted {accounts} accounts." in page
-    headings = [page.index(f">{title}<") for title in ("Executive summary", "Programme set-up",
-                                                        "The customer journey", "A planted chapter")]
+    main = page[page.index("<main>"):]
+    # the summary, the story, a chapter without a place in it, then the appendix (the method)
+    headings = [main.index(title) for title in ("Executive summary", "Step 10 · The customer journey",
+                                                "A planted chapter", "Appendix: how this analysis was run",
+                                                "Step 1 · Programme set-up")]
     assert headings == sorted(headings)
     assert (run / "notebooks" / "12_planted.ipynb").is_file()
 

@@ -151,7 +151,7 @@ def test_the_executive_summary_prints_on_two_a4_pages(browser, sample_run):
     page; the executive summary alone takes at most two A4 pages."""
     page = _open(browser, sample_run / "report.html", WIDE, TALL)
     whole = page.pdf(format="A4")
-    page.add_style_tag(content="@media print{section.vga-section:not(#section-1),#glossary,footer{display:none}}")
+    page.add_style_tag(content="@media print{section.vga-section:not(#section-1),h2.vga-appendix-head,#glossary,footer{display:none}}")
     summary = page.pdf(format="A4")
     page.context.close()
     pages = lambda pdf: len(re.findall(rb"/Type\s*/Page[^s]", pdf))  # noqa: E731
@@ -171,3 +171,49 @@ def test_navigation_stays_on_screen(browser, sample_run, width, height):
     page.context.close()
     assert abs(box["top"]) <= 1 and box["bottom"] <= height / 6, f"the navigation is not on screen: {box}"
     assert links == 12  # the executive summary, ten steps, the glossary
+
+
+@pytest.mark.slow
+def test_the_sample_prints_as_a_deck_of_at_most_12_a4_pages_with_the_summary_on_page_1(browser, sample_run, tmp_path):
+    """``vga run --pdf``'s printer (vga.run.pdf) on the sample's report: at
+    most 12 A4 pages; the first screen (figures, Do first, bridge) ends on
+    page 1; each section of the story starts a page, the appendix and the
+    glossary run on."""
+    from tests.test_browser import CHROMIUM
+    from vga.run.pdf import print_pdf
+
+    pages = print_pdf(sample_run / "report.html", tmp_path / "report.pdf", str(CHROMIUM))
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    (OUTPUT / "report.pdf").write_bytes((tmp_path / "report.pdf").read_bytes())
+    assert 3 <= pages <= 12, f"the sample's report prints on {pages} pages"
+    # A4 less the 14 mm margins, in CSS pixels (96 per inch): 182 x 269 mm.
+    width, height = round(182 / 25.4 * 96), round(269 / 25.4 * 96)
+    page = _open(browser, sample_run / "report.html", width, height)
+    page.emulate_media(media="print")
+    layout = page.evaluate("""() => {
+        const first = document.querySelector('.vga-first').getBoundingClientRect();
+        const breaks = [...document.querySelectorAll('section.vga-section:not(#glossary)')].map(s => [
+            s.classList.contains('vga-appendix'), getComputedStyle(s).breakAfter]);
+        return {bottom: first.bottom + window.scrollY, breaks,
+                appendix: getComputedStyle(document.querySelector('h2.vga-appendix-head')).breakBefore};
+    }""")
+    page.context.close()
+    assert layout["bottom"] <= height, f"the first screen ends {layout['bottom'] - height:.0f} px past page 1"
+    story = [b for appendix, b in layout["breaks"] if not appendix]
+    assert story and set(story) == {"page"} and layout["appendix"] == "page"
+    assert {b for appendix, b in layout["breaks"] if appendix} == {"auto"}
+
+
+def test_pdf_without_a_browser_is_refused_naming_what_works(tmp_path, monkeypatch):
+    from vga.errors import UsageError
+    from vga.run.pdf import find_browser
+    from vga.run.runner import run_period
+
+    monkeypatch.setenv("VGA_CHROMIUM", str(tmp_path / "no-such-browser"))
+    with pytest.raises(UsageError, match=r"VGA_CHROMIUM=.*is not an executable file.*apt-get install chromium"):
+        find_browser()
+    monkeypatch.delenv("VGA_CHROMIUM")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(UsageError, match=r"--pdf prints the report with Chromium or Chrome.*File > Print"):
+        run_period(tmp_path / "no-data", "2026Q3", out=tmp_path / "reports", pdf=True, quiet=True)
+    assert not (tmp_path / "reports").exists()  # refused before anything was written

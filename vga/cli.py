@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="empty the incremental store first: validate every event file and aggregate every month again")
     r.add_argument("--redact", action="store_true",
                    help="replace account, CSM and sales-rep names by stable pseudonyms, for wide sharing")
+    r.add_argument("--pdf", action="store_true",
+                   help="also print the report to report.pdf (A4, a page per section) with Chromium or Chrome")
     r.add_argument("--notebooks", metavar="DIR", help="folder of your copy of the series (default: ./notebooks when it holds any; "
                                         "vga init writes one)")
     r.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show a traceback and the notebook kernels' own log on failure")
@@ -145,8 +147,11 @@ def cmd_run(args) -> int:
 
     final = run_period(args.data, args.period, config_path=args.config, out=args.out, force=args.force,
                        strict=args.strict, debug=args.debug, redact=args.redact, rebuild=args.rebuild,
-                       allow_outside=args.allow_outside, allow_partial=args.allow_partial, notebooks=args.notebooks)
+                       allow_outside=args.allow_outside, allow_partial=args.allow_partial, notebooks=args.notebooks,
+                       pdf=args.pdf)
     print(f"report: {final / 'report.html'}")
+    if args.pdf:
+        print(f"pdf: {final / 'report.pdf'}")
     return 0
 
 

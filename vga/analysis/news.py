@@ -117,28 +117,32 @@ def intervention_items(facts: dict | None) -> list[dict]:
     return out
 
 
+#: The row of ``intervention_effect.csv`` for every playbook together (not a playbook).
+ALL_PLAYBOOKS = "all playbooks"
+
+
 def playbooks_without_effect(effect: pd.DataFrame | None) -> dict | None:
-    """The playbooks measured (``intervention_effect.csv``, tested rows)
-    and those with no clear gain on any measure (no flagged row with a
-    positive effect): ``measured``, ``without`` (their names, sorted) and
-    ``treated`` (the most accounts a measure of them counted, summed over
-    those playbooks)."""
+    """The playbooks measured (``intervention_effect.csv``, tested rows; the
+    row of all playbooks together is not one) and those with no clear gain
+    on any measure (no flagged row with a positive effect): ``measured``,
+    ``without`` (their names, sorted) and ``treated`` (accounts each of
+    those treated, in the same order: an account two playbooks treated is
+    in both)."""
     if effect is None or effect.empty or "playbook" not in effect.columns:
         return None
-    tested = effect[effect["tested"].astype(str).str.lower().isin(["true", "1"])] if "tested" in effect.columns \
-        else effect
+    tested = effect[effect["playbook"] != ALL_PLAYBOOKS]
+    if "tested" in tested.columns:
+        tested = tested[tested["tested"].astype(str).str.lower().isin(["true", "1"])]
     if tested.empty:
         return None
     flagged = tested["flagged"].astype(str).str.lower().isin(["true", "1"])
     gained = set(tested.loc[flagged & (tested["effect"].astype(float) > 0), "playbook"])
     measured = sorted(set(tested["playbook"]))
     without = [p for p in measured if p not in gained]
-    if not without:
-        return {"kind": "playbooks", "measured": len(measured), "without": [], "treated": 0, "arr": None,
-                "tone": "good", "chapter": "interventions"}
-    treated = int(tested[tested["playbook"].isin(without)].groupby("playbook")["treated"].max().sum())
-    return {"kind": "playbooks", "measured": len(measured), "without": without, "treated": treated, "arr": None,
-            "tone": "bad", "chapter": "interventions"}
+    treated = tested.groupby("playbook")["treated"].max()
+    return {"kind": "playbooks", "measured": len(measured), "without": without,
+            "treated": [int(treated[p]) for p in without], "arr": None, "tone": "bad" if without else "good",
+            "chapter": "interventions"}
 
 
 def news(figures: dict, targets: dict, quadrants: pd.DataFrame | None, accounts: pd.DataFrame,

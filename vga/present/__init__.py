@@ -30,8 +30,11 @@ class Chapter:
     """One chapter of the report (see the module docstring).
 
     ``key`` is the presenter module's name, filled in by the registry;
-    ``leads`` puts the chapter first in the report (the executive summary),
-    the others follow in step order.
+    ``leads`` puts the chapter first in the report (the executive summary);
+    the others follow in the order of the story, by ``place`` (what was
+    lost, who lost it, why, what to do), then by step; an ``appendix``
+    chapter (how the programme runs, which data it read) comes after them
+    all, before the glossary: the message first, the method last.
     """
 
     number: int
@@ -40,6 +43,8 @@ class Chapter:
     node: str  # the node whose outputs it shows, every one
     shows: tuple[str, ...] = ()  # outputs of other nodes it shows too
     leads: bool = False
+    place: int = 0  # its place in the story after the summary; 0: by its step number
+    appendix: bool = False
     key: str = ""
 
     @property
@@ -95,8 +100,10 @@ def chapters() -> dict[str, Chapter]:
 
 def report_order() -> list[Chapter]:
     """The chapters as a reader meets them: the leading one first (the
-    executive summary), then the others in step order."""
-    return sorted(chapters().values(), key=lambda c: (not c.leads, c.number, c.notebook))
+    executive summary), then the story by ``place`` (a chapter without
+    one by its step number, after those with one), then the appendix."""
+    return sorted(chapters().values(),
+                  key=lambda c: (not c.leads, c.appendix, c.place or 100 + c.number, c.number, c.notebook))
 
 
 def missing_steps() -> list[str]:

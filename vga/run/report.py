@@ -89,6 +89,7 @@ a.vga-term{color:inherit;text-decoration:underline dotted}
  h2{font-size:15px;margin:8px 0 4px} .vga-kpi-value{font-size:20px} .vga-kpi{padding:6px 10px} .vga-action-what{font-size:12px}
  li.vga-action{padding:5px 8px;margin-bottom:5px} figure.vga-figure img{max-height:300px;width:auto}
  section.vga-section{border:0;margin:0;padding:0 0 10px;break-after:page}
+ section.vga-appendix,#glossary{break-after:auto} h2.vga-appendix-head{break-before:page;border:0;margin-top:0}
  details.vga-detail{display:none}
  header.vga-head{padding:8px 0;background:#fff;color:#102a43} header.vga-head h1{color:#102a43}
  .vga-finding{break-inside:avoid} li.vga-action{break-inside:avoid}
@@ -97,6 +98,8 @@ a.vga-term{color:inherit;text-decoration:underline dotted}
 .jp-OutputPrompt,.jp-InputPrompt{display:none}
 a.anchor-link{display:none}
 footer{font-size:12px;color:#627d98;text-align:center;padding:20px}
+h2.vga-appendix-head{font-size:20px;margin:34px 0 4px;padding-top:10px;border-top:2px solid #bcccdc;color:#486581}
+nav.vga-toc a.vga-toc-appendix{color:#627d98}
 """
 
 
@@ -391,12 +394,14 @@ def _exporter():
 
 
 def build_report(notebooks: list[tuple[str, Path]], out: Path, *, title: str, subtitle: str,
-                 warnings: list[str] = (), missing: list[str] = ()) -> Path:
+                 warnings: list[str] = (), missing: list[str] = (), appendix: list[str] = ()) -> Path:
     """Render executed notebooks into one self-contained HTML file.
 
     ``notebooks`` is a list of (section title, executed .ipynb path), in the
     order the reader should see them; ``missing`` names steps of the series
-    that have no section (said at the top, not hidden). Code is left out; images are embedded
+    that have no section (said at the top, not hidden); the sections titled
+    in ``appendix`` (the method: programme, data) follow an "Appendix"
+    heading after the story. Code is left out; images are embedded
     as data URIs; nothing is loaded from the network (checked).
     """
     exporter = _exporter()
@@ -406,8 +411,13 @@ def build_report(notebooks: list[tuple[str, Path]], out: Path, *, title: str, su
         body, _ = exporter.from_notebook_node(nb)
         body = _fold(body, nb)
         anchor = f"section-{i}"
-        toc.append(f'<a href="#{anchor}">{html.escape(name)}</a>')
-        sections.append(f'<section class="vga-section" id="{anchor}">{body}</section>')
+        later = name in appendix
+        first_later = later and not any('class="vga-toc-appendix"' in t for t in toc)
+        if first_later:
+            sections.append('<h2 class="vga-appendix-head" id="appendix">Appendix: how this analysis was run</h2>')
+        mark = ' class="vga-toc-appendix"' if later else ""
+        toc.append(f'<a href="#{anchor}"{mark}>{"Appendix: " if first_later else ""}{html.escape(name)}</a>')
+        sections.append(f'<section class="vga-section{" vga-appendix" if later else ""}" id="{anchor}">{body}</section>')
     toc.append('<a href="#glossary">Glossary</a>')
     # A reason the banner already gives in full (the period past the data,
     # say) is pointed to in the sections, not repeated in every one of them.

@@ -84,8 +84,13 @@ def run_period(
     allow_outside: bool = False,
     allow_partial: bool = False,
     notebooks: str | Path | None = None,
+    pdf: bool = False,
 ) -> Path:
     """Run the series for ``period`` and return the finished run folder.
+
+    ``pdf`` also prints the report to ``report.pdf`` with Chromium or
+    Chrome (:mod:`vga.run.pdf`); with none installed the run is refused
+    before any data is read.
 
     Validated events and monthly usage are kept between runs in
     ``<out>/.vga-store`` (:mod:`vga.load.store`, :mod:`vga.run.refresh`): a
@@ -116,6 +121,11 @@ def run_period(
     config = load_config(config_path, data_dir)
     series, local = find_series(notebooks, data_dir=data_dir)
     skipped = passed_over(None, data_dir) if notebooks is None else None
+    browser = None
+    if pdf:
+        from .pdf import find_browser
+
+        browser = find_browser()  # no browser, no run: said before anything is read
     if not data_dir.is_dir():
         find_sources(data_dir, config)  # says so, before the reports folder is touched
     lock = store_lock = None
@@ -137,7 +147,8 @@ def run_period(
             say(f"[vga] notebooks: all {len(series)} from the package; {skipped} lies inside the data folder, and "
                 "notebooks that come with data are never run (pass --notebooks with a copy of your own)", quiet)
         _run_locked(data_dir, p, config, config_path, out, record, store, series, force=force, strict=strict, quiet=quiet,
-                    debug=debug, redact=redact, allow_outside=allow_outside, allow_partial=allow_partial)
+                    debug=debug, redact=redact, allow_outside=allow_outside, allow_partial=allow_partial,
+                    browser=browser)
         return final
     except OutputError:
         raise
@@ -154,7 +165,8 @@ def run_period(
 
 def _run_locked(data_dir: Path, p, config: dict, config_path, out: Path, record: Record, store, series: dict, *,
                 force: bool,
-                strict: bool, quiet: bool, debug: bool, redact: bool, allow_outside: bool, allow_partial: bool) -> None:
+                strict: bool, quiet: bool, debug: bool, redact: bool, allow_outside: bool, allow_partial: bool,
+                browser: str | None = None) -> None:
     """The run proper, with the period's lock held: phases in a temporary
     folder, moved into place only when every one succeeded."""
     from .kernels import KernelPool
@@ -202,6 +214,12 @@ def _run_locked(data_dir: Path, p, config: dict, config_path, out: Path, record:
         with record.timed("report"):
             _report(p, config, tmp, coverage.warnings() + checks + ([missing_tables] if missing_tables else []))
         bar.advance("report written")
+        if browser:
+            from .pdf import print_pdf
+
+            with record.timed("pdf"):
+                pages = print_pdf(tmp / "report.html", tmp / "report.pdf", browser)
+            bar.say(f"[vga] report.pdf printed: {pages} A4 pages")
         bar.close()
         record.timings["total"] = round(time.time() - record.started, 3)
         write_manifest(tmp / "manifest.json", period=p,
@@ -293,6 +311,7 @@ def _report(p, config: dict, tmp: Path, warnings: list[str]) -> None:
                      + (config["report"]["currency"].strip() or "the data's currency"),
             warnings=warnings,
             missing=missing_steps(),
+            appendix=[c.title for c in report_order() if c.appendix],
         )
     except (ReportError, OSError, KeyboardInterrupt):
         raise
