@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from datetime import date
 
 import numpy as np
@@ -341,3 +342,28 @@ def test_the_sample_backtest_matches_the_decisions_that_followed(results):
     assert backtest["within_interval"].tolist() == \
         ((backtest["loss_low"] <= actual) & (actual <= backtest["loss_high"])).tolist()
     assert facts["actual_loss"] == pytest.approx(lost.sum())
+
+
+def test_the_sample_report_says_the_forecast_and_its_backtest_from_the_files(sample_run):
+    """The summary's "next four quarters": the ARR due and its red or yellow
+    part as forecast.csv adds them; no loss when the gate held it back, with
+    the reason; the backtest's count of quarters inside their interval."""
+    import html as html_module
+    import json
+
+    from vga.present.blocks import money
+
+    results = sample_run / "results"
+    facts = json.loads((results / "forecast.json").read_text())
+    quarters = pd.read_csv(results / "forecast.csv")
+    back = pd.read_csv(results / "forecast_backtest.csv")
+    page = html_module.unescape((sample_run / "report.html").read_text())
+    text = " ".join(re.sub(r"<[^>]+>", " ", page).split())
+    assert (f"Over the next four quarters {money(quarters['arr_due'].sum())} of ARR comes up for renewal") in text
+    if facts["shown"]:
+        assert f"expects {money(facts['expected_loss'])} of it to churn" in text
+    else:
+        assert f"{money(quarters['red_yellow_arr_due'].sum())} of it on accounts red or yellow now. No loss is " \
+               "forecast: " in text
+    inside = int(back["within_interval"].astype(str).str.lower().eq("true").sum())
+    assert f"{inside} of {len(back)} quarters' ARR lost to churn fell inside its 95% interval" in text

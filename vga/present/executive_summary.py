@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from . import View
-from ..outputs import (CHURN_POPULATIONS_CSV, QUADRANTS_CSV, RETENTION_BY_SLICE_CSV, RETENTION_TREND_CSV, SLICES_CSV,
-    SUMMARY_JSON)
+from ..outputs import (CHURN_POPULATIONS_CSV, FORECAST_BACKTEST_CSV, FORECAST_CSV, FORECAST_JSON, QUADRANTS_CSV,
+    RETENTION_BY_SLICE_CSV, RETENTION_TREND_CSV, SLICES_CSV, SUMMARY_JSON)
 from . import Chapter, plots
 from .. import words
 from .blocks import CURRENCY, Html, bullets, count, figure, finding, kpis, money, note, pct, stack, table
@@ -19,7 +19,8 @@ from .pattern_slicing import slice_lines
 from ..analysis.quick_wins import NOT_FIRST
 
 CHAPTER = Chapter(number=11, title="Executive summary", notebook="11_executive_summary", node="executive_summary",
-                  shows=(QUADRANTS_CSV, SLICES_CSV, RETENTION_TREND_CSV, RETENTION_BY_SLICE_CSV), leads=True)
+                  shows=(QUADRANTS_CSV, SLICES_CSV, RETENTION_TREND_CSV, RETENTION_BY_SLICE_CSV, FORECAST_JSON, FORECAST_CSV,
+                         FORECAST_BACKTEST_CSV), leads=True)
 
 
 def _change(now, before, kind: str = "pct") -> str:
@@ -223,14 +224,13 @@ def news_text(item: dict) -> str:
         if not without:
             return (f"{'The one playbook' if n == 1 else f'Each of the {count(n)} playbooks'} measured shows a clear "
                     "gain in health or usage against similar accounts.")
-        names = ", ".join(words.feature(p) for p in without)
-        treated = words.plural(item["treated"], "account")
+        names = "; ".join(f"{words.feature(p)}: {words.plural(n, 'account')} treated"
+                          for p, n in zip(without, item["treated"]))
         if len(without) == n:
             head = "The one playbook measured shows" if n == 1 else f"None of the {count(n)} playbooks measured shows"
-            return (f"{head} {'no' if n == 1 else 'a'} clear gain in health or usage against similar accounts "
-                    f"({names}; {treated} treated).")
+            return f"{head} {'no' if n == 1 else 'a'} clear gain in health or usage against similar accounts ({names})."
         return (f"{count(len(without))} of the {count(n)} playbooks measured show{'s' if len(without) == 1 else ''} "
-                f"no clear gain in health or usage against similar accounts ({names}; {treated} treated).")
+                f"no clear gain in health or usage against similar accounts ({names}).")
     return str(item.get("text") or "")
 
 
@@ -504,3 +504,59 @@ def caveats(view: View):
         lines.append("Amounts are in the data's one currency; name it in the configuration to show its code beside "
                      "every amount.")
     return bullets(lines)
+
+
+def _quarter(start, end) -> str:
+    return f"{str(start)[:10]} to {str(end)[:10]}"
+
+
+def _span(low, high) -> str:
+    return f"{money(low)} to {money(high)}"
+
+
+def forecast(view: View):
+    """The next four quarters (:mod:`vga.analysis.forecast`): the ARR up for
+    renewal each quarter and how much of it is red or yellow now; the
+    expected loss with its 95% interval, the expected GRR and the success
+    plan's worth only when the renewal model is strong enough (else why
+    not); and the same forecast made a year earlier against what happened."""
+    facts = view.get(FORECAST_JSON) or {}
+    quarters = view.get(FORECAST_CSV)
+    if not facts or quarters is None or quarters.empty:
+        return note("No forecast: " + (facts.get("reason") or "the renewal model gave no probabilities") + ".", "skip")
+    rows = quarters.assign(quarter=[_quarter(a, b) for a, b in zip(quarters["quarter_start"], quarters["quarter_end"])])
+    columns = ["quarter", "accounts_due", "arr_due", "red_yellow_arr_due"]
+    names = {"quarter": "quarter", "accounts_due": "accounts up for renewal", "arr_due": "their ARR now",
+             "red_yellow_arr_due": "of it red or yellow now", "expected_loss": "expected ARR lost to churn",
+             "interval": "95% interval", "actual_loss": "ARR lost to churn", "within_interval": "inside the interval"}
+    parts = []
+    if facts.get("shown"):
+        rows = rows.assign(interval=[_span(a, b) for a, b in zip(rows["loss_low"], rows["loss_high"])])
+        columns += ["expected_loss", "interval"]
+        plan = facts.get("success_plan") or {}
+        parts.append(finding(
+            f"Over the next four quarters {money(facts['due_arr'])} of ARR comes up for renewal; the renewal model "
+            f"expects {money(facts['expected_loss'])} of it to churn ({money_range(facts['loss_low'], facts['loss_high'])}), "
+            f"an expected GRR of {pct(facts['expected_grr'])} over the next 12 months, counting churn only."
+            + (f" Moving {pct(plan['share'])} of the red and yellow ARR due to the renewal odds of lime and green "
+               f"accounts would keep about {money(plan['value'])} more." if plan.get("value") is not None else "")))
+    else:
+        parts.append(finding(f"Over the next four quarters {money(facts['due_arr'])} of ARR comes up for renewal, "
+                             f"{money(float(quarters['red_yellow_arr_due'].sum()))} of it on accounts red or yellow now. "
+                             f"No loss is forecast: {facts.get('reason')}."))
+    parts.append(table(rows[columns], {"arr_due": money, "red_yellow_arr_due": money, "expected_loss": money,
+                                       "accounts_due": count}, names=names))
+    back = view.get(FORECAST_BACKTEST_CSV)
+    then = facts.get("backtest") or {}
+    if back is not None and len(back):
+        inside = int(back["within_interval"].astype(str).str.lower().eq("true").sum())
+        back = back.assign(quarter=[_quarter(a, b) for a, b in zip(back["quarter_start"], back["quarter_end"])],
+                           interval=[_span(a, b) for a, b in zip(back["loss_low"], back["loss_high"])])
+        parts.append(finding(
+            f"The same forecast made a year earlier, as of {then.get('as_of')}: {inside} of {len(back)} quarters' "
+            f"ARR lost to churn fell inside its 95% interval (expected {money(float(back['expected_loss'].sum()))}, "
+            f"lost {money(float(back['actual_loss'].sum()))})."))
+        parts.append(table(back[["quarter", "arr_due", "expected_loss", "interval", "actual_loss", "within_interval"]],
+                           {"arr_due": money, "expected_loss": money, "actual_loss": money},
+                           names={**names, "arr_due": "their ARR then"}))
+    return stack(*parts)
