@@ -575,7 +575,8 @@ def action_accounts(ranked: pd.DataFrame, accounts: pd.DataFrame, quadrants: pd.
     rows["arr"] = rows["account_id"].map(q["arr"]).astype(float)
     for column in ("health_color", "quadrant"):
         rows[column] = rows["account_id"].map(q[column]).fillna("") if column in q.columns else ""
-    rows["next_renewal_date"] = rows["account_id"].map(next_renewals(accounts, as_of)).dt.date
+    dates = next_renewals(accounts, as_of)
+    rows["next_renewal_date"] = pd.to_datetime(rows["account_id"].map(dates.to_dict()), errors="coerce").dt.date
     rows = rows.sort_values(["rank", "arr", "account_id"], ascending=[True, False, True])
     return rows[columns].reset_index(drop=True)
 

@@ -100,6 +100,9 @@ a.anchor-link{display:none}
 footer{font-size:12px;color:#627d98;text-align:center;padding:20px}
 h2.vga-appendix-head{font-size:20px;margin:34px 0 4px;padding-top:10px;border-top:2px solid #bcccdc;color:#486581}
 nav.vga-toc a.vga-toc-appendix{color:#627d98}
+sup.vga-noteref{font-size:10px;line-height:0} sup.vga-noteref a{color:#627d98;text-decoration:none}
+ol.vga-method{font-size:12.5px;color:#334e68;padding-left:22px} ol.vga-method li{margin:3px 0}
+ol.vga-method table{font-size:11.5px}
 """
 
 
@@ -208,6 +211,147 @@ GLOSSARY = [
     ("nps", "NPS", "Net Promoter Score: the share of promoters (9-10) minus the share of detractors (0-6) among "
      "survey answers, from -100 to 100.", [r"\bNPS\b"]),
 ]
+
+#: What the story's text never shows: the names of statistical tests and
+#: models, q and p values, and configuration keys. They belong to the method,
+#: so :func:`method_to_appendix` moves them, with the sentence or the
+#: parenthesis that holds them, to the appendix's notes.
+METHOD_TERMS = re.compile(
+    r"Fisher|Kaplan-Meier|\bCox\b|Benjamini|Hochberg|log-rank|\bBrier\b|\bAUC\b|chi-square|Mann-Whitney|"
+    r"\blogistic\b|Greenwood|\b[qp] ?(?:[<=>]|&lt;|&gt;) ?\d|\b[qp] values?\b|\balpha\b|"
+    r"\[[a-z_]+(?:\.[a-z_]+)*\]|\b[a-z]+_[a-z0-9_]+\b(?!\.(?:csv|xlsx|json|html|pdf))")
+#: A parenthesis without another inside it.
+_PARENTHESIS = re.compile(r"\s*\(([^()]*)\)")
+#: A sentence: up to a full stop, question or exclamation mark followed by a space or the end.
+_SENTENCE = re.compile(r"[^.!?]*?(?:[.!?](?=\s|$)|$)")
+#: Elements whose text stays where it is (their own rules apply, or they are not prose).
+_KEEP = {"style", "script", "title", "summary", "table", "h1", "h2", "h3", "h4", "a", "button", "option",
+         "textarea"}
+
+
+def _method_text(text: str, notes: list[str], where: str) -> str:
+    """``text`` (HTML text, entities escaped) without what
+    :data:`METHOD_TERMS` matches: a parenthesis holding it, else the
+    sentence, becomes note N of ``notes`` and a marker linking to it."""
+    if not METHOD_TERMS.search(text):
+        return text
+
+    def note(content: str) -> str:
+        notes.append(f"{where}: {content.strip()}")
+        n = len(notes)
+        return f'<sup class="vga-noteref"><a href="#method-{n}" id="method-ref-{n}">{n}</a></sup>'
+
+    text = _PARENTHESIS.sub(lambda m: note(m.group(1)) if METHOD_TERMS.search(m.group(1)) else m.group(0), text)
+    if not METHOD_TERMS.search(re.sub(r"<sup class=\"vga-noteref\">.*?</sup>", "", text)):
+        return text
+    out = []
+    for piece in re.split(r"(<sup class=\"vga-noteref\">.*?</sup>)", text):
+        if piece.startswith("<sup"):
+            out.append(piece)
+            continue
+        for m in _SENTENCE.finditer(piece):
+            sentence = m.group(0)
+            out.append(note(sentence) if sentence.strip() and METHOD_TERMS.search(sentence) else sentence)
+    return "".join(out)
+
+
+def _cell_texts(row: str) -> list[str]:
+    return [re.sub(r"<[^>]+>", " ", c) for c in re.findall(r"<t[hd]\b[^>]*>(.*?)</t[hd]>", row, flags=re.S)]
+
+
+def _without_method_columns(table: str) -> str | None:
+    """``table`` without the columns whose header names a method term (a
+    q value, a test's statistic); None when its rows do not line up (a
+    spanning cell), so that it is not cut wrongly."""
+    if re.search(r"\b(?:col|row)span=", table):
+        return None
+    rows = re.findall(r"<tr\b.*?</tr>", table, flags=re.S)
+    if not rows:
+        return None
+    header = _cell_texts(rows[0])
+    drop = {i for i, text in enumerate(header) if METHOD_TERMS.search(text)}
+    if not drop:
+        return table
+    if any(len(_cell_texts(r)) != len(header) for r in rows):
+        return None
+
+    def cut(row_match):
+        row = row_match.group(0)
+        cells = list(re.finditer(r"<t[hd]\b[^>]*>.*?</t[hd]>", row, flags=re.S))
+        for i in sorted(drop, reverse=True):
+            row = row[:cells[i].start()] + row[cells[i].end():]
+        return row
+
+    return re.sub(r"<tr\b.*?</tr>", cut, table, flags=re.S)
+
+
+def _cells_without_method(table: str, notes: list[str], where: str) -> str:
+    """Each cell's text without its method terms (:func:`_method_text`)."""
+    return re.sub(r"(<t[hd]\b[^>]*>)(.*?)(</t[hd]>)",
+                  lambda m: m.group(1) + "".join(
+                      p if p.startswith("<") else _method_text(p, notes, where)
+                      for p in re.split(r"(<[^>]+>)", m.group(2))) + m.group(3),
+                  table, flags=re.S)
+
+
+def method_to_appendix(section: str, where: str, notes: list[str]) -> str:
+    """A story section with the method taken out (:data:`METHOD_TERMS`): a
+    table loses the columns whose header names one (the full table is a
+    note) and its cells are cleared as prose is, a parenthesis or sentence of prose holding a method term
+    becomes a numbered note; ``notes`` gains them, in order, labelled with
+    ``where`` (the section's title)."""
+    def move_table(m):
+        whole = m.group(0)
+        if not METHOD_TERMS.search(re.sub(r"<[^>]+>", " ", whole)):
+            return whole
+        trimmed = _without_method_columns(whole)
+        if trimmed is None:  # a table of another shape: it moves whole
+            notes.append(f"{where}: {whole}")
+            n = len(notes)
+            return (f'<p class="vga-more" id="method-ref-{n}">The table with its statistics and codes is note '
+                    f'<a href="#method-{n}">{n}</a> of the appendix.</p>')
+        if trimmed != whole:  # the statistics' columns stay in the full table, in the appendix
+            notes.append(f"{where}, the table in full: {whole}")
+            n = len(notes)
+            trimmed += (f'<p class="vga-more" id="method-ref-{n}">With its statistics: note '
+                        f'<a href="#method-{n}">{n}</a> of the appendix.</p>')
+        return _cells_without_method(trimmed, notes, where)
+
+    section = re.sub(r"<table\b.*?</table>", move_table, section, flags=re.S)
+    parts = re.split(r"(<[^>]+>)", section)
+    stack: list[str] = []
+    for i, part in enumerate(parts):
+        if part.startswith("<"):
+            tag = re.match(r"</?\s*([a-zA-Z0-9]+)", part)
+            name = tag.group(1).lower() if tag else ""
+            if name in _KEEP and not part.endswith("/>"):
+                if part.startswith("</"):
+                    if name in stack:
+                        stack.remove(name)
+                else:
+                    stack.append(name)
+            continue
+        if stack or not part.strip():
+            continue
+        parts[i] = _method_text(part, notes, where)
+    return "".join(parts)
+
+
+def method_section(notes: list[str]) -> str:
+    """The appendix's numbered notes: the statistics and settings behind the
+    story's findings, folded (a mark's link opens them at its note) and
+    left out of print; a table scrolls sideways on a phone."""
+    def item(n: int, note: str) -> str:
+        if "<table" in note:
+            note = re.sub(r"(<table\b.*?</table>)", r'<div class="vga-scroll">\1</div>', note, flags=re.S)
+        return f'<li id="method-{n}">{note} <a class="vga-more" href="#method-ref-{n}">back</a></li>'
+
+    items = "".join(item(n, note) for n, note in enumerate(notes, start=1))
+    return (f'<section class="vga-section vga-appendix" id="method"><h2>Statistics and settings behind the '
+            f"findings</h2><p>The tests, models and settings each finding of the story rests on, numbered as "
+            f'the marks in the text.</p><details class="vga-detail"><summary>The {len(notes)} notes</summary>'
+            f'<ol class="vga-method">{items}</ol></details></section>')
+
 
 #: What a section says instead of a long reason the report's first note gives.
 SAID_ABOVE = "the data does not reach this far (see the first note of the report)"
@@ -405,7 +549,7 @@ def build_report(notebooks: list[tuple[str, Path]], out: Path, *, title: str, su
     as data URIs; nothing is loaded from the network (checked).
     """
     exporter = _exporter()
-    sections, toc = [], []
+    sections, toc, notes = [], [], []
     for i, (name, path) in enumerate(notebooks, start=1):
         nb = _strip_for_report(nbformat.read(path, as_version=4))
         body, _ = exporter.from_notebook_node(nb)
@@ -417,7 +561,14 @@ def build_report(notebooks: list[tuple[str, Path]], out: Path, *, title: str, su
             sections.append('<h2 class="vga-appendix-head" id="appendix">Appendix: how this analysis was run</h2>')
         mark = ' class="vga-toc-appendix"' if later else ""
         toc.append(f'<a href="#{anchor}"{mark}>{"Appendix: " if first_later else ""}{html.escape(name)}</a>')
+        if not later:
+            body = method_to_appendix(body, name, notes)
         sections.append(f'<section class="vga-section{" vga-appendix" if later else ""}" id="{anchor}">{body}</section>')
+    if notes:
+        if not appendix:
+            sections.append('<h2 class="vga-appendix-head" id="appendix">Appendix: how this analysis was run</h2>')
+        sections.append(method_section(notes))
+        toc.append(f'<a href="#method" class="vga-toc-appendix">{"" if appendix else "Appendix: "}Statistics</a>')
     toc.append('<a href="#glossary">Glossary</a>')
     # A reason the banner already gives in full (the period past the data,
     # say) is pointed to in the sections, not repeated in every one of them.
