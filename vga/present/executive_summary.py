@@ -417,7 +417,7 @@ def populations(view: View):
                               "used_for": "the figures that use it"}))
 
 
-CONFIDENCE = {"high": "high: a test, q < 0.01", "medium": "medium: a test, q < 0.05", "low": "low: not significant",
+CONFIDENCE = {"high": "high (a test: q < 0.01)", "medium": "medium (a test: q < 0.05)", "low": "low: not significant",
               "uncertain": "uncertain: the test passed, but the money may be zero",
               "descriptive": "a count, not a test"}
 

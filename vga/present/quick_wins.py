@@ -7,7 +7,7 @@ from ..outputs import QUADRANTS_CSV, QUICK_WINS_CSV, QUICK_WINS_JSON
 from . import Chapter
 from .blocks import not_shown, count, finding, kpis, money, note, stack, table
 
-CHAPTER = Chapter(number=8, title="Quick wins", notebook="08_quick_wins", node="quick_wins",
+CHAPTER = Chapter(number=8, title="Quick wins", notebook="08_quick_wins", node="quick_wins", place=7,
                   shows=(QUADRANTS_CSV,))
 
 NAMES = {"arr_at_stake": "ARR of the accounts exposed", "account_id": "account", "account_name": "name",
