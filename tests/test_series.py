@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 
 import pandas as pd
@@ -21,9 +22,16 @@ from . import reference
 pytestmark = pytest.mark.slow
 
 
+def _title(section) -> str:
+    """A section's step and heading: a section of the story is headed by its
+    finding, its step's name in the line above (vga.run.report.finding_first)."""
+    kicker = section.select_one(".vga-kicker")
+    return ((kicker.get_text(" ", strip=True) + " | ") if kicker else "") + section.find(["h1"]).get_text(" ", strip=True)
+
+
 def sections(run) -> dict[str, str]:
     soup = BeautifulSoup((run / "report.html").read_text(), "html.parser")
-    return {s.find(["h1"]).get_text(" ", strip=True): s.get_text(" ", strip=True) for s in soup.select('section.vga-section[id^="section-"]')}
+    return {_title(s): s.get_text(" ", strip=True) for s in soup.select('section.vga-section[id^="section-"]')}
 
 
 @pytest.mark.parametrize("which", ["sample_run", "minimal_run"])
@@ -34,9 +42,14 @@ def test_every_step_has_a_section_with_findings_or_visible_notes(which, request)
     titles = " ".join(found)
     for number in range(1, 11):
         assert f"Step {number} " in titles
+    # each section of the story is headed by a finding: a sentence with a number in it
+    story = [t for t in found if t.startswith("Step ") and not t.startswith(("Step 1 ", "Step 2 "))]
+    assert len(story) == 8
+    if which == "sample_run":  # with every table given, each has a finding to lead with
+        assert all(re.search(r"\| .*\d", t) for t in story), story
     soup = BeautifulSoup((run / "report.html").read_text(), "html.parser")
     for section in soup.select('section.vga-section[id^="section-"]'):
-        assert section.select(".vga-finding, .vga-note"), section.find("h1").get_text()
+        assert section.select(".vga-finding, .vga-note, h1.vga-headline"), section.find("h1").get_text()
     assert soup.select("section#glossary dl.vga-glossary dt")  # and the glossary closes the report
     assert "Not part of this report" not in soup.get_text()
 

@@ -182,12 +182,68 @@ def bullets(lines: list[str]) -> Html:
     return Html(f'<ul class="vga-list">{items}</ul>')
 
 
-def figure(fig, alt: str, caption: str = "") -> Html:
+def figure(fig, alt, caption: str = "") -> Html:
     """A matplotlib figure as an embedded PNG with alt text (and a caption);
-    made by :func:`vga.present.plots.new_figure`, outside pyplot."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    made by :func:`vga.present.plots.new_figure`, outside pyplot.
+
+    ``fig`` may be a list of figures and ``alt`` the list of their alt
+    texts: small multiples, side by side on a wide screen, one under the
+    other on a phone, under one caption.
+
+    Each ``<img>`` carries its size in CSS pixels (``width``, ``height``;
+    the image holds :data:`vga.present.plots.DENSITY` times as many pixels,
+    for a phone's sharp screen) and ``data-min-text-px-at-390``: the height in CSS
+    pixels of its smallest text on a 390 px wide phone, where it is shown
+    at most :data:`vga.present.plots.PHONE_PX` wide
+    (:func:`vga.present.plots.text_px`)."""
+    figures = list(fig) if isinstance(fig, (list, tuple)) else [fig]
+    alts = list(alt) if isinstance(alt, (list, tuple)) else [alt]
+    if len(alts) != len(figures):
+        raise ValueError(f"{len(figures)} figures need {len(figures)} alt texts, not {len(alts)}")
+    images = [_image(f, a) for f, a in zip(figures, alts)]
     cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
-    return Html(f'<figure class="vga-figure"><img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
-                f"{cap}</figure>")
+    if len(images) == 1:
+        return Html(f'<figure class="vga-figure">{images[0][0]}{cap}</figure>')
+    # Each panel grows from the phone's width to its own: two side by side on
+    # a wide screen, one under the other on a phone (no page CSS needed).
+    panels = "".join(f'<div style="flex:1 1 {_PANEL_PX}px;min-width:0;max-width:{width}px">{img}</div>'
+                     for img, width in images)
+    return Html(f'<figure class="vga-figure"><div class="vga-panels" style="display:flex;flex-wrap:wrap;'
+                f'gap:10px 28px;align-items:flex-start">{panels}</div>{cap}</figure>')
+
+
+#: A panel's narrowest width beside others (CSS px): two fit beside each other
+#: in the report's column (at most 1,100 px less its padding), not three.
+_PANEL_PX = 340
+
+
+def _image(fig, alt: str) -> tuple[str, int]:
+    """One figure as an ``<img>`` (see :func:`figure`) and its width in CSS px.
+    Drawn at :data:`vga.present.plots.DENSITY` image pixels a CSS pixel (sharp
+    on a phone's screen), in at most 256 colours (a third of the bytes)."""
+    import struct
+
+    from . import plots
+
+    plots.fit(fig)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=plots.DPI * plots.DENSITY, bbox_inches="tight", pad_inches=0.06)
+    png = _fewer_colours(buffer.getvalue())
+    pixels = struct.unpack(">II", png[16:24])  # the IHDR chunk
+    width, height = (max(1, round(n / plots.DENSITY)) for n in pixels)
+    smallest = plots.smallest_text(fig)
+    readable = "" if smallest is None else f' data-min-text-px-at-390="{plots.text_px(smallest, width):.1f}"'
+    data = base64.b64encode(png).decode("ascii")
+    return (f'<img src="data:image/png;base64,{data}" alt="{html.escape(str(alt))}" width="{width}" '
+            f'height="{height}"{readable}>', width)
+
+
+def _fewer_colours(png: bytes) -> bytes:
+    """A chart's PNG in at most 256 colours, without dithering: flat colours
+    and anti-aliased text stay as they were drawn."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    out = io.BytesIO()
+    image.quantize(colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE).save(out, "PNG")
+    return out.getvalue()

@@ -15,7 +15,7 @@ from ..analysis.survival import OTHER
 from .blocks import (count, figure, finding, kpis, missing, money, not_shown, note, number, p_value, pct, skipped, stack,
                      stat, table)
 
-CHAPTER = Chapter(number=3, title="Churned customers", notebook="03_churned_customers", node="churned_customers",
+CHAPTER = Chapter(number=3, title="Churned customers", notebook="03_churned_customers", node="churned_customers", place=1,
                   shows=(SURVIVAL_JSON, SURVIVAL_CSV, SURVIVAL_TESTS_CSV, COX_CSV, EARLY_WARNING_JSON, EARLY_WARNING_CSV, EARLY_WARNING_DECISIONS_CSV))
 
 
@@ -166,16 +166,21 @@ def signals(view: View):
                        "no health, usage or ticket data before the decisions: the warning signs cannot be shown")
     shown = {s: name for s, name in SIGNALS.items() if s != "arr"
              and comparison[comparison["signal"] == s]["first_n"].sum() > 0}
-    fig, axes = plots.new_figure(4 * len(shown), 3.4, columns=len(shown))
-    plots.signal_leads(comparison, axes, shown)
-    fig.tight_layout()
+    if not shown:
+        return note("No health, usage or ticket value was recorded before any decision: the warning signs cannot be "
+                    "shown.", "skip")
+    figs = []
+    for signal, name in shown.items():
+        fig, ax = plots.new_figure(plots.WIDTH, 3.2)
+        plots.signal_leads(comparison, ax, {signal: name})
+        figs.append(fig)
     rows = comparison[comparison["signal"].isin(list(shown))].copy()
     rows["signal"] = rows["signal_name"]
     rows = rows[["lead_days", "signal", "first_n", "first_value", "second_n", "second_value", "difference", "ci_lower",
                  "ci_upper", "q_value", "flagged"]]
     return stack(
-        figure(fig, "Line charts of mean " + ", ".join(shown.values()) + " 90, 60 and 30 days before each renewal "
-               "decision, for churned and for renewed or expanded decisions",
+        figure(figs, [f"Line chart of mean {name} 90, 60 and 30 days before each renewal decision, for churned and "
+                      "for renewed or expanded decisions" for name in shown.values()],
                "Each point is the mean over decisions, computed as of that many days before the decision with nothing "
                "dated later; the band is the 95% interval of the churned mean's difference from the retained mean."),
         table(rows, {"first_value": lambda v: number(v, 1), "second_value": lambda v: number(v, 1),
@@ -277,15 +282,19 @@ def survival(view: View):
         differs = strongest["p_value"] < alpha
         lines.append(f"By {strongest['dimension']}, the curves {'differ' if differs else 'do not differ clearly'} "
                      f"(log-rank test over {count(strongest['groups'])} groups, {stat('p', strongest['p_value'])}).")
-    fig, axes = plots.new_figure(5.5 * len(panels), 5.2, columns=len(panels))
-    for ax, dim in zip(list(axes) if len(panels) > 1 else [axes], panels):
-        plots.survival_curves(curves, facts["at_risk"], dim, ax)
-        ax.set_title("all accounts" if dim == "all" else f"by {dim}")
-    fig.subplots_adjust(bottom=0.42, left=0.16, wspace=0.35)
+    figs = []
+    for dim in panels:
+        test = None
+        if dim != "all":
+            test = tests[tests["dimension"] == dim].iloc[0].to_dict()
+        groups = curves.loc[curves["dimension"] == dim, "group"].nunique()
+        fig, ax = plots.new_figure(plots.WIDTH, 3.6 + 0.28 * min(groups, len(plots.CATEGORICAL)))
+        plots.survival_curves(curves, facts["at_risk"], dim, ax, test=test, alpha=alpha)
+        figs.append(fig)
     parts = [stack(*[finding(line) for line in lines]),
-             figure(fig, "Step charts of the share of accounts still customers by days since contract start, "
-                         + ("overall and by " + panels[1] if len(panels) > 1 else "overall")
-                         + ", with 95% bands and the number of accounts at risk under each year",
+             figure(figs, ["Step chart of the share of accounts still customers by years since contract start"
+                           + ("" if dim == "all" else f", by {words.dimension(dim)}")
+                           + ", with 95% bands and the number of accounts at risk under each year" for dim in panels],
                     "The shaded band is the 95% interval: the range the true share most likely lies in. A curve "
                     "steps down when accounts churn; the counts under the axis are the accounts still followed.")]
     if tests is not None and len(tests):
@@ -354,19 +363,29 @@ def survival_drivers(view: View):
         lines.append("The model assumes each effect is the same early and late in an account's life; for "
                      + ", ".join(f"'{words.term(t)}'" for t in broken) + " the data say the effect changes with time, so read "
                      "its ratio as an average over the years.")
-    fig, ax = plots.new_figure(7, 0.35 * len(cox) + 1.5)
-    plots.hazard_ratios(cox.assign(term=cox["term"].map(words.term)), ax, alpha)
-    fig.tight_layout()
+    named = cox.assign(term=cox["term"].map(_chart_term))
+    fig, ax = plots.new_figure(plots.WIDTH, plots.rows_height(named["term"]))
+    plots.hazard_ratios(named, ax, alpha)
     cox = cox.drop(columns=["subjects", "events"])
     return stack(stack(*[finding(line) for line in lines], *grouping),
                  figure(fig, "Dot plot of each term's hazard ratio with its 95% interval on a log scale; "
                              "terms whose interval excludes 1 after adjustment are dark",
                         f"Cox proportional hazards model of time to churn ({count(facts['subjects'])} accounts, "
-                        f"{count(facts['events'])} churned). Above 1: churn comes sooner."),
+                        f"{count(facts['events'])} churned). Above 1: churn comes sooner. \"Missed\": an onboarding milestone "
+                        f"not completed in the account's first {facts['onboarding_days']} days."),
                  table(cox, {"hazard_ratio": lambda v: number(v, 2), "ci_lower": lambda v: number(v, 2),
                              "ci_upper": lambda v: number(v, 2), "p_value": p_value, "q_value": p_value},
                        names={"hazard_ratio": "hazard ratio", "ci_lower": "95% interval from", "ci_upper": "to",
                               "p_value": "p value", "q_value": "q value"}))
+
+
+def _chart_term(code: str) -> str:
+    """A Cox term in words, short enough for a chart's row: "region LATAM",
+    "missed onboarding milestone integration connected"."""
+    name, _, value = str(code).partition("[")
+    if name == "milestone_missed":
+        return f"missed {words.plain(value.rstrip(']'))}"
+    return words.term(code)
 
 
 def _days(value, span: int = 180) -> str:
@@ -434,16 +453,16 @@ def early_warnings(view: View):
     parts = [finding(health_score_verdict(score, facts["health_threshold"]))]
     parts += [finding(line) for line in lines]
     if len(checked):
-        fig, axes = plots.new_figure(11, 0.55 * len(checked) + 1.8, columns=2)
-        plots.warning_rates(checked, axes[0])
-        plots.warning_leads(per_decision, dict(zip(checked["signal"], checked["signal_name"])), axes[1])
-        axes[1].set_yticklabels([])
-        fig.tight_layout()
-        parts.append(figure(fig, "Paired bars of the share of churned and of retained decisions each signal fired "
-                                 "for, with 95% intervals, beside box plots of how many days ahead it warned",
+        fig, ax = plots.new_figure(plots.WIDTH, 0.6 * len(checked) + 1.9)
+        plots.warning_rates(checked, ax)
+        fig2, ax2 = plots.new_figure(plots.WIDTH, 0.5 * len(checked) + 1.6)
+        plots.warning_leads(per_decision, dict(zip(checked["signal"], checked["signal_name"])), ax2)
+        parts.append(figure([fig, fig2], ["Paired bars of the share of churned and of retained decisions each signal "
+                                          "fired for, with 95% intervals",
+                                          "Box plots of how many days ahead of a churn decision each signal warned"],
                             "Each signal checked on every day of the 180 before a decision, with nothing dated "
-                            "later. Left: red, churn decisions it warned about; grey, renewals it fired for. Right: "
-                            "days from its first firing to the churn decision."))
+                            "later. Bars: in colour, churn decisions it warned about; grey, renewals it fired for. "
+                            "Boxes: days from its first firing to the churn decision."))
     shown = checked[["signal_name", "churned_decisions", "fired_before_churn", "recall", "lead_days_median",
                       "lead_days_min", "lead_days_max", "retained_decisions", "fired_before_retained",
                       "false_alarm_rate", "q_value", "flagged"]]

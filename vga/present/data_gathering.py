@@ -9,7 +9,7 @@ from ..outputs import ACCOUNT_COVERAGE_CSV, DATA_GATHERING_JSON, QUARANTINE_REAS
 from . import Chapter, plots
 from .blocks import count, figure, finding, kpis, money, note, pct, stack, table
 
-CHAPTER = Chapter(number=2, title="Data gathering", notebook="02_data_gathering", node="data_gathering")
+CHAPTER = Chapter(number=2, title="Data gathering", notebook="02_data_gathering", node="data_gathering", place=2, appendix=True)
 
 
 def coverage(view: View):
@@ -36,7 +36,7 @@ def sources(view: View):
     frame = view[SOURCES_CSV].copy()
     for col in ("first_date", "last_date"):
         frame[col] = pd.to_datetime(frame[col]).dt.strftime("%Y-%m-%d").fillna("")
-    fig, ax = plots.new_figure(7, max(2.5, 0.35 * len(frame) + 1))
+    fig, ax = plots.new_figure(plots.WIDTH, max(2.2, 0.32 * len(frame) + 1.4))
     quality = {r["table"]: r for _, r in frame.iterrows()}
     plots.data_quality_bars(quality, ax=ax)
     read, held = int(frame["rows_read"].sum()), int(frame["rows_quarantined"].sum())

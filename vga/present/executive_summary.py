@@ -161,7 +161,7 @@ def first_screen(view: View):
                    "the gaps worth a look are listed below.</p>")
     bridge = s.get("bridge") or {}
     if bridge:
-        fig, ax = plots.new_figure(5.6, 2.9)
+        fig, ax = plots.new_figure(*plots.BRIDGE_SIZE)
         plots.arr_bridge(bridge, ax)
         chart = figure(fig, "Waterfall of ARR: a year ago, plus expansion, minus contraction and churn, the same "
                             "customers now, plus new customers, all ARR now",
@@ -313,14 +313,15 @@ def retention_trend(view: View):
         why = ("only this period is covered by the data" if trend is not None and len(trend) == 1 else
                (view[SUMMARY_JSON].get("null_reasons") or {}).get("retention") or "the renewals do not reach back")
         return note(f"No trend over quarters: {why}.", "skip")
-    fig, ax = plots.new_figure(7.5, 2.3)
+    fig, ax = plots.new_figure(*plots.TREND_SIZE)
     plots.retention_trend(trend, ax)
     first, last = trend.iloc[0], trend.iloc[-1]
     text = (f"Over {words.plural(len(trend), 'quarter')}, each measured on the accounts paying 12 months before its "
             f"end, NRR went from {pct(first['nrr'])} to {pct(last['nrr'])}, GRR from {pct(first['grr'])} to "
             f"{pct(last['grr'])} and logo churn of those accounts from {pct(first['logo_churn_rate'])} "
             f"to {pct(last['logo_churn_rate'])}.")
-    return stack(finding(text), figure(fig, "Line chart of NRR, GRR and logo churn per quarter",
+    return stack(finding(text), figure(fig, "Three line charts, one under the other: NRR, GRR and logo churn per quarter, "
+                                            "each on its own scale, NRR and GRR with a dashed 100% line",
                                        "Each point covers the 12 months to its quarter's end."))
 
 

@@ -3,9 +3,11 @@ health, what did the team do, and does the loop from complaint to fix close?"""
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from . import View
 from ..outputs import HEALTH_TRANSITIONS_CSV, INTERVENTIONS_CSV, INTERVENTIONS_JSON, INTERVENTION_EFFECT_CSV
@@ -14,11 +16,10 @@ from .. import words
 from .blocks import (not_shown, stat, count, figure, finding, kpis, missing, money, note, number, p_value, pct, stack,
                      table)
 
-CHAPTER = Chapter(number=9, title="MVP and intervention tracking", notebook="09_interventions", node="interventions")
+CHAPTER = Chapter(number=9, title="MVP and intervention tracking", notebook="09_interventions", node="interventions", place=8)
 
 COLORS = ("red", "yellow", "lime", "green")
-STATUS_HEX = {"open": "#1565c0", "achieved": "#2e7d32", "missed": "#c62828", "dropped": "#9e9e9e",
-              "not recorded": "#cfd8dc"}
+STATUS_HEX = plots.INTERVENTION_COLORS
 THOUSANDS = FuncFormatter(lambda v, _: f"{v:,.0f}")
 PERCENT = FuncFormatter(lambda v, _: f"{v:,.0f}%")
 
@@ -60,23 +61,26 @@ def target(view: View):
         ("status", "on track" if t["on_track"] else "behind",
          "" if t["on_track"] else f"{t['accounts_needed']:,} more accounts needed"),
     ])
-    fig, ax = plots.new_figure(8, 1.9)
-    ax.barh([0], [100 * t["share"]], color="#2e7d32" if t["on_track"] else "#ef6c00", height=0.4,
-            label=f"moved to {_colors(t['to_colors'])}")
-    ax.axvline(100 * t["target_share"], color="#333", ls="--", lw=1.5, label="target")
-    ax.set_xlim(0, max(100 * t["target_share"], 100 * t["share"]) * 1.3 + 1)
-    ax.set_ylim(-0.6, 0.6)
-    ax.text(100 * t["share"], 0, f"  {pct(t['share'])} ({t['moved']:,} of {t['base_accounts']:,})", va="center",
-            fontsize=9)
+    fig, ax = plots.new_figure(plots.WIDTH, 2.1)
+    ax.barh([0], [100 * t["share"]], color=plots.GREEN if t["on_track"] else plots.ORANGE, height=0.5)
+    ax.axvline(100 * t["target_share"], color=plots.INK, ls="--", lw=1.5)
+    ax.text(100 * t["target_share"], 0.36, f" target {pct(t['target_share'], 0)}", va="bottom", ha="left")
+    ax.set_xlim(0, max(100 * t["target_share"], 100 * t["share"]) * 1.45 + 1)
+    ax.set_ylim(-0.45, 0.7)
+    ax.text(100 * t["share"], 0, f" {pct(t['share'])} ({t['moved']:,} of {t['base_accounts']:,})", va="center")
     ax.set_yticks([0], [f"{_colors(t['from_colors'])}\nat {facts['previous_period']}"])
+    ax.tick_params(axis="y", length=0)
     ax.xaxis.set_major_formatter(PERCENT)
-    ax.set_xlabel(f"Share of those accounts now {_colors(t['to_colors'])} (%)")
-    ax.set_title(f"Health-colour target as of {facts['as_of']}")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
+    ax.xaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10]))
+    ax.set_xlabel(f"share of those accounts now {_colors(t['to_colors'])}")
+    plots.say(ax, f"{pct(t['share'])} of the accounts {_colors(t['from_colors'])} at {facts['previous_period']} "
+                  f"are now {_colors(t['to_colors'])}: "
+                  + (f"on track for the {pct(t['target_share'], 0)} target" if t["on_track"] else
+                     f"short of the {pct(t['target_share'], 0)} target by {words.plural(t['accounts_needed'], 'account')}"))
     return stack(finding(_target_sentence(t, facts)), cards,
                  figure(fig, f"Bar of {pct(t['share'])} of formerly {_colors(t['from_colors'])} accounts now "
                              f"{_colors(t['to_colors'])}, against a target line at {pct(t['target_share'], 0)}",
-                        "The bar is the share reached; the dashed line is the target from [interventions] in vga.toml."))
+                        "The bar is the share reached; the dashed line is the target from the interventions settings."))
 
 
 def transitions(view: View):
@@ -93,20 +97,29 @@ def transitions(view: View):
     grid = grid.loc[grid.sum(axis=1) > 0, grid.sum(axis=0) > 0]
     arr = shown.pivot_table(index="previous_color", columns="color", values="arr", aggfunc="sum", fill_value=0)
     arr = arr.reindex(index=grid.index, columns=grid.columns, fill_value=0)
-    fig, ax = plots.new_figure(6.5, 0.6 * len(grid) + 1.8)
+    fig, ax = plots.new_figure(plots.WIDTH, 0.62 * len(grid) + 1.9)
     ax.imshow(grid.to_numpy(), cmap="Blues", aspect="auto")
     top = grid.to_numpy().max() or 1
+    unit = plots.money_unit(arr.to_numpy().ravel())
     for i in range(grid.shape[0]):
         for k in range(grid.shape[1]):
             n = int(grid.iat[i, k])
             if n:
-                ax.text(k, i, f"{n:,}\n{money(arr.iat[i, k])}", ha="center", va="center", fontsize=8,
-                        color="white" if n > top / 2 else "#222")
+                ax.text(k, i, f"{n:,}\n{plots.money_in(arr.iat[i, k], unit)}", ha="center", va="center",
+                        color="white" if n > top / 2 else plots.INK, linespacing=1.1)
     ax.set_xticks(range(grid.shape[1]), grid.columns)
     ax.set_yticks(range(grid.shape[0]), grid.index)
-    ax.set_xlabel(f"Health colour at {facts['as_of']}")
-    ax.set_ylabel(f"Health colour at end of {facts['previous_period']}")
-    ax.set_title("Active accounts by health colour, then and now (count and ARR)")
+    ax.tick_params(length=0)
+    ax.spines[:].set_visible(False)
+    ax.set_xlabel(f"health colour at {facts['as_of']}")
+    ax.set_ylabel(f"health colour at the end of {facts['previous_period']}")
+    up, down, since = facts["moved_up"], facts["moved_down"], facts["previous_period"]
+    if up == down:
+        message = f"As many accounts moved up a colour as down since {since}: {up:,} each"
+    else:
+        message = (f"More accounts moved {'up' if up > down else 'down'} a colour than {'down' if up > down else 'up'} "
+                   f"since {since}: {max(up, down):,} against {min(up, down):,}")
+    plots.say(ax, message)
     sentence = finding(f"Of {facts['colored_both_times']:,} active accounts coloured at both dates, "
                        f"{facts['moved_up']:,} moved up and {facts['moved_down']:,} moved down a colour or more "
                        f"since {facts['previous_period']}.")
@@ -130,17 +143,24 @@ def playbooks(view: View):
         return note(f"No intervention started on or before {facts['as_of']}.", "skip")
     wide = frame.pivot_table(index="playbook", columns="status", values="interventions", aggfunc="sum", fill_value=0)
     statuses = [s for s in STATUS_HEX if s in wide.columns]
-    fig, ax = plots.new_figure(8, 0.5 * len(wide) + 1.6)
+    fig, ax = plots.new_figure(plots.WIDTH, 0.5 * len(wide) + 2.0)
     left = np.zeros(len(wide))
+    names = [textwrap.fill(words.plain(p), 14) for p in wide.index]
     for status in statuses:
-        ax.barh([words.plain(p) for p in wide.index], wide[status], left=left, color=STATUS_HEX[status], label=status)
+        ax.barh(names, wide[status], left=left, color=STATUS_HEX[status], label=status, height=0.6)
         left += wide[status].to_numpy()
     ax.invert_yaxis()
+    ax.tick_params(axis="y", length=0)
     ax.xaxis.set_major_formatter(THOUSANDS)
-    ax.set_xlabel("Interventions started on or before the as-of date")
-    ax.set_ylabel("Playbook")
-    ax.set_title("Interventions by playbook and status")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, title="status")
+    ax.set_xlabel("interventions started on or before the as-of date")
+    fig.legend(loc="outside lower center", ncols=4 if len(statuses) <= 4 else 3, handlelength=1, columnspacing=1)
+    opened = wide["open"] if "open" in wide.columns else pd.Series(0, index=wide.index)
+    if opened.max() > 0:
+        most = [words.plain(p) for p, n in opened.items() if n == opened.max()]
+        plots.say(ax, f"{facts['open']:,} of {facts['interventions_total']:,} interventions are open, "
+                      f"{facts['overdue']:,} overdue; most open: {' and '.join(most)} ({int(opened.max()):,})")
+    else:
+        plots.say(ax, f"No intervention is open of the {facts['interventions_total']:,} started")
     sentence = finding(f"{facts['interventions_total']:,} interventions on {facts['accounts_with_interventions']:,} "
                        f"accounts started by {facts['as_of']}; {facts['open']:,} are open, {facts['overdue']:,} of "
                        "them past their target date.")

@@ -7,8 +7,8 @@ import textwrap
 
 import numpy as np
 import pandas as pd
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
-from matplotlib.ticker import FuncFormatter
+from matplotlib.patches import FancyBboxPatch
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from . import View
 from ..outputs import JOURNEY_MAP_JSON, JOURNEY_STAGES_CSV, MILESTONES_CSV
@@ -16,10 +16,10 @@ from . import Chapter, plots
 from .. import words
 from .blocks import not_shown, stat, count, figure, finding, missing, money, note, number, p_value, pct, stack, table
 
-CHAPTER = Chapter(number=10, title="The customer journey", notebook="10_journey_map", node="journey_map")
+CHAPTER = Chapter(number=10, title="The customer journey", notebook="10_journey_map", node="journey_map", place=6)
 
-SEVERITY_FILL = {"high": "#ffcdd2", "medium": "#ffe0b2", "low": "#c8e6c9", "unknown": "#eeeeee"}
-SEVERITY_EDGE = {"high": "#c62828", "medium": "#ef6c00", "low": "#2e7d32", "unknown": "#9e9e9e"}
+SEVERITY_EDGE = plots.SEVERITY_COLORS
+SEVERITY_FILL = {k: plots.tint(c, 0.18) for k, c in SEVERITY_EDGE.items()}
 SEVERITY_WORDS = {"high": "high friction", "medium": "some friction", "low": "little friction",
                   "unknown": "no data"}
 PERCENT = FuncFormatter(lambda v, _: f"{v:,.0f}%")
@@ -56,36 +56,41 @@ def _main_rows(view: View) -> pd.DataFrame:
 
 
 def draw_journey(main: pd.DataFrame, as_of: str, accounts, ax):
-    """Stages left to right as boxes coloured by severity: each shows its
-    main drop-off or friction figure, what it measures and a detail line."""
+    """Stages top to bottom as boxes edged by severity: each shows its
+    number and name, its friction in words, its main drop-off or friction
+    figure, what that measures and a detail line. The title names the stages
+    that lose most."""
     n = len(main)
-    ax.set_xlim(0, n)
-    ax.set_ylim(0, 1)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(n, 0)
     ax.set_axis_off()
     for i, (stage, row) in enumerate(main.iterrows()):
         level = row["severity"] if isinstance(row["severity"], str) and row["severity"] else "unknown"
-        ax.add_patch(FancyBboxPatch((i + 0.06, 0.06), 0.78, 0.8, boxstyle="round,pad=0.01,rounding_size=0.04",
-                                    facecolor=SEVERITY_FILL[level], edgecolor=SEVERITY_EDGE[level], lw=2))
-        ax.text(i + 0.45, 0.8, f"{i + 1}. {stage}", ha="center", va="center", fontsize=11, fontweight="bold")
-        ax.text(i + 0.45, 0.63, _value_text(stage, row["measure"], row["value"]), ha="center", va="center",
-                fontsize=18, fontweight="bold", color=SEVERITY_EDGE[level])
-        ax.text(i + 0.45, 0.46, textwrap.fill(str(row["measure"]), 24), ha="center", va="center", fontsize=8.5)
+        ax.add_patch(FancyBboxPatch((0.01, i + 0.05), 0.98, 0.9, boxstyle="round,pad=0,rounding_size=0.03",
+                                    facecolor=SEVERITY_FILL[level], edgecolor=SEVERITY_EDGE[level], lw=2.5))
+        ax.text(0.04, i + 0.24, f"{i + 1}. {stage}", ha="left", va="center", fontsize=11.5, fontweight="bold")
+        ax.text(0.96, i + 0.26, _value_text(stage, row["measure"], row["value"]), ha="right", va="center",
+                fontsize=15, fontweight="bold")
+        ax.text(0.04, i + 0.46, SEVERITY_WORDS[level], ha="left", va="center", style="italic")
         detail = str(row["detail"]) if isinstance(row["detail"], str) else ""
         if level == "unknown":  # the reason's first clause; the table below gives all of it
             detail = detail.split(":")[0]
-        ax.text(i + 0.45, 0.23, textwrap.fill(textwrap.shorten(detail, 80, placeholder="..."), 26), ha="center",
-                va="center", fontsize=7.5, color="#333")
-        ax.text(i + 0.45, 0.1, SEVERITY_WORDS[level], ha="center", va="center", fontsize=7, style="italic",
-                color=SEVERITY_EDGE[level])
-        if i < n - 1:
-            ax.add_patch(FancyArrowPatch((i + 0.85, 0.46), (i + 1.05, 0.46), arrowstyle="-|>", mutation_scale=14,
-                                         color="#555"))
-    ax.set_title(f"Customer journey as of {as_of}: the main drop-off or friction at each stage "
-                 f"({count(accounts)} accounts)", fontsize=11)
-    ax.legend(handles=[Patch(facecolor=SEVERITY_FILL[k], edgecolor=SEVERITY_EDGE[k], label=SEVERITY_WORDS[k])
-                       for k in ("high", "medium", "low", "unknown")],
-              loc="upper center", bbox_to_anchor=(0.5, 0.02), ncol=4, fontsize=8, frameon=False)
-    return ax
+        body = textwrap.shorten(str(row["measure"]), 60, placeholder="…")
+        if detail:
+            body += ": " + textwrap.shorten(detail, 60, placeholder="…")
+        ax.text(0.04, i + 0.72, textwrap.fill(body, 58), ha="left", va="center", color=plots.DARK_GREY,
+                linespacing=1.15)
+    known = main[main["severity"].fillna("unknown").replace("", "unknown") != "unknown"]
+    worst = [s for s in known.index if known.at[s, "severity"] == "high"]
+    who = f" ({count(accounts)} accounts, as of {as_of})" if accounts is not None else f" (as of {as_of})"
+    if worst:
+        named = ", ".join(worst[:-1]) + (" and " if len(worst) > 1 else "") + worst[-1]
+        message = f"The journey loses most at {named}" + who
+    elif len(known):
+        message = "No stage of the journey shows high friction" + who
+    else:
+        message = "No stage of the journey could be measured" + who
+    return plots.say(ax, message)
 
 
 def journey(view: View):
@@ -93,14 +98,15 @@ def journey(view: View):
     if _uncovered(view):
         return _uncovered(view)
     facts, main = _facts(view), _main_rows(view)
-    fig, ax = plots.new_figure(13, 3.8)
+    fig, ax = plots.new_figure(plots.WIDTH, 1.05 * len(main) + 0.6)
     draw_journey(main, facts["as_of"], facts.get("accounts"), ax)
     known = main[main["severity"] != "unknown"]
     worst = [s for s in known.index if known.at[s, "severity"] == "high"]
     alt = "; ".join(f"{s}: {r['measure']} {_value_text(s, r['measure'], r['value'])}" for s, r in main.iterrows())
     parts = [figure(fig, f"Journey map of five stages from onboarding to renewal. {alt}",
-                    "Red: high friction, orange: some, green: little, grey: no data (the table below says why). "
-                    "The cut-offs of each stage are in the metric definitions (the journey map).")]
+                    "Each stage says its friction in words, its box edged to match: red-orange high, orange some, "
+                    "green little, grey no data (the table below says why). The cut-offs of each stage are in the "
+                    "metric definitions (the journey map).")]
     if worst:
         parts.insert(0, finding(f"The journey loses most at {', '.join(worst)}: "
                                 + "; ".join(f"{main.at[s, 'measure']} {_value_text(s, main.at[s, 'measure'], main.at[s, 'value'])}"
@@ -121,32 +127,53 @@ def stages(view: View):
 
 
 def draw_milestones(frame: pd.DataFrame, axes, months: int = 18):
-    """Left: completion rate per milestone. Right: churn of the accounts
-    with a decision in the look-back that had completed it against those
-    that had not (flagged ones marked)."""
+    """Top: completion rate per milestone. Bottom: churn of the accounts
+    with a decision in the look-back that had not completed it against
+    those that had (flagged milestones named so). Each panel's title says
+    its message."""
     names = [words.plain(m) for m in frame["milestone"]]
-    labels = [f"{m} (flagged)" if f else m for m, f in zip(names, frame["flagged"])]
+    labels = [textwrap.fill(f"{m} (flagged)" if f else m, 18) for m, f in zip(names, frame["flagged"])]
     y = np.arange(len(frame))
-    axes[0].barh(y, 100 * frame["completion_rate"], color="#1565c0")
+    axes[0].barh(y, 100 * frame["completion_rate"], color=plots.BLUE, height=0.6)
     for yi, rate in zip(y, frame["completion_rate"]):
-        axes[0].text(100 * rate + 1, yi, pct(rate), va="center", fontsize=8)
-    axes[0].set(xlim=(0, 115), xlabel="Accounts that completed it (%)", title="Milestone completion")
+        axes[0].text(100 * rate + 1, yi, pct(rate), va="center")
+    axes[0].set(xlim=(0, 125), xlabel="accounts that completed it", xticks=[0, 25, 50, 75, 100])
     axes[0].set_yticks(y, labels)
     axes[0].invert_yaxis()
     h = 0.38
-    axes[1].barh(y - h / 2, 100 * frame["churn_rate_completed"].astype(float), height=h, color="#90a4ae",
-                 label="completed")
-    colors = np.where(frame["flagged"], "#c62828", "#ef6c00")
-    axes[1].barh(y + h / 2, 100 * frame["churn_rate_not_completed"].astype(float), height=h, color=colors)
-    axes[1].set_yticks(y, [""] * len(y))  # same milestones, same order as on the left
+    axes[1].barh(y - h / 2, 100 * frame["churn_rate_not_completed"].astype(float), height=h, color=plots.VERMILLION)
+    axes[1].barh(y + h / 2, 100 * frame["churn_rate_completed"].astype(float), height=h, color=plots.GREY)
+    for yi, a, b in zip(y, frame["churn_rate_not_completed"], frame["churn_rate_completed"]):
+        for offset, v, name in ((-h / 2, a, "not completed"), (h / 2, b, "completed")):
+            if pd.notna(v):  # the first pair named: the bars are labelled, no legend
+                axes[1].text(100 * float(v), yi + offset, f" {pct(v)}" + (f" {name}" if yi == 0 else ""),
+                             va="center")
+    axes[1].set_yticks(y, labels)
     axes[1].invert_yaxis()
-    axes[1].set(xlabel=f"Accounts with a decision in the last {months} months that churned (%)",
-                title="Churn by milestone completion")
-    axes[1].legend(handles=[Patch(color="#90a4ae", label="completed"), Patch(color="#ef6c00", label="not completed"),
-                            Patch(color="#c62828", label="not completed, flagged")],
-                   loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
+    top = pd.concat([frame["churn_rate_not_completed"], frame["churn_rate_completed"]]).astype(float).max()
+    axes[1].set_xlim(0, 100 * (top if top == top and top > 0 else 0.1) * 1.9)
+    axes[1].set(xlabel=f"churn, accounts with a decision in the last {months} months")
+    axes[1].xaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10]))
     for ax in axes:
         ax.xaxis.set_major_formatter(PERCENT)
+        ax.tick_params(axis="y", length=0)
+    least = plots.leaders(dict(zip(names, frame["completion_rate"])), pct, highest=False)
+    if least:
+        rate = pct(dict(zip(names, frame["completion_rate"]))[least[0]])
+        named = plots.and_join(least)
+        plots.say(axes[0], f"{named[:1].upper() + named[1:]} {'is' if len(least) == 1 else 'are'} completed least: "
+                           f"{rate} of accounts" + (" each" if len(least) > 1 else ""))
+    else:
+        plots.say(axes[0], "No milestone's completion is known")
+    flagged = frame[frame["flagged"].astype(bool)]
+    gaps = (flagged["churn_rate_not_completed"] - flagged["churn_rate_completed"]).abs().dropna()
+    if len(gaps):
+        r = flagged.loc[gaps.idxmax()]
+        message = (f"Accounts that missed {words.plain(r['milestone'])} churned {pct(r['churn_rate_not_completed'])}, "
+                   f"against {pct(r['churn_rate_completed'])} of those that completed it")
+    else:
+        message = "No milestone's completion goes with a clear churn difference"
+    plots.say(axes[1], message)
     return axes
 
 
@@ -170,14 +197,14 @@ def milestones(view: View):
     if not parts:
         parts.append(finding(f"No milestone's completion goes with a churn difference after adjusting for the "
                              f"{int(frame['tested'].sum())} milestones tested."))
-    fig, axes = plots.new_figure(12, 0.55 * len(frame) + 1.8, columns=2)
+    fig, axes = plots.new_figure(plots.WIDTH, 2 * (0.5 * len(frame) + 1.5), rows=2)
     draw_milestones(frame, axes, months)
-    fig.tight_layout()
     parts.append(figure(fig, f"Bar charts for {len(frame)} onboarding milestones: completion rate, and churn of "
                              "accounts that completed each milestone against those that did not",
                         f"Churn: share of the accounts with a renewal decision in the last {months} months whose "
                         "worst decision was a churn, by whether they had completed the milestone by that decision. "
-                        "Red bars: milestones flagged (their q value, corrected for the milestones tested, below 0.05)."))
+                        "Milestones named '(flagged)': their q value, corrected for the milestones tested, is below "
+                        f"{view.settings.analysis.alpha:g}."))
     shown = frame[["milestone", "accounts", "completed", "completion_rate", "late_rate", "churn_rate_completed",
                    "churn_rate_not_completed", "p_value", "q_value"]]
     parts.append(table(shown, {"accounts": count, "completed": count, "completion_rate": pct, "late_rate": pct,
@@ -201,20 +228,28 @@ def first_value(view: View):
     if not isinstance(fv, dict):
         return note(f"Time to first value is not shown: {fv}.", "skip")
     dist = pd.DataFrame(fv["distribution"])
-    fig, ax = plots.new_figure(8, 3)
-    colors = ["#1565c0"] * (len(dist) - 1) + ["#c62828"]
-    ax.bar(dist["bucket"], dist["accounts"], color=colors)
+    fig, ax = plots.new_figure(plots.WIDTH, 3.2)
+    colors = [plots.BLUE] * (len(dist) - 1) + [plots.VERMILLION]
+    buckets = [textwrap.fill(str(b).replace(" days", ""), 7) for b in dist["bucket"]]
+    ax.bar(buckets, dist["accounts"], color=colors)
+    for xi, n in enumerate(dist["accounts"]):
+        ax.text(xi, n, f"{int(n):,}", ha="center", va="bottom")
     ax.yaxis.set_major_formatter(THOUSANDS)
-    ax.set(xlabel="Days from contract start to the first value event", ylabel="Accounts",
-           title=f"Time to first value ({', '.join(words.plain(v) for v in fv['value_events'])})")
-    ax.tick_params(axis="x", labelsize=8)
+    ax.set_ylim(0, max(dist["accounts"].max(), 1) * 1.18)
+    ax.set(xlabel="days from contract start to the first value event", ylabel="accounts")
+    if fv["reached"] and not missing(fv.get("median_days")):
+        plots.say(ax, f"Half of the accounts that reached first value did so within "
+                      f"{words.plural(fv['median_days'], 'day')}; {fv['accounts'] - fv['reached']:,} of "
+                      f"{fv['accounts']:,} have not yet")
+    else:
+        plots.say(ax, f"None of the {fv['accounts']:,} accounts has reached first value yet")
     sentence = finding(
         f"{fv['reached']:,} of {fv['accounts']:,} accounts that started since {fv['events_from']} reached first "
         f"value, after a median of {number(fv['median_days'])} days (a quarter took over {number(fv['p75_days'])}); "
         f"{pct(fv['no_value_in_90_days_share'])} of those at least 90 days in had no value event in their first 90 days.")
     return stack(sentence, figure(fig, f"Bar chart of accounts by days to first value; {fv['reached']:,} reached it "
                                        f"and {fv['accounts'] - fv['reached']:,} not yet",
-                                  "The red bar counts accounts with no value event yet."))
+                                  "The last bar, in red-orange, counts accounts with no value event yet."))
 
 
 def adoption(view: View):

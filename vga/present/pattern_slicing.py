@@ -5,11 +5,11 @@ from __future__ import annotations
 from . import View
 from ..outputs import RETENTION_JSON, SLICES_CSV
 from . import Chapter, plots
-from .blocks import not_shown, stat, count, figure, finding, kpis, note, p_value, pct, stack, table
+from .blocks import Html, not_shown, stat, count, figure, finding, kpis, note, p_value, pct, stack, table
 from .. import words
 from ..analysis.slicing import STANDARD_DIMENSIONS, mostly_unknown
 
-CHAPTER = Chapter(number=5, title="Pattern slicing", notebook="05_pattern_slicing", node="pattern_slicing",
+CHAPTER = Chapter(number=5, title="Pattern slicing", notebook="05_pattern_slicing", node="pattern_slicing", place=2,
                   shows=(RETENTION_JSON,))
 
 SHOWN = ["dimension", "value", "accounts", "churned", "churn_rate", "known_rest_churn_rate", "known_q_value",
@@ -109,18 +109,31 @@ def flagged(view: View):
     return table(rows[SHOWN], FORMATS, names=NAMES)
 
 
-def chart(view: View):
+def chart(view: View, key: bool = False):
+    """Churn of every tested slice by dimension; with ``key``, only the
+    dimensions with a flagged slice (a short chart to show unfolded)."""
     slices = view[SLICES_CSV]
     if slices is None or not len(slices):
         return not_shown("no slice to chart")
     first = slices.iloc[0]
     overall = (first["churned"] + first["rest_churned"]) / (first["accounts"] + first["rest_accounts"])
-    tested = int(slices["tested"].sum())
-    fig, ax = plots.new_figure(7, max(2.5, 0.28 * tested + 1))
-    plots.slice_churn_bars(slices, overall, ax=ax)
-    return figure(fig, f"Bar chart of logo churn for {tested} tested slices against the whole cohort's "
-                       f"{pct(overall)}; flagged slices in red",
-                  "Churn of each tested slice; the dashed line is the whole cohort.")
+    tested_rows = slices[slices["tested"].astype(bool)]
+    shown = plots.key_dimensions(slices) if key else list(dict.fromkeys(tested_rows["dimension"]))
+    if key and not shown:  # nothing flagged: the folded chart below holds every slice
+        return Html("")
+    drawn = tested_rows[tested_rows["dimension"].isin(shown)]
+    fig, ax = plots.new_figure(plots.WIDTH, plots.slice_height(len(drawn), len(shown)))
+    plots.slice_churn_bars(slices, overall, ax=ax, dimensions=shown if key else None)
+    if key:
+        named = ", ".join(words.dimension(d) for d in shown)
+        return figure(fig, f"Bar chart of logo churn for the {len(drawn)} tested slices of {named or 'no dimension'}, "
+                           f"against the whole cohort's {pct(overall)}; flagged slices in colour",
+                      "The dimensions with a slice whose churn differs from the other known values of its dimension "
+                      "(in colour); the dashed line is the whole cohort. Every tested slice is in the chart below.")
+    return figure(fig, f"Bar chart of logo churn for {len(drawn)} tested slices, grouped by dimension, against the "
+                       f"whole cohort's {pct(overall)}; flagged slices in colour",
+                  "Churn of each tested slice, grouped by dimension; in colour, the slices whose churn differs from "
+                  "the other known values of their dimension; the dashed line is the whole cohort.")
 
 
 def untested(view: View):

@@ -12,7 +12,7 @@ from .. import words
 from ..analysis.quadrant import FRUSTRATED, QUADRANTS, UNSCORED
 from .blocks import not_shown, count, figure, finding, kpis, money, note, number, p_value, pct, skipped, stack, table
 
-CHAPTER = Chapter(number=7, title="The Usage-Health quadrant", notebook="07_quadrant_view", node="quadrant_view")
+CHAPTER = Chapter(number=7, title="The Usage-Health quadrant", notebook="07_quadrant_view", node="quadrant_view", place=3)
 
 QUADRANT_TEXT = {
     "Champions": "high usage, high health: protect and turn into references",
@@ -68,16 +68,16 @@ def charts(view: View):
         return not_shown("no account is scored")
     quadrants = view[QUADRANTS_CSV]
     a = view.settings.analysis
-    fig, ax = plots.new_figure(7, 5)
+    fig, ax = plots.new_figure(plots.WIDTH, 4.4)
     plots.quadrant_scatter(quadrants, usage_threshold=a.usage_threshold, health_threshold=a.health_threshold, ax=ax)
-    fig2, ax2 = plots.new_figure(7, 3)
+    fig2, ax2 = plots.new_figure(plots.WIDTH, 2.7)
     plots.quadrant_arr_bars(quadrants, ax=ax2)
-    return stack(
-        figure(fig, f"Scatter plot of usage score against health score for {len(quadrants):,} active accounts, "
-                    f"thresholds at {a.usage_threshold:g} and {a.health_threshold:g}",
-               "Each dot is an active account, sized by ARR; dashed lines are the quadrant thresholds."),
-        figure(fig2, "Bar chart of ARR per quadrant with account counts", "ARR at the as-of date, per quadrant."),
-    )
+    return figure([fig, fig2],
+                  [f"Scatter plot of usage score against health score for {len(quadrants):,} active accounts, "
+                   f"thresholds at {a.usage_threshold:g} and {a.health_threshold:g}",
+                   "Bar chart of ARR per quadrant with account counts"],
+                  "Each dot is an active account, sized by ARR; dashed lines are the quadrant thresholds. The bars: "
+                  "ARR at the as-of date, per quadrant.")
 
 
 def frustrated(view: View):
@@ -161,16 +161,18 @@ def usage_over_time(view: View):
         return note("No usage events: usage over time cannot be shown.", "skip")
     parts = []
     if len(trend):
-        fig, axes = plots.new_figure(11, 3.5, columns=2)
-        plots.usage_trend(trend, axes=axes)
-        fig.tight_layout()
+        core = "median_core_adoption" in trend.columns and trend["median_core_adoption"].notna().any()
+        figs, axes = zip(*[plots.new_figure(plots.WIDTH, 2.6) for _ in range(3 if core else 2)])
+        plots.usage_trend(trend, axes=list(axes))
         first, last = trend.iloc[0], trend.iloc[-1]
         parts.append(finding(
             f"{last['active_accounts']:,} accounts used the product in {last['month']:%B %Y}, against "
             f"{first['active_accounts']:,} in {first['month']:%B %Y}; median session depth went from "
             f"{first['median_events_per_session']:.1f} to {last['median_events_per_session']:.1f} events."))
-        parts.append(figure(fig, "Line charts of accounts using the product per month, and of median session depth "
-                                 "and core-feature adoption", "Only months the events cover completely are shown."))
+        parts.append(figure(list(figs), ["Line chart of accounts using the product per month",
+                                         "Line chart of the median events per session per month",
+                                         "Line chart of the median share of core features used per month"][:len(figs)],
+                            "Only months the events cover completely are shown."))
     else:
         parts.append(note("No calendar month is fully covered by the events up to the as-of date.", "skip"))
     steps = view[WORKFLOW_ABANDONMENT_CSV]

@@ -42,7 +42,7 @@ def headline(view: View):
     first = wins[wins["do_first"]]
     top = first.iloc[0] if len(first) else None
     sentence = finding(f"First: {top['gap']} ({money(top['money_at_risk'])} of ARR at risk now; owner {top['owner']}, "
-                       f"due {top['due_date']}). {top['action']}.") if top is not None else finding(
+                       f"due {str(top['due_date'])[:10]}). {top['action']}.") if top is not None else finding(
         "No tested gap is large enough to act on first: the list below is worth a look, not proof.")
     return stack(cards, sentence)
 
@@ -57,7 +57,8 @@ def systemic(view: View):
     columns = ["rank", "gap", "action", "owner", "owner_basis", "due_date", "accounts", "do_first", "money_at_risk",
                "arr_at_stake", "evidence"]
     shown = table(rows[[c for c in columns if c in rows.columns]],
-                  {"arr_at_stake": money, "money_at_risk": money, "accounts": count}, names=NAMES)
+                  {"arr_at_stake": money, "money_at_risk": money, "accounts": count, "due_date": lambda d: str(d)[:10]},
+                  names=NAMES)
     first = rows[rows["do_first"]]
     if first.empty:
         return shown
@@ -105,7 +106,7 @@ def findings(view: View):
     for _, w in systemic[systemic["do_first"]].head(3).iterrows():
         lines.append(f"{w['gap'][0].upper() + w['gap'][1:]}: {money(w['money_at_risk'])} of ARR at risk now "
                      f"({money(w['arr_at_stake'])} held by the accounts exposed); owner {w['owner']}, due "
-                     f"{w['due_date']} ({w['due_basis']}).")
+                     f"{str(w['due_date'])[:10]} ({w['due_basis']}).")
     counts = systemic[~systemic["tested"]]
     if len(counts):
         lines.append(f"Worth a look, not tested: {'; '.join(counts['gap'])}.")

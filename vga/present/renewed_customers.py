@@ -11,7 +11,7 @@ from . import Chapter, plots
 from .. import words
 from .blocks import count, figure, finding, note, number, p_value, pct, stack, stat, table
 
-CHAPTER = Chapter(number=4, title="Renewed and expanded customers", notebook="04_renewed_customers", node="renewed_customers",
+CHAPTER = Chapter(number=4, title="Renewed and expanded customers", notebook="04_renewed_customers", node="renewed_customers", place=5,
                   shows=(RENEWAL_MODEL_JSON, MODEL_VALIDATION_JSON, MODEL_TERMS_CSV, RENEWAL_SCORES_CSV))
 
 COMPARISONS = {
@@ -62,16 +62,17 @@ def comparison(view: View, which: str = "retained vs churned"):
     shown = rows[rows["tested"]]
     parts = []
     if len(shown):
-        fig, ax = plots.new_figure(8, max(2.5, 0.32 * len(shown) + 1))
         shares = shown[shown["kind"] == "share"]
         if len(shares):
+            fig, ax = plots.new_figure(plots.WIDTH, plots.rows_height(shares["behaviour"], base=2.0))
             plots.comparison_bars(shares.assign(difference=100 * shares["difference"], ci_lower=100 * shares["ci_lower"],
                                                 ci_upper=100 * shares["ci_upper"]),
                                   shares["behaviour"], ax, "difference in percentage points (95% interval)",
-                                  f"Behaviours: {COMPARISONS[which]}")
+                                  comparison_message(shares, which))
             parts.append(figure(fig, f"Bar chart of the difference in the share of decisions showing each behaviour, "
                                      f"{COMPARISONS[which]}, with 95% intervals",
-                                "Dark bars: significant (q value below 0.05); grey: not distinguishable from noise."))
+                                f"Blue bars: significant (q value below {view.settings.analysis.alpha:g}); grey: not "
+                                "distinguishable from noise."))
     # Core adoption is a mean of shares: shown as a percentage, like the shares.
     kinds = rows["kind"].where(rows["measure"] != "core_adoption", "share")
     formatted = rows.assign(**difference_cells(rows, kinds))
@@ -82,6 +83,29 @@ def comparison(view: View, which: str = "retained vs churned"):
                               "second_value": second, "interval": "95% interval", "q_value": "q value",
                               "flagged": "significant"}))
     return stack(*parts)
+
+
+#: Who is compared, in words: (first group, second group).
+GROUP_WORDS = {"retained vs churned": ("renewed or expanded", "churned"),
+               "expanded vs renewed": ("expanded", "renewed flat")}
+
+
+def comparison_message(shares: pd.DataFrame, which: str) -> str:
+    """The behaviour comparison's message: the significant behaviour whose
+    share differs most between the two groups, or that none differs."""
+    first, second = GROUP_WORDS.get(which, tuple(which.split(" vs ")))
+    flagged = shares[shares["flagged"].astype(bool)]
+    if flagged.empty:
+        return f"No behaviour's share differs clearly between {first} and {second} decisions"
+    r = flagged.loc[flagged["difference"].abs().idxmax()]
+    gap = round(100 * float(r["difference"]), 1) + 0.0
+    more = "more" if gap > 0 else "less"
+    return (f"{_upper_first(r['behaviour'])} is {abs(gap):.1f} points {more} common among {first} decisions than "
+            f"{second} ones ({pct(r['first_value'])} against {pct(r['second_value'])})")
+
+
+def _upper_first(text: str) -> str:
+    return str(text)[:1].upper() + str(text)[1:]
 
 
 def difference_cells(rows: pd.DataFrame, kinds: pd.Series) -> dict[str, list[str]]:
@@ -195,12 +219,14 @@ def renewal_model(view: View):
                          f"{'churned' if model == 'renewal' else 'expanded'}).")
     parts.insert(0, stack(*[finding(line) for line in lines]))
     if terms is not None and len(terms):
-        fig, ax = plots.new_figure(7.5, 0.34 * len(terms) + 1.6)
-        plots.odds_ratios(terms.assign(term_name=terms["model"] + ": " + terms["term_name"]), ax, alpha)
-        fig.tight_layout()
+        named = terms.assign(term_name=terms["model"] + ": "
+                             + terms["term_name"].str.replace(" (yes against no)", "", regex=False))
+        fig, ax = plots.new_figure(plots.WIDTH, plots.rows_height(named["term_name"], base=2.2))
+        plots.odds_ratios(named, ax, alpha)
         parts.append(figure(fig, "Dot plot of each model term's odds ratio with its 95% interval on a log scale",
                             "Logistic models on the features 90 days before each decision. Renewal: odds of not "
-                            "churning; expansion: odds of expanding rather than renewing flat. Dark: q value below 0.05."))
+                            "churning; expansion: odds of expanding rather than renewing flat. A feature's term compares "
+                            f"accounts that use it with those that do not. Blue: q value below {alpha:g}."))
         parts.append(table(terms.drop(columns=["term"]), {"odds_ratio": lambda x: number(x, 2),
                                                            "ci_lower": lambda x: number(x, 2),
                                                            "ci_upper": lambda x: number(x, 2),
@@ -210,9 +236,8 @@ def renewal_model(view: View):
                                   "flagged": "significant", "n": "decisions", "events": "churned or expanded"}))
     parts.append(finding(validation_sentence(v)))
     if v.get("calibration"):
-        fig, ax = plots.new_figure(5, 4.2)
+        fig, ax = plots.new_figure(plots.WIDTH, 4.0)
         plots.calibration_plot(v["calibration"], ax)
-        fig.tight_layout()
         parts.append(figure(fig, "Calibration plot: predicted renewal probability against the share that renewed, "
                                  "per band of decisions after the cut-off",
                             f"Out-of-time check: fitted on decisions up to {v['cutoff_date']}, scored on the "
@@ -263,9 +288,8 @@ def adoption(view: View):
     if len(small):
         lines.append("Groups of fewer than " + f"{count(view.settings.analysis.min_accounts)} decisions are shown "
                      "with their n and no interval: " + ", ".join(sorted(set(small["outcome"]))) + ".")
-    fig, ax = plots.new_figure(6.5, 4)
+    fig, ax = plots.new_figure(plots.WIDTH, 3.6)
     plots.adoption_lines(data, ax)
-    fig.tight_layout()
     wide = core.pivot(index="outcome", columns="lead_days", values="value").reindex(
         [o for o in ("renewed", "expanded", "downgraded", "churned") if o in set(core["outcome"])])
     counts = core.pivot(index="outcome", columns="lead_days", values="decisions").reindex(wide.index)

@@ -3,10 +3,11 @@ for help, and the reasons they give for leaving, weighted by ARR."""
 
 from __future__ import annotations
 
+import textwrap
 from datetime import date
 
 import pandas as pd
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.ticker import FuncFormatter
 
 from . import View
 from ..outputs import SUPPORT_LOAD_CSV, THEMES_CSV, VOICE_BY_QUADRANT_CSV, VOICE_OF_CUSTOMER_JSON, VOICE_TREND_CSV
@@ -14,7 +15,7 @@ from . import Chapter, plots
 from .. import words
 from .blocks import Html, count, figure, finding, kpis, money, note, number, pct, stack, table
 
-CHAPTER = Chapter(number=6, title="Voice of the customer", notebook="06_voice_of_customer", node="voice_of_customer")
+CHAPTER = Chapter(number=6, title="Voice of the customer", notebook="06_voice_of_customer", node="voice_of_customer", place=4)
 
 #: What each table would add, and how to provide it, for the notes on tables not given.
 HOW_TO = {
@@ -158,38 +159,59 @@ def headline(view: View):
 # Trend
 
 
-def _trend_figure(trend: pd.DataFrame):
-    """Two panels: NPS per quarter (left) and CSAT mean per quarter (right),
-    each point labelled with its number of responses."""
-    # A panel only for a measure with responses: no chart drawn from 0 ratings.
+def _trend_figure(trend: pd.DataFrame) -> list:
+    """One figure per measure with responses: NPS per quarter and CSAT
+    mean per quarter, each titled with how it moved (no chart drawn from 0
+    ratings); the quarters' responses are in the table below."""
     kinds = [m for m in ("nps", "csat") if trend.loc[trend["measure"] == m, "responses"].sum() > 0]
-    fig, axes = plots.new_figure(11 if len(kinds) == 2 else 6, 3.8, columns=len(kinds))
-    axes = list(axes) if len(kinds) == 2 else [axes]
-    style = {"nps": ("#1565c0", "NPS (-100 to 100)", "NPS per quarter"),
-             "csat": ("#2e7d32", "CSAT, mean rating (1 to 5)", "CSAT per quarter")}
-    panels = [(m, ax, *style[m]) for m, ax in zip(kinds, axes)]
+    style = {"nps": ("NPS", 0), "csat": ("CSAT (mean, 1 to 5)", 2)}
     quarters = sorted(trend["quarter"].unique())
-    for measure, ax, colour, ylabel, title in panels:
+    figs = []
+    for measure in kinds:
+        name, digits = style[measure]
+        fig, ax = plots.new_figure(plots.WIDTH, 2.8)
         rows = trend[trend["measure"] == measure].set_index("quarter").reindex(quarters)
         x = range(len(quarters))
-        ax.plot(x, rows["value"], color=colour, marker="o")
-        for i, (value, n) in enumerate(zip(rows["value"], rows["responses"])):
-            if pd.notna(value):
-                ax.annotate(f"n={int(n):,}", (i, value), textcoords="offset points", xytext=(0, 7), ha="center",
-                            fontsize=7, color="#444")
-        ax.set_xticks(list(x), quarters, rotation=45, fontsize=8)
-        ax.set(xlabel="calendar quarter", ylabel=ylabel, title=title)
-        digits = 0 if measure == "nps" else 1
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _, d=digits: f"{v:,.{d}f}"))
+        ax.plot(x, rows["value"], color=plots.BLUE, marker="o", lw=2)
+        shown = rows["value"].dropna()
+        if len(shown):
+            last = quarters.index(shown.index[-1])
+            ax.annotate(f"{shown.iloc[-1]:,.{digits}f}", (last, shown.iloc[-1]), xytext=(7, 0),
+                        textcoords="offset points", va="center", ha="left", fontweight="bold")
+        step = 1 if len(quarters) <= 5 else 2
+        ticks = list(x)[::-1][::step][::-1]
+        ax.set_xticks(ticks, [quarters[i] for i in ticks])
+        ax.set_xlim(-0.4, len(quarters) - 0.4 + 0.8)
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _, d=min(digits, 1): f"{v:,.{d}f}"))
         if measure == "nps":
-            ax.axhline(0, color="#999", lw=0.8)
+            ax.axhline(0, color=plots.GREY, lw=1)
             low, high = rows["value"].min(), rows["value"].max()
             if pd.notna(low):
                 ax.set_ylim(max(-100, min(low, 0) - 15), min(100, max(high, 0) + 15))
         else:
             ax.set_ylim(1, 5.3)
-    fig.tight_layout()
-    return fig
+        ax.set(ylabel=name, xlabel="calendar quarter")
+        plots.say(ax, _trend_message(name.split(" (")[0], rows["value"], rows["responses"], digits))
+        figs.append(fig)
+    return figs
+
+
+def _trend_message(name: str, values: pd.Series, responses: pd.Series, digits: int) -> str:
+    """'NPS rose from -9.6 in 2024Q4 to 4.2 in 2026Q3 (600 to 700 responses a quarter)'."""
+    shown = values.dropna()
+    if shown.empty:
+        return f"{name}: no quarter to show"
+    counts = responses[values.notna()].fillna(0).astype(int)
+    n = (f"{counts.iloc[0]:,} responses" if len(counts) == 1 else
+         f"{counts.min():,} to {counts.max():,} responses a quarter")
+    fmt = lambda v: f"{v:,.{digits}f}"  # noqa: E731
+    if len(shown) == 1:
+        return f"{name} {fmt(shown.iloc[0])} in {shown.index[0]} ({n})"
+    a, b = fmt(shown.iloc[0]), fmt(shown.iloc[-1])
+    if a == b:
+        return f"{name} unchanged at {b} from {shown.index[0]} to {shown.index[-1]} ({n})"
+    verb = "rose" if shown.iloc[-1] > shown.iloc[0] else "fell"
+    return f"{name} {verb} from {a} in {shown.index[0]} to {b} in {shown.index[-1]} ({n})"
 
 
 def trend(view: View):
@@ -205,11 +227,10 @@ def trend(view: View):
         drawn = [f"NPS from {nps_n:,} survey responses" if nps_n else "",
                  f"mean CSAT from {csat_n:,} ratings" if csat_n else ""]
         drawn = [d for d in drawn if d]
-        alt = ("Two line charts by calendar quarter: " + drawn[0] + " (left) and " + drawn[1] + " (right)"
-               if len(drawn) == 2 else "A line chart by calendar quarter: " + drawn[0])
         parts.append(figure(
             _trend_figure(trend_rows),
-            alt + ", each point labelled with its number of responses",
+            [f"A line chart by calendar quarter: {d}, its number of responses per quarter in its title"
+             for d in drawn],
             "Only quarters with responses are shown; the last quarter ends on the as-of date and may be a part "
             "quarter."))
     wide = trend_rows.pivot_table(index="quarter", columns="measure", values=["value", "responses"], aggfunc="first")
@@ -332,24 +353,42 @@ def touchpoints(view: View):
 # Themes
 
 
-def _themes_figure(themes: pd.DataFrame, top: int = 10):
+def _themes_figure(themes: pd.DataFrame, top: int = 10) -> list:
+    """One figure per source group: its themes by the ARR of the accounts
+    naming them (the ``top`` largest), each bar labelled in one unit."""
     groups = [g for g in GROUP_NAMES if g in set(themes["source_group"])]
-    height = max(2.5, 0.32 * min(top, themes.groupby("source_group").size().max()) + 1.3)
-    fig, axes = plots.new_figure(11 if len(groups) > 1 else 7, height, columns=len(groups))
-    axes = list(axes) if len(groups) > 1 else [axes]
-    for ax, group in zip(axes, groups):
+    figs = []
+    for group in groups:
         rows = themes[themes["source_group"] == group].head(top).iloc[::-1]
-        ax.barh(rows["theme"], rows["arr"], color="#c62828" if group == "churn" else "#1565c0")
+        fig, ax = plots.new_figure(plots.WIDTH, max(2.2, 0.36 * len(rows) + 1.4))
+        unit = plots.money_unit(rows["arr"])
+        names = [textwrap.shorten(words.plain(t), 24, placeholder="…") for t in rows["theme"]]
+        ax.barh(range(len(rows)), rows["arr"], color=plots.VERMILLION if group == "churn" else plots.BLUE)
         for y, (arr, n) in enumerate(zip(rows["arr"], rows["accounts"])):
-            ax.text(arr, y, f"  {money(arr)}, {_accounts(n)}", va="center", fontsize=8)
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: money(v)))
-        ax.xaxis.set_major_locator(MaxNLocator(5))
-        ax.set_xlim(0, rows["arr"].max() * 1.45 if rows["arr"].max() > 0 else 1)
-        ax.set(xlabel="ARR of the accounts naming the theme", ylabel="theme",
-               title=f"{GROUP_NAMES[group].split(' (')[0]}: themes by ARR")
-        ax.tick_params(axis="y", labelsize=8)
-    fig.tight_layout()
-    return fig
+            ax.text(arr, y, f" {plots.money_in(arr, unit)}, {_accounts(n)}", va="center")
+        ax.set_yticks(range(len(rows)), names)
+        ax.set_xticks([])
+        ax.spines[["bottom"]].set_visible(False)
+        ax.tick_params(axis="y", length=0)
+        ax.set_xlim(0, rows["arr"].max() * 1.75 if rows["arr"].max() > 0 else 1)
+        plots.say(ax, _themes_message(themes[themes["source_group"] == group], group, unit))
+        figs.append(fig)
+    return figs
+
+
+def _themes_message(rows: pd.DataFrame, group: str, unit) -> str:
+    """'Missing feature and reporting are the costliest churn themes: 1.5M of ARR each'."""
+    kind = "churn theme" if group == "churn" else "theme heard"
+    if rows.empty or rows["arr"].max() <= 0:
+        return f"No {kind} carries ARR"
+    top = rows["arr"].max()
+    leaders = [words.plain(t) for t, a in zip(rows["theme"], rows["arr"])
+               if plots.money_in(a, unit) == plots.money_in(top, unit)]
+    amount = plots.money_in(top, unit, currency=True)
+    if len(leaders) == 1:
+        return f"{leaders[0][:1].upper() + leaders[0][1:]} is the costliest {kind}: {amount} of ARR"
+    named = ", ".join(leaders[:-1]) + " and " + leaders[-1]
+    return f"{named[:1].upper() + named[1:]} tie as the costliest {kind}s: {amount} of ARR each"
 
 
 def themes(view: View):
@@ -370,10 +409,12 @@ def themes(view: View):
     if frame is None or not len(frame):
         parts.append(_reason(view, "themes", "Themes are"))
         return stack(*parts)
+    figs = _themes_figure(frame)
+    groups = [g for g in GROUP_NAMES if g in set(frame["source_group"])]
     parts.append(figure(
-        _themes_figure(frame),
-        "Horizontal bar charts of interview themes by the ARR of the accounts naming them, one per source group, "
-        "each bar labelled with its number of accounts",
+        figs,
+        [f"Horizontal bar chart of the themes of {GROUP_NAMES[g].split(' (')[0].lower()} by the ARR of the accounts "
+         "naming them, each bar labelled with its number of accounts" for g in groups],
         "Each account counts once per theme, with its ARR; the ten largest themes per group are drawn."))
     for group in GROUP_NAMES:
         rows = frame[frame["source_group"] == group].drop(columns="source_group")

@@ -66,7 +66,7 @@ li.vga-action{border:1px solid #d9e2ec;border-radius:8px;padding:8px 12px;margin
 .vga-action-why{font-size:13px;color:#334e68;margin:2px 0 0 26px}
 .vga-action-meta{font-size:12px;color:#486581;margin:2px 0 0 26px;display:flex;flex-wrap:wrap;gap:4px 14px}
 .vga-action-sum{font-size:11.5px;line-height:1.3;color:#52606d;margin:1px 0 0 26px;font-variant-numeric:tabular-nums}
-ul.vga-news{margin:4px 0 8px;padding-left:10px;list-style:none;font-size:13.5px;line-height:1.35}
+ul.vga-news{margin:4px 0 8px;padding-left:10px;list-style:none;font-size:13px;line-height:1.3}
 ul.vga-news li{margin:1px 0}
 .vga-news-bad{color:#7f1d1d}
 .vga-action-total{font-size:13px;font-weight:600;margin:6px 0 0}
@@ -100,6 +100,8 @@ a.anchor-link{display:none}
 footer{font-size:12px;color:#627d98;text-align:center;padding:20px}
 h2.vga-appendix-head{font-size:20px;margin:34px 0 4px;padding-top:10px;border-top:2px solid #bcccdc;color:#486581}
 nav.vga-toc a.vga-toc-appendix{color:#627d98}
+.vga-kicker{font-size:12px;font-weight:600;letter-spacing:.04em;text-transform:uppercase;color:#627d98;margin:14px 0 0}
+section.vga-section h1.vga-headline{font-size:21px;line-height:1.3;margin:2px 0 10px}
 sup.vga-noteref{font-size:10px;line-height:0} sup.vga-noteref a{color:#627d98;text-decoration:none}
 ol.vga-method{font-size:12.5px;color:#334e68;padding-left:22px} ol.vga-method li{margin:3px 0}
 ol.vga-method table{font-size:11.5px}
@@ -213,13 +215,15 @@ GLOSSARY = [
 ]
 
 #: What the story's text never shows: the names of statistical tests and
-#: models, q and p values, and configuration keys. They belong to the method,
+#: models, q and p values, and configuration keys (``[analysis]``). The data
+#: contract's table and column names stay: a note saying which table to
+#: export is for the reader who acts on it. The rest belongs to the method,
 #: so :func:`method_to_appendix` moves them, with the sentence or the
 #: parenthesis that holds them, to the appendix's notes.
 METHOD_TERMS = re.compile(
     r"Fisher|Kaplan-Meier|\bCox\b|Benjamini|Hochberg|log-rank|\bBrier\b|\bAUC\b|chi-square|Mann-Whitney|"
     r"\blogistic\b|Greenwood|\b[qp] ?(?:[<=>]|&lt;|&gt;) ?\d|\b[qp] values?\b|\balpha\b|"
-    r"\[[a-z_]+(?:\.[a-z_]+)*\]|\b[a-z]+_[a-z0-9_]+\b(?!\.(?:csv|xlsx|json|html|pdf))")
+    r"\[[a-z_]+(?:\.[a-z_]+)*\]")
 #: A parenthesis without another inside it.
 _PARENTHESIS = re.compile(r"\s*\(([^()]*)\)")
 #: A sentence: up to a full stop, question or exclamation mark followed by a space or the end.
@@ -292,6 +296,23 @@ def _cells_without_method(table: str, notes: list[str], where: str) -> str:
                       p if p.startswith("<") else _method_text(p, notes, where)
                       for p in re.split(r"(<[^>]+>)", m.group(2))) + m.group(3),
                   table, flags=re.S)
+
+
+def finding_first(section: str) -> str:
+    """A story section headed by its finding: its first finding in view
+    (not folded) becomes its heading, and the step's name a line above it;
+    a section without a finding keeps its heading."""
+    folded = [(m.start(), m.end()) for m in re.finditer(r"<details\b.*?</details>", section, flags=re.S)]
+    finding = next((m for m in re.finditer(r'<p class="vga-finding">(.*?)</p>', section, flags=re.S)
+                    if not any(a <= m.start() < b for a, b in folded)), None)
+    heading = re.search(r'<h1( id="[^"]*")?>(.*?)</h1>', section, flags=re.S)
+    if finding is None or heading is None or heading.start() > finding.start():
+        return section
+    step = re.sub(r'<a class="anchor-link".*?</a>', "", heading.group(2), flags=re.S).strip()
+    section = section[:finding.start()] + section[finding.end():]
+    return (section[:heading.start()] + f'<div class="vga-kicker">{step}</div>'
+            f'<h1{heading.group(1) or ""} class="vga-headline">{finding.group(1).strip()}</h1>'
+            + section[heading.end():])
 
 
 def method_to_appendix(section: str, where: str, notes: list[str]) -> str:
@@ -563,6 +584,8 @@ def build_report(notebooks: list[tuple[str, Path]], out: Path, *, title: str, su
         toc.append(f'<a href="#{anchor}"{mark}>{"Appendix: " if first_later else ""}{html.escape(name)}</a>')
         if not later:
             body = method_to_appendix(body, name, notes)
+            if i > 1:  # the summary is headed by its own name; each section after it by its finding
+                body = finding_first(body)
         sections.append(f'<section class="vga-section{" vga-appendix" if later else ""}" id="{anchor}">{body}</section>')
     if notes:
         if not appendix:
