@@ -190,6 +190,8 @@ def test_the_sample_prints_as_a_deck_of_at_most_12_a4_pages_with_the_summary_on_
     width, height = round(182 / 25.4 * 96), round(269 / 25.4 * 96)
     page = _open(browser, sample_run / "report.html", width, height)
     page.emulate_media(media="print")
+    # page 1 as printed (A4 less its margins), kept beside the PDF for the record
+    page.screenshot(path=OUTPUT / "report-print-page-1.png", clip={"x": 0, "y": 0, "width": width, "height": height})
     layout = page.evaluate("""() => {
         const first = document.querySelector('.vga-first').getBoundingClientRect();
         const breaks = [...document.querySelectorAll('section.vga-section:not(#glossary)')].map(s => [

@@ -277,6 +277,19 @@ def test_a_planted_gap_is_done_first_with_money_that_re_adds_and_one_total(rende
     assert not readdable(summary_text)
     # The segments without a planted effect are not in Do first.
     assert not any(g.startswith(("segment Beta", "segment Gamma")) for g in gaps)
+    # Each action a person can own: its accounts listed, an owner, a due date, all shown on the first screen.
+    listed = outputs["do_first_accounts.csv"]
+    as_of = pd.Timestamp(summary["as_of"])
+    for w in first:
+        mine = listed[listed["rank"] == w["rank"]]
+        assert len(mine) == w["accounts"] and w["owner"] and w["owner_basis"]
+        assert as_of + pd.Timedelta(days=7) <= pd.Timestamp(w["due_date"]) <= as_of + pd.Timedelta(days=30)
+        assert f"Due: {w['due_date']}" in summary_text and f"Owner: {w['owner']}" in summary_text
+    # No targets are set for this company: In short says so first, then the news by money.
+    news = summary["news"]
+    assert news[0]["kind"] == "no_targets"
+    money = [n["arr"] for n in news if n.get("arr") is not None]
+    assert money == sorted(money, reverse=True)
 
 
 def test_a_tested_gap_whose_money_may_be_zero_is_worth_a_look_with_the_reason(rendered):
