@@ -356,13 +356,21 @@ class InProcessSeries:
         return texts
 
 
-def _figure_unencoded(fig, alt: str, caption: str = ""):
-    """:func:`vga.present.blocks.figure` without the PNG: the figure is laid
-    out (``draw_without_rendering``: limits, ticks, text) and closed."""
+def _figure_unencoded(fig, alt, caption: str = ""):
+    """:func:`vga.present.blocks.figure` without the PNG: each figure (one,
+    or a list of small multiples with a list of alt texts) is laid out
+    (``draw_without_rendering``: limits, ticks, text, as the real one does
+    through :func:`vga.present.plots.fit`)."""
+    from vga.present import plots
     from vga.present.blocks import Html
 
-    fig.draw_without_rendering()
-    return Html(f'<figure class="vga-figure"><img alt="{alt}"><figcaption>{caption}</figcaption></figure>')
+    figures = list(fig) if isinstance(fig, (list, tuple)) else [fig]
+    alts = list(alt) if isinstance(alt, (list, tuple)) else [alt]
+    assert len(figures) == len(alts), f"{len(figures)} figures, {len(alts)} alt texts"
+    for one in figures:
+        plots.fit(one)
+    images = "".join(f'<img alt="{a}">' for a in alts)
+    return Html(f'<figure class="vga-figure">{images}<figcaption>{caption}</figcaption></figure>')
 
 
 def render_series(data_dir: Path, period: str, results: Path, config_path: Path | None = None) -> dict:

@@ -177,8 +177,8 @@ def test_owner_is_the_role_set_else_the_accounts_csm_else_the_team():
     assert "1 other CSM" in plan.loc[0, "owner_basis"]
     assert list(plan["accounts"]) == [3, 2, 1, 1]
     # a quarter of 1,000 of ARR renews with a on 2026-10-20: due the day before
-    assert plan.loc[0, "due_date"] == date(2026, 10, 19) and "2026-10-20" in plan.loc[0, "due_basis"]
-    assert plan.loc[2, "due_date"] == date(2026, 10, 30)  # d has no renewal date: 30 days
+    assert plan.loc[0, "due_date"] == pd.Timestamp(2026, 10, 19) and "2026-10-20" in plan.loc[0, "due_basis"]
+    assert plan.loc[2, "due_date"] == pd.Timestamp(2026, 10, 30)  # d has no renewal date: 30 days
     roles = {"slice": "VP Customer Success", "Churn Risk": "Head of CS"}
     plan = qw.plan_actions(wins, accounts, quadrants(), AS_OF, roles, 30)
     assert list(plan["owner"]) == ["VP Customer Success", "Product", "Onboarding", "Head of CS"]

@@ -549,7 +549,7 @@ def plan_actions(wins: pd.DataFrame, accounts: pd.DataFrame, quadrants: pd.DataF
         due_why.append(why)
     out["members"] = covered
     out["accounts"] = [len(m) for m in covered]
-    out["owner"], out["owner_basis"], out["due_date"], out["due_basis"] = owners, bases, dues, due_why
+    out["owner"], out["owner_basis"], out["due_date"], out["due_basis"] = owners, bases, pd.to_datetime(dues), due_why
     return out
 
 
@@ -576,7 +576,8 @@ def action_accounts(ranked: pd.DataFrame, accounts: pd.DataFrame, quadrants: pd.
     for column in ("health_color", "quadrant"):
         rows[column] = rows["account_id"].map(q[column]).fillna("") if column in q.columns else ""
     dates = next_renewals(accounts, as_of)
-    rows["next_renewal_date"] = pd.to_datetime(rows["account_id"].map(dates.to_dict()), errors="coerce").dt.date
+    rows["next_renewal_date"] = pd.to_datetime(rows["account_id"].map(dates.to_dict()), errors="coerce")
+    rows["due_date"] = pd.to_datetime(rows["due_date"])
     rows = rows.sort_values(["rank", "arr", "account_id"], ascending=[True, False, True])
     return rows[columns].reset_index(drop=True)
 
