@@ -259,6 +259,29 @@ def _method_text(text: str, notes: list[str], where: str) -> str:
     return "".join(out)
 
 
+def _text_runs(parts: list[str], skip: set[str], within: str | None = None):
+    """The indexes of the text runs of ``parts`` (HTML split at its tags)
+    that are not inside an element named in ``skip`` (and, with
+    ``within``, inside that element): where prose may be rewritten."""
+    stack: list[str] = []
+    inside = within is None
+    for i, part in enumerate(parts):
+        if part.startswith("<"):
+            tag = re.match(r"</?\s*([a-zA-Z0-9]+)", part)
+            name = tag.group(1).lower() if tag else ""
+            if within is not None and name == within:
+                inside = not part.startswith("</")
+            elif name in skip and not part.endswith("/>"):
+                if part.startswith("</"):
+                    if name in stack:
+                        stack.remove(name)
+                else:
+                    stack.append(name)
+            continue
+        if inside and not stack and part.strip():
+            yield i
+
+
 def _cell_texts(row: str) -> list[str]:
     return [re.sub(r"<[^>]+>", " ", c) for c in re.findall(r"<t[hd]\b[^>]*>(.*?)</t[hd]>", row, flags=re.S)]
 
@@ -340,20 +363,8 @@ def method_to_appendix(section: str, where: str, notes: list[str]) -> str:
 
     section = re.sub(r"<table\b.*?</table>", move_table, section, flags=re.S)
     parts = re.split(r"(<[^>]+>)", section)
-    stack: list[str] = []
-    for i, part in enumerate(parts):
-        if part.startswith("<"):
-            tag = re.match(r"</?\s*([a-zA-Z0-9]+)", part)
-            name = tag.group(1).lower() if tag else ""
-            if name in _KEEP and not part.endswith("/>"):
-                if part.startswith("</"):
-                    if name in stack:
-                        stack.remove(name)
-                else:
-                    stack.append(name)
-            continue
-        if stack or not part.strip():
-            continue
+    for i in _text_runs(parts, _KEEP):
+        part = parts[i]
         parts[i] = _method_text(part, notes, where)
     return "".join(parts)
 
@@ -423,23 +434,10 @@ def link_terms(page: str) -> str:
     done = {slug for slug, *_ in GLOSSARY if f'href="#glossary-{slug}"' in page}
     patterns = [(slug, re.compile("|".join(words))) for slug, _, _, words in GLOSSARY if slug not in done]
     parts = re.split(r"(<[^>]+>)", page)
-    stack: list[str] = []
-    in_main = False
-    for i, part in enumerate(parts):
-        if part.startswith("<"):
-            tag = re.match(r"</?\s*([a-zA-Z0-9]+)", part)
-            name = tag.group(1).lower() if tag else ""
-            if name == "main":
-                in_main = not part.startswith("</")
-            elif name in _NO_LINK and not part.endswith("/>"):
-                if part.startswith("</"):
-                    if name in stack:
-                        stack.remove(name)
-                else:
-                    stack.append(name)
-            continue
-        if not in_main or stack or not part.strip() or not patterns:
-            continue
+    for i in _text_runs(parts, _NO_LINK, within="main"):
+        if not patterns:
+            break
+        part = parts[i]
         text = part
         for slug, pattern in list(patterns):
             m = pattern.search(text)
