@@ -367,3 +367,13 @@ def test_the_sample_report_says_the_forecast_and_its_backtest_from_the_files(sam
                "forecast: " in text
     inside = int(back["within_interval"].astype(str).str.lower().eq("true").sum())
     assert f"{inside} of {len(back)} quarters' ARR lost to churn fell inside its 95% interval" in text
+
+
+def test_accounts_without_renewal_dates_get_no_forecast_of_nothing_lost():
+    """An export without accounts.renewal_date: nothing can be placed in a
+    quarter, so no loss of 0 and no expected GRR of 100% is shown."""
+    rows = [("a", 100, 0.5, None, "red"), ("b", 300, 0.6, None, "yellow"), ("c", 20, 0.6, "2026-11-01", "red")]
+    table, facts = fc.forecast(book(rows), AS_OF, GOOD)
+    assert not facts["shown"] and facts["expected_grr"] is None and facts["expected_loss"] is None
+    assert facts["reason"].startswith("95% of the active ARR has no next renewal date")
+    assert table["expected_loss"].isna().all() and facts["undated_arr"] == 400

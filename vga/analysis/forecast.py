@@ -39,8 +39,9 @@ days. Definitions (metric definitions, "Forecast: the next four quarters"):
   ARR``).
 - *Gate*: the forecast is shown only when the renewal model's out-of-time
   AUC is at least ``MIN_AUC`` (0.65) and its Brier score is below the
-  Brier score of the training base rate, and accounts have probabilities;
-  otherwise every model figure is missing and the reason is given in
+  Brier score of the training base rate, accounts have probabilities, and
+  at most ``UNDATED_SHARE`` (90%) of the active ARR lacks a next renewal
+  date; otherwise every model figure is missing and the reason is given in
   words. ARR up for renewal does not need the model and is always given.
 - *Success plan*: the programme's target moves ``share`` (default 0.2) of
   the accounts of ``from_colors`` (red, yellow) to ``to_colors`` (lime,
@@ -263,6 +264,10 @@ def success_plan(book: pd.DataFrame, due: pd.Series, share: float = 0.2, from_co
     return out
 
 
+#: More of the active ARR than this without a next renewal date: no forecast (it would say almost nothing is due).
+UNDATED_SHARE = 0.9
+
+
 def forecast(book: pd.DataFrame, as_of: date, validation: dict | None, *, share: float = 0.2,
              from_colors=RISK_COLORS, to_colors=("lime", "green"), quarters: int = QUARTERS, draws: int = DRAWS,
              seed: int = SEED, min_auc: float = MIN_AUC, withhold: bool = True) -> tuple[pd.DataFrame, dict]:
@@ -281,6 +286,12 @@ def forecast(book: pd.DataFrame, as_of: date, validation: dict | None, *, share:
     days = pd.to_datetime(book["next_decision_date"], errors="coerce")
     arr = book["arr"].astype(float)
     active_arr = float(arr.sum())
+    undated = float(arr[days.isna()].sum())
+    if shown and active_arr > 0 and undated > UNDATED_SHARE * active_arr:
+        # Most ARR with no date to renew on: a forecast would read "nothing at risk", GRR 100%.
+        shown, reason = False, (f"{undated / active_arr:.0%} of the active ARR has no next renewal date (renewal_date "
+                                "in the accounts table), so the ARR up for renewal each quarter, and what it may "
+                                "lose, cannot be placed; no forecast is shown")
     total = sims.sum(axis=1)
     expected = float(table["expected_loss"].sum())
     low, high = interval(total)

@@ -523,8 +523,9 @@ def forecast(view: View):
     not); and the same forecast made a year earlier against what happened."""
     facts = view.get(FORECAST_JSON) or {}
     quarters = view.get(FORECAST_CSV)
-    if not facts or quarters is None or quarters.empty:
-        return note("No forecast: " + (facts.get("reason") or "the renewal model gave no probabilities") + ".", "skip")
+    if not facts or quarters is None or quarters.empty or not facts.get("due_accounts"):
+        return note("No forecast: " + (facts.get("reason") or "the renewal model gave no probabilities, or no active "
+                                       "account renews in the next four quarters") + ".", "skip")
     rows = quarters.assign(quarter=[_quarter(a, b) for a, b in zip(quarters["quarter_start"], quarters["quarter_end"])])
     columns = ["quarter", "accounts_due", "arr_due", "red_yellow_arr_due"]
     names = {"quarter": "quarter", "accounts_due": "accounts up for renewal", "arr_due": "their ARR now",
