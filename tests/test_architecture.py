@@ -175,7 +175,7 @@ def test_notebook_is_thin_and_committed_without_outputs(path):
 
 @pytest.mark.parametrize("change, words", [
     (lambda b: b.cells.append(nbformat.v4.new_code_cell("for x in range(3):\n    show.sources(view)")), "holds logic"),
-    (lambda b: b.cells.append(nbformat.v4.new_code_cell("import pandas as pd")), "imports from outside vga"),
+    (lambda b: b.cells.append(nbformat.v4.new_code_cell("import pandas as pd")), "from outside vga"),
     (lambda b: b.cells.append(nbformat.v4.new_code_cell("rows = view.frame('x').head()")), "assigns something other"),
     (lambda b: b.cells.append(nbformat.v4.new_code_cell("show.sources(view)\n" * 6)), "more than 5"),
     (lambda b: next(c for c in b.cells if c.cell_type == "code").metadata.update(tags=[]), "tagged 'parameters'"),

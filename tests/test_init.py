@@ -36,7 +36,7 @@ def test_the_commented_vga_toml_is_every_default_and_parses_as_is(tmp_path):
     cannot drift from the code. (Lines under a commented-out section header,
     such as [sources.accounts], are examples to copy, not defaults.)"""
     text = template("vga.toml")
-    defaults = load_config(None) | {"_file": str(tmp_path / "vga.toml")}
+    defaults = load_config(None) | {"_file": str(tmp_path / "vga.toml"), "_source": "--config"}
     assert load_config(_written(tmp_path, text)) == defaults  # as shipped: all defaults
     lines, section, example, shown = [], "", False, set()
     for line in text.splitlines():
@@ -117,7 +117,7 @@ def test_a_working_copy_with_logic_is_refused_before_any_data_is_read(tmp_path):
                cwd=tmp_path / "work")
     assert done.returncode == 2, done.stderr
     assert "05_pattern_slicing.ipynb does not keep the series' shape" in done.stderr
-    assert "imports from outside vga" in done.stderr and "Traceback" not in done.stderr
+    assert "imports pandas, from outside vga" in done.stderr and "tag its cell 'analyst'" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "reports").exists() and "loading" not in done.stdout
 
 

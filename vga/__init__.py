@@ -7,3 +7,4 @@ run is built").
 """
 
 __version__ = "0.1.0"
+

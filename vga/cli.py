@@ -1,4 +1,4 @@
-"""The ``vga`` command line: ``sample``, ``validate``, ``run``, ``init``.
+"""The ``vga`` command line: ``sample``, ``validate``, ``run``, ``init``, ``check``.
 
 Every command exits with a status from :data:`vga.errors.EXIT_CODES` (the
 one table of them, printed by ``vga --help``). Refusals that need no data
@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check a data folder against the contract")
     v.add_argument("--data", required=True, metavar="DIR", help="data folder")
     v.add_argument("--config", metavar="FILE", help="your vga.toml (default: DATA/vga.toml if present, which may map columns and queries but "
-                   "not name a warehouse or raise [limits])")
+                   "not name a warehouse or raise [limits]; else ./vga.toml, your working folder's; else the defaults)")
     v.add_argument("--strict", action="store_true", help="fail on any quarantined row or blanked cell")
     v.add_argument("--allow-outside-paths", dest="allow_outside", action="store_true",
                    help="read tables from files outside the data folder (vga.toml paths, symbolic links)")
@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--data", required=True, metavar="DIR", help="data folder")
     r.add_argument("--period", required=True, metavar="P", help="2026Q3, 2026 or 2026-09-30")
     r.add_argument("--config", metavar="FILE", help="your vga.toml (default: DATA/vga.toml if present, which may map columns and queries but "
-                   "not name a warehouse or raise [limits])")
+                   "not name a warehouse or raise [limits]; else ./vga.toml, your working folder's; else the defaults)")
     r.add_argument("--out", default="reports", metavar="DIR", help="reports folder (default: reports)")
     r.add_argument("--force", action="store_true", help="replace an existing period folder")
     r.add_argument("--strict", action="store_true", help="fail on any quarantined row or blanked cell")
@@ -80,7 +80,27 @@ def build_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("init", help="make a working folder: a commented vga.toml, a copy of the notebooks, a README")
     i.add_argument("dir", help="folder to create (or an empty one)")
     i.add_argument("--force", action="store_true", help="write the working files into a folder that is not empty")
+    c = sub.add_parser("check", help="check a working folder's notebooks and modules: every problem at once, "
+                                     "nothing run, no data read")
+    c.add_argument("dir", nargs="?", default=".", help="working folder (default: the current folder)")
     return parser
+
+
+def cmd_check(args) -> int:
+    from .run.series import ROUTE, check_folder
+
+    problems, counts = check_folder(args.dir)
+    for problem in problems:
+        print(problem)
+    checked = (f"{counts['series']} notebook{'s' if counts['series'] != 1 else ''} of the series, "
+               f"{counts['yours']} of yours, {counts['modules']} module{'s' if counts['modules'] != 1 else ''}")
+    if counts["ignored"]:
+        print(f"not run (a chapter is named NN_<key>.ipynb): {', '.join(counts['ignored'])}")
+    if problems:
+        raise UsageError(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {checked} (listed above); "
+                         + ROUTE)
+    print(f"checked {checked}: no problem")
+    return 0
 
 
 def cmd_sample(args) -> int:
@@ -109,10 +129,8 @@ def cmd_validate(args) -> int:
     from .config import config_notice, load_config
     from .load import load_folder
 
-    config = load_config(args.config, args.data)
-    notice = config_notice(config, args.config)
-    if notice:
-        print(notice)
+    config = load_config(args.config, args.data, Path.cwd())
+    print(config_notice(config, args.config))
     dataset = load_folder(args.data, config, strict=args.strict, allow_outside=args.allow_outside)
     print(f"{'table':<16} {'source':<28} {'read':>10} {'accepted':>10} {'quarantined':>12} {'blanked':>8}")
     for name, t in dataset.tables.items():
@@ -215,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     seen = caught.__enter__()
     warnings.simplefilter("default")
     try:
-        code = {"sample": cmd_sample, "validate": cmd_validate, "run": cmd_run, "init": cmd_init}[args.command](args)
+        code = {"sample": cmd_sample, "validate": cmd_validate, "run": cmd_run, "init": cmd_init, "check": cmd_check}[args.command](args)
     except VgaError as exc:
         if args.debug:
             _print_traceback(args)

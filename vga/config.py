@@ -350,22 +350,39 @@ def _check_trust(user: dict, file: Path) -> None:
                 f"put [{section}] in a vga.toml of your own and pass that with --config")
 
 
-def load_config(path: str | Path | None = None, data_dir: str | Path | None = None) -> dict:
-    """The resolved configuration: defaults overlaid with ``path``.
+def load_config(path: str | Path | None = None, data_dir: str | Path | None = None,
+                work_dir: str | Path | None = None) -> dict:
+    """The resolved configuration: defaults overlaid with one vga.toml.
 
-    Without ``path``, ``<data_dir>/vga.toml`` is used when it exists. Such a
-    file came with the data, from whoever sent the folder: it may map
-    columns and queries but not open a connection or raise a bound
-    (:data:`YOURS_ONLY`; ``_trusted`` is false). A file named by ``path``
-    (``--config``) is the user's own and may hold every section.
+    Which one, first found (:func:`config_notice` says which was used):
+
+    1. ``path`` (``--config``): the user's own, which may hold every section;
+    2. ``<data_dir>/vga.toml``: it came with the data, from whoever sent
+       the folder, so it may map columns and queries but not open a
+       connection or raise a bound (:data:`YOURS_ONLY`; ``_trusted`` is false);
+    3. ``<work_dir>/vga.toml``: the working folder's (``vga init`` writes
+       one), the user's own, unless the working folder lies inside the data
+       folder (then it came with the data and is not read);
+    4. none: the defaults.
+
     Unknown keys are an error (a typo must not silently change a run).
+    ``_source`` records which of the four it was (``"--config"``, ``"data
+    folder"``, ``"working folder"``, ``"defaults"``) and ``_passed_over`` a
+    working folder's vga.toml that the data folder's took precedence over.
     """
     user: dict = {}
     file = None
     trusted = True
+    source = "--config" if path is not None else "defaults"
+    passed_over = None
+    mine = _working_config(work_dir, data_dir)
     if path is None and data_dir is not None and (Path(data_dir) / "vga.toml").is_file():
         path = Path(data_dir) / "vga.toml"
         trusted = False
+        source = "data folder"
+        passed_over = str(mine) if mine is not None else None
+    elif path is None and mine is not None:
+        path, source = mine, "working folder"
     if path is not None:
         file = Path(path)
         if not file.is_file():
@@ -397,20 +414,48 @@ def load_config(path: str | Path | None = None, data_dir: str | Path | None = No
     config["sources"] = sources
     config["_file"] = str(file) if file else None
     config["_trusted"] = trusted
+    config["_source"] = source
+    config["_passed_over"] = passed_over
     return config
 
 
-def config_notice(config: dict, given: str | Path | None) -> str | None:
-    """The line a command prints when it uses a vga.toml it found in the data
-    folder (``given`` is the ``--config`` argument): such a file came with
-    the data, so it is used, and said, never silently."""
-    if given or not config.get("_file"):
+def _working_config(work_dir, data_dir) -> Path | None:
+    """``<work_dir>/vga.toml`` when it exists and the working folder is not
+    (inside) the data folder."""
+    if work_dir is None or not (Path(work_dir) / "vga.toml").is_file():
         return None
+    if data_dir is not None:
+        try:
+            Path(work_dir).resolve().relative_to(Path(data_dir).resolve())
+            return None
+        except ValueError:
+            pass
+    return Path(work_dir) / "vga.toml"
+
+
+def config_notice(config: dict, given: str | Path | None = None) -> str:
+    """The line every command prints to say which configuration it used (see
+    :func:`load_config` for the order they are looked for in). A file found
+    in the data folder came with the data: it is used, and said, never
+    silently; a working folder's vga.toml that it took precedence over is
+    named with the way to use it instead."""
+    source = config.get("_source") or ("--config" if given else "data folder" if config.get("_file") else "defaults")
+    file = config.get("_file")
+    if source == "defaults":
+        return ("configuration: the defaults (no --config given, and no vga.toml in the data folder or the "
+                "working folder)")
+    if source == "--config":
+        return f"configuration: {file} (given with --config)"
+    if source == "working folder":
+        return f"configuration: {file} (the working folder's; the data folder has none)"
     queries = bool(config.get("churn_labels")) or any("sql" in s for s in (config.get("sources") or {}).values())
     notes = ["found in the data folder: it may map columns and queries, not open a connection"]
     if queries:
         notes.append("its mapping queries read only the data folder's files they name, bounded in time and memory")
-    return f"configuration: {config['_file']} ({'; '.join(notes)})"
+    if config.get("_passed_over"):
+        notes.append(f"{config['_passed_over']} is not read, as the data folder's comes first; pass "
+                     f"--config {config['_passed_over']} to use yours")
+    return f"configuration: {file} ({'; '.join(notes)})"
 
 
 def config_hash(config: dict) -> str:

@@ -44,7 +44,7 @@ def _notebook(folder, source_cell: str, stem: str = "01_programme_setup"):
     ('view = open_chapter("programme_setup", data_dir, period, config, run_dir, reports_dir)\n'
      'show.__class__.__init__(view)', "holds logic"),
     ('from vgaevil import payload\nview = open_chapter("programme_setup", data_dir, period, config, run_dir, '
-     'reports_dir)', "imports from outside vga"),
+     'reports_dir)', "from outside vga"),
     ('view = open_chapter("programme_setup", data_dir, period, config, run_dir, reports_dir)\n!touch {marker}',
      "not valid Python"),
 ])

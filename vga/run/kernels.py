@@ -48,10 +48,17 @@ RESET = ("get_ipython().run_line_magic('reset', '-f')\nimport gc\ngc.collect()\n
 class KernelPool:
     """Up to ``size`` started, warmed kernels waiting for a notebook."""
 
-    def __init__(self, size: int, total: int, log: Path, cwd: Path):
+    def __init__(self, size: int, total: int, log: Path, cwd: Path, path: list[Path] = ()):
+        """``cwd`` is the folder the kernels start in (the analyst's working
+        folder, else the package's notebooks); ``path`` the folders put
+        first on their import path (the working folder and its notebooks)."""
         self.size, self.remaining = size, total
         self.log = open(log, "ab")
         self.cwd = cwd
+        self.env = dict(os.environ)
+        if path:
+            self.env["PYTHONPATH"] = os.pathsep.join([str(p) for p in path]
+                                                     + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else []))
         self.ready: queue.Queue = queue.Queue()
         self.lock = threading.Lock()
         self.managers: list = []
@@ -65,7 +72,7 @@ class KernelPool:
 
     def _start_one(self) -> None:
         async def warm(km) -> None:
-            await km.start_kernel(stdout=self.log, stderr=self.log, cwd=str(self.cwd))
+            await km.start_kernel(stdout=self.log, stderr=self.log, cwd=str(self.cwd), env=self.env)
             kc = km.client()
             kc.start_channels()
             try:
@@ -174,30 +181,41 @@ def _renumber(path: Path) -> None:
 
 
 def execute(jobs: list[tuple[str, Path, Path]], parameters: dict, pool: KernelPool, *, workers: int = 2,
-            progress=None) -> dict[str, float]:
+            progress=None, yours: set[str] = frozenset()) -> dict[str, float]:
     """Run each (name, source .ipynb, executed .ipynb) with papermill, up to
     ``workers`` at once. Returns seconds per notebook; raises
-    :class:`VgaError` naming the first notebook and cell that failed."""
+    :class:`VgaError` naming the first notebook and cell that failed, the
+    cell numbered as Jupyter's reader counts (:func:`failed_cell`).
+    ``yours`` names the chapters of the analyst's own (said in a failure)."""
+    import nbformat
     import papermill
 
     def one(name, source, target):
         t0 = time.perf_counter()
+        book = nbformat.read(source, as_version=4)
+        # What papermill left in a notebook it executed in place: its error
+        # banner goes; its injected-parameters cell it replaces itself.
+        book.cells = [c for c in book.cells if "papermill-error-cell-tag" not in c.metadata.get("tags", [])]
         for attempt in (1, 2):
             km = pool.take()
             ok = False
             try:
                 papermill.execute_notebook(
-                    str(source), str(target), parameters=parameters, progress_bar=False, kernel_name="python3",
-                    cwd=str(source.parent), km=km, execution_timeout=CELL_TIMEOUT,
+                    book, str(target), parameters=parameters, progress_bar=False, kernel_name="python3", language="python",
+                    km=km, execution_timeout=CELL_TIMEOUT,
                 )
                 ok = True
                 _renumber(target)
                 return name, time.perf_counter() - t0
             except papermill.PapermillExecutionError as exc:  # the notebook's own error: no second try
                 detail = next((line.strip() for line in str(exc.evalue).splitlines() if line.strip()), "no detail")
+                where, whose = failed_cell(source, target)
+                if name in yours:
+                    whose = "a chapter of your own"
                 raise VgaError(
-                    f"notebook {name} failed in cell {exc.exec_count}: {exc.ename}: {detail[:300]}; "
-                    f"the executed notebook is kept at {target} until the next run; earlier reports are untouched"
+                    f"notebook {name} ({source}) failed in {where}{f' ({whose})' if whose else ''}: "
+                    f"{exc.ename}: {detail[:300]}; the executed notebook is kept at {target} until the next run; "
+                    "earlier reports are untouched"
                 ) from None
             except Exception as exc:  # a cell past the time limit, a kernel that died
                 if attempt == 2:
@@ -223,3 +241,27 @@ def execute(jobs: list[tuple[str, Path, Path]], parameters: dict, pool: KernelPo
                 f.cancel()
             raise
     return seconds
+
+
+def failed_cell(source: Path, executed: Path) -> tuple[str, str]:
+    """Where an executed notebook failed, as the reader of ``source`` counts
+    its cells in Jupyter (from the top, Markdown included, the first being
+    cell 1; the kernel's execution count is no help: a reused kernel keeps
+    counting), and whose cell it is ("a cell of your own, tagged analyst"
+    or ""). Cells are matched by their id, which papermill keeps."""
+    import nbformat
+
+    try:
+        ran = nbformat.read(executed, as_version=4)
+        book = nbformat.read(source, as_version=4)
+    except Exception:
+        return "a cell", ""
+    failed = next((c for c in ran.cells if c.cell_type == "code"
+                   and any(o.get("output_type") == "error" for o in c.get("outputs", []))), None)
+    if failed is None:
+        return "a cell", ""
+    for i, cell in enumerate(book.cells, start=1):
+        if cell.get("id") and cell.get("id") == failed.get("id"):
+            whose = "a cell of your own, tagged analyst" if "analyst" in cell.metadata.get("tags", []) else ""
+            return f"cell {i}", whose
+    return "the cell papermill inserted (its parameters)", ""

@@ -100,6 +100,8 @@ a.anchor-link{display:none}
 footer{font-size:12px;color:#627d98;text-align:center;padding:20px}
 h2.vga-appendix-head{font-size:20px;margin:34px 0 4px;padding-top:10px;border-top:2px solid #bcccdc;color:#486581}
 nav.vga-toc a.vga-toc-appendix{color:#627d98}
+.vga-analyst{border-left:4px solid #9f7aea;padding:2px 0 2px 12px;margin:12px 0}
+.vga-analyst-mark{font-size:12px;font-weight:600;color:#553c9a;margin:6px 0}
 .vga-kicker{font-size:12px;font-weight:600;letter-spacing:.04em;text-transform:uppercase;color:#627d98;margin:14px 0 0}
 section.vga-section h1.vga-headline{font-size:21px;line-height:1.3;margin:2px 0 10px}
 sup.vga-noteref{font-size:10px;line-height:0} sup.vga-noteref a{color:#627d98;text-decoration:none}
@@ -135,8 +137,15 @@ def _css_loads(css: str) -> list[str]:
     return found
 
 
-def _strip_for_report(nb):
-    """Drop what an executive should not see: stderr, warnings, errors."""
+def _strip_for_report(nb, yours: bool = False):
+    """Drop what an executive should not see: stderr, warnings, errors. The
+    output of the analyst's own code (a cell tagged ``analyst``, or every
+    cell of a chapter of the analyst's own, ``yours``) is held to the
+    report's rules as vga's own is: only text, HTML through the Markdown
+    allow-list, and PNG or JPEG images reach the page, and no e-mail
+    address or phone number (:func:`_analysts_output`)."""
+    from .series import is_analysts
+
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
@@ -144,7 +153,69 @@ def _strip_for_report(nb):
             o for o in cell.get("outputs", [])
             if not (o.get("output_type") == "stream" and o.get("name") == "stderr") and o.get("output_type") != "error"
         ]
+        if yours or is_analysts(cell):
+            cell.outputs = [_analysts_output(o) for o in cell.outputs]
     return nb
+
+
+#: What an output of the analyst's own code may show, by MIME type.
+ANALYST_OUTPUTS = ("text/plain", "text/html", "text/markdown", "image/png", "image/jpeg")
+
+
+def _analysts_output(output):
+    """One output of the analyst's code, as the report may show it."""
+    from ..privacy import mask_contacts
+
+    if output.get("output_type") == "stream":
+        output["text"] = mask_contacts(output.get("text", ""))
+        return output
+    data = output.get("data") or {}
+    kept = {kind: value for kind, value in data.items() if kind in ANALYST_OUTPUTS}
+    for kind in ("text/plain", "text/markdown"):
+        if kind in kept:
+            kept[kind] = mask_contacts("".join(kept[kind]) if isinstance(kept[kind], list) else kept[kind])
+    if "text/html" in kept:
+        page = "".join(kept["text/html"]) if isinstance(kept["text/html"], list) else kept["text/html"]
+        kept["text/html"] = sanitise_markdown(mask_contacts(page))
+    output["data"] = kept
+    return output
+
+
+#: The line above the analyst's own cells in a chapter, and above a chapter of the analyst's own.
+ANALYST_MARK = "Added by the analyst: not part of vga's tested series"
+
+
+def _mark_yours(body: str) -> str:
+    """A chapter of the analyst's own, said under its heading (or at its top)."""
+    mark = f'<div class="vga-analyst-mark">{ANALYST_MARK}</div>'
+    heading = re.search(r"</h1>", body)
+    return body[:heading.end()] + mark + body[heading.end():] if heading else mark + body
+
+
+def _mark_analysts(body: str, nb) -> str:
+    """The cells tagged ``analyst`` shown as the analyst's: each run of them
+    boxed under one line saying so."""
+    from .series import is_analysts
+
+    mine = {c.get("id") for c in nb.cells if is_analysts(c)}
+    if not mine:
+        return body
+    marks = list(_CELL.finditer(body))
+    out, last, open_run = [], 0, False
+    for m in marks:
+        out.append(body[last:m.start()])
+        if m.group(1) in mine and not open_run:
+            out.append(f'<div class="vga-analyst"><div class="vga-analyst-mark">{ANALYST_MARK}</div>')
+            open_run = True
+        elif m.group(1) not in mine and open_run:
+            out.append("</div>")
+            open_run = False
+        last = m.start()
+    out.append(body[last:])
+    if open_run:
+        # The last cell's own closing tags are in the tail: the box closes after them.
+        out.append("</div>")
+    return "".join(out)
 
 
 #: The report's glossary: (anchor, term, one plain sentence, the words that
@@ -557,34 +628,41 @@ def _exporter():
 
 
 def build_report(notebooks: list[tuple[str, Path]], out: Path, *, title: str, subtitle: str,
-                 warnings: list[str] = (), missing: list[str] = (), appendix: list[str] = ()) -> Path:
+                 warnings: list[str] = (), missing: list[str] = (), appendix: list[str] = (),
+                 yours: list[str] = ()) -> Path:
     """Render executed notebooks into one self-contained HTML file.
 
     ``notebooks`` is a list of (section title, executed .ipynb path), in the
     order the reader should see them; ``missing`` names steps of the series
     that have no section (said at the top, not hidden); the sections titled
     in ``appendix`` (the method: programme, data) follow an "Appendix"
-    heading after the story. Code is left out; images are embedded
-    as data URIs; nothing is loaded from the network (checked).
+    heading after the story; those titled in ``yours`` are chapters of the
+    analyst's own, marked so in the page and its contents (as are the
+    cells tagged ``analyst`` in any chapter). Code is left out; images are
+    embedded as data URIs; nothing is loaded from the network (checked).
     """
     exporter = _exporter()
     sections, toc, notes = [], [], []
     for i, (name, path) in enumerate(notebooks, start=1):
-        nb = _strip_for_report(nbformat.read(path, as_version=4))
+        mine = name in yours
+        nb = _strip_for_report(nbformat.read(path, as_version=4), yours=mine)
         body, _ = exporter.from_notebook_node(nb)
         body = _fold(body, nb)
+        body = _mark_analysts(body, nb) if not mine else _mark_yours(body)
         anchor = f"section-{i}"
         later = name in appendix
         first_later = later and not any('class="vga-toc-appendix"' in t for t in toc)
         if first_later:
             sections.append('<h2 class="vga-appendix-head" id="appendix">Appendix: how this analysis was run</h2>')
-        mark = ' class="vga-toc-appendix"' if later else ""
-        toc.append(f'<a href="#{anchor}"{mark}>{"Appendix: " if first_later else ""}{html.escape(name)}</a>')
+        mark = ' class="vga-toc-appendix"' if later else ' class="vga-toc-yours"' if mine else ""
+        toc.append(f'<a href="#{anchor}"{mark}>{"Appendix: " if first_later else ""}{html.escape(name)}'
+                   f'{" (analyst)" if mine else ""}</a>')
         if not later:
             body = method_to_appendix(body, name, notes)
-            if i > 1:  # the summary is headed by its own name; each section after it by its finding
+            if i > 1 and not mine:  # the summary is headed by its own name; each section after it by its finding
                 body = finding_first(body)
-        sections.append(f'<section class="vga-section{" vga-appendix" if later else ""}" id="{anchor}">{body}</section>')
+        kind = " vga-appendix" if later else " vga-yours" if mine else ""
+        sections.append(f'<section class="vga-section{kind}" id="{anchor}">{body}</section>')
     if notes:
         if not appendix:
             sections.append('<h2 class="vga-appendix-head" id="appendix">Appendix: how this analysis was run</h2>')

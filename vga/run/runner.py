@@ -43,7 +43,8 @@ from . import folder, pipeline
 from .folder import STORE_DIR
 from .manifest import write_manifest
 from .progress import Progress, say, table_line
-from .series import find_series, package_notebooks, passed_over
+from .series import (AnalystChapter, analyst_chapters, find_series, notebooks_folder, package_notebooks,
+                     passed_over, working_folder)
 
 WORK = "_work"
 #: Notebooks executed at once (each in its own kernel); VGA_NOTEBOOK_WORKERS overrides.
@@ -118,8 +119,10 @@ def run_period(
     p = parse_period(period)
     data_dir = Path(data_dir).resolve()
     out = Path(out).resolve()
-    config = load_config(config_path, data_dir)
+    work = working_folder(notebooks, data_dir=data_dir)
+    config = load_config(config_path, data_dir, work)
     series, local = find_series(notebooks, data_dir=data_dir)
+    yours = analyst_chapters(notebooks_folder(work, notebooks))
     skipped = passed_over(None, data_dir) if notebooks is None else None
     browser = None
     if pdf:
@@ -140,15 +143,19 @@ def run_period(
         store = None
         if has_events:
             store, store_lock = folder.open_store(out, rebuild, quiet)
-        if local:
-            say(f"[vga] notebooks: {len(local)} of {len(series)} from {series[local[0]].parent} (your copy), "
-                + ("the rest from the package" if len(local) < len(series) else "none from the package"), quiet)
+        say(f"[vga] {config_notice(config, config_path)}", quiet)
+        mine = (f", {len(yours)} of yours ({', '.join(c.path.name for c in yours)})" if yours else "")
+        if local or yours:
+            say(f"[vga] notebooks: {len(series)} of the series{mine}; "
+                + (f"{len(local)} of {len(series)} from {series[local[0]].parent} (your copy), "
+                   + ("the rest from the package" if len(local) < len(series) else "none from the package")
+                   if local else "the series' from the package"), quiet)
         elif skipped is not None:
             say(f"[vga] notebooks: all {len(series)} from the package; {skipped} lies inside the data folder, and "
                 "notebooks that come with data are never run (pass --notebooks with a copy of your own)", quiet)
         _run_locked(data_dir, p, config, config_path, out, record, store, series, force=force, strict=strict, quiet=quiet,
                     debug=debug, redact=redact, allow_outside=allow_outside, allow_partial=allow_partial,
-                    browser=browser)
+                    browser=browser, work=work, yours=yours)
         return final
     except OutputError:
         raise
@@ -166,9 +173,11 @@ def run_period(
 def _run_locked(data_dir: Path, p, config: dict, config_path, out: Path, record: Record, store, series: dict, *,
                 force: bool,
                 strict: bool, quiet: bool, debug: bool, redact: bool, allow_outside: bool, allow_partial: bool,
-                browser: str | None = None) -> None:
+                browser: str | None = None, work: Path | None = None, yours: list[AnalystChapter] = ()) -> None:
     """The run proper, with the period's lock held: phases in a temporary
-    folder, moved into place only when every one succeeded."""
+    folder, moved into place only when every one succeeded. ``work`` is the
+    analyst's working folder (the kernels start there, with it on the import
+    path); ``yours`` the chapters of the analyst's own."""
     from .kernels import KernelPool
 
     tmp = out / f".{p.label}.{os.getpid()}.partial"
@@ -179,10 +188,9 @@ def _run_locked(data_dir: Path, p, config: dict, config_path, out: Path, record:
         for sub in ("notebooks", "results", "quarantine", WORK):
             (tmp / sub).mkdir()
         # Kernels start while the data loads: notebooks never wait for one.
-        pool = KernelPool(NOTEBOOK_WORKERS, len(chapters()), tmp / WORK / "kernels.log", package_notebooks())
-        notice = config_notice(config, config_path)
-        if notice:
-            say(f"[vga] {notice}", quiet)
+        path = [work, *([work / "notebooks"] if (work / "notebooks").is_dir() else [])] if work else []
+        pool = KernelPool(NOTEBOOK_WORKERS, len(chapters()) + len(yours), tmp / WORK / "kernels.log",
+                          work or package_notebooks(), path)
         with record.timed("load"):
             loaded = _load(data_dir, config, tmp, store, strict=strict, quiet=quiet, allow_outside=allow_outside)
         coverage = _coverage(loaded, p, config, quiet, allow_partial)
@@ -195,7 +203,7 @@ def _run_locked(data_dir: Path, p, config: dict, config_path, out: Path, record:
             say(f"[vga] {missing_tables[0].lower()}{missing_tables[1:]}", quiet)
         if redact:
             inputs, config = _redact(inputs, config, out, tmp, quiet)
-        bar = Progress(len(NODES) + len(chapters()) + 1, quiet)
+        bar = Progress(len(NODES) + len(chapters()) + len(yours) + 1, quiet)
         with record.timed("compute"):
             outputs, step_seconds = pipeline.compute(
                 inputs, p, config, coverage=coverage,
@@ -206,14 +214,19 @@ def _run_locked(data_dir: Path, p, config: dict, config_path, out: Path, record:
         with record.timed("write_results"):
             pipeline.write(outputs, tmp / "results")
         record.timings["steps"] = step_seconds
+        # The notebooks get the configuration the run used when it is the
+        # user's own; one from the data folder each finds again (and trusts as little).
+        mine = config.get("_source") in ("--config", "working folder")
         params = {"data_dir": str(data_dir), "period": p.label,
-                  "config": str(Path(config_path).resolve()) if config_path else "", "run_dir": str(tmp),
+                  "config": str(Path(config["_file"]).resolve()) if mine else "", "run_dir": str(tmp),
                   "reports_dir": str(out)}
         with record.timed("notebooks"):
-            record.timings |= _notebooks(params, series, tmp, pool, bar, debug)
+            record.timings |= _notebooks(params, series, tmp, pool, bar, debug, yours)
         with record.timed("report"):
-            _report(p, config, tmp, coverage.warnings() + checks + ([missing_tables] if missing_tables else []))
+            _report(p, config, tmp, coverage.warnings() + checks + ([missing_tables] if missing_tables else []),
+                    yours)
         bar.advance("report written")
+        _point_at(tmp / "notebooks", tmp, out / p.label)
         if browser:
             from .pdf import print_pdf
 
@@ -277,12 +290,15 @@ def _redact(inputs, config: dict, out: Path, tmp: Path, quiet: bool):
     return redact_inputs(inputs, key), redact_config(config, key)
 
 
-def _notebooks(params: dict, series: dict, tmp: Path, pool, bar: Progress, debug: bool) -> dict:
-    """Every chapter's notebook executed (two at a time); seconds per notebook."""
+def _notebooks(params: dict, series: dict, tmp: Path, pool, bar: Progress, debug: bool,
+               yours: list[AnalystChapter] = ()) -> dict:
+    """Every chapter's notebook executed (two at a time), the analyst's own
+    chapters with them; seconds per notebook."""
     from .kernels import execute
 
-    titles = {c.notebook: c.title for c in chapters().values()}
-    jobs = [(stem, series[stem], tmp / "notebooks" / f"{stem}.ipynb") for stem in titles]
+    titles = {c.notebook: c.title for c in chapters().values()} | {c.notebook: c.title for c in yours}
+    sources = dict(series) | {c.notebook: c.path for c in yours}
+    jobs = [(stem, sources[stem], tmp / "notebooks" / f"{stem}.ipynb") for stem in titles]
     done = []
 
     def progress(name, seconds):
@@ -290,20 +306,22 @@ def _notebooks(params: dict, series: dict, tmp: Path, pool, bar: Progress, debug
         bar.advance(f"[{len(done)}/{len(jobs)}] presented {titles[name].lower()} ({seconds:.1f} s)")
 
     try:
-        return execute(jobs, params, pool, workers=NOTEBOOK_WORKERS, progress=progress)
+        return execute(jobs, params, pool, workers=NOTEBOOK_WORKERS, progress=progress,
+                       yours={c.notebook for c in yours})
     except BaseException:
         if debug:
             print((tmp / WORK / "kernels.log").read_text(errors="replace"), flush=True)
         raise
 
 
-def _report(p, config: dict, tmp: Path, warnings: list[str]) -> None:
-    """``report.html`` from the executed notebooks, in the chapters' order."""
+def _report(p, config: dict, tmp: Path, warnings: list[str], yours: list[AnalystChapter] = ()) -> None:
+    """``report.html`` from the executed notebooks, in the chapters' order,
+    the analyst's own chapters in their places (:func:`reading_order`)."""
     from .report import ReportError, build_report
 
     try:
         build_report(
-            [(c.title, tmp / "notebooks" / f"{c.notebook}.ipynb") for c in report_order()],
+            [(title, tmp / "notebooks" / f"{stem}.ipynb") for title, stem, _ in reading_order(yours)],
             tmp / "report.html",
             title=f"Value gap analysis: {p.label}",
             subtitle=f"As of {p.as_of.isoformat()} · retention window {p.window_start.isoformat()} to "
@@ -312,6 +330,7 @@ def _report(p, config: dict, tmp: Path, warnings: list[str]) -> None:
             warnings=warnings,
             missing=missing_steps(),
             appendix=[c.title for c in report_order() if c.appendix],
+            yours=[c.title for c in yours],
         )
     except (ReportError, OSError, KeyboardInterrupt):
         raise
@@ -319,6 +338,46 @@ def _report(p, config: dict, tmp: Path, warnings: list[str]) -> None:
         raise ReportError(f"the report could not be written ({type(exc).__name__}: "
                           f"{str(exc).strip().splitlines()[0] if str(exc).strip() else 'no detail'}); "
                           "earlier reports are untouched") from exc
+
+
+def reading_order(yours: list[AnalystChapter] = ()) -> list[tuple[str, str, bool]]:
+    """(title, notebook stem, the analyst's?) of every chapter as the report
+    shows them: the series' in :func:`~vga.present.report_order`, and each
+    chapter of the analyst's own after the story's chapter of the same or
+    the next lower step number (the one leading the report, the summary,
+    aside); one numbered past the series' steps closes the story, before
+    the appendix."""
+    order = [(c.title, c.notebook, False, c) for c in report_order()]
+    story = [c for c in report_order() if not c.leads and not c.appendix]
+    last = max((c.number for c in chapters().values()), default=0)
+    for mine in yours:
+        before = [c for c in story if c.number <= mine.number]
+        if mine.number > last or not story:
+            anchor = next((i for i, o in enumerate(order) if o[3] is not None and o[3].appendix), len(order))
+            while anchor > 0 and order[anchor - 1][3] is None and order[anchor - 1][1] > mine.notebook:
+                anchor -= 1
+        elif before:
+            after = max(before, key=lambda c: (c.number, c.notebook))
+            anchor = next(i for i, o in enumerate(order) if o[3] is after) + 1
+            while anchor < len(order) and order[anchor][3] is None and order[anchor][1] < mine.notebook:
+                anchor += 1
+        else:  # before every chapter of the story: first after the summary
+            anchor = next((i for i, o in enumerate(order) if o[3] is not None and o[3].leads), -1) + 1
+        order.insert(anchor, (mine.title, mine.notebook, True, None))
+    return [(title, stem, is_yours) for title, stem, is_yours, _ in order]
+
+
+def _point_at(notebooks: Path, tmp: Path, final: Path) -> None:
+    """The executed notebooks name the run folder they will be read from
+    (``run_dir``), not the temporary one they ran in: re-opened later, they
+    read this run's results."""
+    import json
+
+    old, new = json.dumps(str(tmp))[1:-1], json.dumps(str(final))[1:-1]
+    for path in notebooks.glob("*.ipynb"):
+        text = path.read_text(encoding="utf-8")
+        if old in text:
+            path.write_text(text.replace(old, new), encoding="utf-8")
 
 
 def _discard(tmp: Path, out: Path, exc: BaseException) -> None:

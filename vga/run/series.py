@@ -10,12 +10,31 @@ series' shape (:func:`shape_problems`): one tagged parameters cell of
 literals, then only imports from ``vga``, ``view = open_chapter(...)`` and
 ``show.<block>(...)`` calls, each cell a few lines; logic belongs in the
 package, where it is tested.
+
+The analyst extends the series in the working folder (:func:`working_folder`):
+
+- cells tagged ``analyst`` in a chapter's notebook are the analyst's own:
+  any code, any import; the shape check passes over them, and the report
+  shows their output under the chapter, marked as the analyst's;
+- a notebook ``NN_<key>.ipynb`` the package does not have
+  (:func:`analyst_chapters`) is a chapter of the analyst's own, placed in
+  the report by its number;
+- the kernels start in the working folder, with it (and its ``notebooks/``)
+  on the import path, so a cell may import a module kept there.
+
+A working folder inside the data folder is never one: notebooks and
+modules that come with data are never run. A notebook papermill executed
+in place (its ``injected-parameters`` cell, papermill's error cells) keeps
+its shape. Cells are numbered as a reader counts them in Jupyter: from the
+top, Markdown cells included, the first being cell 1.
 """
 
 from __future__ import annotations
 
 import ast
 import importlib.resources
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -28,6 +47,32 @@ MAX_CODE_CELLS = 16
 MAX_LINES_PER_CELL = 5
 #: The parameters every notebook of the series takes (papermill injects them).
 PARAMETERS = ("data_dir", "period", "config", "run_dir", "reports_dir")
+#: The tag of a cell of the analyst's own, in a chapter of the series.
+ANALYST_TAG = "analyst"
+#: Cells papermill adds to a notebook it executes (in place, or as a copy): never the analyst's.
+PAPERMILL_TAGS = ("injected-parameters", "papermill-error-cell-tag")
+#: A chapter notebook's name: two digits, an underscore, a key.
+CHAPTER_NAME = re.compile(r"^(\d{2})_([a-z0-9][a-z0-9_]*)\.ipynb$")
+#: How to keep code of one's own, said with every refusal of the shape check.
+ROUTE = ("to keep code of your own, tag its cell 'analyst' (any code and any import; the report shows its output "
+         "under the chapter, marked as yours), or put it in a module in your working folder and call that from an "
+         "'analyst' cell; vga check lists every problem at once")
+
+
+@dataclass(frozen=True)
+class AnalystChapter:
+    """A chapter of the analyst's own: ``notebooks/NN_<key>.ipynb`` in the
+    working folder, not one of the series'. ``title`` is its first Markdown
+    heading (else its key in words)."""
+
+    number: int
+    key: str
+    path: Path
+    title: str
+
+    @property
+    def notebook(self) -> str:
+        return self.path.stem
 
 
 def package_notebooks() -> Path:
@@ -82,12 +127,100 @@ def find_series(notebooks: str | Path | None = None, cwd: str | Path | None = No
     local = [stem for stem in stems if (folder / f"{stem}.ipynb").is_file()]
     for stem in local:
         series[stem] = folder / f"{stem}.ipynb"
-    for stem in local:
-        problems = shape_problems(series[stem])
-        if problems:
-            raise UsageError(f"{series[stem]} does not keep the series' shape: " + "; ".join(problems)
-                             + "; move the logic into a module of your own or of vga, and call it from one line")
+    refused = [f"{series[stem]} does not keep the series' shape: " + "; ".join(problems)
+               for stem in local if (problems := shape_problems(series[stem]))]
+    refused += [f"{chapter.path} (a chapter of your own) cannot run: " + "; ".join(problems)
+                for chapter in analyst_chapters(folder) if (problems := chapter_problems(chapter.path))]
+    if refused:
+        raise UsageError("; ".join(refused) + "; " + ROUTE)
     return series, local
+
+
+def working_folder(notebooks: str | Path | None = None, cwd: str | Path | None = None,
+                   data_dir: str | Path | None = None) -> Path | None:
+    """The analyst's working folder of a run: the folder holding the
+    ``--notebooks`` folder when one is given, else the current folder. None
+    when it lies inside the data folder (whatever comes with data is never
+    run or imported)."""
+    folder = Path(notebooks).resolve().parent if notebooks is not None else Path(cwd or Path.cwd()).resolve()
+    if data_dir is not None and _inside(folder, data_dir):
+        return None
+    return folder
+
+
+def notebooks_folder(work: Path | None, notebooks: str | Path | None = None) -> Path | None:
+    """Where the analyst's notebooks are: ``--notebooks``, else ``<work>/notebooks``
+    (never the package's own folder)."""
+    folder = Path(notebooks) if notebooks is not None else (work / "notebooks" if work is not None else None)
+    if folder is None or not folder.is_dir() or folder.resolve() == package_notebooks().resolve():
+        return None
+    return folder
+
+
+def analyst_chapters(folder: str | Path | None) -> list[AnalystChapter]:
+    """The chapters of the analyst's own in ``folder`` (a working folder's
+    ``notebooks/``): every ``NN_<key>.ipynb`` that is not a notebook of the
+    series, by number, then key."""
+    if folder is None or not Path(folder).is_dir():
+        return []
+    series = {c.notebook for c in chapters().values()}
+    keys = {c.key for c in chapters().values()}
+    found = []
+    for path in sorted(Path(folder).glob("*.ipynb")):
+        m = CHAPTER_NAME.match(path.name)
+        if not m or path.stem in series:
+            continue
+        key = m.group(2)
+        if key in keys:  # 05_quadrant_view beside 07_quadrant_view: one key, one chapter
+            key = f"{key}_{m.group(1)}"
+        found.append(AnalystChapter(int(m.group(1)), key, path, _title(path, m.group(2))))
+    return sorted(found, key=lambda c: (c.number, c.key))
+
+
+def _title(path: Path, key: str) -> str:
+    """The notebook's first Markdown heading, else its key in words."""
+    try:
+        book = nbformat.read(path, as_version=4)
+    except Exception:
+        return key.replace("_", " ").capitalize()
+    for cell in book.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("#").strip()[:120] or key
+    return key.replace("_", " ").capitalize()
+
+
+def chapter_problems(path: str | Path) -> list[str]:
+    """What keeps a chapter of the analyst's own from running (empty when
+    nothing): it must read as a notebook, with one code cell tagged
+    ``parameters`` (papermill puts the run's parameters after it) before its
+    other code, and no raw cell. Its other cells are free: it is the
+    analyst's, and the report marks it so."""
+    try:
+        book = nbformat.read(Path(path), as_version=4)
+    except Exception as exc:
+        return [f"it cannot be read as a notebook ({type(exc).__name__})"]
+    problems = []
+    number = {id(c): i for i, c in enumerate(book.cells, start=1)}
+    raw = [number[id(c)] for c in book.cells if c.cell_type == "raw"]
+    if raw:
+        problems.append(f"cell {raw[0]} is a raw cell, which would reach the report unread (use Markdown)")
+    code = [c for c in book.cells if c.cell_type == "code" and not _papermills(c)]
+    tagged = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+    if not code or len(tagged) != 1 or code[0] is not tagged[0]:
+        problems.append("its first code cell must be the one cell tagged 'parameters' (data_dir, period, config, "
+                        "run_dir, reports_dir: the run sets them), as in the series' notebooks")
+    return problems
+
+
+def _papermills(cell) -> bool:
+    return any(tag in cell.metadata.get("tags", []) for tag in PAPERMILL_TAGS)
+
+
+def is_analysts(cell) -> bool:
+    """Whether ``cell`` is one of the analyst's own (tagged ``analyst``)."""
+    return ANALYST_TAG in cell.metadata.get("tags", [])
 
 
 def passed_over(cwd: str | Path | None, data_dir: str | Path | None) -> Path | None:
@@ -115,10 +248,12 @@ def shape_problems(path: str | Path, *, committed: bool = False) -> list[str]:
         return [f"it cannot be read as a notebook ({type(exc).__name__})"]
     stem = path.stem
     problems: list[str] = []
-    code = [c for c in book.cells if c.cell_type == "code"]
+    number = {id(c): i for i, c in enumerate(book.cells, start=1)}
+    # The analyst's cells and papermill's are not the series': their shape is free.
+    code = [c for c in book.cells if c.cell_type == "code" and not is_analysts(c) and not _papermills(c)]
     if committed and any(c.get("outputs") or c.get("execution_count") is not None for c in code):
         problems.append("it is saved with outputs (clear them before committing)")
-    raw = [i for i, c in enumerate(book.cells, start=1) if c.cell_type == "raw"]
+    raw = [number[id(c)] for c in book.cells if c.cell_type == "raw"]
     if raw:
         problems.append(f"cell {raw[0]} is a raw cell, which would reach the report unread (use Markdown)")
     tagged = [c for c in code if "parameters" in c.metadata.get("tags", [])]
@@ -137,7 +272,6 @@ def shape_problems(path: str | Path, *, committed: bool = False) -> list[str]:
     if len(code) > MAX_CODE_CELLS:
         problems.append(f"it has {len(code)} code cells, more than {MAX_CODE_CELLS}")
     chapter = stem.split("_", 1)[1] if "_" in stem else stem
-    number = {id(c): i for i, c in enumerate(book.cells, start=1)}
     opened = False
     for cell in code[1:]:
         where = f"cell {number[id(cell)]}"
@@ -151,7 +285,8 @@ def shape_problems(path: str | Path, *, committed: bool = False) -> list[str]:
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
                 if getattr(node, "level", 0) or not all(_is_vga(n) for n in names):
-                    problems.append(f"{where} imports from outside vga")
+                    outside = ", ".join(n for n in names if not _is_vga(n)) or "a relative module"
+                    problems.append(f"{where} imports {outside}, from outside vga")
             elif isinstance(node, ast.Assign):
                 if not _opens(node, chapter):
                     problems.append(f"{where} assigns something other than view = open_chapter({chapter!r}, "
@@ -164,7 +299,7 @@ def shape_problems(path: str | Path, *, committed: bool = False) -> list[str]:
                 problems.append(f"{where} holds logic (only imports, open_chapter and show.<block>(view) calls)")
     if not opened:
         problems.append(f"no cell opens its chapter: view = open_chapter({chapter!r}, data_dir, period, ...)")
-    if sum(c.cell_type == "markdown" for c in book.cells) < 2:
+    if sum(c.cell_type == "markdown" and not is_analysts(c) for c in book.cells) < 2:
         problems.append("it needs prose for the reader (at least two Markdown cells)")
     return problems
 
@@ -203,3 +338,44 @@ def _parse(source: str):
         return ast.parse(source)
     except SyntaxError:
         return None
+
+
+def check_folder(folder: str | Path = ".") -> tuple[list[str], dict]:
+    """Every problem of a working folder's notebooks and modules, at once,
+    with nothing run and no data read: each series notebook's shape
+    (:func:`shape_problems`), each chapter of the analyst's own
+    (:func:`chapter_problems`), and each Python module of the folder and
+    its ``notebooks/`` that would not compile. Returns the problems (one
+    line each, naming the file and the cell as Jupyter's reader counts) and
+    counts of what was checked: ``series``, ``yours``, ``modules`` and
+    ``ignored`` (notebooks not named ``NN_<key>.ipynb``, which no run takes)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: no such folder; pass a working folder (vga init DIR makes one)")
+    books = folder / "notebooks" if (folder / "notebooks").is_dir() else folder
+    stems = {c.notebook for c in chapters().values()}
+    problems: list[str] = []
+    counts = {"series": 0, "yours": 0, "modules": 0, "ignored": []}
+    for path in sorted(books.glob("*.ipynb")):
+        if path.stem in stems:
+            counts["series"] += 1
+            found = shape_problems(path)
+        elif CHAPTER_NAME.match(path.name):
+            counts["yours"] += 1
+            found = chapter_problems(path)
+        else:
+            counts["ignored"].append(path.name)
+            continue
+        problems += [f"{path}: {p}" for p in found]
+    for module in sorted({*folder.glob("*.py"), *books.glob("*.py")}):
+        counts["modules"] += 1
+        try:
+            compile(module.read_text(encoding="utf-8"), str(module), "exec", dont_inherit=True)
+        except SyntaxError as exc:
+            problems.append(f"{module}: line {exc.lineno}: {exc.msg}")
+        except (UnicodeDecodeError, ValueError) as exc:
+            problems.append(f"{module}: cannot be read as Python ({type(exc).__name__})")
+    if not counts["series"] and not counts["yours"]:
+        problems.append(f"{books} holds no notebook of the series and none named NN_<key>.ipynb; vga init DIR "
+                        "writes a working folder to start from")
+    return problems, counts
