@@ -8,7 +8,8 @@ A page holds a marker; the build replaces it:
 - ``<!-- exit-codes -->``: the exit status table (:data:`vga.errors.EXIT_CODES`);
 - ``<!-- commands -->``: every command and option, from the command line's own parser;
 - ``<!-- glossary -->``: the report's glossary (:data:`vga.run.report.GLOSSARY`);
-- ``<!-- chapters -->``: the series' chapters (:func:`vga.present.chapters`).
+- ``<!-- chapters -->``: the series' chapters (:func:`vga.present.chapters`);
+- ``<!-- chapter-blocks -->``: each chapter's results and the blocks its notebook may show.
 """
 
 from __future__ import annotations
@@ -54,6 +55,16 @@ def _chapters() -> str:
     return "| step | chapter | notebook |\n|---|---|---|\n" + rows
 
 
+def _chapter_blocks() -> str:
+    from vga.present import blocks_of, chapters
+    from vga.run.opened import shown_outputs
+
+    rows = "".join(
+        f"| `{c.key}` | `{c.notebook}.ipynb` | {', '.join(f'`{o}`' for o in shown_outputs(c))} | "
+        f"{', '.join(f'`{b}`' for b in blocks_of(c))} |\n" for c in chapters().values())
+    return "| chapter | notebook | `view[...]`: the results it reads | `show.<block>(view)` |\n|---|---|---|---|\n" + rows
+
+
 def on_page_markdown(markdown: str, page, config, files) -> str:
     from vga.contract import dictionary_markdown
     from vga.errors import exit_codes_markdown
@@ -64,6 +75,7 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
         "<!-- commands -->": _commands,
         "<!-- glossary -->": _glossary,
         "<!-- chapters -->": _chapters,
+        "<!-- chapter-blocks -->": _chapter_blocks,
     }
     for marker, make in generated.items():
         if marker in markdown:

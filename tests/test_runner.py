@@ -61,7 +61,7 @@ def test_existing_period_needs_force_and_failed_run_leaves_it_untouched(accounts
     book = nbformat.read(package_notebooks() / "05_pattern_slicing.ipynb", as_version=4)
     book.cells.append(nbformat.v4.new_code_cell("show.planted_failure(view)"))
     nbformat.write(book, broken / "05_pattern_slicing.ipynb")
-    with pytest.raises(VgaError, match="notebook 05_pattern_slicing failed.*planted_failure"):
+    with pytest.raises(VgaError, match=r"notebook 05_pattern_slicing \(.*\) failed in cell \d+: .*planted_failure"):
         runner.run_period(accounts_only, "2026Q3", out=out, force=True, quiet=True, notebooks=broken)
     after = {p.relative_to(final): p.read_bytes() for p in final.rglob("*") if p.is_file()}
     assert after == before

@@ -181,6 +181,8 @@ def cmd_init(args) -> int:
     print(f"wrote {len(written)} files to {folder}: vga.toml (every setting, commented), README.md, "
           f"notebooks/ ({sum(p.suffix == '.ipynb' for p in written)} notebooks)")
     print(f"next: cd {folder} && vga sample --out data/sample && vga run --data data/sample --period 2026Q3")
+    print("extend: cells tagged 'analyst', notebooks/NN_<key>.ipynb, nodes/<name>.py; vga check lists problems "
+          "(see README.md there)")
     return 0
 
 

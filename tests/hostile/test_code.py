@@ -76,6 +76,13 @@ def test_a_run_from_inside_a_data_folder_runs_none_of_its_code(tmp_path, listene
     _notebook(data / "notebooks", 'view = open_chapter("programme_setup", data_dir if '
               + PAYLOAD.format(marker=marker) + " else data_dir, period, config, run_dir, reports_dir)")
     (data / "duckdb.py").write_text(f"open({str(tmp_path / 'imported')!r}, 'w').close()\nraise SystemExit(9)\n")
+    # A node "of the analyst's own" and a chapter that came with the data: neither runs.
+    (data / "nodes").mkdir()
+    (data / "nodes" / "evil.py").write_text(f"open({str(tmp_path / 'node_imported')!r}, 'w').close()\n")
+    evil = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('run_dir: str = ""  # x'),
+                                           nbformat.v4.new_code_cell(PAYLOAD.format(marker=marker))])
+    evil.cells[0].metadata["tags"] = ["parameters"]
+    nbformat.write(evil, data / "notebooks" / "12_evil.ipynb")
     accounts = (data / "accounts.csv").read_text().splitlines()
     header = accounts[0].split(",")
     segment = header.index("segment")
@@ -86,7 +93,8 @@ def test_a_run_from_inside_a_data_folder_runs_none_of_its_code(tmp_path, listene
     (data / "notebooks" / "note.md").write_text(f"<img src='http://127.0.0.1:{listener}/x.png'>")
     done = vga("run", "--data", ".", "--period", "2026Q3", "--out", tmp_path / "reports", cwd=data)
     assert done.returncode == 0, done.stderr
-    assert not marker.exists() and not (tmp_path / "imported").exists()
+    assert not marker.exists() and not (tmp_path / "imported").exists() and not (tmp_path / "node_imported").exists()
+    assert "of yours" not in done.stdout and "12_evil" not in (tmp_path / "reports" / "2026Q3" / "report.html").read_text()
     assert "lies inside the data folder, and notebooks that come with data are never run" in done.stdout
     page = (tmp_path / "reports" / "2026Q3" / "report.html").read_text()
     assert "Mid$\\fakecmd$Market" in page

@@ -106,6 +106,24 @@ def report_order() -> list[Chapter]:
                   key=lambda c: (not c.leads, c.appendix, c.place or 100 + c.number, c.number, c.notebook))
 
 
+def blocks_of(chapter: Chapter) -> list[str]:
+    """The blocks a chapter's notebook may show (``show.<block>(view)``): the
+    public functions of its presenter module whose first parameter is the
+    view, in the order the module defines them."""
+    import importlib
+    import inspect
+
+    module = importlib.import_module(chapter.presenter)
+    found = []
+    for name, function in vars(module).items():
+        if name.startswith("_") or not inspect.isfunction(function) or function.__module__ != module.__name__:
+            continue
+        parameters = list(inspect.signature(function).parameters)
+        if parameters and parameters[0] == "view":
+            found.append(name)
+    return found
+
+
 def missing_steps() -> list[str]:
     """The steps of the value gap analysis no chapter presents ("Step 6")."""
     have = {c.number for c in chapters().values()}

@@ -154,7 +154,7 @@ def _strip_for_report(nb, yours: bool = False):
             if not (o.get("output_type") == "stream" and o.get("name") == "stderr") and o.get("output_type") != "error"
         ]
         if yours or is_analysts(cell):
-            cell.outputs = [_analysts_output(o) for o in cell.outputs]
+            cell.outputs = [o for o in map(_analysts_output, cell.outputs) if o is not None]
     return nb
 
 
@@ -177,6 +177,8 @@ def _analysts_output(output):
     if "text/html" in kept:
         page = "".join(kept["text/html"]) if isinstance(kept["text/html"], list) else kept["text/html"]
         kept["text/html"] = sanitise_markdown(mask_contacts(page))
+    if not kept:  # nothing the report may show (a script, an SVG)
+        return None
     output["data"] = kept
     return output
 

@@ -123,6 +123,9 @@ def run_period(
     config = load_config(config_path, data_dir, work)
     series, local = find_series(notebooks, data_dir=data_dir)
     yours = analyst_chapters(notebooks_folder(work, notebooks))
+    from .analyst import analyst_nodes
+
+    own_nodes = analyst_nodes(work)  # refused before any data is read
     skipped = passed_over(None, data_dir) if notebooks is None else None
     browser = None
     if pdf:
@@ -145,6 +148,9 @@ def run_period(
             store, store_lock = folder.open_store(out, rebuild, quiet)
         say(f"[vga] {config_notice(config, config_path)}", quiet)
         mine = (f", {len(yours)} of yours ({', '.join(c.path.name for c in yours)})" if yours else "")
+        if own_nodes:
+            say(f"[vga] nodes: {len(NODES)} of the series, {len(own_nodes)} of yours "
+                f"({', '.join(n.key for n in own_nodes)}, from {work / 'nodes'})", quiet)
         if local or yours:
             say(f"[vga] notebooks: {len(series)} of the series{mine}; "
                 + (f"{len(local)} of {len(series)} from {series[local[0]].parent} (your copy), "
@@ -155,7 +161,7 @@ def run_period(
                 "notebooks that come with data are never run (pass --notebooks with a copy of your own)", quiet)
         _run_locked(data_dir, p, config, config_path, out, record, store, series, force=force, strict=strict, quiet=quiet,
                     debug=debug, redact=redact, allow_outside=allow_outside, allow_partial=allow_partial,
-                    browser=browser, work=work, yours=yours)
+                    browser=browser, work=work, yours=yours, own_nodes=own_nodes)
         return final
     except OutputError:
         raise
@@ -173,7 +179,8 @@ def run_period(
 def _run_locked(data_dir: Path, p, config: dict, config_path, out: Path, record: Record, store, series: dict, *,
                 force: bool,
                 strict: bool, quiet: bool, debug: bool, redact: bool, allow_outside: bool, allow_partial: bool,
-                browser: str | None = None, work: Path | None = None, yours: list[AnalystChapter] = ()) -> None:
+                browser: str | None = None, work: Path | None = None, yours: list[AnalystChapter] = (),
+                own_nodes: list = ()) -> None:
     """The run proper, with the period's lock held: phases in a temporary
     folder, moved into place only when every one succeeded. ``work`` is the
     analyst's working folder (the kernels start there, with it on the import
@@ -203,7 +210,7 @@ def _run_locked(data_dir: Path, p, config: dict, config_path, out: Path, record:
             say(f"[vga] {missing_tables[0].lower()}{missing_tables[1:]}", quiet)
         if redact:
             inputs, config = _redact(inputs, config, out, tmp, quiet)
-        bar = Progress(len(NODES) + len(chapters()) + len(yours) + 1, quiet)
+        bar = Progress(len(NODES) + len(own_nodes) + len(chapters()) + len(yours) + 1, quiet)
         with record.timed("compute"):
             outputs, step_seconds = pipeline.compute(
                 inputs, p, config, coverage=coverage,
@@ -211,8 +218,17 @@ def _run_locked(data_dir: Path, p, config: dict, config_path, out: Path, record:
         checks = outputs["summary.json"]["plausibility"]
         for warning in checks:
             bar.say(f"[vga] warning: {warning}")
+        if own_nodes:
+            from .analyst import compute_analyst_nodes, write_analyst_outputs
+
+            with record.timed("analyst_nodes"):
+                made = compute_analyst_nodes(
+                    own_nodes, pipeline.context(inputs, p, config, coverage), outputs,
+                    progress=lambda node, s: bar.advance(f"computed {node.title.lower()}, yours ({s:.1f} s)"))
         with record.timed("write_results"):
             pipeline.write(outputs, tmp / "results")
+            if own_nodes:
+                write_analyst_outputs(own_nodes, made, tmp / "results")
         record.timings["steps"] = step_seconds
         # The notebooks get the configuration the run used when it is the
         # user's own; one from the data folder each finds again (and trusts as little).

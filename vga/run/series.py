@@ -345,7 +345,7 @@ def check_folder(folder: str | Path = ".") -> tuple[list[str], dict]:
     with nothing run and no data read: each series notebook's shape
     (:func:`shape_problems`), each chapter of the analyst's own
     (:func:`chapter_problems`), and each Python module of the folder and
-    its ``notebooks/`` that would not compile. Returns the problems (one
+    its ``notebooks/`` and ``nodes/`` that would not compile. Returns the problems (one
     line each, naming the file and the cell as Jupyter's reader counts) and
     counts of what was checked: ``series``, ``yours``, ``modules`` and
     ``ignored`` (notebooks not named ``NN_<key>.ipynb``, which no run takes)."""
@@ -367,7 +367,7 @@ def check_folder(folder: str | Path = ".") -> tuple[list[str], dict]:
             counts["ignored"].append(path.name)
             continue
         problems += [f"{path}: {p}" for p in found]
-    for module in sorted({*folder.glob("*.py"), *books.glob("*.py")}):
+    for module in sorted({*folder.glob("*.py"), *books.glob("*.py"), *folder.glob("nodes/*.py")}):
         counts["modules"] += 1
         try:
             compile(module.read_text(encoding="utf-8"), str(module), "exec", dont_inherit=True)
