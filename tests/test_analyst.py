@@ -261,6 +261,9 @@ def test_the_analysts_output_reaches_the_report_marked_and_held_to_its_rules(tmp
         }),
         nbformat.v4.new_output("stream", name="stdout", text="write to jane.doe@example.com\n"),
         nbformat.v4.new_output("display_data", data={"image/svg+xml": "<svg onload='z()'></svg>"}),
+        # A pyplot figure the cell also returned: Jupyter shows it twice, the report once.
+        nbformat.v4.new_output("execute_result", data={"image/png": "iVBORw0KGgoPLANTED", "text/plain": "<Figure>"}),
+        nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgoPLANTED", "text/plain": "<Figure>"}),
     ]
     nbformat.write(book, tmp_path / "a.ipynb")
     yours = nbformat.v4.new_notebook(cells=[_cell("# Tier analysis", markdown=True), _cell("x")])
@@ -268,7 +271,7 @@ def test_the_analysts_output_reaches_the_report_marked_and_held_to_its_rules(tmp
     nbformat.write(yours, tmp_path / "b.ipynb")
     page = build_report([("Series chapter", tmp_path / "a.ipynb"), ("Tier analysis", tmp_path / "b.ipynb")],
                         tmp_path / "report.html", title="t", subtitle="s", yours=["Tier analysis"]).read_text()
-    assert "kept words" in page and "series text" in page
+    assert "kept words" in page and "series text" in page and page.count("iVBORw0KGgoPLANTED") == 1
     for gone in ("<script", "onerror", "alert(2)", "jane.doe@example.com", "<svg", "415 555 0100"):
         assert gone not in page, gone
     box = page.index('<div class="vga-analyst">')

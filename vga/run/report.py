@@ -154,8 +154,22 @@ def _strip_for_report(nb, yours: bool = False):
             if not (o.get("output_type") == "stream" and o.get("name") == "stderr") and o.get("output_type") != "error"
         ]
         if yours or is_analysts(cell):
-            cell.outputs = [o for o in map(_analysts_output, cell.outputs) if o is not None]
+            cell.outputs = _once([o for o in map(_analysts_output, cell.outputs) if o is not None])
     return nb
+
+
+def _once(outputs: list) -> list:
+    """Each image once: a pyplot figure that a cell also returns is shown by
+    Jupyter twice (its repr, then pyplot's own display at the cell's end)."""
+    seen, kept = set(), []
+    for output in outputs:
+        image = (output.get("data") or {}).get("image/png")
+        if image is not None:
+            if image in seen:
+                continue
+            seen.add(image)
+        kept.append(output)
+    return kept
 
 
 #: What an output of the analyst's own code may show, by MIME type.
