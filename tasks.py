@@ -3,6 +3,7 @@
 
     python3.11 tasks.py demo   # environment, sample data, a full run; prints the report path
     python3.11 tasks.py test   # environment, then the whole test suite
+    python3.11 tasks.py test --fast   # the edit loop: the tests not marked slow (CI runs them all)
     python3.11 tasks.py docs   # the docs site in site/ (offline; any warning or broken link fails)
 
 Both create (or reuse) the virtual environment ``.venv`` beside this file and
@@ -87,6 +88,9 @@ def demo() -> None:
 def test(extra: list[str]) -> None:
     ensure_environment()
     env = dict(os.environ, PYTHONHASHSEED="0")
+    if "--fast" in extra:
+        # The edit loop: every test but those marked slow (whole runs, notebooks, large data).
+        extra = [a for a in extra if a != "--fast"] + ["-m", "not slow and not postgres and not spark"]
     # One worker per core (at most 4), each test file whole on one worker:
     # a file's fixtures (a Spark session, a sample run) are built once.
     # Pass -n 0 to run in this process (a debugger, -x, print output).
@@ -94,6 +98,9 @@ def test(extra: list[str]) -> None:
                  for a in extra)
     parallel = [] if chosen else [
         "-n", str(max(1, min(4, os.cpu_count() or 1))), "--dist", "loadfile"]
+    # The 20 slowest tests close every run's output: where the suite's time goes (docs/analysts/tests.md).
+    if not any(a.startswith("--durations") for a in extra):
+        parallel += ["--durations=20"]
     result = subprocess.run([str(PY), "-m", "pytest", *parallel, *extra], cwd=ROOT, env=env)
     sys.exit(result.returncode)
 

@@ -63,7 +63,7 @@ TERMINATED = "vga: stopped by SIGTERM; earlier reports are untouched"
 
 def _entries(out: Path) -> list[str]:
     """What a reports folder holds, beside the incremental store every run keeps there."""
-    return sorted(p.name for p in out.iterdir() if p.name != runner.STORE_DIR)
+    return sorted(p.name for p in out.iterdir() if p.name not in (runner.STORE_DIR, runner.CACHE_DIR))
 
 
 class Cli:

@@ -68,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--allow-partial", dest="allow_partial", action="store_true",
                    help="write a report even when the data does not reach the period's as-of date (else exit 3)")
     r.add_argument("--rebuild", action="store_true",
-                   help="empty the incremental store first: validate every event file and aggregate every month again")
+                   help="empty the incremental store and the kept results of each step first: validate every event file, "
+                   "aggregate every month, compute every step and execute every notebook again")
     r.add_argument("--redact", action="store_true",
                    help="replace account, CSM and sales-rep names by stable pseudonyms, for wide sharing")
     r.add_argument("--pdf", action="store_true",

@@ -45,6 +45,10 @@ class Chapter:
     leads: bool = False
     place: int = 0  # its place in the story after the summary; 0: by its step number
     appendix: bool = False
+    #: Settings its presenter reads (``"analysis.alpha"``), besides the
+    #: currency every chapter shows amounts in: a change to one executes its
+    #: notebook again (:mod:`vga.run.reuse`; a test records the reads).
+    reads: tuple[str, ...] = ()
     key: str = ""
 
     @property

@@ -16,7 +16,7 @@ from .blocks import (count, figure, finding, kpis, missing, money, not_shown, no
                      stat, table)
 
 CHAPTER = Chapter(number=3, title="Churned customers", notebook="03_churned_customers", node="churned_customers", place=1,
-                  shows=(SURVIVAL_JSON, SURVIVAL_CSV, SURVIVAL_TESTS_CSV, COX_CSV, EARLY_WARNING_JSON, EARLY_WARNING_CSV, EARLY_WARNING_DECISIONS_CSV))
+                  shows=(SURVIVAL_JSON, SURVIVAL_CSV, SURVIVAL_TESTS_CSV, COX_CSV, EARLY_WARNING_JSON, EARLY_WARNING_CSV, EARLY_WARNING_DECISIONS_CSV), reads=('analysis.alpha',))
 
 
 def _reason(view: View):

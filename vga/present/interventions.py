@@ -16,7 +16,7 @@ from .. import words
 from .blocks import (not_shown, stat, count, figure, finding, kpis, missing, money, note, number, p_value, pct, stack,
                      table)
 
-CHAPTER = Chapter(number=9, title="MVP and intervention tracking", notebook="09_interventions", node="interventions", place=8)
+CHAPTER = Chapter(number=9, title="MVP and intervention tracking", notebook="09_interventions", node="interventions", place=8, reads=('analysis.min_accounts',))
 
 COLORS = ("red", "yellow", "lime", "green")
 STATUS_HEX = plots.INTERVENTION_COLORS

@@ -16,7 +16,7 @@ from . import Chapter, plots
 from .. import words
 from .blocks import not_shown, stat, count, figure, finding, missing, money, note, number, p_value, pct, stack, table
 
-CHAPTER = Chapter(number=10, title="The customer journey", notebook="10_journey_map", node="journey_map", place=6)
+CHAPTER = Chapter(number=10, title="The customer journey", notebook="10_journey_map", node="journey_map", place=6, reads=('analysis.churn_lookback_months', 'analysis.alpha', 'analysis.min_accounts'))
 
 SEVERITY_EDGE = plots.SEVERITY_COLORS
 SEVERITY_FILL = {k: plots.tint(c, 0.18) for k, c in SEVERITY_EDGE.items()}

@@ -10,7 +10,7 @@ from .. import words
 from ..analysis.slicing import STANDARD_DIMENSIONS, mostly_unknown
 
 CHAPTER = Chapter(number=5, title="Pattern slicing", notebook="05_pattern_slicing", node="pattern_slicing", place=2,
-                  shows=(RETENTION_JSON,))
+                  shows=(RETENTION_JSON,), reads=('analysis.slicing_dimensions', 'analysis.min_accounts', 'analysis.alpha'))
 
 SHOWN = ["dimension", "value", "accounts", "churned", "churn_rate", "known_rest_churn_rate", "known_q_value",
          "rest_churn_rate", "q_value"]

@@ -12,7 +12,7 @@ from .. import words
 from ..analysis.quadrant import FRUSTRATED, QUADRANTS, UNSCORED
 from .blocks import not_shown, count, figure, finding, kpis, money, note, number, p_value, pct, skipped, stack, table
 
-CHAPTER = Chapter(number=7, title="The Usage-Health quadrant", notebook="07_quadrant_view", node="quadrant_view", place=3)
+CHAPTER = Chapter(number=7, title="The Usage-Health quadrant", notebook="07_quadrant_view", node="quadrant_view", place=3, reads=('analysis.usage_threshold', 'analysis.health_threshold'))
 
 QUADRANT_TEXT = {
     "Champions": "high usage, high health: protect and turn into references",

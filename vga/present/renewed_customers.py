@@ -12,7 +12,7 @@ from .. import words
 from .blocks import count, figure, finding, note, number, p_value, pct, stack, stat, table
 
 CHAPTER = Chapter(number=4, title="Renewed and expanded customers", notebook="04_renewed_customers", node="renewed_customers", place=5,
-                  shows=(RENEWAL_MODEL_JSON, MODEL_VALIDATION_JSON, MODEL_TERMS_CSV, RENEWAL_SCORES_CSV))
+                  shows=(RENEWAL_MODEL_JSON, MODEL_VALIDATION_JSON, MODEL_TERMS_CSV, RENEWAL_SCORES_CSV), reads=('analysis.alpha', 'analysis.min_accounts'))
 
 COMPARISONS = {
     "retained vs churned": "renewed or expanded decisions against churned ones",

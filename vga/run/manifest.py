@@ -31,7 +31,7 @@ def versions() -> dict:
 
 
 def write_manifest(path: Path, *, period, parameters: dict, inputs: dict, coverage: dict, config: dict,
-                   timings: dict, incremental_store: dict) -> None:
+                   timings: dict, incremental_store: dict, reused: dict | None = None) -> None:
     """Write the manifest; secrets of the configuration are scrubbed from
     all of it (:func:`vga.config.scrub`)."""
     manifest = {
@@ -47,5 +47,7 @@ def write_manifest(path: Path, *, period, parameters: dict, inputs: dict, covera
         "platform": platform.platform(),
         "timings_seconds": timings,
         "incremental_store": incremental_store,
+        # What this run took from the last run of the period instead of computing (vga.run.reuse).
+        "reused": reused or {"steps": [], "notebooks": []},
     }
     path.write_text(scrub(json.dumps(manifest, indent=2, default=str), config), encoding="utf-8")

@@ -33,13 +33,20 @@ def context(inputs: Inputs, period: Period, config: dict, coverage: Coverage | N
 
 
 def compute(inputs: Inputs, period: Period, config: dict, keys=None, *, coverage: Coverage | None = None,
-            progress=None, workers: int = 2) -> tuple[dict, dict]:
+            progress=None, workers: int = 2, cache=None) -> tuple[dict, dict]:
     """Run the nodes ``keys`` (default: all) and those they need.
 
     Returns ``(outputs, seconds)``: output name -> value, and node key ->
     seconds it took. ``progress(node, seconds)`` is called as each finishes.
+    With ``cache`` (a :class:`vga.run.reuse.NodeCache`), a node whose kept
+    trace still holds is taken from it instead of computed, and every node
+    computed is kept there; ``cache.reused`` and ``cache.computed`` say
+    which was which, and ``cache.fingerprints`` holds each node's.
     """
     run = context(inputs, period, config, coverage)
+    fingerprints: dict[str, str] = {}
+    if cache is not None:
+        cache.fingerprints = fingerprints
     todo = _unblocking_first(order(keys))
     if inputs.events is not None and inputs.events.expression is not None:
         from ..engine import shared_safely
@@ -55,8 +62,22 @@ def compute(inputs: Inputs, period: Period, config: dict, keys=None, *, coverage
     def one(node: Node):
         t0 = time.perf_counter()
         upstream = {o.name: outputs[o.name] for need in node.needs for o in NODES[need].outputs}
+        reads = None
+        if cache is not None:
+            needs = {need: fingerprints[need] for need in node.needs}
+            kept = cache.lookup(node, run.settings, needs)
+            if kept is not None:
+                fingerprints[node.key] = kept[0]
+                cache.reused.append(node.key)
+                return node, kept[1], time.perf_counter() - t0
+            from .reuse import recording_settings
+
+            settings, reads = recording_settings(run.settings)
+            node_run = Context(run.inputs, run.period, settings, run.coverage)
+        else:
+            node_run = run
         try:
-            result = node.compute(run, upstream)
+            result = node.compute(node_run, upstream)
         except Exception as exc:  # name the node: the run stops here, earlier reports untouched
             from ..errors import VgaError
 
@@ -65,6 +86,9 @@ def compute(inputs: Inputs, period: Period, config: dict, keys=None, *, coverage
         missing = {o.name for o in node.outputs} - set(result)
         if missing:
             raise RuntimeError(f"node {node.key} did not return {sorted(missing)}")
+        if cache is not None:
+            fingerprints[node.key] = cache.keep(node, reads, needs, result)
+            cache.computed.append(node.key)
         return node, result, time.perf_counter() - t0
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -107,17 +131,24 @@ def write(outputs: dict, folder: Path, keys=None) -> list[Path]:
     """Write each output of the nodes ``keys`` (default all) that has a value."""
     written = []
     for node in order(keys):
-        for out in node.outputs:
-            value = outputs.get(out.name)
-            if value is None:
-                continue
-            path = folder / out.name
-            if out.is_workbook:
-                written.append(write_workbook(value, path))
-            elif out.is_csv:
-                written.append(write_csv(value, path))  # formula-safe, like every CSV (vga.run.results)
-            else:
-                written.append(write_json(value, path))
+        written += write_node(node, outputs, folder)
+    return written
+
+
+def write_node(node: Node, outputs: dict, folder: Path) -> list[Path]:
+    """Write each of ``node``'s outputs that has a value to ``folder``."""
+    written = []
+    for out in node.outputs:
+        value = outputs.get(out.name)
+        if value is None:
+            continue
+        path = Path(folder) / out.name
+        if out.is_workbook:
+            written.append(write_workbook(value, path))
+        elif out.is_csv:
+            written.append(write_csv(value, path))  # formula-safe, like every CSV (vga.run.results)
+        else:
+            written.append(write_json(value, path))
     return written
 
 
@@ -134,4 +165,4 @@ def read(folder: Path, name: str):
     return read_csv(path, out.columns) if out.is_csv else read_json(path)
 
 
-__all__ = ["compute", "context", "write", "read"]
+__all__ = ["compute", "context", "write", "write_node", "read"]

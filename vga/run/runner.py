@@ -43,6 +43,7 @@ from . import folder, pipeline
 from .folder import STORE_DIR
 from .manifest import write_manifest
 from .progress import Progress, say, table_line
+from .reuse import CACHE_DIR
 from .series import (AnalystChapter, analyst_chapters, find_series, notebooks_folder, package_notebooks,
                      passed_over, working_folder)
 
@@ -50,7 +51,7 @@ WORK = "_work"
 #: Notebooks executed at once (each in its own kernel); VGA_NOTEBOOK_WORKERS overrides.
 NOTEBOOK_WORKERS = int(os.environ.get("VGA_NOTEBOOK_WORKERS", "2"))
 
-__all__ = ["run_period", "STORE_DIR"]
+__all__ = ["run_period", "STORE_DIR", "CACHE_DIR"]
 
 
 @dataclass
@@ -61,6 +62,7 @@ class Record:
     started: float = field(default_factory=time.time)
     timings: dict = field(default_factory=dict)
     incremental_store: dict = field(default_factory=dict)
+    reused: dict = field(default_factory=lambda: {"steps": [], "notebooks": []})
 
     @contextmanager
     def timed(self, phase: str):
@@ -139,6 +141,10 @@ def run_period(
         out.mkdir(parents=True, exist_ok=True)
         lock = folder.take_lock(out, p.label)
         folder.clear_leftovers(out, p.label, quiet)
+        if rebuild:  # every node computed again, every notebook executed again
+            from .reuse import CACHE_DIR
+
+            shutil.rmtree(out / CACHE_DIR / p.label, ignore_errors=True)
         has_events = _has_events(data_dir, config, allow_outside)  # a data folder that is not there: named first
         final = out / p.label
         if final.exists() and not force:  # refused before any data is read
@@ -196,6 +202,7 @@ def _run_locked(data_dir: Path, p, config: dict, config_path, out: Path, record:
             (tmp / sub).mkdir()
         # Kernels start while the data loads: notebooks never wait for one.
         path = [work, *([work / "notebooks"] if (work / "notebooks").is_dir() else [])] if work else []
+        # Kernels start while the data loads (a run that reuses notebooks leaves the spare ones idle).
         pool = KernelPool(NOTEBOOK_WORKERS, len(chapters()) + len(yours), tmp / WORK / "kernels.log",
                           work or package_notebooks(), path)
         with record.timed("load"):
@@ -208,13 +215,20 @@ def _run_locked(data_dir: Path, p, config: dict, config_path, out: Path, record:
         missing_tables = not_given(inputs)
         if missing_tables:
             say(f"[vga] {missing_tables[0].lower()}{missing_tables[1:]}", quiet)
+        redact_key = b""
         if redact:
-            inputs, config = _redact(inputs, config, out, tmp, quiet)
+            inputs, config, redact_key = _redact(inputs, config, out, tmp, quiet)
+        cache = _cache(loaded, config, p, coverage, out, redact_key)
         bar = Progress(len(NODES) + len(own_nodes) + len(chapters()) + len(yours) + 1, quiet)
         with record.timed("compute"):
             outputs, step_seconds = pipeline.compute(
-                inputs, p, config, coverage=coverage,
-                progress=lambda node, s: bar.advance(f"computed {node.title.lower()} ({s:.1f} s)"))
+                inputs, p, config, coverage=coverage, cache=cache,
+                progress=lambda node, s: bar.advance(
+                    f"{'reused' if cache is not None and node.key in cache.reused else 'computed'} "
+                    f"{node.title.lower()} ({s:.1f} s)"))
+        if cache is not None and cache.reused:
+            bar.say(f"[vga] reused {len(cache.reused)} of {len(NODES)} steps' results: their data, code and every "
+                    f"setting they read are unchanged (--rebuild computes all)")
         checks = outputs["summary.json"]["plausibility"]
         for warning in checks:
             bar.say(f"[vga] warning: {warning}")
@@ -236,8 +250,15 @@ def _run_locked(data_dir: Path, p, config: dict, config_path, out: Path, record:
         params = {"data_dir": str(data_dir), "period": p.label,
                   "config": str(Path(config["_file"]).resolve()) if mine else "", "run_dir": str(tmp),
                   "reports_dir": str(out)}
+        kept, chapter_prints = _reusable_notebooks(cache, series, params, config, out / p.label, tmp, yours)
+        if kept:
+            bar.say(f"[vga] reused {len(kept)} of {len(series)} chapters' executed notebooks: nothing they show "
+                    "changed")
+            for stem in kept:
+                bar.advance(f"reused {stem}")
         with record.timed("notebooks"):
-            record.timings |= _notebooks(params, series, tmp, pool, bar, debug, yours)
+            record.timings |= _notebooks(params, {s: v for s, v in series.items() if s not in kept}, tmp, pool, bar,
+                                         debug, yours)
         with record.timed("report"):
             _report(p, config, tmp, coverage.warnings() + checks + ([missing_tables] if missing_tables else []),
                     yours)
@@ -251,7 +272,10 @@ def _run_locked(data_dir: Path, p, config: dict, config_path, out: Path, record:
             bar.say(f"[vga] report.pdf printed: {pages} A4 pages")
         bar.close()
         record.timings["total"] = round(time.time() - record.started, 3)
-        write_manifest(tmp / "manifest.json", period=p,
+        if cache is not None:
+            record.reused = {"steps": sorted(cache.reused), "notebooks": sorted(kept)}
+            _remember_notebooks(tmp / "notebooks", chapter_prints)
+        write_manifest(tmp / "manifest.json", period=p, reused=record.reused,
                        parameters={k: v for k, v in params.items() if k != "run_dir"}
                        | {"strict": strict, "force": force, "redact": redact},
                        inputs=loaded.manifest(), coverage=coverage.as_dict(), config=config, timings=record.timings,
@@ -303,7 +327,7 @@ def _redact(inputs, config: dict, out: Path, tmp: Path, quiet: bool):
     key, said = redaction_key(out)
     say(f"[vga] {said}", quiet)
     redact_folder(tmp / "quarantine", key, config)
-    return redact_inputs(inputs, key), redact_config(config, key)
+    return redact_inputs(inputs, key), redact_config(config, key), key
 
 
 def _notebooks(params: dict, series: dict, tmp: Path, pool, bar: Progress, debug: bool,
@@ -312,7 +336,8 @@ def _notebooks(params: dict, series: dict, tmp: Path, pool, bar: Progress, debug
     chapters with them; seconds per notebook."""
     from .kernels import execute
 
-    titles = {c.notebook: c.title for c in chapters().values()} | {c.notebook: c.title for c in yours}
+    titles = {c.notebook: c.title for c in chapters().values() if c.notebook in series} | {
+        c.notebook: c.title for c in yours}
     sources = dict(series) | {c.notebook: c.path for c in yours}
     jobs = [(stem, sources[stem], tmp / "notebooks" / f"{stem}.ipynb") for stem in titles]
     done = []
@@ -354,6 +379,73 @@ def _report(p, config: dict, tmp: Path, warnings: list[str], yours: list[Analyst
         raise ReportError(f"the report could not be written ({type(exc).__name__}: "
                           f"{str(exc).strip().splitlines()[0] if str(exc).strip() else 'no detail'}); "
                           "earlier reports are untouched") from exc
+
+
+def _cache(loaded, config: dict, p, coverage, out: Path, redact_key: bytes):
+    """The period's node cache (:mod:`vga.run.reuse`); None where the events
+    live in a warehouse (no cheap fingerprint of them)."""
+    if warehouse_url(config):
+        return None
+    from .reuse import CACHE_DIR, NodeCache, data_fingerprint
+
+    data = data_fingerprint(loaded.manifest(), config, p.label, coverage.as_dict(),
+                            out / p.previous_label / "results" / "quadrants.csv",
+                            redact_key.hex() if isinstance(redact_key, bytes) else str(redact_key))
+    return NodeCache(out / CACHE_DIR / p.label, data)
+
+
+def _reusable_notebooks(cache, series: dict, params: dict, config: dict, final: Path, tmp: Path,
+                        yours) -> tuple[list[str], dict]:
+    """The chapters whose executed notebook the period's last run left and
+    nothing it shows has changed since (copied into this run), and every
+    chapter's fingerprint (:func:`vga.run.reuse.chapter_fingerprint`). A
+    notebook with cells of the analyst's own is always executed again."""
+    import json
+
+    from ..nodes import output_owner
+    from ..settings import Settings
+    from .opened import shown_outputs
+    from .reuse import chapter_fingerprint
+    from .series import is_analysts
+
+    if cache is None:
+        return [], {}
+    settings = Settings.parse(config)
+    prints, kept = {}, []
+    for chapter in chapters().values():
+        stem = chapter.notebook
+        nodes = sorted({output_owner(n).key for n in shown_outputs(chapter)})
+        if any(key not in cache.fingerprints for key in nodes):
+            continue
+        prints[stem] = chapter_fingerprint(series[stem], {k: cache.fingerprints[k] for k in nodes}, settings,
+                                           chapter.reads, params)
+        executed = final / "notebooks" / f"{stem}.ipynb"
+        try:
+            before = json.loads(executed.read_text(encoding="utf-8"))["metadata"]["vga"]["fingerprint"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if before != prints[stem]:
+            continue
+        import nbformat
+
+        if any(is_analysts(c) for c in nbformat.read(series[stem], as_version=4).cells):
+            continue
+        shutil.copyfile(executed, tmp / "notebooks" / f"{stem}.ipynb")
+        kept.append(stem)
+    return kept, prints
+
+
+def _remember_notebooks(notebooks: Path, prints: dict) -> None:
+    """Each executed notebook carries its chapter's fingerprint
+    (``metadata.vga.fingerprint``), for the next run of the period to compare."""
+    import nbformat
+
+    for stem, fingerprint in prints.items():
+        path = notebooks / f"{stem}.ipynb"
+        if path.is_file():
+            book = nbformat.read(path, as_version=4)
+            book.metadata.setdefault("vga", {})["fingerprint"] = fingerprint
+            nbformat.write(book, path)
 
 
 def reading_order(yours: list[AnalystChapter] = ()) -> list[tuple[str, str, bool]]:
