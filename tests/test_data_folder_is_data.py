@@ -211,6 +211,7 @@ def test_a_header_from_the_data_cannot_run_as_a_formula_in_the_quarantine(tmp_pa
     assert "=HYPERLINK" in header and ",=HYPERLINK" not in header and "'=HYPERLINK" in header
 
 
+@pytest.mark.slow
 def test_a_report_refused_at_the_last_stage_is_one_line_and_leaves_nothing(tmp_path, monkeypatch):
     from vga.run import report
     from vga.run.runner import run_period

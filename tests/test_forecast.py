@@ -262,6 +262,7 @@ def results(sample_run):
     return sample_run / "results"
 
 
+@pytest.mark.slow
 def test_the_sample_gate_follows_the_models_validation(results):
     import json
 

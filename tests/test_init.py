@@ -121,6 +121,7 @@ def test_a_working_copy_with_logic_is_refused_before_any_data_is_read(tmp_path):
     assert not (tmp_path / "reports").exists() and "loading" not in done.stdout
 
 
+@pytest.mark.slow
 def test_a_run_says_it_uses_the_working_copy_and_the_report_shows_it(tmp_path):
     """A chapter's prose edited in the working folder reaches the report."""
     init_folder(tmp_path / "work")

@@ -86,6 +86,7 @@ def _downstream(keys: set[str]) -> set[str]:
     return found
 
 
+@pytest.mark.slow
 def test_a_changed_setting_recomputes_only_the_nodes_that_read_it(company, tmp_path):
     config = load_config(None, company)
     cache_dir = tmp_path / "cache"
@@ -109,6 +110,7 @@ def test_a_changed_setting_recomputes_only_the_nodes_that_read_it(company, tmp_p
     assert not moved["quadrants.csv"].equals(first["quadrants.csv"])  # the threshold did change something
 
 
+@pytest.mark.slow
 def test_a_changed_data_file_recomputes_everything(company, tmp_path):
     config = load_config(None, company)
     data = tmp_path / "data"
@@ -121,6 +123,7 @@ def test_a_changed_data_file_recomputes_everything(company, tmp_path):
     assert sorted(cache.computed) == sorted(NODES) and cache.reused == []
 
 
+@pytest.mark.slow
 def test_a_changed_code_or_a_spoilt_cache_recomputes(company, tmp_path, monkeypatch):
     config = load_config(None, company)
     _compute(company, config, tmp_path / "cache")

@@ -215,6 +215,7 @@ def rendered(tmp_path_factory):
 
 
 @pytest.mark.parametrize("name", list(SHAPES))
+@pytest.mark.slow  # generates and runs a dozen companies: in CI, not in the edit loop
 def test_no_company_reads_untrue(rendered, name):
     outputs, texts, _ = rendered[name]
     problems = story_problems(texts, outputs)
@@ -225,6 +226,7 @@ def _all(texts: dict) -> str:
     return "\n".join(texts.values())
 
 
+@pytest.mark.slow  # generates and runs a dozen companies: in CI, not in the edit loop
 def test_cancellations_only_says_so_and_gives_no_share_of_decisions(rendered):
     outputs, texts, _ = rendered["cancellations only"]
     assert outputs["churned_customers.json"]["renewals_shape"] == CANCELLATIONS_ONLY
@@ -242,6 +244,7 @@ def test_cancellations_only_says_so_and_gives_no_share_of_decisions(rendered):
     assert "were decisions to leave" in plain and "cancellations only" not in plain
 
 
+@pytest.mark.slow  # generates and runs a dozen companies: in CI, not in the edit loop
 def test_blanks_are_their_own_group_never_the_rest(rendered):
     outputs, texts, folder = rendered["blanks in segment"]
     slices = outputs["slices.csv"]
@@ -257,6 +260,7 @@ def test_blanks_are_their_own_group_never_the_rest(rendered):
     assert not wins["gap"].str.contains("for the rest").any()
 
 
+@pytest.mark.slow  # generates and runs a dozen companies: in CI, not in the edit loop
 def test_a_planted_gap_is_done_first_with_money_that_re_adds_and_one_total(rendered):
     outputs, texts, _ = rendered["a planted gap"]
     summary = outputs["summary.json"]
@@ -292,6 +296,7 @@ def test_a_planted_gap_is_done_first_with_money_that_re_adds_and_one_total(rende
     assert money == sorted(money, reverse=True)
 
 
+@pytest.mark.slow  # generates and runs a dozen companies: in CI, not in the edit loop
 def test_a_tested_gap_whose_money_may_be_zero_is_worth_a_look_with_the_reason(rendered):
     outputs, texts, _ = rendered["a gap whose money may be zero"]
     wins = outputs["quick_wins.csv"]
@@ -305,6 +310,7 @@ def test_a_tested_gap_whose_money_may_be_zero_is_worth_a_look_with_the_reason(re
     assert "may cost nothing" in texts[("11_executive_summary", "worth_a_look")]
 
 
+@pytest.mark.slow  # generates and runs a dozen companies: in CI, not in the edit loop
 def test_nothing_scored_writes_no_zero_sentences(rendered):
     outputs, texts, _ = rendered["nothing scored"]
     quadrants = outputs["quadrants.csv"]
@@ -314,6 +320,7 @@ def test_nothing_scored_writes_no_zero_sentences(rendered):
     assert "0 active accounts holding" not in text and "0 of" not in texts[("07_quadrant_view", "headline")]
 
 
+@pytest.mark.slow  # generates and runs a dozen companies: in CI, not in the edit loop
 def test_a_many_valued_column_is_sliced_and_bounded_in_the_cox_model(rendered):
     outputs, texts, folder = rendered["a many-valued column"]
     agents = pd.read_csv(folder / "accounts.csv", dtype=str)["agent"]
@@ -328,6 +335,7 @@ def test_a_many_valued_column_is_sliced_and_bounded_in_the_cox_model(rendered):
     assert "pools the other" in text and "as agent[(other)]" in text
 
 
+@pytest.mark.slow  # generates and runs a dozen companies: in CI, not in the edit loop
 def test_without_tickets_or_segment_nothing_acts_on_them(rendered):
     outputs, texts, _ = rendered["no tickets, no segment"]
     text = _all(texts)
@@ -342,6 +350,7 @@ def test_without_tickets_or_segment_nothing_acts_on_them(rendered):
 # One name, one number
 
 
+@pytest.mark.slow  # generates and runs a dozen companies: in CI, not in the edit loop
 def test_the_registry_names_each_figure_once_with_its_population_and_window(rendered):
     from vga.analysis.figures import cite
 

@@ -67,8 +67,9 @@ def _is_phone(text: str, before: str) -> bool:
     separators = set(re.findall(r"[^\d]+", text))
     if len(groups) == 2:  # "555 1234567" or a trunk prefix "020 79460958"; not "2024 2025" or "10 000"
         return groups[0].startswith("0") or (2 <= len(groups[0]) <= 5 and 6 <= len(groups[1]) <= 8)
+    # An amount's first group never starts with 0 ("010 000 000" is a trunk prefix, a phone's).
     amount = (len(separators) == 1 and separators <= {" ", ".", "\u00a0", "\u202f"} and len(groups[0]) <= 3
-              and all(len(g) == 3 for g in groups[1:]))
+              and not groups[0].startswith("0") and all(len(g) == 3 for g in groups[1:]))
     return not amount
 
 
