@@ -286,6 +286,7 @@ def _by_calendar_quarter(frame: pd.DataFrame, date_column: str, value: pd.Series
     return value.groupby(quarter).sum()
 
 
+@pytest.mark.slow  # reads the sample's whole run
 def test_the_sample_forecast_adds_up_to_the_renewal_scores(results):
     """ARR up for renewal (and, with a model forced through the gate, the
     expected loss) per calendar quarter, recomputed with pandas from
@@ -314,6 +315,7 @@ def test_the_sample_forecast_adds_up_to_the_renewal_scores(results):
     assert facts["expected_grr"] == pytest.approx(1 - loss.sum() / scores["arr"].sum())
 
 
+@pytest.mark.slow  # reads the sample's whole run
 def test_the_sample_backtest_matches_the_decisions_that_followed(results):
     """The backtest's population is the retention cohort (ARR above 0 a
     year before the as-of date); what it lost is recomputed from
