@@ -25,6 +25,21 @@ from vga.settings import Analysis, Settings
 PERIOD = parse_period("2026Q3")
 
 
+def test_a_nodes_fingerprint_is_the_same_in_every_process():
+    """A node's compute function (nested code and all) prints the same in a
+    fresh process: a rerun in another process must find its kept results."""
+    import subprocess
+    import sys
+
+    from vga.run.reuse import compute_fingerprint
+
+    here = {key: compute_fingerprint(node) for key, node in NODES.items()}
+    there = subprocess.run([sys.executable, "-c", "import json; from vga.nodes import NODES; from vga.run.reuse import "
+                            "compute_fingerprint; print(json.dumps({k: compute_fingerprint(n) for k, n in NODES.items()}))"],
+                           capture_output=True, text=True, check=True).stdout
+    assert json.loads(there) == here and len(set(here.values())) == len(NODES)
+
+
 def test_the_settings_a_node_reads_are_recorded_and_look_the_same():
     settings = Settings.parse(load_config())
     recorded, reads = recording_settings(settings)

@@ -31,10 +31,11 @@ class Progress:
         else:
             print(text, flush=True)
 
-    def advance(self, text: str) -> None:
+    def advance(self, text: str, parts: int = 1) -> None:
+        """``parts`` more done; ``text`` says what (a line in a log)."""
         if self.bar is not None:
             self.bar.set_postfix_str(text, refresh=False)
-            self.bar.update(1)
+            self.bar.update(parts)
         else:
             self.say(f"[vga] {text}")
 

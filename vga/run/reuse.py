@@ -72,7 +72,13 @@ def compute_fingerprint(node: Node) -> str:
     function = node.compute
     code = getattr(function, "__code__", None)
     return _digest([getattr(function, "__module__", ""), getattr(function, "__qualname__", repr(function)),
-                    code.co_code.hex() if code else "", repr(code.co_consts) if code else ""])
+                    _code_print(code) if code else ""])
+
+
+def _code_print(code) -> list:
+    """A code object as stable text: its bytecode and constants, nested code
+    (a lambda, a comprehension) by its own, never by its address in memory."""
+    return [code.co_code.hex(), [(_code_print(c) if hasattr(c, "co_code") else repr(c)) for c in code.co_consts]]
 
 
 def data_fingerprint(loaded_manifest: list, config: dict, period: str, coverage: dict,

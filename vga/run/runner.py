@@ -252,10 +252,8 @@ def _run_locked(data_dir: Path, p, config: dict, config_path, out: Path, record:
                   "reports_dir": str(out)}
         kept, chapter_prints = _reusable_notebooks(cache, series, params, config, out / p.label, tmp, yours)
         if kept:
-            bar.say(f"[vga] reused {len(kept)} of {len(series)} chapters' executed notebooks: nothing they show "
-                    "changed")
-            for stem in kept:
-                bar.advance(f"reused {stem}")
+            bar.advance(f"reused {len(kept)} of {len(series)} chapters' executed notebooks, nothing they show changed: "
+                        + ", ".join(kept), parts=len(kept))
         with record.timed("notebooks"):
             record.timings |= _notebooks(params, {s: v for s, v in series.items() if s not in kept}, tmp, pool, bar,
                                          debug, yours)
