@@ -242,3 +242,6 @@ def test_a_bad_due_days_or_owner_is_refused_with_its_key(tmp_path, text, says):
     (tmp_path / "vga.toml").write_text('[quick_wins]\ndue_days = 45\n[quick_wins.owners]\nslice = "VP Customer Success"\n')
     rules = load_config(tmp_path / "vga.toml")["quick_wins"]
     assert rules["due_days"] == 45 and rules["owners"] == {"slice": "VP Customer Success"}
+    # An owner written with their contact details reaches no output with them.
+    (tmp_path / "vga.toml").write_text('[quick_wins.owners]\nslice = "Ann (ann.lee@acme.com, +44 20 7946 0958)"\n')
+    assert load_config(tmp_path / "vga.toml")["quick_wins"]["owners"] == {"slice": "Ann ([redacted], [redacted])"}

@@ -407,6 +407,7 @@ def load_config(path: str | Path | None = None, data_dir: str | Path | None = No
     # Free text a report shows (who runs the programme, what a mapping assumed, label names)
     # keeps no one's contact details (vga.privacy).
     config["programme"] = mask_tree(config["programme"])
+    config["quick_wins"]["owners"] = mask_tree(config["quick_wins"]["owners"])  # an owner named with a phone or e-mail
     config["analysis"]["assumptions"] = mask_tree(list(config["analysis"].get("assumptions") or []))
     config["churn_labels"] = {mask_contacts(str(k)): v for k, v in config["churn_labels"].items()}
     _check_programme(config["programme"], str(file))
