@@ -24,7 +24,8 @@ PACKAGE = ROOT / "vga"
 #: module may import its own layer's modules and those of the layers below,
 #: never above; "entry" modules are imported by nothing of the package.
 LAYERS = {
-    "foundation": {"errors", "contract", "periods", "words", "stats", "spreadsheet", "privacy", "config", "settings", "outputs", "engine",
+    "foundation": {"errors", "contract", "periods", "words", "stats", "spreadsheet", "privacy", "textscan", "config", "settings",
+                   "outputs", "engine",
                    "inputs", "sample", "limits", "credentials", "__init__"},
     "load": {"load"},
     "analysis": {"analysis"},

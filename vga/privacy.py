@@ -32,6 +32,7 @@ import unicodedata
 import pandas as pd
 
 from .contract import REDACTED
+from .textscan import search
 
 EMAIL = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)*", re.UNICODE)
 #: An address written to dodge a filter: "jane.doe [at] acme [dot] com".
@@ -49,7 +50,10 @@ _DATE = re.compile(r"(?:19|20)\d{2}[-./](?:0?[1-9]|1[0-2])[-./](?:0?[1-9]|[12]\d
 KEEP = {"account_id", "user_id", "ticket_id", "fix_id", "respondent_id", "user_email", "email", "domain",
         "source_row", "source_file"}
 #: Text worth a closer look: an at sign of any width, text that NFKC may change, or nine digits.
-_LOOK = re.compile(r"[@＠﹫]|[^\x00-\x7f]|\[\s*at\s*\]|\(\s*at\s*\)|(?:\d\D*){9}", re.IGNORECASE)
+#: Run over whole columns by Arrow (RE2) as well as by Python's re: the spaces are
+#: spelled out as Python's \s reads them in ASCII text (RE2's leaves out \v and \x1c-\x1f).
+_LOOK = re.compile(r"[@＠﹫]|[^\x00-\x7f]|\[[\t\n\x0b\x0c\r\x1c-\x1f ]*at[\t\n\x0b\x0c\r\x1c-\x1f ]*\]"
+                   r"|\([\t\n\x0b\x0c\r\x1c-\x1f ]*at[\t\n\x0b\x0c\r\x1c-\x1f ]*\)|(?:\d\D*){9}", re.IGNORECASE)
 
 
 def _is_phone(text: str, before: str) -> bool:
@@ -125,7 +129,7 @@ def mask_frame(frame: pd.DataFrame, keep: set[str] = KEEP) -> pd.DataFrame:
                                   or pd.api.types.is_string_dtype(frame[column])):
             continue
         values = frame[column]
-        has_text = values.map(lambda v: isinstance(v, str) and _LOOK.search(v) is not None)
+        has_text = search(values, _LOOK.pattern, ignore_case=True)  # the whole column at once, not per value
         if not has_text.any():
             continue
         if out is frame:

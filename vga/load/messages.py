@@ -17,7 +17,9 @@ import re
 from ..contract import REDACTED, Column
 
 #: ISO 8601 date or timestamp, with an optional offset (the contract's shape).
-ISO_PATTERN = r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?\s*(Z|z|[+-]\d{2}(:?\d{2})?)?"
+# The spaces are spelled out, not \s: the pattern is run by Python's re, by
+# Arrow and by DuckDB (RE2, whose \s leaves out the vertical tab), and means the same in each.
+ISO_PATTERN = r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?[ \t\n\r\f\v]*(Z|z|[+-]\d{2}(:?\d{2})?)?"
 #: The same shape with each field in its range, for a warehouse, whose cast raises on '2026-13-45' where a
 #: file's parser returns nothing; the day of the month is checked against the month apart.
 ISO_STRICT_PATTERN = (r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])([T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,9})?)?)?"

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..contract import Column
+from ..textscan import fullmatch, replace, search
 from . import messages as msg
 from .messages import FALSE_WORDS, ISO_PATTERN, NUMBER_PATTERN, TRUE_WORDS
 
@@ -58,8 +59,8 @@ def parse_column_with_hints(text: pd.Series, col: Column, options: dict | None =
         return values.where(~bad), bad, _formula_hints(hints, bad, options, text)
     if col.type in ("date", "timestamp"):
         fmt = options.get("date_format")
-        shaped = text.str.fullmatch(ISO_PATTERN, flags=re.ASCII).fillna(False).astype(bool)
-        upper_z = text.str.replace(r"z$", "Z", regex=True)  # the contract's shape allows 'z'; the parser wants 'Z'
+        shaped = fullmatch(text, ISO_PATTERN)
+        upper_z = replace(text, "z$", "Z")  # the contract's shape allows 'z'; the parser wants 'Z'
         iso = pd.to_datetime(upper_z.where(present & shaped & (typed | (fmt is None))), format="ISO8601",
                              errors="coerce", utc=True)
         if fmt:  # a declared format applies to text cells; typed cells (Excel dates) are ISO already
@@ -72,10 +73,10 @@ def parse_column_with_hints(text: pd.Series, col: Column, options: dict | None =
             values = values.dt.normalize()
         bad = present & values.isna()
         hints[outside] = msg.DATE_OUT_OF_RANGE
-        serial = bad & typed & text.str.fullmatch(NUMBER_PATTERN, flags=re.ASCII).fillna(False).astype(bool)
+        serial = bad & typed & fullmatch(text, NUMBER_PATTERN)
         if options.get("excel"):
             hints[serial] = msg.EXCEL_SERIAL
-        other = bad & ~outside & ~typed & text.str.match(msg.OTHER_DATE_SHAPE, flags=re.ASCII).fillna(False)
+        other = bad & ~outside & ~typed & search(text, f"^(?:{msg.OTHER_DATE_SHAPE})")
         if not fmt:
             hints[other.astype(bool)] = msg.date_hint(col.name, table)
         return values, bad, _formula_hints(hints, bad, options, text)
@@ -119,12 +120,12 @@ def _numbers(text: pd.Series, options: dict, typed: pd.Series) -> tuple[pd.Serie
         has = t.str.contains(thousands, regex=False)
         sep, dec = re.escape(thousands), re.escape(decimal or ".")
         grouping = rf"[+-]?(\d{{1,3}}({sep}\d{{3}})+|\d{{1,2}}({sep}\d{{2}})+{sep}\d{{3}})({dec}\d*)?"
-        grouped_bad = has & ~t.str.fullmatch(grouping, flags=re.ASCII).fillna(False).astype(bool)
+        grouped_bad = has & ~fullmatch(t, grouping)
         t = t.str.replace(thousands, "", regex=False)
     if decimal and decimal != ".":
         t = t.str.replace(".", "\0", regex=False).str.replace(decimal, ".", regex=False)
     t = text.where(typed, t)  # typed cells are written with "." already
     grouped_bad = grouped_bad & ~typed
-    shaped = t.str.fullmatch(NUMBER_PATTERN, flags=re.ASCII).fillna(False).astype(bool) & ~grouped_bad
+    shaped = fullmatch(t, NUMBER_PATTERN) & ~grouped_bad
     values = pd.to_numeric(t.where(shaped & (text != "")), errors="coerce").astype(float)
     return values, ~shaped
