@@ -22,6 +22,9 @@ if "VGA_TEST_CONFIG_HOME" not in os.environ:
 
     os.environ["VGA_TEST_CONFIG_HOME"] = os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="vga-test-config-")
 
+# A sample size set for quick try-outs would change every `vga sample` the tests run.
+os.environ.pop("VGA_SAMPLE_ACCOUNTS", None)
+
 #: The full-size sample: the size the planted effects are calibrated for.
 FULL_ACCOUNTS = int(os.environ.get("VGA_TEST_ACCOUNTS", "1500"))
 

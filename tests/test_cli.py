@@ -11,8 +11,9 @@ import pytest
 from .helpers import accounts, write_csv
 
 
-def vga(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "vga", *map(str, args)], capture_output=True, text=True, cwd=cwd)
+def vga(*args, cwd=None, env=None):
+    return subprocess.run([sys.executable, "-m", "vga", *map(str, args)], capture_output=True, text=True, cwd=cwd,
+                          env=env)
 
 
 def test_sample_then_validate_prints_counts_and_reasons(tmp_path):
@@ -41,6 +42,19 @@ def test_sample_replaces_an_earlier_sample_but_not_other_data(tmp_path):
     refused = vga("sample", "--out", mine)
     assert refused.returncode == 2 and "holds no earlier sample" in refused.stderr
     assert (mine / "accounts.csv").read_text() == "account_id,arr\nA,1\n"
+
+
+def test_the_sample_size_may_come_from_the_environment_and_a_bad_one_is_named(tmp_path):
+    import os
+
+    env = {**os.environ, "VGA_SAMPLE_ACCOUNTS": "64"}
+    assert vga("sample", "--out", tmp_path / "a", env=env).returncode == 0
+    assert json.loads((tmp_path / "a" / "truth.json").read_text())["accounts"] == 64
+    assert vga("sample", "--out", tmp_path / "b", "--accounts", "62", env=env).returncode == 0  # the flag wins
+    assert json.loads((tmp_path / "b" / "truth.json").read_text())["accounts"] == 62
+    bad = vga("sample", "--out", tmp_path / "c", env={**os.environ, "VGA_SAMPLE_ACCOUNTS": "many"})
+    assert bad.returncode == 2 and "'many' is not a whole number of accounts" in bad.stderr
+    assert "VGA_SAMPLE_ACCOUNTS" in bad.stderr and not (tmp_path / "c").exists()
 
 
 def test_sample_is_deterministic_by_seed(tmp_path):

@@ -10,6 +10,7 @@ before any table is read. Failures print one message without a traceback;
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import textwrap
@@ -40,7 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("sample", help="write a synthetic data folder with planted effects")
     s.add_argument("--out", required=True, metavar="DIR", help="folder to write")
-    s.add_argument("--accounts", type=int, metavar="N", default=1500, help="number of accounts (default 1500)")
+    s.add_argument("--accounts", type=_count, metavar="N",
+                   # A string default goes through _count as if typed: a bad variable is named like a bad flag.
+                   default=os.environ.get("VGA_SAMPLE_ACCOUNTS", "").strip() or "1500",
+                   help="number of accounts (default 1500, the size the planted effects are calibrated for; "
+                        "the environment variable VGA_SAMPLE_ACCOUNTS sets another, for a quick try-out)")
     s.add_argument("--seed", type=int, metavar="S", default=7, help="random seed (default 7)")
     s.add_argument("--minimal", action="store_true", help="only accounts (with health and usage scores) and renewals")
     s.add_argument("--no-effects", dest="effects", action="store_false",
@@ -219,6 +224,18 @@ def _quiet_matplotlib_cache() -> None:
     folder = tempfile.mkdtemp(prefix="vga-matplotlib-")
     os.environ["MPLCONFIGDIR"] = folder
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
+
+
+def _count(text: str) -> int:
+    """A positive whole number of accounts (argparse's type)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of accounts (from --accounts or "
+                                         "VGA_SAMPLE_ACCOUNTS)") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} accounts: give at least 1")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
