@@ -149,11 +149,16 @@ def postgres_url(tmp_path_factory):
         shutil.rmtree(folder, ignore_errors=True)
 
 
+#: Markers of tests that take long: whole runs, servers (PostgreSQL, a Spark session started on Java).
+LONG = ("slow", "spark", "postgres")
+
+
 def pytest_collection_modifyitems(config, items):
-    """Slow tests first (a stable sort: files keep their order otherwise).
+    """Long tests first (a stable sort: files keep their order otherwise).
     On several workers each file goes whole to one worker in this order, so
-    a long file begun last would keep the others idle at the end."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    a long file begun last would keep the others idle at the end (the Spark
+    tests, two and a half minutes on one worker, once ran last)."""
+    items.sort(key=lambda item: not any(item.get_closest_marker(m) for m in LONG))
 
 
 @pytest.fixture
