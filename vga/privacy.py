@@ -77,15 +77,28 @@ def _is_phone(text: str, before: str) -> bool:
     return not amount
 
 
+def _phone_head(found: str, before: str) -> int:
+    """The length of the longest head of a :data:`PHONE` match, whole groups
+    of digits, that is a phone number (0 when none is): a number written
+    just before the phone's would otherwise make the match one too long."""
+    ends = [m.end() for m in re.finditer(r"\d+", found)]
+    for end in reversed(ends):
+        if _is_phone(found[:end], before):
+            return end
+    return 0
+
+
 def _mask_phones(text: str) -> str:
     out, pos = [], 0
     while True:
         match = PHONE.search(text, pos)
         if match is None:
             break
-        if _is_phone(match.group(0), text[max(0, match.start() - 20):match.start()]):
+        before = text[max(0, match.start() - 20):match.start()]
+        head = _phone_head(match.group(0), before)
+        if head:  # the whole match, or its longest head that is a phone ("call 0044 10000000000 1")
             out += [text[pos:match.start()], REDACTED]
-            pos = match.end()
+            pos = match.start() + head
         else:  # not one number as a whole; its tail may be one (a date, then a phone number)
             cut = re.search(r"[\s./-]", match.group(0))
             stop = match.start() + (cut.end() if cut else len(match.group(0)))

@@ -70,6 +70,7 @@ def phone_numbers(draw):
 @given(phone_numbers(), st.text(alphabet=st.characters(blacklist_categories=("Cs", "Nd")), max_size=20),
        st.sampled_from(["call ", "tel: ", "", "ask Jane on ", "("]))
 @example(number="010 000 000", words="", lead="call ")  # once read as an amount (1,000,000 written with spaces)
+@example(number="0044 10000000000", words="¹", lead="call ")  # a digit after it (NFKC makes ¹ a 1) made it 16 digits
 def test_a_phone_number_never_survives_whatever_surrounds_it(number, words, lead):
     masked = mask_contacts(f"{words} {lead}{number} {words}")
     digits = re.sub(r"\D", "", number)
