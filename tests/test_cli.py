@@ -111,3 +111,16 @@ def test_version_comes_from_one_place():
     done = vga("--version")
     assert done.returncode == 0 and done.stdout.strip() == f"vga {__version__}"
     assert metadata.version("vga") == __version__
+
+
+def test_a_vga_command_starts_without_compiling_jsonschemas_iri_grammar():
+    """jsonschema imports rfc3987-syntax, which compiles an Earley grammar
+    (3 s of CPU) in every process that imports nbformat: each `vga`
+    command, each test worker. vga marks it absent (vga/__init__.py); the
+    notebooks still read and validate."""
+    probe = ("import sys, vga.run.runner, nbformat\n"
+             "book = nbformat.v4.new_notebook(); nbformat.validate(book)\n"
+             "print('lark' in sys.modules, 'rfc3987_syntax' in sys.modules and sys.modules['rfc3987_syntax'] is not None)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "False"]
