@@ -11,6 +11,7 @@ too: once, not eleven times (each would load the data and compute again).
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -43,8 +44,11 @@ def test_every_notebook_runs_on_its_own_under_nbval(sample_run, tmp_path):
                                    parameters={"run_dir": str(sample_run), "period": "2026Q3"})
     papermill.execute_notebook(str(NOTEBOOKS[0].parent / FROM_DATA), str(books / f"from_data_{FROM_DATA}"),
                                prepare_only=True, parameters={"data_dir": str(data), "period": "2026Q3"})
+    # The outer run's PYTEST_ADDOPTS (a --junitxml, --cov) are not this run's: "-o addopts=" clears only the ini's.
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
     done = subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider",
-                           "-o", "addopts=", str(books)], capture_output=True, text=True, cwd=tmp_path, timeout=900)
+                           "-o", "addopts=", str(books)], capture_output=True, text=True, cwd=tmp_path, timeout=900,
+                          env=env)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     cells = sum(1 for path in books.glob("*.ipynb") for line in path.read_text().splitlines()
                 if '"cell_type": "code"' in line)
